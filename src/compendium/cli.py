@@ -1,0 +1,117 @@
+"""The ``compendium`` command.
+
+    compendium reproduce [--force]          run the DVC pipeline safely
+    compendium validate [RAW_DIR]           check data/raw against the data contract
+    compendium synthesize --seed N --out D  write a synthetic data set
+    compendium run-notebook NB -p KEY VALUE execute a stage notebook (used by dvc.yaml)
+    compendium collect-results OUT FRAG...  merge the stages' results into results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from . import config, paths
+    from .contract import load_study
+
+    params = config.load_params()
+    study = load_study(paths.resolve(args.raw_dir), config.arms_from(params),
+                       (params.get("qualitative") or {}).get("consensus_coder"))
+    arms = study.flow["arms"]
+    summary = ", ".join(f"{arm}: {c['consented']} consented of {c['enrolled']}" for arm, c in arms.items())
+    print(f"{args.raw_dir}: valid ({summary}; {len(study.sources)} sources, {len(study.units)} units)")
+    return 0
+
+
+def _cmd_synthesize(args: argparse.Namespace) -> int:
+    from .synthesize import synthesize
+
+    summary = synthesize(args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth)
+    print(f"wrote synthetic data to {args.out}: {summary['learners']} learners, {summary['sources']} sources")
+    return 0
+
+
+def _cmd_run_notebook(args: argparse.Namespace) -> int:
+    from .notebooks import parse_value, run
+
+    params = {key: parse_value(value) for key, value in (args.parameter or [])}
+    run(args.notebook, params, args.output)
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from . import paths
+    from .io import collect_results
+
+    merged = collect_results([paths.resolve(f) for f in args.fragments], paths.resolve(args.out))
+    print(f"{args.out}: {len(merged)} values")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    return reproduce(force=args.force, targets=args.targets)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compendium", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"compendium {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a raw-data folder against the data contract")
+    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("synthesize", help="write a seeded synthetic data set")
+    from .synthesize.design import DEFAULT_SEED
+
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--scale", type=int, default=1, help="multiply learners and sources by K")
+    p.add_argument("--sites", type=int, default=1, help="spread learners over S sites")
+    p.add_argument("--out", type=Path, required=True, help="the raw-data folder to write")
+    p.add_argument("--truth", type=Path, default=None,
+                   help="also write what the generator knows (planted identifiers, true codes) here")
+    p.set_defaults(func=_cmd_synthesize)
+
+    p = sub.add_parser("run-notebook", help="execute a stage notebook with papermill")
+    p.add_argument("notebook")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
+    p.add_argument("-o", "--output", default=None, help="executed copy (default reports/notebooks/<name>)")
+    p.set_defaults(func=_cmd_run_notebook)
+
+    p = sub.add_parser("collect-results", help="merge result fragments into results.json")
+    p.add_argument("out")
+    p.add_argument("fragments", nargs="+")
+    p.set_defaults(func=_cmd_collect)
+
+    p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")
+    p.add_argument("--force", action="store_true", help="rerun every stage")
+    p.add_argument("targets", nargs="*")
+    p.set_defaults(func=_cmd_reproduce)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .contract import DataContractError
+    from .notebooks import StageFailed
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DataContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (StageFailed, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

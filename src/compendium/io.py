@@ -1,0 +1,191 @@
+"""Reading and writing at the edges of the pipeline.
+
+Analysis functions elsewhere in the package take and return DataFrames; this module
+is where they meet files. Everything written here is deterministic: fixed column
+order, stable sorting, ``\\n`` line ends, JSON with sorted keys, no timestamps and no
+absolute paths.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import paths
+
+
+# ----------------------------------------------------------------- atomic writes
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (a reader never sees half a file)."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and missing become null, numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps_json(data: Any) -> str:
+    return json.dumps(_clean(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, dumps_json(data))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------- the data set
+
+
+def synthetic_note(info: dict) -> str:
+    """The sentence that labels results computed from synthetic data ('' otherwise)."""
+    if not info.get("synthetic"):
+        return ""
+    return (
+        "Synthetic data: these results come from the compendium's seeded synthetic data set "
+        f"(generator `compendium synthesize`, seed {info.get('seed')}), made to reproduce the "
+        "published tables; they are not the study's original records."
+    )
+
+
+# ----------------------------------------------------------------- interim data
+
+
+def interim_path(name: str) -> Path:
+    return paths.interim_dir() / f"{name}.parquet"
+
+
+def write_interim(frame: pd.DataFrame, name: str) -> Path:
+    """Write an intermediate table as Parquet (deterministic bytes for equal data)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = interim_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    tmp = path.with_suffix(".parquet.tmp")
+    pq.write_table(table, tmp, compression="zstd", write_statistics=False)
+    os.replace(tmp, path)
+    return path
+
+
+def read_interim(name: str) -> pd.DataFrame:
+    path = interim_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{paths.relative(path)} is missing: run the pipeline from its first stage (make reproduce)"
+        )
+    return pd.read_parquet(path)
+
+
+# ----------------------------------------------------------------- tables
+
+
+def write_table(frame: pd.DataFrame, stem: str, markdown: str, folder: Path | None = None) -> tuple[Path, Path]:
+    """Write a table as unrounded CSV plus formatted Markdown under ``reports/tables``."""
+    folder = folder or paths.tables_dir()
+    csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
+    write_text(csv_path, frame.to_csv(index=False, lineterminator="\n"))
+    write_text(md_path, markdown)
+    return csv_path, md_path
+
+
+# ----------------------------------------------------------------- results
+
+
+def results_fragment_path(stage: str) -> Path:
+    return paths.interim_dir() / "results" / f"{stage}.json"
+
+
+def write_results(stage: str, values: dict[str, Any]) -> Path:
+    """Record the numbers a stage contributes to ``reports/results.json``.
+
+    ``values`` maps stable dotted keys (``table2.leadership_role.p_value``) to numbers
+    or strings.
+    """
+    bad = [k for k in values if not isinstance(k, str) or not k or k.startswith(".")]
+    if bad:
+        raise ValueError(f"results keys must be non-empty dotted strings, found {bad!r}")
+    path = results_fragment_path(stage)
+    write_json(path, values)
+    return path
+
+
+def collect_results(fragments: list[Path], out: Path) -> dict:
+    """Merge the stages' result fragments into one flat, sorted mapping."""
+    merged: dict[str, Any] = {}
+    for frag in sorted(fragments):
+        for key, value in read_json(frag).items():
+            if key in merged and merged[key] != value:
+                raise ValueError(f"results key {key!r} is written by two stages with different values")
+            merged[key] = value
+    write_json(out, merged)
+    return merged
+
+
+# ----------------------------------------------------------------- the validated study
+
+STUDY_DIR = "study"
+_STUDY_TABLES = ("participants", "survey", "sources", "units", "codebook", "codings")
+
+
+def write_study(study) -> Path:
+    """Write the validated study (consent applied) to ``data/interim/study/``."""
+    folder = paths.interim_dir() / STUDY_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _STUDY_TABLES:
+        write_interim(getattr(study, name), f"{STUDY_DIR}/{name}")
+    write_json(folder / "meta.json", {
+        "cc_items": study.cc_items, "support_items": study.support_items, "coders": study.coders,
+        "flow": study.flow, "dataset": study.dataset,
+    })
+    return folder
+
+
+def read_study():
+    """The validated study written by the first stage."""
+    from .contract import Study
+
+    folder = paths.interim_dir() / STUDY_DIR
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(
+            f"{paths.relative(meta_path)} is missing: run the pipeline from its first stage (make reproduce)"
+        )
+    meta = read_json(meta_path)
+    tables = {name: read_interim(f"{STUDY_DIR}/{name}") for name in _STUDY_TABLES}
+    return Study(cc_items=meta["cc_items"], support_items=meta["support_items"], flow=meta["flow"],
+                 coders=meta["coders"], dataset=meta["dataset"], **tables)

@@ -1,0 +1,305 @@
+"""Words and phrases from which the synthetic transcripts and documents are built.
+
+Every person, institution, address and number here is invented. Templates carry
+slots that the generator fills: ``{person}`` (a titled full name), ``{first}`` (a
+first name alone), ``{inst}`` (a school, hospital or clinic), ``{email}``,
+``{phone}``, ``{url}`` and ``{handle}``. Each filled slot is recorded as a planted
+identifier, so that de-identification can be scored against the truth.
+"""
+
+from __future__ import annotations
+
+CODEBOOK = [
+    {
+        "id": "motivations",
+        "label": "Motivations for engagement",
+        "description": "Why learners take up anti-racist activism.",
+        "codes": [
+            {
+                "id": "personal_discrimination",
+                "label": "Personal experience of discrimination",
+                "definition": "The speaker describes racism or discrimination they, their family or their "
+                "patients met, and links it to their own engagement.",
+                "include": "First-hand or witnessed incidents in training, clinics or daily life.",
+                "exclude": "Abstract statements about injustice with no experience behind them (social_justice).",
+            },
+            {
+                "id": "social_justice",
+                "label": "Commitment to social justice",
+                "definition": "Engagement explained by values: equity, fairness, the duty of doctors towards "
+                "marginalised communities.",
+                "exclude": "Accounts grounded in a specific incident the speaker lived through (personal_discrimination).",
+            },
+        ],
+    },
+    {
+        "id": "strategies",
+        "label": "Strategies of activism",
+        "description": "What learners do to bring about change.",
+        "codes": [
+            {"id": "curriculum_advocacy", "label": "Curriculum advocacy",
+             "definition": "Efforts to change what or how medical students are taught about race, racism and "
+             "the social determinants of health."},
+            {"id": "community_outreach", "label": "Community outreach",
+             "definition": "Work with or for communities outside the institution: clinics, schools, "
+             "neighbourhood groups, public health campaigns."},
+            {"id": "institutional_collaboration", "label": "Collaboration with institutional stakeholders",
+             "definition": "Working with faculty, deans, administrators or hospital managers to change policy "
+             "or practice from the inside.",
+             "exclude": "Formal diversity or equity committees (equity_committees)."},
+            {"id": "petitions_town_halls", "label": "Petitions and town halls",
+             "definition": "Collective public pressure: petitions, open letters, town-hall meetings, "
+             "campaigns on social media."},
+            {"id": "equity_committees", "label": "Equity committees",
+             "definition": "Setting up, joining or working through diversity, equity and inclusion committees."},
+            {"id": "health_fairs", "label": "Health fairs",
+             "definition": "Organising or staffing health fairs, screening days or similar community events."},
+        ],
+    },
+    {
+        "id": "challenges",
+        "label": "Challenges and needs",
+        "description": "What stands in the way, and what learners say they need.",
+        "codes": [
+            {"id": "resistance_traditional_structures", "label": "Resistance from traditional structures",
+             "definition": "Pushback, indifference or obstruction from established institutions, norms or "
+             "senior staff."},
+            {"id": "hierarchy", "label": "Hierarchy",
+             "definition": "The steep hierarchy of medicine: fear of speaking up to seniors, assessment "
+             "power, learners' low standing.",
+             "exclude": "Institutional pushback that is not about rank (resistance_traditional_structures)."},
+            {"id": "mentorship_support_needs", "label": "Need for mentorship and ongoing support",
+             "definition": "Learners ask for mentors, protected time, funding or sustained institutional backing."},
+        ],
+    },
+    {
+        "id": "empowerment",
+        "label": "Learners leading change",
+        "description": "How activism turns learners into leaders.",
+        "codes": [
+            {"id": "leadership_development", "label": "Leadership development",
+             "definition": "The speaker describes taking on, growing into or being recognised in a leadership "
+             "role in a social-change effort."},
+        ],
+    },
+]
+
+CODES = [c["id"] for t in CODEBOOK for c in t["codes"]]
+THEME_OF = {c["id"]: t["id"] for t in CODEBOOK for c in t["codes"]}
+
+# Codes that coders plausibly confuse with one another.
+CONFUSABLE = {
+    "personal_discrimination": "social_justice",
+    "social_justice": "personal_discrimination",
+    "petitions_town_halls": "curriculum_advocacy",
+    "equity_committees": "institutional_collaboration",
+    "institutional_collaboration": "equity_committees",
+    "health_fairs": "community_outreach",
+    "community_outreach": "health_fairs",
+    "hierarchy": "resistance_traditional_structures",
+    "resistance_traditional_structures": "hierarchy",
+    "mentorship_support_needs": "resistance_traditional_structures",
+    "leadership_development": "institutional_collaboration",
+}
+
+# Per-code chance that a coder misses a code that applies, and the chance per unit
+# of applying it where it does not: tuned so that agreement ranges from fair to
+# excellent, as it does in real coding teams.
+CODER_ERRORS = {
+    "personal_discrimination": (0.07, 0.004),
+    "social_justice": (0.26, 0.012),
+    "curriculum_advocacy": (0.05, 0.002),
+    "community_outreach": (0.10, 0.005),
+    "institutional_collaboration": (0.24, 0.012),
+    "petitions_town_halls": (0.07, 0.003),
+    "equity_committees": (0.08, 0.004),
+    "health_fairs": (0.06, 0.003),
+    "resistance_traditional_structures": (0.24, 0.010),
+    "hierarchy": (0.12, 0.005),
+    "mentorship_support_needs": (0.12, 0.006),
+    "leadership_development": (0.14, 0.006),
+}
+
+SENTENCES = {
+    "personal_discrimination": [
+        "In my second year a consultant asked me where I was really from in front of the whole ward round, and that stayed with me.",
+        "My mother was sent home twice from {inst} before anyone took her pain seriously, and I think about that every time I see a patient who looks like her.",
+        "I have been called names on placement, more than once, and the staff nurse just looked away.",
+        "When {person} told me my accent would hold me back in surgery, I started keeping notes of every comment like that.",
+        "Honestly it started with what happened to my cousin at {inst}; nobody explained anything to the family.",
+        "A patient refused to let me examine him because of my skin colour and the team treated it as a joke.",
+        "Seeing how the registrar spoke to a Black family in clinic, compared with everyone else that morning, was the turning point for me.",
+        "I was the only one in my cohort stopped by security at the library, twice in one week.",
+    ],
+    "social_justice": [
+        "For me it is simple: health care that is not fair to everyone is not good health care.",
+        "I came into medicine because I believe access to care should not depend on where you were born.",
+        "We keep talking about equity in lectures, and I felt I had to act on it rather than just write it in essays.",
+        "Doctors have a duty to the communities that are always left at the back of the queue.",
+        "It is about justice, really; the data on outcomes by ethnicity are shocking once you look at them.",
+        "I see anti-racism as part of professionalism, not something extra we do on weekends.",
+        "If we are serious about serving patients, we cannot ignore the structures that make some of them sicker.",
+    ],
+    "curriculum_advocacy": [
+        "We went through every lecture slide on skin conditions and found almost no images of darker skin, so we wrote to the module lead.",
+        "Our group drafted a teaching session on race-based eGFR and why it was dropped, and it is now part of the renal block.",
+        "I spent most of last year pushing for a structural determinants of health thread in the first-year curriculum.",
+        "We asked that case vignettes stop using ethnicity as a shortcut for diagnosis, and gave them a list of the worst examples.",
+        "The curriculum review at {inst} finally accepted our proposal for a session on the history of racism in medicine.",
+        "Students rewrote three problem-based learning cases so that the social context was part of the clinical reasoning.",
+        "We mapped where race appeared in the syllabus and presented the gaps to the education committee.",
+    ],
+    "community_outreach": [
+        "On Saturdays we ran blood pressure checks at the community centre near the mosque, with translators from the neighbourhood.",
+        "We partnered with a tenants' association to explain how to register with a GP.",
+        "A few of us volunteer with the refugee clinic, mostly listening and helping with forms.",
+        "Going into schools to talk about becoming a doctor was our way of showing kids that people like them belong in medicine.",
+        "The outreach project with {inst} brought vaccination information to families who had never been asked what they needed.",
+        "We organised a public health campaign on diabetes with local shopkeepers, in three languages.",
+        "Working with community organisations taught me more about barriers to care than any lecture did.",
+    ],
+    "institutional_collaboration": [
+        "We met the associate dean every month and brought concrete proposals, not just complaints.",
+        "Getting the hospital management at {inst} on board took a year of meetings, but the interpreter policy changed.",
+        "{person} from the dean's office helped us understand which forms and committees actually decide things.",
+        "We worked with the admissions office to review how interview panels are trained.",
+        "Faculty allies co-wrote the proposal with us, which made it much harder to ignore.",
+        "The trick was to find the person in administration who already cared and work through them.",
+    ],
+    "petitions_town_halls": [
+        "The petition got more than six hundred signatures in a week, and that is what got us the meeting.",
+        "We organised a town hall where students told their stories and the leadership had to sit and listen.",
+        "Our open letter about the exam question on ethnicity circulated on every year group's chat.",
+        "We used the town hall to ask directly why the incident reporting system never led to anything.",
+        "Signing and sharing the petition was the first time many classmates did anything political.",
+        "After the town hall the school published a response, which was more than we expected.",
+    ],
+    "equity_committees": [
+        "I sit on the equity, diversity and inclusion committee as the student representative.",
+        "We pushed for the diversity committee to include learners with a vote, not just observers.",
+        "The equity committee now reviews every new teaching module before it goes live.",
+        "Setting up the anti-racism working group was slow, but it has a budget and terms of reference now.",
+        "Through the inclusion committee we got the faculty hiring guidance rewritten.",
+        "The committee meets every six weeks and minutes go to the whole school.",
+    ],
+    "health_fairs": [
+        "The health fair in the market square screened more than two hundred people for hypertension.",
+        "We ran the glucose testing stall at the spring health fair and referred a dozen people on.",
+        "Planning the health fair meant finding volunteers who spoke Urdu, Punjabi and Pashto.",
+        "At the last health fair, {person} from {inst} lent us equipment and supervised the students.",
+        "Our health fair included a stand on how to make a complaint about discrimination in care.",
+        "The health fairs are where people actually talk to us, outside the hospital walls.",
+    ],
+    "resistance_traditional_structures": [
+        "Some senior staff told us that race is not a medical topic and we should focus on exams.",
+        "Every proposal went back and forth for months; the answer was never no, just not yet.",
+        "The old guard see this as politics and they say so openly.",
+        "We were told the curriculum is full and nothing can be added without something else being removed.",
+        "When we raised the incident, the response was to question whether it had really happened.",
+        "Institutional memory is short; every year we start again with a new committee that has never heard of us.",
+        "The school was happy to post statements online, but less happy to change anything.",
+    ],
+    "hierarchy": [
+        "As a student you cannot really correct a consultant on the ward, even when you know they are wrong.",
+        "People were scared that speaking up would affect their placement grades.",
+        "Medicine is so hierarchical that a second-year raising racism feels like breaking a rule.",
+        "I only said something once I had qualified, because before that my signature was worth nothing.",
+        "Juniors stay quiet because the person who made the comment is the one who signs off their competencies.",
+        "You learn quickly who you can talk to and who will remember it at your assessment.",
+    ],
+    "mentorship_support_needs": [
+        "What we need most is a mentor who has done this before and can tell us which battles to choose.",
+        "None of this is protected time; we do it at night after clinical work.",
+        "Without someone senior backing us, the work disappears when we graduate.",
+        "I would have burnt out without {person}, who checked in on us every few weeks.",
+        "We asked for a small budget and a faculty lead, and we are still waiting.",
+        "Support has to be ongoing, not a one-off workshop and a certificate.",
+        "Students doing this work need the same recognition as research or audit.",
+    ],
+    "leadership_development": [
+        "I never saw myself as a leader, but chairing the working group changed that.",
+        "Running the campaign taught me how to negotiate, delegate and keep people going.",
+        "Now younger students come to me for advice on how to start their own projects.",
+        "I was elected to lead the student society's advocacy arm this year.",
+        "Leading the health fair team gave me confidence I now use on the wards.",
+        "I am the one who presents our proposals to the faculty board now.",
+        "The intervention sessions gave me the words and the structure to lead, not just take part.",
+    ],
+}
+
+FILLERS = [
+    "I am not sure that is the whole story, though.",
+    "It has been a busy year in general.",
+    "That was during the winter term.",
+    "Some of my friends felt differently about it.",
+    "I suppose we are still learning as we go.",
+    "It is hard to describe in a few words.",
+    "We talk about it a lot in our year group.",
+    "Anyway, that is how it went.",
+]
+
+PII_SENTENCES = [
+    "You can reach {person} at {email} if you want the details.",
+    "The coordinator's number was {phone}, and she answered at any hour.",
+    "We met at {inst} most weeks, in the seminar room on the second floor.",
+    "{first} from my year kept all the notes.",
+    "Our group's page is {url} and we post as {handle}.",
+    "{person} was the consultant on that firm.",
+    "Call {phone} or write to {email} to join.",
+]
+
+QUESTIONS = [
+    "Can you tell me how you first got involved?",
+    "What made you decide to act rather than stay out of it?",
+    "What kinds of activities have you been part of?",
+    "How did the school respond?",
+    "What got in the way?",
+    "What support did you have, or wish you had?",
+    "Has your role changed over time?",
+    "Is there anything you would do differently?",
+    "How did the others in the group react to that?",
+    "What would you tell a first-year student who wants to start?",
+]
+
+GROUP_PROMPTS = [
+    "Let's start with what brought each of you to this work.",
+    "What have your groups actually done this year?",
+    "Where did you meet resistance?",
+    "What would make this sustainable after you graduate?",
+    "Who has taken on a leading role, and what was that like?",
+]
+
+DOCUMENT_FRAMES = {
+    "petition": ("Petition", ["We, the undersigned students, ask the school to act on the following.",
+                              "Signatures are collected until the end of term."]),
+    "social_media": ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
+    "committee_minutes": ("Minutes", ["Minutes of the meeting; apologies were received from two members.",
+                                      "Actions to be reviewed at the next meeting."]),
+    "curriculum": ("Proposal", ["Proposal submitted to the curriculum committee.",
+                                "Learning outcomes are listed in the appendix."]),
+}
+PLATFORMS = {"social_media": ["Instagram", "X", "Facebook"], "petition": ["student union website"]}
+
+FIRST_NAMES = [
+    "Amina", "Bilal", "Hina", "Tariq", "Sana", "Omar", "Farah", "Imran", "Ayesha", "Kamran", "Nadia",
+    "Usman", "Rabia", "Faisal", "Zainab", "Hamza", "Mariam", "Junaid", "Saima", "Adeel", "Grace", "Daniel",
+    "Chloe", "Samuel", "Priya", "Arjun", "Ngozi", "Kwame", "Lucia", "Mateo", "Hannah", "Ethan",
+]
+SURNAMES = [
+    "Rauf", "Qureshi", "Baig", "Lodhi", "Siddiqui", "Malik", "Chaudhry", "Durrani", "Hashmi", "Kazmi",
+    "Mirza", "Sheikh", "Abbasi", "Bhatti", "Okafor", "Mensah", "Fernandes", "Whitaker", "Lindqvist",
+    "Morrow", "Castellano", "Adeyemi", "Novak", "Brennan",
+]
+TITLES = ["Dr", "Dr", "Prof", "Professor", "Mr", "Ms", "Mrs", "Nurse", "Sister"]
+INSTITUTIONS = [
+    "Northfield Teaching Hospital", "Crescent Valley Medical College", "St Aldric's Medical School",
+    "Lakeside Community Clinic", "Harrowgate University Hospital", "Riverside Women's Hospital",
+    "Eastbrook School of Medicine", "Hillcrest General Hospital", "Marston Road Health Centre",
+    "Westmere Children's Hospital",
+]
+EMAIL_DOMAINS = ["northfield-hospital.org", "cvmc.edu.pk", "staldric.ac.uk", "lakesideclinic.org", "mailbox.example"]
+URL_STEMS = ["www.fairmeded.org/petition", "www.studentsforequity.net/join", "antiracistmeds.org/statement",
+             "www.cvmc-advocacy.org/town-hall"]
+HANDLES = ["@antiracist_meds", "@equity_in_med", "@cvmc_advocacy", "@fairmeded", "@medstudents4justice"]
+PHONE_FORMATS = ["+92 3{a:02d} {b:03d} {c:04d}", "03{a:02d}-{b:03d}{c:04d}", "(051) {b:03d}-{c:04d}",
+                 "+44 20 {b:03d}0 {c:04d}"]

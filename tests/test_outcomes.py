@@ -1,0 +1,124 @@
+"""Deriving the four outcomes from item-level answers, and Table 2."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from compendium.config import Arms, OutcomeRules
+from compendium.outcomes import OUTCOMES, derive, table2
+
+CC = ["cc_1", "cc_2", "cc_3"]
+SUP = ["support_1", "support_2"]
+
+
+def frames(rows: list[dict], people: dict[str, str]):
+    participants = pd.DataFrame({
+        "participant_id": list(people), "group": list(people.values()), "site": "all",
+        "previous_activism": pd.array([False] * len(people), dtype="boolean"),
+        "gender": "F", "age": 25.0,
+    })
+    survey = pd.DataFrame(rows)
+    for c in CC + SUP:
+        survey[c] = survey[c].astype("Int64")
+    for c in ("participation", "leadership"):
+        survey[c] = survey[c].astype("boolean")
+    return participants, survey
+
+
+def answers(pid, wave, cc, sup, part=False, lead=False):
+    return {"participant_id": pid, "wave": wave, **dict(zip(CC, cc)), **dict(zip(SUP, sup)),
+            "participation": part, "leadership": lead}
+
+
+def test_thresholds_are_inclusive_and_exact():
+    # A: cc mean 2 -> 8/3 (change 2/3 -> counts); support mean exactly 4.0 -> counts
+    # B: cc change 1/3 (below 0.5); support 3.5 (below 4.0)
+    p, s = frames([
+        answers("A", "pre", [2, 2, 2], [1, 1]), answers("A", "post", [3, 2, 3], [4, 4], True, False),
+        answers("B", "pre", [2, 2, 2], [1, 1]), answers("B", "post", [3, 2, 2], [3, 4], False, True),
+    ], {"A": "control", "B": "intervention"})
+    out = derive(p, s, CC, SUP).set_index("participant_id")
+    assert out.at["A", "cc_change"] == pytest.approx(2 / 3)
+    assert out.at["B", "support_post_mean"] == pytest.approx(3.5)
+    assert bool(out.at["A", "increased_cultural_competence"]) is True
+    assert bool(out.at["B", "increased_cultural_competence"]) is False
+    assert bool(out.at["A", "perceived_support"]) is True
+    assert bool(out.at["B", "perceived_support"]) is False
+    assert bool(out.at["A", "active_participation"]) and bool(out.at["B", "leadership_role"])
+
+
+def test_change_of_exactly_one_half_counts_despite_floating_point():
+    # six items: pre mean 22/6, post mean 25/6 -> change exactly 0.5, computed as 4.1666 - 3.6666
+    cc6 = [f"cc_{i}" for i in range(1, 7)]
+    pre = dict(zip(cc6, [4, 4, 4, 4, 3, 3]))
+    post = dict(zip(cc6, [5, 5, 4, 4, 4, 3]))
+    survey = pd.DataFrame([
+        {"participant_id": "A", "wave": "pre", **pre, "support_1": 3, "participation": False, "leadership": False},
+        {"participant_id": "A", "wave": "post", **post, "support_1": 3, "participation": False, "leadership": False},
+    ])
+    participants = pd.DataFrame({"participant_id": ["A"], "group": ["control"], "site": ["all"],
+                                 "previous_activism": [False], "gender": ["F"], "age": [30.0]})
+    out = derive(participants, survey, cc6, ["support_1"])
+    assert bool(out.loc[0, "increased_cultural_competence"]) is True
+    assert derive(participants, survey, cc6, ["support_1"], OutcomeRules(cc_min_change=0.6)).loc[
+        0, "increased_cultural_competence"] == False  # noqa: E712
+
+
+def test_missing_items_make_only_the_outcomes_that_need_them_missing():
+    p, s = frames([
+        answers("A", "pre", [2, None, 2], [1, 1]), answers("A", "post", [3, 3, 3], [5, 5], True, True),
+        answers("B", "pre", [2, 2, 2], [1, 1]), answers("B", "post", [4, 4, 4], [5, None], None, False),
+        answers("C", "pre", [2, 2, 2], [1, 1]),  # no post wave
+    ], {"A": "control", "B": "intervention", "C": "control"})
+    out = derive(p, s, CC, SUP).set_index("participant_id")
+    assert pd.isna(out.at["A", "increased_cultural_competence"])
+    assert bool(out.at["A", "perceived_support"]) and bool(out.at["A", "leadership_role"])
+    assert pd.isna(out.at["B", "perceived_support"]) and pd.isna(out.at["B", "active_participation"])
+    assert bool(out.at["B", "increased_cultural_competence"])
+    assert out.loc["C", list(OUTCOMES)].isna().all()
+
+
+def _learners(counts: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    rows = []
+    for arm, (events, n) in counts.items():
+        for i in range(n):
+            rows.append({"group": arm, **{o: i < events for o in OUTCOMES}})
+    return pd.DataFrame(rows).astype({o: "boolean" for o in OUTCOMES})
+
+
+def test_table2_matches_scipy_and_reports_the_n_behind_each_percentage():
+    learners = _learners({"control": (12, 100), "intervention": (45, 100)})
+    learners.loc[0, "perceived_support"] = pd.NA  # one control learner without this outcome
+    t = table2(learners, Arms()).set_index("outcome")
+    row = t.loc["increased_cultural_competence"]
+    # reference: scipy.stats.chi2_contingency([[12, 88], [45, 55]], correction=False)
+    ref = sps.chi2_contingency([[12, 88], [45, 55]], correction=False)
+    assert row["statistic"] == pytest.approx(ref.statistic)
+    assert row["p_value"] == pytest.approx(ref.pvalue)
+    assert row["control_percent"] == 12 and row["intervention_percent"] == 45
+    assert t.loc["perceived_support", "control_n"] == 99
+    assert t.loc["perceived_support", "control_events"] == 11
+
+
+def test_table2_uses_fisher_for_a_sparse_outcome():
+    learners = _learners({"control": (1, 30), "intervention": (6, 25)})
+    row = table2(learners, Arms()).iloc[0]
+    # reference: scipy.stats.fisher_exact([[6, 19], [1, 29]]) (two-sided)
+    assert row["test"] == "fisher" and math.isnan(row["statistic"])
+    assert row["p_value"] == pytest.approx(sps.fisher_exact([[6, 19], [1, 29]]).pvalue)
+
+
+def test_table2_with_other_arm_labels():
+    learners = _learners({"usual": (10, 50), "programme": (30, 60)})
+    t = table2(learners, Arms("usual", "programme"))
+    assert list(t["control_n"]) == [50] * 4 and list(t["intervention_n"]) == [60] * 4
+
+
+def test_table2_refuses_an_empty_arm():
+    learners = _learners({"control": (5, 20)})
+    with pytest.raises(ValueError, match="no learner in the intervention arm"):
+        table2(learners, Arms())

@@ -1,0 +1,156 @@
+"""The whole pipeline, run by DVC and papermill in a temporary copy of the project."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from replication import ARMS, expected_table2, make_replication_data
+
+pytestmark = pytest.mark.pipeline
+
+SKIP = shutil.ignore_patterns(".git", ".venv", ".lock-venv", "interim", "cache", "tmp", "__pycache__",
+                              ".pytest_cache", "*.egg-info", ".ipynb_checkpoints", "private")
+
+
+def make_copy(root: Path, dest: Path) -> Path:
+    shutil.copytree(root, dest, ignore=SKIP)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    return dest
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "COMPENDIUM_ROOT"}
+    env["DVC_NO_ANALYTICS"] = "1"
+    return subprocess.run([sys.executable, "-m", "compendium.cli", *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def run_dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
+    from compendium.reproduce import dvc_env
+
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=dvc_env(),
+                          capture_output=True, text=True, timeout=900)
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def shipped(root, tmp_path_factory) -> Path:
+    project = make_copy(root, tmp_path_factory.mktemp("shipped") / "compendium")
+    result = run(project, "reproduce", "--force")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return project
+
+
+def test_forced_rerun_reproduces_the_committed_reports_byte_for_byte(root, shipped):
+    committed, rerun = digest(root / "reports"), digest(shipped / "reports")
+    assert sorted(committed) == sorted(rerun)
+    differ = [name for name in committed if committed[name] != rerun[name]]
+    assert not differ, f"a forced rerun changed: {differ}"
+
+
+def test_nothing_to_do_when_nothing_changed(shipped):
+    result = run_dvc(shipped, "status")
+    assert result.returncode == 0
+    assert "up to date" in result.stdout, result.stdout
+
+
+def test_no_absolute_path_or_withdrawn_learner_in_any_artifact(root, shipped):
+    gone = pd.read_csv(shipped / "data" / "raw" / "participants.csv", dtype=str)
+    gone = set(gone.loc[gone["consent"] == "withdrawn", "participant_id"])
+    for path in (shipped / "reports").rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert str(shipped) not in text and str(root) not in text, path
+            assert not [g for g in gone if g in text], (path, gone)
+
+
+@pytest.mark.parametrize("how", ["make-reproduce", "dvc-repro"])
+def test_bad_input_stops_the_run_and_leaves_everything_as_it_was(shipped, tmp_path, how):
+    project = make_copy(shipped, tmp_path / "compendium")
+    raw = project / "data" / "raw" / "participants.csv"
+    lines = raw.read_text().split("\n")
+    lines[4] = lines[4].replace("control", "contrl").replace("intervention", "interventn")
+    raw.write_text("\n".join(lines))
+    survey = project / "data" / "raw" / "survey.csv"
+    survey.write_text(survey.read_text().replace("\npre,", "\nbaseline,", 1))
+    before_raw, before_reports = digest(project / "data" / "raw"), digest(project / "reports")
+
+    result = run(project, "reproduce") if how == "make-reproduce" else run_dvc(project, "repro")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "participants.csv, row 4 (line 5), column 'group'" in output, output[-3000:]
+    assert "Traceback" not in output if how == "make-reproduce" else True
+    assert digest(project / "data" / "raw") == before_raw
+    assert digest(project / "reports") == before_reports
+
+
+def test_a_failing_later_stage_puts_reports_back(shipped, tmp_path):
+    project = make_copy(shipped, tmp_path / "compendium")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("min_expected: 5 ", "min_expected: five "))
+    before = digest(project / "reports")
+    result = run(project, "reproduce")
+    assert result.returncode != 0
+    assert "were put back" in result.stderr
+    assert digest(project / "reports") == before
+
+
+@pytest.fixture(scope="module")
+def replication(root, tmp_path_factory) -> Path:
+    project = make_copy(root, tmp_path_factory.mktemp("replication") / "compendium")
+    shutil.rmtree(project / "data" / "raw")
+    make_replication_data(project / "data" / "raw")
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("control: control", f"control: {ARMS[0]}")
+                      .replace("intervention: intervention", f"intervention: {ARMS[1]}"))
+    result = run(project, "reproduce")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return project
+
+
+def test_replication_data_run_without_code_change_and_match_scipy(replication):
+    got = pd.read_csv(replication / "reports" / "tables" / "table2_outcomes.csv").set_index("outcome")
+    want = expected_table2(replication / "data" / "raw").set_index("outcome")
+    counts = ["control_events", "control_n", "intervention_events", "intervention_n"]
+    pd.testing.assert_frame_equal(got[counts], want[counts], check_dtype=False)
+    assert got["control_n"].ne(got["intervention_n"]).all()  # unequal arms
+    for outcome, row in got.iterrows():
+        table = [[row.intervention_events, row.intervention_n - row.intervention_events],
+                 [row.control_events, row.control_n - row.control_events]]
+        expected = sps.contingency.expected_freq(table)
+        if expected.min() >= 5:
+            # reference: scipy.stats.chi2_contingency(correction=False)
+            ref = sps.chi2_contingency(table, correction=False)
+            assert row.test == "chi2"
+            assert row.statistic == pytest.approx(ref.statistic) and row.p_value == pytest.approx(ref.pvalue)
+        else:
+            # reference: scipy.stats.fisher_exact (two-sided)
+            assert row.test == "fisher"
+            assert row.p_value == pytest.approx(sps.fisher_exact(table).pvalue)
+    assert got.loc["leadership_role", "test"] == "fisher"
+
+
+def test_replication_reports_show_no_synthetic_label_and_no_withdrawn_learner(replication):
+    gone = pd.read_csv(replication / "data" / "raw" / "participants.csv", dtype=str, encoding="utf-8-sig")
+    gone = set(gone.loc[gone["consent"] == "withdrawn", "participant_id"])
+    md = (replication / "reports" / "tables" / "table2_outcomes.md").read_text()
+    assert "Synthetic data" not in md
+    for path in (replication / "reports").rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not [g for g in gone if g in text], path
+    t1 = pd.read_csv(replication / "reports" / "tables" / "table1_demographics.csv")
+    assert set(t1.loc[t1["variable"] == "site", "level"]) == {"site_1", "site_2", "site_3"}

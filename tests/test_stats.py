@@ -1,0 +1,113 @@
+"""Each statistic against an independent reference, named beside the assertion."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from compendium import stats
+
+
+def test_chi2_matches_scipy_on_the_leadership_counts():
+    res = stats.compare_proportions(12, 100, 45, 100)
+    # reference: scipy.stats.chi2_contingency([[12, 88], [45, 55]], correction=False)
+    ref = sps.chi2_contingency([[12, 88], [45, 55]], correction=False)
+    assert res.test == "chi2"
+    assert res.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    assert res.p_value == pytest.approx(2.350959e-07, rel=1e-6)
+    assert res.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+@pytest.mark.parametrize("counts", [(1, 40, 6, 45), (0, 30, 5, 30), (1, 12, 4, 10)])
+def test_sparse_tables_use_fisher_as_scipy_computes_it(counts):
+    ce, cn, ie, in_ = counts
+    res = stats.compare_proportions(ce, cn, ie, in_)
+    # reference: scipy.stats.fisher_exact, two-sided, on the same 2x2 table
+    ref = sps.fisher_exact([[ie, in_ - ie], [ce, cn - ce]]).pvalue
+    assert res.test == "fisher"
+    assert math.isnan(res.statistic)
+    assert res.p_value == pytest.approx(ref, rel=1e-12)
+
+
+def test_test_rule_switches_at_the_expected_count_threshold():
+    # 10/100 vs 0/100: expected events 5 per arm -> chi-square at min_expected 5
+    assert stats.compare_proportions(0, 100, 10, 100).test == "chi2"
+    # 9/100 vs 0/100: expected 4.5 -> Fisher
+    assert stats.compare_proportions(0, 100, 9, 100).test == "fisher"
+    assert stats.compare_proportions(0, 100, 10, 100, min_expected=6).test == "fisher"
+
+
+def test_newcombe_interval_reproduces_newcombe_1998_worked_example():
+    # reference: Newcombe RG (1998) Stat Med 17:873-890, table II, example (a):
+    # 56/70 vs 48/80, method 10 (hybrid score) gives 0.0524 to 0.3339
+    low, high = stats.newcombe_interval(56, 70, 48, 80)
+    assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+
+
+def test_newcombe_interval_with_a_zero_cell_from_the_same_paper():
+    # reference: Newcombe (1998) table II, example (h): 10/10 vs 0/10 -> 0.6075 to 1.0000
+    low, high = stats.newcombe_interval(10, 10, 0, 10)
+    assert round(low, 4) == 0.6075
+    assert high == pytest.approx(1.0)
+
+
+def test_odds_ratio_and_woolf_interval_by_hand():
+    or_, low, high, corrected = stats.odds_ratio(45, 100, 12, 100)
+    # reference: Woolf's logit interval computed by hand, exp(log OR +/- 1.959964 * SE)
+    se = math.sqrt(1 / 45 + 1 / 55 + 1 / 12 + 1 / 88)
+    assert or_ == pytest.approx((45 * 88) / (55 * 12))
+    assert low == pytest.approx(math.exp(math.log(or_) - sps.norm.ppf(0.975) * se))
+    assert high == pytest.approx(math.exp(math.log(or_) + sps.norm.ppf(0.975) * se))
+    assert not corrected
+
+
+def test_odds_ratio_with_a_zero_cell_adds_one_half():
+    or_, low, high, corrected = stats.odds_ratio(5, 30, 0, 30)
+    # reference: Haldane-Anscombe correction by hand: (5.5 * 30.5) / (25.5 * 0.5)
+    assert corrected
+    assert or_ == pytest.approx((5.5 * 30.5) / (25.5 * 0.5))
+    assert low < or_ < high
+
+
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = [0.01, 0.04, 0.03, 0.2]
+    # reference: statsmodels.stats.multitest.multipletests(p, method="holm")
+    assert stats.holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+    out = stats.holm([0.01, float("nan"), 0.03])
+    assert math.isnan(out[1])
+    assert out[[0, 2]] == pytest.approx(multipletests([0.01, 0.03], method="holm")[1])
+
+
+def test_welch_t_matches_scipy():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(27.4, 2.3, 100), rng.normal(26.8, 2.1, 80)
+    # reference: scipy.stats.ttest_ind(equal_var=False)
+    assert stats.welch_t(a, b) == pytest.approx(sps.ttest_ind(b, a, equal_var=False).pvalue, rel=1e-10)
+
+
+def test_chi2_table_matches_scipy_and_ignores_empty_levels():
+    import pandas as pd
+
+    counts = pd.DataFrame({"c": [30, 25, 45, 0], "i": [20, 30, 50, 0]})
+    # reference: scipy.stats.chi2_contingency on the non-empty rows
+    ref = sps.chi2_contingency([[30, 20], [25, 30], [45, 50]], correction=False).pvalue
+    assert stats.chi2_table(counts) == pytest.approx(ref)
+    assert math.isnan(stats.chi2_table(pd.DataFrame({"c": [5], "i": [6]})))
+
+
+def test_standardized_differences():
+    # reference: Austin PC (2009) Commun Stat Simul Comput 38:1228-34, eq. 1 and 2, by hand
+    assert stats.smd_proportion(0.15, 0.25) == pytest.approx(0.10 / math.sqrt((0.15 * 0.85 + 0.25 * 0.75) / 2))
+    a, b = np.array([1.0, 2, 3, 4]), np.array([2.0, 3, 4, 5])
+    assert stats.smd_continuous(a, b) == pytest.approx(1 / math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
+
+
+@pytest.mark.parametrize("args", [(5, 0, 1, 10), (11, 10, 1, 10), (-1, 10, 1, 10)])
+def test_impossible_counts_raise_a_clear_error(args):
+    with pytest.raises(ValueError, match="control"):
+        stats.compare_proportions(*args)
