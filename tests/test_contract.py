@@ -408,3 +408,78 @@ def test_withdrawn_learners_are_removed_everywhere(shipped_study):
     kept_units = set(zip(s.units["source_id"], s.units["unit"]))
     assert all((a, b) in kept_units for a, b in zip(s.codings["source_id"], s.codings["unit"]))
     assert s.flow["sources"]["dropped_withdrawn"] >= 1
+
+
+# ------------------------------------------------------------------ structure of files and folders
+
+
+def test_empty_csv_needs_a_header(raw_copy):
+    (raw_copy / "survey.csv").write_text("")
+    expect(raw_copy, r"survey\.csv, file: the file is empty; a header row is required")
+
+
+def test_duplicate_column_names(raw_copy):
+    p = raw_copy / "participants.csv"
+    lines = p.read_text().split("\n")
+    lines[0] = lines[0].replace("gender", "age")
+    p.write_text("\n".join(lines))
+    expect(raw_copy, r"participants\.csv, header, column 'age': the column appears twice \(positions \d+ and \d+\)")
+
+
+def test_blank_survey_id(raw_copy):
+    edit(raw_copy / "survey.csv", 5, "participant_id", "")
+    expect(raw_copy, r"survey\.csv, row 5 \(line 6\), column 'participant_id': a participant id is required")
+
+
+def test_nobody_is_both_participant_and_facilitator(raw_copy):
+    p = source(raw_copy, "INT-006")
+    text = p.read_text()
+    pid = re.search(r"participants: \[(\w+)\]", text).group(1)
+    p.write_text(re.sub(r"facilitators: \[(\w+)\]", rf"facilitators: [\1, {pid}]", text, count=1))
+    expect(raw_copy, rf"sources/INT-006\.md, front matter, column 'facilitators': '{pid}' is listed both")
+
+
+def test_sources_folder_needs_sources(raw_copy):
+    for p in (raw_copy / "sources").glob("*.md"):
+        p.unlink()
+    expect(raw_copy, r"sources/, folder: no source files")
+
+
+def test_coding_folder_needs_a_coder(raw_copy):
+    for p in (raw_copy / "coding").glob("coder_*.csv"):
+        p.unlink()
+    expect(raw_copy, r"coding/, folder: no coder files")
+
+
+def test_coder_file_name(raw_copy):
+    (raw_copy / "coding" / "coder_a.csv").rename(raw_copy / "coding" / "coder a.csv")
+    expect(raw_copy, r"coding/coder a\.csv, file: a coder's name may hold only")
+
+
+def test_coding_cells_required(raw_copy):
+    edit(raw_copy / "coding" / "coder_a.csv", 4, "code", "")
+    expect(raw_copy, r"coding/coder_a\.csv, row 4 \(line 5\), column 'code': a value is required")
+
+
+def test_codebook_theme_label_required(raw_copy):
+    replace_in(raw_copy / "codebook.yaml", "label: Motivations for engagement", "label: ''")
+    expect(raw_copy, r"codebook\.yaml, theme 1, column 'label': required text is missing")
+
+
+@pytest.mark.parametrize("text,rule", [("synthetic: maybe\n", "must be true or false"),
+                                       ("- a\n- b\n", "must be a mapping"),
+                                       ("a: [\n", "not valid YAML")])
+def test_dataset_yaml(raw_copy, text, rule):
+    (raw_copy / "dataset.yaml").write_text(text)
+    expect(raw_copy, rf"dataset\.yaml, file.*{rule}")
+
+
+def test_documents_need_text(raw_copy):
+    p = source(raw_copy, "DOC-004")
+    p.write_text(p.read_text().split("---\n", 2)[1].join(["---\n", "---\n\n"]))
+    err = expect(raw_copy, r"sources/DOC-004\.md, body, column 'body': the document has no text")
+    assert "coding/" in str(err)  # its codings now point at units that do not exist
+
+
+def test_raw_folder_must_exist(tmp_path):
+    expect(tmp_path / "nowhere", r"the raw-data folder does not exist")

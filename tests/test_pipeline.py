@@ -154,3 +154,29 @@ def test_replication_reports_show_no_synthetic_label_and_no_withdrawn_learner(re
             assert not [g for g in gone if g in text], path
     t1 = pd.read_csv(replication / "reports" / "tables" / "table1_demographics.csv")
     assert set(t1.loc[t1["variable"] == "site", "level"]) == {"site_1", "site_2", "site_3"}
+
+
+def test_single_site_writes_no_pooling(shipped):
+    tables = shipped / "reports" / "tables"
+    assert not (tables / "table2_by_site.csv").exists() and not (tables / "meta_analysis.csv").exists()
+    assert "one site" in (tables / "sites.md").read_text()
+    assert not list((shipped / "reports" / "figures").glob("forest_sites_*"))
+
+
+def test_three_sites_are_tabulated_and_pooled(replication):
+    import json
+
+    tables = replication / "reports" / "tables"
+    by_site = pd.read_csv(tables / "table2_by_site.csv")
+    t2 = pd.read_csv(tables / "table2_outcomes.csv").set_index("outcome")
+    assert set(by_site["site"]) == {"site_1", "site_2", "site_3"}
+    cols = ["control_events", "control_n", "intervention_events", "intervention_n"]
+    sums = by_site.groupby("outcome")[cols].sum()
+    pd.testing.assert_frame_equal(sums, t2.loc[sums.index, cols], check_dtype=False)
+    meta = pd.read_csv(tables / "meta_analysis.csv")
+    assert len(meta) == 12 and set(meta["measure"]) == {"risk_difference", "log_odds_ratio", "odds_ratio"}
+    figures = sorted(p.name for p in (replication / "reports" / "figures").glob("forest_sites_*"))
+    assert len(figures) == 8
+    results = json.loads((replication / "reports" / "results.json").read_text())
+    assert results["sites.count"] == 3
+    assert "meta.leadership_role.risk_difference.tau2" in results

@@ -74,3 +74,32 @@ def table1(participants: pd.DataFrame, arms: Arms | None = None) -> pd.DataFrame
             _percent(i, n[arms.intervention]), p, smd)
 
     return pd.DataFrame(rows, columns=TABLE1_COLUMNS)
+
+
+def suppress_small_cells(t1: pd.DataFrame, k: int, arms: Arms | None = None) -> pd.DataFrame:
+    """Blank every count from 1 to k-1 (and its percentage and SMD) so that no learner
+    can be singled out; ``suppressed`` flags the rows concerned.
+
+    When an arm has exactly one hidden level in a variable, the next smallest count
+    of that variable is hidden too, since the arm's total would give the first away.
+    """
+    t = t1.copy()
+    t["suppressed"] = False
+    if k <= 1:
+        return t
+    counts = t[(t["statistic"] == "n") & (t["variable"] != "n")]
+    for role in ("control", "intervention"):
+        for variable, block in counts.groupby("variable", sort=False):
+            values = block[role]
+            hidden = list(block.index[(values >= 1) & (values < k)])
+            if len(hidden) == 1:
+                rest = block.loc[~block.index.isin(hidden) & (values > 0)]
+                if not rest.empty:
+                    hidden.append(rest[role].idxmin())
+            for idx in hidden:
+                level = t.at[idx, "level"]
+                rows = t.index[(t["variable"] == variable) & (t["level"] == level)]
+                t.loc[rows, role] = math.nan
+                t.loc[rows, "smd"] = math.nan
+                t.loc[rows, "suppressed"] = True
+    return t

@@ -189,3 +189,31 @@ def read_study():
     tables = {name: read_interim(f"{STUDY_DIR}/{name}") for name in _STUDY_TABLES}
     return Study(cc_items=meta["cc_items"], support_items=meta["support_items"], flow=meta["flow"],
                  coders=meta["coders"], dataset=meta["dataset"], **tables)
+
+
+# ----------------------------------------------------------------- several sites
+
+SITE_TABLES = ("table2_by_site", "meta_analysis")
+SITE_FIGURES = "forest_sites_*"
+
+
+def write_site_outputs(by_site: pd.DataFrame | None, pooled: pd.DataFrame | None, summary: str) -> None:
+    """Write ``reports/tables/sites.md`` and, with more than one site, the per-site and
+    pooled tables. With one site the per-site files (and forest plots) of an earlier
+    multi-site run are removed, so nothing stale suggests a pooling that was not done.
+
+    The per-site files are not DVC outputs (DVC cannot declare optional outputs);
+    git tracks them with the rest of ``reports/``.
+    """
+    from .tables import by_site_markdown, meta_markdown
+
+    write_text(paths.tables_dir() / "sites.md", summary)
+    if by_site is None or pooled is None:
+        for stem in SITE_TABLES:
+            for ext in ("csv", "md"):
+                (paths.tables_dir() / f"{stem}.{ext}").unlink(missing_ok=True)
+        for figure in paths.figures_dir().glob(SITE_FIGURES):
+            figure.unlink()
+        return
+    write_table(by_site, "table2_by_site", by_site_markdown(by_site))
+    write_table(pooled, "meta_analysis", meta_markdown(pooled))

@@ -47,7 +47,13 @@ def _notes(*notes: str) -> str:
     return ("\n" + "\n\n".join(kept) + "\n") if kept else ""
 
 
-def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "") -> str:
+def _count_cell(n: float, percent: float, k: int) -> str:
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return f"<{k}"
+    return f"{int(n)} ({percent:.1f}%)"
+
+
+def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int = 5) -> str:
     n = t1[t1["variable"] == "n"].iloc[0]
     header = ["Characteristic", f"Control (n = {int(n['control'])})",
               f"Intervention (n = {int(n['intervention'])})", "p", "SMD"]
@@ -63,20 +69,24 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "") -> str:
             rows.append(["  Mean ± SD", *cells, "", fmt_num(mean["smd"])])
             missing = block[block["level"] == "(missing)"]
             if not missing.empty:
-                rows.append(["  (missing)", *(str(int(missing[a].iloc[0])) for a in ("control", "intervention")), "", ""])
+                shown = [f"<{min_cell}" if pd.isna(v) else str(int(v))
+                         for v in (missing[a].iloc[0] for a in ("control", "intervention"))]
+                rows.append(["  (missing)", *shown, "", ""])
             continue
         for level, lv in block.groupby("level", sort=False):
             s = lv.set_index("statistic")
-            cells = [f"{int(s.at['n', a])} ({s.at['percent', a]:.1f}%)" for a in ("control", "intervention")]
+            cells = [_count_cell(s.at["n", a], s.at["percent", a], min_cell) for a in ("control", "intervention")]
             rows.append([f"  {level}", *cells, "", fmt_num(s.at["n", "smd"])])
     return (
         "# Table 1. Baseline characteristics by arm\n\n"
         + _markdown(header, rows, ["l", "r", "r", "r", "r"])
         + _notes(
             "Counts with percentages of each arm's analysed learners; age as mean ± SD. "
-            "p: Pearson's chi-square for categories, Welch's t-test for age; shown for description "
-            "only (in a randomised comparison, baseline differences are due to chance by design). "
-            "SMD: standardized mean difference, intervention minus control.",
+            "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
+            "SMD: standardized mean difference, intervention minus control. "
+            f"Counts from 1 to {min_cell - 1} are shown as <{min_cell} (blank in the CSV, flagged in its "
+            "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
+            "test no hypothesis: with random allocation any baseline difference is due to chance.",
             note,
         )
     )
@@ -118,20 +128,16 @@ def table1_results(t1: pd.DataFrame) -> dict:
         parts = ["table1", r.variable] + ([r.level] if r.level else []) + [r.statistic]
         key = ".".join(str(p).replace(" ", "_") for p in parts)
         as_count = int if r.statistic == "n" else float
-        out[f"{key}.control"] = as_count(r.control)
-        out[f"{key}.intervention"] = as_count(r.intervention)
+        for role in ("control", "intervention"):
+            value = getattr(r, role)
+            out[f"{key}.{role}"] = None if pd.isna(value) else as_count(value)
         if r.variable != "n":
             out[f"table1.{r.variable}.p_value"] = r.p_value
     return out
 
 
 def table2_results(t2: pd.DataFrame) -> dict:
-    out = {}
-    for r in t2.to_dict(orient="records"):
-        for col, value in r.items():
-            if col != "outcome":
-                out[f"table2.{r['outcome']}.{col}"] = value
-    return out
+    return frame_results("table2", t2, ["outcome"])
 
 
 def flow_results(flow: dict) -> dict:
@@ -139,3 +145,122 @@ def flow_results(flow: dict) -> dict:
     out = {f"flow.{arm}.{key}": value for arm, counts in flow["arms"].items() for key, value in counts.items()}
     out.update({f"flow.sources.{key}": value for key, value in flow["sources"].items()})
     return out
+
+
+def frame_results(prefix: str, frame: pd.DataFrame, keys: list[str]) -> dict:
+    """results.json entries for a table: ``<prefix>.<key values>.<column>``."""
+    out = {}
+    for r in frame.to_dict(orient="records"):
+        stem = ".".join([prefix, *(str(r[k]).replace(" ", "_") for k in keys)])
+        for col, value in r.items():
+            if col not in keys:
+                out[f"{stem}.{col}"] = None if (not isinstance(value, str) and pd.isna(value)) else value
+    return out
+
+
+def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str, str]], *notes: str) -> str:
+    """A formatted table: ``columns`` maps a column to (header, format), where format is
+    a format spec (``.2f``), ``p`` for a p-value, ``label`` for an outcome name or
+    ``text``."""
+    header = [h for h, _ in columns.values()]
+    rows = []
+    for r in frame.to_dict(orient="records"):
+        cells = []
+        for col, (_, fmt) in columns.items():
+            value = r[col]
+            if fmt == "p":
+                cells.append(fmt_p(value))
+            elif fmt == "label":
+                cells.append(OUTCOME_LABELS.get(value, str(value)))
+            elif fmt == "text" or isinstance(value, str):
+                cells.append("" if value is None else str(value))
+            elif value is None or pd.isna(value):
+                cells.append("")
+            else:
+                cells.append(format(value, fmt))
+        rows.append(cells)
+    align = ["l" if fmt in ("text", "label") else "r" for _, fmt in columns.values()]
+    return f"# {title}\n\n" + _markdown(header, rows, align) + _notes(*notes)
+
+
+def adjusted_markdown(t: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Odds ratios: unadjusted, adjusted and stratified", t, {
+        "outcome": ("Outcome", "label"), "odds_ratio": ("OR", ".2f"), "or_ci_low": ("low", ".2f"),
+        "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"), "adjusted_or": ("Adjusted OR", ".2f"),
+        "adjusted_ci_low": ("low", ".2f"), "adjusted_ci_high": ("high", ".2f"), "adjusted_p": ("p", "p"),
+        "mh_or": ("MH OR", ".2f"), "mh_ci_low": ("low", ".2f"), "mh_ci_high": ("high", ".2f"),
+        "breslow_day_p": ("Breslow-Day p", "p"), "note": ("Note", "text"),
+    }, "Odds ratios of intervention against control with 95% CIs. Adjusted: logistic regression on arm plus "
+       f"the covariates in params.yaml ({t['covariates'].iloc[0].replace('+', ', ')}), complete cases. "
+       "MH: Mantel-Haenszel odds ratio across previous-activism strata; Breslow-Day tests whether the odds "
+       "ratio differs between strata.", note)
+
+
+def correlations_markdown(t: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Correlations", t, {
+        "x": ("Variable", "text"), "y": ("With", "label"), "method": ("Coefficient", "text"), "n": ("n", "d"),
+        "r": ("r", ".3f"), "ci_low": ("low", ".3f"), "ci_high": ("high", ".3f"), "p_value": ("p", "p"),
+        "p_holm": ("p (Holm)", "p"),
+    }, "Spearman's rho for the change in cultural competence against the post-intervention support score; "
+       "phi for previous activism against each outcome; point-biserial r for age against each outcome. "
+       "95% CIs by Fisher's z; p-values Holm-adjusted over all rows.", note)
+
+
+def stratum_markdown(t: pd.DataFrame, note: str = "") -> str:
+    t = t.assign(control=[f"{e}/{n} ({p:.0f}%)" if n else "" for e, n, p in
+                          zip(t["control_events"], t["control_n"], t["control_percent"])],
+                 intervention=[f"{e}/{n} ({p:.0f}%)" if n else "" for e, n, p in
+                               zip(t["intervention_events"], t["intervention_n"], t["intervention_percent"])])
+    return frame_markdown("Outcomes by previous activism", t, {
+        "outcome": ("Outcome", "label"), "level": ("Previous activism", "text"),
+        "control": ("Control, n/N (%)", "text"), "intervention": ("Intervention, n/N (%)", "text"),
+    }, note)
+
+
+def power_markdown(t: pd.DataFrame, alpha: float, note: str = "") -> str:
+    return frame_markdown("Replication planning", t, {
+        "outcome": ("Outcome", "label"), "control_percent": ("Control %", ".1f"),
+        "intervention_percent": ("Intervention %", ".1f"), "cohen_w": ("Cohen's w", ".3f"),
+        "n_per_arm_80": ("Per arm, 80% power", "d"), "n_per_arm_90": ("Per arm, 90% power", "d"),
+        "n_per_arm_analysed": ("Per arm here", "d"),
+        "detectable_difference_80": ("Detectable difference here (points)", ".1f"),
+    }, f"Learners per arm (equal arms) for a two-sided chi-square test at alpha = {alpha} to detect the observed "
+       "difference (Cohen's w). The last column is the smallest difference from the observed control "
+       "percentage that this study's size detects with 80% power.", note)
+
+
+def reliability_markdown(t: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Scale reliability", t, {
+        "scale": ("Scale", "text"), "wave": ("Wave", "text"), "items": ("Items", "d"), "n": ("n", "d"),
+        "alpha": ("Cronbach's alpha", ".3f"), "ci_low": ("low", ".3f"), "ci_high": ("high", ".3f"),
+    }, "Complete cases; 95% CI by Feldt's method.", note)
+
+
+def items_markdown(t: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Item statistics", t, {
+        "scale": ("Scale", "text"), "wave": ("Wave", "text"), "item": ("Item", "text"), "n": ("n", "d"),
+        "mean": ("Mean", ".2f"), "sd": ("SD", ".2f"), "missing": ("Missing", "d"),
+    }, note)
+
+
+def by_site_markdown(t: pd.DataFrame, note: str = "") -> str:
+    t = t.assign(control=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+                          zip(t["control_events"], t["control_n"], t["control_percent"])],
+                 intervention=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+                               zip(t["intervention_events"], t["intervention_n"], t["intervention_percent"])],
+                 rd=[f"{100 * a:.1f} ({100 * b:.1f} to {100 * c:.1f})" for a, b, c in
+                     zip(t["risk_difference"], t["rd_ci_low"], t["rd_ci_high"])])
+    return frame_markdown("Table 2 by site", t, {
+        "site": ("Site", "text"), "outcome": ("Outcome", "label"), "control": ("Control", "text"),
+        "intervention": ("Intervention", "text"), "test": ("Test", "text"), "p_value": ("p", "p"),
+        "rd": ("Risk difference (95% CI)", "text"),
+    }, note)
+
+
+def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Random-effects pooling across sites", t, {
+        "outcome": ("Outcome", "label"), "measure": ("Measure", "text"), "sites": ("Sites", "d"),
+        "estimate": ("Estimate", ".3f"), "ci_low": ("low", ".3f"), "ci_high": ("high", ".3f"),
+        "p_value": ("p", "p"), "tau2": ("tau²", ".4f"), "i2": ("I² %", ".1f"), "q_p_value": ("Q p", "p"),
+    }, "DerSimonian-Laird random effects. Risk differences as proportions (intervention minus control); "
+       "odds ratios of intervention against control.", note)

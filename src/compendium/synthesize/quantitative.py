@@ -54,13 +54,16 @@ def _pick(rng: np.random.Generator, n: int, k: int, weights: np.ndarray) -> np.n
     return flags
 
 
+def _items_around(rng: np.random.Generator, k: int, level: float, high: int = 5) -> np.ndarray:
+    """k Likert answers scattered around a learner's latent ``level``: items of one
+    scale share the level, so they correlate as the items of a real scale do."""
+    return np.clip(np.rint(level + rng.normal(0, 0.55, k)), 1, high).astype(int)
+
+
 def _items_with_sum(rng: np.random.Generator, k: int, total: int) -> np.ndarray:
-    """k Likert answers (1-5) adding up to ``total``."""
-    items = np.ones(k, dtype=int)
-    for _ in range(total - k):
-        open_ = np.flatnonzero(items < 5)
-        items[rng.choice(open_)] += 1
-    return rng.permutation(items)
+    """k Likert answers (1-5) around their mean, adding up to exactly ``total``."""
+    items = _items_around(rng, k, total / k)
+    return _shift(rng, items, total - int(items.sum()))
 
 
 def _shift(rng: np.random.Generator, items: np.ndarray, delta: int) -> np.ndarray:
@@ -78,7 +81,7 @@ def _shift(rng: np.random.Generator, items: np.ndarray, delta: int) -> np.ndarra
 def _survey_rows(rng: np.random.Generator, pid: str, flags: dict[str, bool], activism: bool,
                  with_post: bool) -> list[dict]:
     k, m = design.CC_ITEMS, design.SUPPORT_ITEMS
-    pre_cc = _items_with_sum(rng, k, int(rng.integers(2 * k, 3 * k + 3)))
+    pre_cc = _items_around(rng, k, rng.normal(2.8, 0.55), high=4)  # room to grow at post
     if flags["increased_cultural_competence"]:
         delta = int(rng.integers(4, 9))  # mean change 0.67 to 1.33
     else:
@@ -86,7 +89,7 @@ def _survey_rows(rng: np.random.Generator, pid: str, flags: dict[str, bool], act
     post_cc = _shift(rng, pre_cc, delta)
     if flags["increased_cultural_competence"] and post_cc.sum() - pre_cc.sum() < 4:
         raise RuntimeError("internal: not enough room for a cultural-competence increase")
-    pre_support = _items_with_sum(rng, m, int(rng.integers(2 * m, 3 * m + 2)))
+    pre_support = _items_around(rng, m, rng.normal(2.9, 0.6))
     post_total = int(rng.integers(4 * m, 5 * m + 1)) if flags["perceived_support"] else int(rng.integers(2 * m, 4 * m))
     post_support = _items_with_sum(rng, m, post_total)
 

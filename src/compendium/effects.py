@@ -1,0 +1,213 @@
+"""Effects beyond the paper's percentages: adjusted and stratified odds ratios,
+correlations, outcomes by previous-activism stratum, and replication planning.
+
+All functions take the per-learner frame of :func:`compendium.outcomes.derive` and
+return unrounded DataFrames with fixed columns.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .config import Arms
+from .outcomes import OUTCOMES
+from .stats import compare_proportions, holm
+
+ADJUSTED_COLUMNS = [
+    "outcome", "n_unadjusted", "odds_ratio", "or_ci_low", "or_ci_high",
+    "n_adjusted", "covariates", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
+    "mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p", "note",
+]
+
+
+def design_matrix(learners: pd.DataFrame, arms: Arms, covariates: list[str]) -> pd.DataFrame:
+    """Numeric predictors: the arm (1 = intervention) and the covariates, categorical
+    ones dummy-coded against their alphabetically first level. Rows with a missing
+    predictor are dropped (complete case)."""
+    frame = pd.DataFrame({"intervention": (learners["group"] == arms.intervention).astype(float)},
+                         index=learners.index)
+    for cov in covariates:
+        if cov not in learners.columns:
+            raise ValueError(f"covariate {cov!r} (params.yaml: effects.covariates) is not a learner column; "
+                             f"choose from {sorted(c for c in learners.columns if c not in OUTCOMES)}")
+        col = learners[cov]
+        if pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean":
+            frame[cov] = col.astype("Float64").astype(float)
+        elif pd.api.types.is_numeric_dtype(col):
+            frame[cov] = col.astype("Float64").astype(float)
+        else:
+            levels = sorted(col.dropna().unique())
+            for level in levels[1:]:
+                dummy = (col == level).astype(float)
+                frame[f"{cov}[{level}]"] = dummy.where(col.notna())
+    return frame.dropna()
+
+
+def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], *, level: float = 0.95,
+                     stratum: str = "previous_activism") -> pd.DataFrame:
+    """Per outcome: the unadjusted odds ratio, the odds ratio adjusted for
+    ``covariates`` by logistic regression (pingouin), and the Mantel-Haenszel odds
+    ratio across the strata of ``stratum`` with the Breslow-Day test (statsmodels)."""
+    import pingouin as pg
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    rows = []
+    for outcome in OUTCOMES:
+        data = learners[learners[outcome].notna()]
+        y = data[outcome].astype(bool)
+        counts = {a: (int(y[data["group"] == a].sum()), int((data["group"] == a).sum())) for a in arms.labels}
+        un = compare_proportions(*counts[arms.control], *counts[arms.intervention], level=level)
+        row = {"outcome": outcome, "n_unadjusted": len(data), "odds_ratio": un.odds_ratio,
+               "or_ci_low": un.or_ci_low, "or_ci_high": un.or_ci_high, "covariates": "+".join(covariates)}
+        notes = []
+
+        X = design_matrix(data, arms, covariates)
+        yy = y.loc[X.index].astype(int)
+        row["n_adjusted"] = len(X)
+        X = X.loc[:, X.nunique() > 1]  # a constant covariate carries no information
+        if "intervention" not in X or yy.nunique() < 2:
+            notes.append("adjusted model not estimable (an arm or outcome level is empty)")
+            row.update(adjusted_or=math.nan, adjusted_ci_low=math.nan, adjusted_ci_high=math.nan, adjusted_p=math.nan)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = pg.logistic_regression(X, yy, alpha=1 - level)
+            arm = fit.set_index("names").loc["intervention"]
+            lo_col, hi_col = [c for c in fit.columns if c.startswith("CI")]
+            if not np.isfinite(arm["se"]) or arm["se"] > 50:
+                notes.append("adjusted model separated (an outcome group is perfectly predicted)")
+            row.update(adjusted_or=math.exp(arm["coef"]), adjusted_ci_low=math.exp(arm[lo_col]),
+                       adjusted_ci_high=math.exp(arm[hi_col]), adjusted_p=float(arm["pval"]))
+
+        tables, strata = [], data[stratum].dropna().unique() if stratum in data else []
+        for s in sorted(strata):
+            part = data[data[stratum] == s]
+            yp = part[outcome].astype(bool)
+            t = np.array([[yp[part["group"] == arms.intervention].sum(), (~yp[part["group"] == arms.intervention]).sum()],
+                          [yp[part["group"] == arms.control].sum(), (~yp[part["group"] == arms.control]).sum()]],
+                         dtype=float)
+            if t.sum(axis=1).min() > 0:
+                tables.append(t)
+        if len(tables) >= 2:
+            if any((t == 0).any() for t in tables):
+                tables = [t + 0.5 for t in tables]
+                notes.append("0.5 added to every cell of the strata for the Mantel-Haenszel estimate")
+            st = StratifiedTable(tables)
+            lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
+            bd = st.test_equal_odds()
+            row.update(mh_or=float(st.oddsratio_pooled), mh_ci_low=float(lo), mh_ci_high=float(hi),
+                       mh_p=float(st.test_null_odds(correction=False).pvalue),
+                       breslow_day_chi2=float(bd.statistic), breslow_day_p=float(bd.pvalue))
+        else:
+            notes.append(f"Mantel-Haenszel needs two strata of {stratum} with both arms")
+            row.update(mh_or=math.nan, mh_ci_low=math.nan, mh_ci_high=math.nan, mh_p=math.nan,
+                       breslow_day_chi2=math.nan, breslow_day_p=math.nan)
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
+
+
+# --------------------------------------------------------------------------- correlations
+
+CORRELATION_COLUMNS = ["x", "y", "method", "n", "r", "ci_low", "ci_high", "p_value", "p_holm"]
+
+
+def _correlate(x: pd.Series, y: pd.Series, method: str, level: float) -> dict:
+    import pingouin as pg
+
+    ok = x.notna() & y.notna()
+    xs, ys = x[ok].astype(float).to_numpy(), y[ok].astype(float).to_numpy()
+    n = len(xs)
+    if n < 4 or np.std(xs) == 0 or np.std(ys) == 0:
+        return {"n": n, "r": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+    res = pg.corr(xs, ys, method="spearman" if method == "spearman" else "pearson")
+    r = float(res["r"].iloc[0])
+    p = float(res[[c for c in res.columns if c.startswith("p")][0]].iloc[0])
+    low, high = pg.compute_esci(stat=r, nx=n, eftype="r", confidence=level, decimals=12)
+    return {"n": n, "r": r, "ci_low": float(low), "ci_high": float(high), "p_value": p}
+
+
+def correlations(learners: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """Change in cultural competence against the post support score (Spearman);
+    previous activism against each outcome (phi, the Pearson r of two binaries);
+    age against each outcome (point-biserial, the Pearson r of a binary and a
+    number). Confidence intervals by Fisher's z; p-values Holm-adjusted together."""
+    rows = [{"x": "cc_change", "y": "support_post_mean", "method": "spearman",
+             **_correlate(learners["cc_change"], learners["support_post_mean"], "spearman", level)}]
+    for outcome in OUTCOMES:
+        y = learners[outcome].astype("Float64")
+        rows.append({"x": "previous_activism", "y": outcome, "method": "phi",
+                     **_correlate(learners["previous_activism"].astype("Float64"), y, "pearson", level)})
+        rows.append({"x": "age", "y": outcome, "method": "point_biserial",
+                     **_correlate(learners["age"].astype("Float64"), y, "pearson", level)})
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm(table["p_value"].to_numpy())
+    return table[CORRELATION_COLUMNS]
+
+
+def outcomes_by_stratum(learners: pd.DataFrame, arms: Arms, stratum: str = "previous_activism") -> pd.DataFrame:
+    """Events, n and percentage per outcome, stratum and arm."""
+    rows = []
+    for outcome in OUTCOMES:
+        for value in sorted(learners[stratum].dropna().unique()):
+            part = learners[(learners[stratum] == value) & learners[outcome].notna()]
+            row = {"outcome": outcome, "stratum": stratum, "level": _label(value)}
+            for arm, prefix in ((arms.control, "control"), (arms.intervention, "intervention")):
+                y = part.loc[part["group"] == arm, outcome].astype(bool)
+                row[f"{prefix}_events"], row[f"{prefix}_n"] = int(y.sum()), int(len(y))
+                row[f"{prefix}_percent"] = y.sum() * 100 / len(y) if len(y) else math.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _label(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- power
+
+POWER_COLUMNS = ["outcome", "control_percent", "intervention_percent", "cohen_w", "n_per_arm_80", "n_per_arm_90",
+                 "n_per_arm_analysed", "detectable_difference_80"]
+
+
+def cohen_w(p0: float, p1: float) -> float:
+    """Cohen's w for a 2x2 table with equal arms and proportions p0 and p1."""
+    pbar = (p0 + p1) / 2
+    if pbar in (0, 1):
+        return 0.0
+    return abs(p1 - p0) / (2 * math.sqrt(pbar * (1 - pbar)))
+
+
+def power_planning(table2: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Learners per arm for 80% and 90% power to detect each observed effect (chi-square
+    power from Cohen's w, equal arms, pingouin), and the smallest difference from the
+    observed control proportion detectable with 80% power at this study's size."""
+    import pingouin as pg
+    from scipy.optimize import brentq
+
+    rows = []
+    for r in table2.itertuples(index=False):
+        p0, p1 = r.control_events / r.control_n, r.intervention_events / r.intervention_n
+        w = cohen_w(p0, p1)
+        n_arm = min(r.control_n, r.intervention_n)
+        need = {}
+        for power in (0.8, 0.9):
+            need[power] = math.ceil(pg.power_chi2(dof=1, w=w, power=power, alpha=alpha) / 2) if w > 0 else math.nan
+        w_min = pg.power_chi2(dof=1, n=2 * n_arm, power=0.8, alpha=alpha)
+        sign = 1 if p1 >= p0 else -1
+        bound = 1 - 1e-9 if sign > 0 else 1e-9
+        if cohen_w(p0, bound) < w_min:
+            detectable = math.nan
+        else:
+            target = brentq(lambda q: cohen_w(p0, q) - w_min, p0 + sign * 1e-12, bound, xtol=1e-12)
+            detectable = abs(target - p0) * 100
+        rows.append({"outcome": r.outcome, "control_percent": p0 * 100, "intervention_percent": p1 * 100,
+                     "cohen_w": w, "n_per_arm_80": need[0.8], "n_per_arm_90": need[0.9],
+                     "n_per_arm_analysed": n_arm, "detectable_difference_80": detectable})
+    return pd.DataFrame(rows, columns=POWER_COLUMNS)

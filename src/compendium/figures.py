@@ -1,0 +1,199 @@
+"""Figures: one function per figure, each returning a matplotlib Figure.
+
+Every figure is sized for a journal column (89 mm single, 183 mm double), uses the
+Okabe-Ito colour-blind-safe palette, and is saved by :func:`save` as PNG (300 dpi)
+and SVG with no timestamps or random ids, so a rerun gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .outcomes import OUTCOME_LABELS
+
+SINGLE = 3.5  # inches, one journal column
+DOUBLE = 7.2  # inches, full page width
+ARM_COLOURS = {"control": "#E69F00", "intervention": "#0072B2"}  # Okabe-Ito orange, blue
+EXTRA = ["#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+LIKERT_COLOURS = ["#b35806", "#f1a340", "#d9d9d9", "#998ec3", "#542788"]  # PuOr, safe for CVD
+SHORT_LABELS = {
+    "increased_cultural_competence": "Cultural competence",
+    "active_participation": "Active participation",
+    "leadership_role": "Leadership role",
+    "perceived_support": "Institutional support",
+}
+
+
+def configure() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update({
+        "font.family": "DejaVu Sans",
+        "font.size": 7,
+        "axes.titlesize": 8,
+        "axes.labelsize": 7,
+        "legend.fontsize": 6.5,
+        "xtick.labelsize": 6.5,
+        "ytick.labelsize": 6.5,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "compendium",
+        "svg.fonttype": "path",
+        "path.simplify": False,
+    })
+
+
+def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
+    """Write ``<stem>.png`` and ``<stem>.svg`` deterministically and close the figure."""
+    import matplotlib.pyplot as plt
+
+    from .io import write_bytes
+
+    folder = folder or paths.figures_dir()
+    written = []
+    for ext, kwargs in (("png", {"dpi": 300, "metadata": {"Software": None}}),
+                        ("svg", {"metadata": {"Date": None, "Creator": None}})):
+        from io import BytesIO
+
+        buf = BytesIO()
+        fig.savefig(buf, format=ext, bbox_inches="tight", pad_inches=0.02, **kwargs)
+        path = folder / f"{stem}.{ext}"
+        write_bytes(path, buf.getvalue())
+        written.append(path)
+    plt.close(fig)
+    return written
+
+
+def _arm_colour(arm_role: str) -> str:
+    return ARM_COLOURS[arm_role]
+
+
+def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return math.nan, math.nan
+    low, high = proportion_confint(events, n, alpha=1 - level, method="wilson")
+    return float(low), float(high)
+
+
+def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: float = 0.95):
+    """Percentage of learners with each outcome, by arm, with Wilson intervals."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    fig, ax = plt.subplots(figsize=(SINGLE, 2.6))
+    y = np.arange(len(t2))[::-1]
+    for offset, (role, label) in zip((0.17, -0.17), zip(("control", "intervention"), arm_labels)):
+        pct, lo, hi = [], [], []
+        for r in t2.itertuples(index=False):
+            e, n = getattr(r, f"{role}_events"), getattr(r, f"{role}_n")
+            low, high = wilson(e, n, level)
+            pct.append(100 * e / n)
+            lo.append(100 * e / n - 100 * low)
+            hi.append(100 * high - 100 * e / n)
+        ax.errorbar(pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1,
+                    color=_arm_colour(role), label=label)
+    ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(f"Learners with the outcome, % ({int(level * 100)}% Wilson CI)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
+    ax.grid(axis="x", color="#e0e0e0", lw=0.5)
+    ax.set_axisbelow(True)
+    return fig
+
+
+def effects_forest(adjusted: pd.DataFrame):
+    """Odds ratios (intervention vs control) per outcome: unadjusted, adjusted for the
+    covariates, and Mantel-Haenszel across previous-activism strata."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    fig, ax = plt.subplots(figsize=(SINGLE, 2.8))
+    kinds = [("Unadjusted", "odds_ratio", "or_ci_low", "or_ci_high", "#000000", "o"),
+             ("Adjusted", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "#0072B2", "s"),
+             ("Mantel-Haenszel", "mh_or", "mh_ci_low", "mh_ci_high", "#D55E00", "D")]
+    base = np.arange(len(adjusted))[::-1] * 1.0
+    for k, (label, est, lo, hi, colour, marker) in enumerate(kinds):
+        yy = base + 0.25 - 0.25 * k
+        e, low, high = (adjusted[c].to_numpy(float) for c in (est, lo, hi))
+        ok = np.isfinite(e) & np.isfinite(low) & np.isfinite(high)
+        ax.errorbar(e[ok], yy[ok], xerr=[e[ok] - low[ok], high[ok] - e[ok]], fmt=marker, ms=3.5,
+                    capsize=2, lw=1, color=colour, label=label)
+    ax.axvline(1, color="#777777", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
+             if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
+    ax.set_xlabel("Odds ratio, intervention vs control (log scale, 95% CI)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
+    return fig
+
+
+def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], title: str):
+    """Diverging stacked bars of the answers to each item, before and after, by arm."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    part = dist[dist["scale"] == scale]
+    items = list(dict.fromkeys(part["item"]))
+    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 0.45 + 0.32 * len(items) * 2), sharey=True)
+    for ax, wave in zip(axes, ("pre", "post")):
+        labels, y = [], 0
+        for item in items:
+            for arm in arm_labels:
+                row = part[(part["item"] == item) & (part["wave"] == wave) & (part["arm"] == arm)].iloc[0]
+                shares = [100 * row[f"p{v}"] for v in range(1, 6)]
+                left = -(shares[0] + shares[1] + shares[2] / 2)
+                for v, share in enumerate(shares):
+                    ax.barh(-y, share, left=left, color=LIKERT_COLOURS[v], height=0.8,
+                            label=str(v + 1) if (y == 0) else None, edgecolor="white", lw=0.3)
+                    left += share
+                labels.append(f"{item} · {arm}")
+                y += 1
+            y += 0.4
+        ax.axvline(0, color="#444444", lw=0.6)
+        ax.set_xlim(-100, 100)
+        ax.set_xticks([-100, -50, 0, 50, 100], ["100", "50", "0", "50", "100"])
+        ax.set_title(f"{title}: {wave}")
+        ax.set_xlabel("% of answers (disagree ← → agree)")
+    positions, y = [], 0
+    for _ in items:
+        for _ in arm_labels:
+            positions.append(-y)
+            y += 1
+        y += 0.4
+    axes[0].set_yticks(positions, labels)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [f"Answer {n}" for n in names], ncols=5, loc="lower center", bbox_to_anchor=(0.5, 0.98),
+               frameon=False)
+    return fig
+
+
+def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
+    """Risk difference per site with the random-effects pooled estimate."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    part = effects[effects["outcome"] == outcome]
+    fig, ax = plt.subplots(figsize=(SINGLE, 0.9 + 0.28 * len(part)))
+    z = 1.959963984540054
+    y = np.arange(len(part))[::-1] + 1.5
+    rd = part["rd"].to_numpy() * 100
+    se = np.sqrt(part["rd_var"].to_numpy()) * 100
+    ax.errorbar(rd, y, xerr=z * se, fmt="s", ms=3.5, capsize=2, lw=1, color="#0072B2")
+    est, lo, hi = 100 * pooled["estimate"], 100 * pooled["ci_low"], 100 * pooled["ci_high"]
+    ax.fill([lo, est, hi, est], [0.5, 0.75, 0.5, 0.25], color="#D55E00")
+    ax.axvline(0, color="#777777", lw=0.8, ls="--")
+    ax.set_yticks([*y, 0.5], [*part["site"], f"Pooled (I² = {pooled['i2']:.0f}%)"])
+    ax.set_xlabel("Risk difference, percentage points (95% CI)")
+    ax.set_title(OUTCOME_LABELS.get(outcome, outcome))
+    return fig

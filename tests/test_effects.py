@@ -1,0 +1,264 @@
+"""Adjusted and stratified effects, correlations, power, reliability, sites and
+small-cell suppression, each against an independent reference named in the test."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from compendium import demographics, effects, reliability, sites
+from compendium.config import Arms
+from compendium.outcomes import OUTCOMES, derive, table2
+
+
+@pytest.fixture(scope="module")
+def learners(shipped_study):
+    s = shipped_study
+    return derive(s.participants, s.survey, s.cc_items, s.support_items)
+
+
+def test_adjusted_odds_ratio_matches_statsmodels_logit(learners):
+    import statsmodels.api as sm
+
+    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"]).set_index("outcome")
+    for outcome in OUTCOMES:
+        X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age"])
+        y = learners.loc[X.index, outcome].astype(int)
+        # reference: statsmodels Logit (maximum likelihood) on the same design
+        fit = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+        low, high = fit.conf_int().loc["intervention"]
+        row = table.loc[outcome]
+        assert row["adjusted_or"] == pytest.approx(math.exp(fit.params["intervention"]), rel=1e-4)
+        assert row["adjusted_ci_low"] == pytest.approx(math.exp(low), rel=1e-3)
+        assert row["adjusted_ci_high"] == pytest.approx(math.exp(high), rel=1e-3)
+        assert row["n_adjusted"] == len(X)
+
+
+def _strata(learners, outcome):
+    tables = []
+    for value in (False, True):
+        part = learners[learners["previous_activism"] == value]
+        y = part[outcome].astype(bool)
+        i, c = part["group"] == "intervention", part["group"] == "control"
+        tables.append(np.array([[y[i].sum(), (~y[i]).sum()], [y[c].sum(), (~y[c]).sum()]], dtype=float))
+    return tables
+
+
+def _breslow_day(tables, or_mh):
+    """Breslow and Day (1980) homogeneity statistic, without Tarone's correction, by hand."""
+    stat = 0.0
+    for t in tables:
+        a, b, c, d = t.ravel()
+        m1, n1, n = a + c, a + b, t.sum()
+        # expected a under the common odds ratio: root of a quadratic in [max(0, m1 - (n - n1)), min(n1, m1)]
+        lo, hi = max(0.0, m1 - (n - n1)), min(n1, m1)
+        f = lambda x: x * (n - n1 - m1 + x) - or_mh * (n1 - x) * (m1 - x)  # noqa: E731
+        from scipy.optimize import brentq
+
+        ea = brentq(f, lo + 1e-12, hi - 1e-12)
+        var = 1 / (1 / ea + 1 / (n1 - ea) + 1 / (m1 - ea) + 1 / (n - n1 - m1 + ea))
+        stat += (a - ea) ** 2 / var
+    return stat
+
+
+def test_mantel_haenszel_and_breslow_day_by_hand(learners):
+    table = effects.adjusted_effects(learners, Arms(), ["previous_activism"]).set_index("outcome")
+    for outcome in ("increased_cultural_competence", "active_participation", "perceived_support"):
+        tables = _strata(learners, outcome)
+        # reference: the Mantel-Haenszel (1959) estimator sum(a*d/n) / sum(b*c/n), by hand
+        mh = sum(t[0, 0] * t[1, 1] / t.sum() for t in tables) / sum(t[0, 1] * t[1, 0] / t.sum() for t in tables)
+        row = table.loc[outcome]
+        assert row["mh_or"] == pytest.approx(mh)
+        assert row["breslow_day_chi2"] == pytest.approx(_breslow_day(tables, mh), rel=1e-6)
+        assert row["breslow_day_p"] == pytest.approx(sps.chi2.sf(row["breslow_day_chi2"], 1))
+
+
+def test_stratum_with_an_empty_cell_is_corrected_and_noted(learners):
+    row = effects.adjusted_effects(learners, Arms(), []).set_index("outcome").loc["leadership_role"]
+    assert "0.5 added" in row["note"]
+    assert math.isfinite(row["mh_or"])
+
+
+def test_unknown_covariate_is_a_clear_error(learners):
+    with pytest.raises(ValueError, match="covariate 'income'.*params.yaml"):
+        effects.adjusted_effects(learners, Arms(), ["income"])
+
+
+def test_correlations_against_scipy_and_sklearn(learners):
+    from sklearn.metrics import matthews_corrcoef
+
+    table = effects.correlations(learners).set_index(["x", "y"])
+    ok = learners["cc_change"].notna() & learners["support_post_mean"].notna()
+    # reference: scipy.stats.spearmanr
+    ref = sps.spearmanr(learners.loc[ok, "cc_change"], learners.loc[ok, "support_post_mean"])
+    row = table.loc[("cc_change", "support_post_mean")]
+    assert row["r"] == pytest.approx(ref.statistic) and row["p_value"] == pytest.approx(ref.pvalue)
+    z, se = math.atanh(row["r"]), 1 / math.sqrt(row["n"] - 3)
+    # reference: Fisher's z interval by hand
+    assert row["ci_low"] == pytest.approx(math.tanh(z - sps.norm.ppf(0.975) * se))
+    assert row["ci_high"] == pytest.approx(math.tanh(z + sps.norm.ppf(0.975) * se))
+    for outcome in OUTCOMES:
+        y = learners[outcome].astype(int)
+        # reference: sklearn's Matthews correlation equals phi for two binary variables
+        phi = matthews_corrcoef(learners["previous_activism"].astype(int), y)
+        assert table.loc[("previous_activism", outcome), "r"] == pytest.approx(phi)
+        # reference: scipy.stats.pointbiserialr
+        pb = sps.pointbiserialr(y, learners["age"].astype(float))
+        assert table.loc[("age", outcome), "r"] == pytest.approx(pb.statistic)
+        assert table.loc[("age", outcome), "p_value"] == pytest.approx(pb.pvalue)
+    assert (table["p_holm"] >= table["p_value"] - 1e-15).all()
+
+
+def test_outcomes_by_stratum_add_up_to_table2(learners):
+    by = effects.outcomes_by_stratum(learners, Arms())
+    t2 = table2(learners).set_index("outcome")
+    sums = by.groupby("outcome")[["control_events", "control_n", "intervention_events", "intervention_n"]].sum()
+    pd.testing.assert_frame_equal(sums, t2[sums.columns].loc[sums.index], check_dtype=False)
+
+
+def test_power_matches_statsmodels(learners):
+    from statsmodels.stats.power import GofChisquarePower
+
+    t2 = table2(learners)
+    power = effects.power_planning(t2).set_index("outcome")
+    for r in t2.itertuples():
+        w = power.loc[r.outcome, "cohen_w"]
+        # reference: Cohen's w by hand, sqrt(chi2 / N) for equal arms
+        assert w == pytest.approx(math.sqrt(r.statistic / (r.control_n + r.intervention_n)))
+        for level, column in ((0.8, "n_per_arm_80"), (0.9, "n_per_arm_90")):
+            # reference: statsmodels GofChisquarePower with two bins (df = 1), total n split over two arms
+            total = GofChisquarePower().solve_power(effect_size=w, nobs=None, alpha=0.05, power=level, n_bins=2)
+            assert power.loc[r.outcome, column] == math.ceil(total / 2)
+        # the detectable difference, fed back, gives 80% power at this study's size
+        p0 = r.control_events / r.control_n
+        p1 = p0 + power.loc[r.outcome, "detectable_difference_80"] / 100
+        got = GofChisquarePower().power(effect_size=effects.cohen_w(p0, p1), nobs=2 * r.control_n, alpha=0.05,
+                                        n_bins=2)
+        assert got == pytest.approx(0.8, abs=1e-6)
+
+
+def test_cronbach_alpha_by_hand_and_feldt_interval_against_pingouin():
+    import pingouin as pg
+
+    rng = np.random.default_rng(3)
+    latent = rng.normal(size=80)
+    items = pd.DataFrame({f"i{j}": np.clip(np.rint(3 + latent + rng.normal(0, 0.8, 80)), 1, 5) for j in range(5)})
+    res = reliability.cronbach(items)
+    k = items.shape[1]
+    # reference: Cronbach (1951), k/(k-1) * (1 - sum of item variances / variance of the total), by hand
+    by_hand = k / (k - 1) * (1 - items.var(ddof=1).sum() / items.sum(axis=1).var(ddof=1))
+    assert res["alpha"] == pytest.approx(by_hand)
+    # reference: pingouin.cronbach_alpha's interval (rounded by pingouin to 3 decimals)
+    _, ci = pg.cronbach_alpha(data=items)
+    assert (round(res["ci_low"], 3), round(res["ci_high"], 3)) == (ci[0], ci[1])
+
+
+def test_scale_tables_of_the_shipped_data(shipped_study):
+    scales = reliability.scales(shipped_study)
+    alpha = reliability.reliability(shipped_study.survey, scales)
+    assert len(alpha) == 4 and alpha["alpha"].between(0.6, 0.95).all()
+    items = reliability.item_statistics(shipped_study.survey, scales)
+    assert len(items) == 2 * (len(scales["cultural_competence"]) + len(scales["support"]))
+    assert (items["n"] + items["missing"] == 200).all()
+
+
+def _by_site(learners):
+    rng = np.random.default_rng(5)
+    frame = learners.copy()
+    frame["site"] = rng.choice(["north", "south", "east"], size=len(frame))
+    return frame
+
+
+def test_pooled_sites_match_statsmodels_combine_effects(learners):
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    frame = _by_site(learners)
+    # make one site differ: its intervention learners lose half their participation events
+    hit = frame.index[(frame["site"] == "east") & (frame["group"] == "intervention") & frame["active_participation"]]
+    frame.loc[hit[::2], "active_participation"] = False
+    by_site = sites.table2_by_site(frame, Arms())
+    pooled = sites.meta_analysis(by_site).set_index(["outcome", "measure"])
+    eff = sites.site_effects(by_site)
+    checked = set()
+    for outcome in OUTCOMES:
+        part = eff[eff["outcome"] == outcome]
+        for measure, y, v in (("risk_difference", "rd", "rd_var"), ("log_odds_ratio", "log_or", "log_or_var")):
+            # reference: statsmodels.stats.meta_analysis.combine_effects(method_re="dl"). statsmodels
+            # leaves a negative moment estimate of tau-squared untruncated; DerSimonian-Laird truncate
+            # it at zero, where the random-effects estimate equals the fixed-effect one.
+            ref = combine_effects(part[y].to_numpy(), part[v].to_numpy(), method_re="dl")
+            row = pooled.loc[(outcome, measure)]
+            frame = ref.summary_frame().loc["random effect" if ref.tau2 > 0 else "fixed effect"]
+            assert row["estimate"] == pytest.approx(frame["eff"])
+            assert row["ci_low"] == pytest.approx(frame["ci_low"]) and row["ci_high"] == pytest.approx(frame["ci_upp"])
+            assert row["tau2"] == pytest.approx(max(ref.tau2, 0.0))
+            assert row["i2"] == pytest.approx(100 * max(ref.i2, 0.0))
+            assert row["q"] == pytest.approx(ref.q)
+            checked.add(ref.tau2 > 0)
+    assert checked == {True, False}, "both a heterogeneous and a homogeneous case should be checked"
+
+
+def test_site_rows_add_up_to_table2(learners):
+    by_site = sites.table2_by_site(_by_site(learners), Arms())
+    t2 = table2(learners).set_index("outcome")
+    cols = ["control_events", "control_n", "intervention_events", "intervention_n"]
+    sums = by_site.groupby("outcome")[cols].sum()
+    pd.testing.assert_frame_equal(sums, t2[cols].loc[sums.index], check_dtype=False)
+
+
+def test_pooling_needs_two_sites():
+    with pytest.raises(ValueError, match="at least two sites"):
+        sites.dersimonian_laird([0.1], [0.01])
+
+
+def test_small_cells_are_suppressed_with_a_complementary_cell():
+    participants = pd.DataFrame({
+        "participant_id": [f"p{i}" for i in range(40)], "site": "all",
+        "group": ["control"] * 20 + ["intervention"] * 20,
+        "gender": ["F"] * 10 + ["M"] * 8 + ["X"] * 2 + ["F"] * 10 + ["M"] * 10,
+        "ethnicity": ["A"] * 20 + ["B"] * 20, "age": 25.0,
+        "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
+    })
+    t1 = demographics.suppress_small_cells(demographics.table1(participants, Arms()), 5)
+    g = t1[(t1["variable"] == "gender") & (t1["statistic"] == "n")].set_index("level")
+    assert math.isnan(g.at["X", "control"])  # 2 learners: hidden
+    assert math.isnan(g.at["M", "control"])  # smallest other cell: hidden too, else 20 - 10 - 8 gives X away
+    assert g.at["F", "control"] == 10 and g.at["M", "intervention"] == 10
+    assert g.loc["X", "suppressed"] and not g.loc["F", "suppressed"]
+    pct = t1[(t1["variable"] == "gender") & (t1["statistic"] == "percent")].set_index("level")
+    assert math.isnan(pct.at["X", "control"])
+    assert t1.loc[t1["variable"] == "n", "control"].iloc[0] == 20  # arm sizes stay
+
+
+def test_shipped_table1_needs_no_suppression(shipped_study):
+    t1 = demographics.suppress_small_cells(demographics.table1(shipped_study.participants), 5)
+    assert not t1["suppressed"].any()
+
+
+def test_figures_are_deterministic(learners, tmp_path):
+    from compendium import figures
+
+    t2 = table2(learners)
+    for run in ("a", "b"):
+        figures.save(figures.outcome_proportions(t2, ("control", "intervention")), "fig", tmp_path / run)
+    for ext in ("png", "svg"):
+        assert (tmp_path / "a" / f"fig.{ext}").read_bytes() == (tmp_path / "b" / f"fig.{ext}").read_bytes()
+
+
+def test_single_site_run_removes_stale_site_files(tmp_path, monkeypatch):
+    from compendium import io
+
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
+    tables, figs = tmp_path / "reports" / "tables", tmp_path / "reports" / "figures"
+    tables.mkdir(parents=True)
+    figs.mkdir(parents=True)
+    for name in ("table2_by_site.csv", "table2_by_site.md", "meta_analysis.csv", "meta_analysis.md"):
+        (tables / name).write_text("stale")
+    (figs / "forest_sites_leadership_role.png").write_text("stale")
+    io.write_site_outputs(None, None, "# Sites\n\nOne site.\n")
+    assert sorted(p.name for p in tables.iterdir()) == ["sites.md"]
+    assert not list(figs.iterdir())
