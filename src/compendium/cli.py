@@ -5,6 +5,7 @@
     compendium synthesize --seed N --out D  write a synthetic data set
     compendium run-notebook NB -p KEY VALUE execute a stage notebook (used by dvc.yaml)
     compendium collect-results OUT FRAG...  merge the stages' results into results.json
+    compendium import-qdpx FILE --out DIR   turn a REFI-QDA .qdpx (or .qdc) into contract files
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def _cmd_run_notebook(args: argparse.Namespace) -> int:
     from .notebooks import parse_value, run
 
     params = {key: parse_value(value) for key, value in (args.parameter or [])}
-    run(args.notebook, params, args.output)
+    unknown = set(args.private or []) - set(params)
+    if unknown:
+        raise ValueError(f"--private names {sorted(unknown)}, which no -p gives")
+    run(args.notebook, params, args.output, private=args.private)
     return 0
 
 
@@ -51,6 +55,18 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
     merged = collect_results([paths.resolve(f) for f in args.fragments], paths.resolve(args.out))
     print(f"{args.out}: {len(merged)} values")
+    return 0
+
+
+def _cmd_import_qdpx(args: argparse.Namespace) -> int:
+    from .qdpx import read_qdpx, write_contract
+
+    imported = read_qdpx(args.file)
+    write_contract(imported, args.out)
+    n_codes = sum(len(t["codes"]) for t in imported.codebook)
+    coders = ", ".join(sorted(imported.codings)) or "none"
+    print(f"{args.out}: {len(imported.sources)} source(s), {n_codes} code(s) in {len(imported.codebook)} theme(s), "
+          f"coders: {coders}")
     return 0
 
 
@@ -84,12 +100,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebook")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
     p.add_argument("-o", "--output", default=None, help="executed copy (default reports/notebooks/<name>)")
+    p.add_argument("--private", action="append", metavar="KEY",
+                   help="a parameter whose value is passed to the notebook but withheld from the executed copy")
     p.set_defaults(func=_cmd_run_notebook)
 
     p = sub.add_parser("collect-results", help="merge result fragments into results.json")
     p.add_argument("out")
     p.add_argument("fragments", nargs="+")
     p.set_defaults(func=_cmd_collect)
+
+    p = sub.add_parser("import-qdpx", help="turn a REFI-QDA project (.qdpx) or codebook (.qdc) into contract files")
+    p.add_argument("file", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for sources/, codebook.yaml and coding/")
+    p.set_defaults(func=_cmd_import_qdpx)
 
     p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")
     p.add_argument("--force", action="store_true", help="rerun every stage")
@@ -108,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (StageFailed, ValueError, FileNotFoundError) as exc:
+    except (StageFailed, ValueError, FileNotFoundError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -83,6 +83,9 @@ class Study:
     codings: pd.DataFrame
     coders: list[str] = field(default_factory=list)
     dataset: dict = field(default_factory=dict)  # dataset.yaml, when the folder has one
+    # ids of learners who withdrew: kept only so the leak audit can look for them; written
+    # to the git-ignored data/private/, never to data/interim/ or reports/
+    withdrawn: list[str] = field(default_factory=list)
 
 
 class _Collector:
@@ -658,4 +661,5 @@ def _apply_consent(participants, survey, cc, support, source_result, codebook, c
         codebook=codebook,
         codings=codings.reset_index(drop=True),
         coders=coders,
+        withdrawn=sorted(withdrawn),
     )

@@ -8,6 +8,7 @@ and SVG with no timestamps or random ids, so a rerun gives the same bytes.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -196,4 +197,76 @@ def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
     ax.set_yticks([*y, 0.5], [*part["site"], f"Pooled (I² = {pooled['i2']:.0f}%)"])
     ax.set_xlabel("Risk difference, percentage points (95% CI)")
     ax.set_title(OUTCOME_LABELS.get(outcome, outcome))
+    return fig
+
+
+def agreement_by_code(irr: pd.DataFrame, threshold: float):
+    """Cohen's kappa and Krippendorff's alpha per code, with the flagging threshold."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    part = irr[irr["code"] != "ALL"].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(SINGLE, 0.6 + 0.22 * len(part)))
+    y = np.arange(len(part))[::-1]
+    ax.scatter(part["cohen_kappa"], y + 0.12, marker="o", s=14, color="#0072B2", label="Cohen's kappa", zorder=3)
+    ax.scatter(part["krippendorff_alpha"], y - 0.12, marker="D", s=12, color="#D55E00",
+               label="Krippendorff's alpha", zorder=3)
+    ax.axvline(threshold, color="#777777", lw=0.8, ls="--")
+    ax.set_yticks(y, [c.replace("_", " ") for c in part["code"]])
+    ax.set_xlim(min(0.0, float(np.nanmin(part[["cohen_kappa", "krippendorff_alpha"]].to_numpy(float), initial=0))), 1)
+    ax.set_xlabel(f"Agreement between coders (dashed: threshold {threshold})")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
+    ax.grid(axis="x", color="#e0e0e0", lw=0.5)
+    ax.set_axisbelow(True)
+    return fig
+
+
+def themes_by_group(freq: pd.DataFrame):
+    """Units per theme by arm and by source type (two panels of grouped bars)."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    themes = freq[(freq["level"] == "theme") & (freq["by"] == "all")]
+    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 2.6), sharey=True)
+    for ax, by, title in zip(axes, ("arm", "source_type"), ("By arm of the speaker or author", "By source type")):
+        part = freq[(freq["level"] == "theme") & (freq["by"] == by)]
+        groups = sorted(part["group"].unique())
+        width = 0.8 / max(len(groups), 1)
+        x = np.arange(len(themes))
+        palette = [ARM_COLOURS.get(g, c) for g, c in zip(groups, EXTRA + EXTRA)]
+        for k, (group, colour) in enumerate(zip(groups, palette)):
+            values = [int(part[(part["id"] == t) & (part["group"] == group)]["units"].sum()) for t in themes["id"]]
+            ax.bar(x + (k - (len(groups) - 1) / 2) * width, values, width, color=colour,
+                   label=group.replace("_", " "))
+        ax.set_xticks(x, [textwrap.fill(lbl, 14) for lbl in themes["label"]])
+        ax.set_title(title, pad=18)
+        ax.legend(frameon=False, ncols=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                  handlelength=1, columnspacing=0.8)
+    axes[0].set_ylabel("Coded units")
+    return fig
+
+
+def code_cooccurrence(co: pd.DataFrame, codebook: pd.DataFrame):
+    """Heat map of the number of units coded with both codes."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    codes = list(codebook["code"])
+    grid = np.zeros((len(codes), len(codes)))
+    pos = {c: i for i, c in enumerate(codes)}
+    for r in co.itertuples(index=False):
+        grid[pos[r.code_1], pos[r.code_2]] = grid[pos[r.code_2], pos[r.code_1]] = r.units
+    np.fill_diagonal(grid, np.nan)
+    fig, ax = plt.subplots(figsize=(DOUBLE * 0.62, DOUBLE * 0.55))
+    image = ax.imshow(grid, cmap="cividis")
+    labels = [c.replace("_", " ") for c in codes]
+    ax.set_xticks(range(len(codes)), labels, rotation=60, ha="right")
+    ax.set_yticks(range(len(codes)), labels)
+    for i in range(len(codes)):
+        for j in range(len(codes)):
+            if i != j and grid[i, j] > 0:
+                ax.text(j, i, f"{int(grid[i, j])}", ha="center", va="center", fontsize=5.5,
+                        color="white" if grid[i, j] < np.nanmax(grid) * 0.5 else "black")
+    ax.spines[:].set_visible(False)
+    fig.colorbar(image, ax=ax, shrink=0.7, label="Units coded with both")
     return fig

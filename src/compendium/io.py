@@ -172,6 +172,7 @@ def write_study(study) -> Path:
         "cc_items": study.cc_items, "support_items": study.support_items, "coders": study.coders,
         "flow": study.flow, "dataset": study.dataset,
     })
+    write_private_json({"withdrawn": study.withdrawn}, "withdrawn")
     return folder
 
 
@@ -217,3 +218,43 @@ def write_site_outputs(by_site: pd.DataFrame | None, pooled: pd.DataFrame | None
         return
     write_table(by_site, "table2_by_site", by_site_markdown(by_site))
     write_table(pooled, "meta_analysis", meta_markdown(pooled))
+
+
+# ----------------------------------------------------------------- private files and small helpers
+
+
+def private_path(name: str, ext: str) -> Path:
+    return paths.private_dir() / f"{name}.{ext}"
+
+
+def write_private_csv(frame: pd.DataFrame, name: str) -> Path:
+    """Write personal data (such as the de-identification log) under the git-ignored
+    ``data/private/``; nothing there is ever copied into ``reports/``."""
+    path = private_path(name, "csv")
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return path
+
+
+def read_private_csv(name: str) -> pd.DataFrame:
+    return pd.read_csv(private_path(name, "csv"), dtype=str, keep_default_na=False)
+
+
+def write_private_json(data: Any, name: str) -> Path:
+    path = private_path(name, "json")
+    write_json(path, data)
+    return path
+
+
+def read_private_json(name: str) -> Any:
+    return read_json(private_path(name, "json"))
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """A CSV named by a parameter (resolved against the project root)."""
+    return pd.read_csv(paths.resolve(path), dtype=str, keep_default_na=False)
+
+
+def split_list(text: str) -> list[str]:
+    """A list parameter passed through papermill as text: items separated by ';'
+    (names and institutions may contain commas)."""
+    return [item.strip() for item in str(text or "").split(";") if item.strip()]

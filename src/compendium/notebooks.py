@@ -36,6 +36,29 @@ def parse_value(text: str) -> Any:
     return value if isinstance(value, (int, float, bool)) else text
 
 
+WITHHELD = "(withheld: see params.yaml)"
+
+
+def withhold(nb: dict, keys: list[str]) -> dict:
+    """Blank the values of private parameters (lists of names to redact, say) in an
+    executed notebook: the injected-parameters cell and papermill's metadata."""
+    if not keys:
+        return nb
+    pm = nb.get("metadata", {}).get("papermill", {})
+    for key in keys:
+        if key in pm.get("parameters", {}):
+            pm["parameters"][key] = WITHHELD
+    for cell in nb.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            lines = []
+            for line in source.split("\n"):
+                name = line.split(" = ", 1)[0]
+                lines.append(f"{name} = {WITHHELD!r}" if name in keys and " = " in line else line)
+            cell["source"] = "\n".join(lines)
+    return nb
+
+
 def normalise(nb: dict) -> dict:
     """Remove run-dependent metadata from an executed notebook (in place)."""
     meta = nb.get("metadata", {})
@@ -55,7 +78,8 @@ def normalise(nb: dict) -> dict:
     return nb
 
 
-def run(source: str | Path, parameters: dict[str, Any], output: str | Path | None = None) -> Path:
+def run(source: str | Path, parameters: dict[str, Any], output: str | Path | None = None,
+        private: list[str] | None = None) -> Path:
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -82,6 +106,7 @@ def run(source: str | Path, parameters: dict[str, Any], output: str | Path | Non
             raise StageFailed(f"{src.name} failed: {exc.ename}: {exc.evalue}") from None
         nb = nbformat.read(tmp, as_version=4)
         normalise(nb)
+        withhold(nb, private or [])
         text = nbformat.writes(nb) + "\n"
         root = str(paths.project_root())
         if root in text:

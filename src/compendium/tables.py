@@ -264,3 +264,90 @@ def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
         "p_value": ("p", "p"), "tau2": ("tau²", ".4f"), "i2": ("I² %", ".1f"), "q_p_value": ("Q p", "p"),
     }, "DerSimonian-Laird random effects. Risk differences as proportions (intervention minus control); "
        "odds ratios of intervention against control.", note)
+
+
+def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "") -> str:
+    text = frame_markdown("De-identification", summary, {
+        "kind": ("Kind of identifier", "text"), "replacements": ("Replacements", "d"),
+        "distinct": ("Distinct originals", "d"),
+    }, "Each identifier was replaced by a bracketed pseudonym before any analysis; the log that maps "
+       "originals to pseudonyms stays in the git-ignored data/private/.")
+    if scores:
+        text += (f"\nAgainst the {scores['planted']} identifiers the generator planted: recall "
+                 f"{100 * scores['recall']:.1f}% ({scores['missed']} missed); precision {100 * scores['precision']:.1f}% "
+                 f"({scores['false_positives']} of {scores['replacements']} replacements hit ordinary words).\n")
+    return text + _notes(note)
+
+
+def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "") -> str:
+    t = irr.assign(flag=["below threshold" if f else "" for f in irr["flagged"]])
+    return frame_markdown("Inter-rater reliability", t, {
+        "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"),
+        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".3f"),
+        "krippendorff_alpha": ("Krippendorff's alpha", ".3f"), "coder_1_count": (coders[0], "d"),
+        "coder_2_count": (coders[1], "d"), "flag": ("Flag", "text"),
+    }, f"Coders {coders[0]} and {coders[1]}, over the units of the sources both coded; each code judged present "
+       "or absent on each unit. ALL pools every unit-and-code decision. Krippendorff's alpha is nominal. A kappa "
+       "that is undefined (a code neither coder used) is left blank. Flag: kappa below "
+       f"{threshold} (params.yaml: agreement.kappa_threshold) or undefined.", note)
+
+
+def pairwise_markdown(pairwise: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Pairwise Cohen's kappa", pairwise, {
+        "coder_1": ("Coder", "text"), "coder_2": ("Coder", "text"), "code": ("Code", "text"), "units": ("Units", "d"),
+        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".3f"),
+    }, note)
+
+
+def multi_markdown(multi: pd.DataFrame | None, note: str = "") -> str:
+    if multi is None:
+        return "# Agreement among more than two coders\n\nThis study has two coders: see irr.md.\n" + _notes(note)
+    return frame_markdown("Agreement among more than two coders", multi, {
+        "code": ("Code", "text"), "coders": ("Coders", "d"), "units_all_coders": ("Units coded by all", "d"),
+        "fleiss_kappa": ("Fleiss' kappa", ".3f"), "krippendorff_alpha_all": ("Krippendorff's alpha, all coders", ".3f"),
+    }, "Fleiss' kappa over the units every coder coded; Krippendorff's alpha over all units, a coder who did "
+       "not code a source counting as missing there.", note)
+
+
+def frequencies_markdown(freq: pd.DataFrame, note: str = "") -> str:
+    wide = freq[freq["by"] != "all"].pivot_table(index=["level", "id", "label"], columns=["by", "group"],
+                                                 values="units", aggfunc="sum", fill_value=0, sort=False)
+    overall = freq[freq["by"] == "all"].set_index(["level", "id", "label"])[["units", "sources", "participants"]]
+    rows = []
+    groups = list(wide.columns)
+    for (level, ident, label), r in overall.iterrows():
+        name = f"**{label}**" if level == "theme" else f"  {label}"
+        cells = [str(int(wide.loc[(level, ident, label), g])) if (level, ident, label) in wide.index else "0"
+                 for g in groups]
+        rows.append([name, str(int(r["units"])), str(int(r["sources"])), str(int(r["participants"])), *cells])
+    header = ["Theme / code", "Units", "Sources", "Learners", *[f"{g[1]} (units)" for g in groups]]
+    return ("# Theme and code frequencies\n\n" + _markdown(header, rows, ["l"] + ["r"] * (len(header) - 1))
+            + _notes("Consensus coding of the de-identified units. Learners: distinct learners who spoke or "
+                     "wrote a unit with the code. By source type and by arm (the arm of the unit's learners; "
+                     "'none' for facilitators' turns and documents without learner authors).", note))
+
+
+def cooccurrence_markdown(co: pd.DataFrame, note: str = "") -> str:
+    off = co[co["code_1"] != co["code_2"]].sort_values(["units", "sources", "code_1", "code_2"],
+                                                      ascending=[False, False, True, True], kind="stable")
+    return frame_markdown("Code co-occurrence", off, {
+        "code_1": ("Code", "text"), "code_2": ("With", "text"), "units": ("Units with both", "d"),
+        "sources": ("Sources with both", "d"),
+    }, "Pairs of different codes, most frequent first; the CSV also gives each code's own counts (the diagonal).",
+        note)
+
+
+def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = "") -> str:
+    labels = dict(zip(codebook["code"], codebook["code_label"]))
+    lines = ["# Exemplar quotes", ""]
+    for code, block in quotes.groupby("code", sort=False):
+        lines.append(f"## {labels.get(code, code)}")
+        lines.append("")
+        for r in block.itertuples(index=False):
+            lines.append(f"> {r.quote}")
+            lines.append(">")
+            lines.append(f"> — {r.speaker}, {r.source_type.replace('_', ' ')} {r.source_id}, unit {r.unit} ({r.arm})")
+            lines.append("")
+    lines.append("Quotes are de-identified. Rule: learner units carrying the fewest other codes, then the fewest "
+                 "redactions, then the length nearest 160 characters, then source and unit order; one quote per source.")
+    return "\n".join(lines) + "\n" + _notes(note)
