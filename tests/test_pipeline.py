@@ -115,7 +115,8 @@ def replication(root, tmp_path_factory) -> Path:
     make_replication_data(project / "data" / "raw")
     params = project / "params.yaml"
     params.write_text(params.read_text().replace("control: control", f"control: {ARMS[0]}")
-                      .replace("intervention: intervention", f"intervention: {ARMS[1]}"))
+                      .replace("intervention: intervention", f"intervention: {ARMS[1]}")
+                      .replace("truth_file: data/synthetic/planted_identifiers.csv", 'truth_file: ""'))
     result = run(project, "reproduce")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return project
@@ -180,3 +181,41 @@ def test_three_sites_are_tabulated_and_pooled(replication):
     results = json.loads((replication / "reports" / "results.json").read_text())
     assert results["sites.count"] == 3
     assert "meta.leadership_role.risk_difference.tau2" in results
+
+
+def test_qualitative_artifacts_hold_no_identifier_and_nothing_withdrawn(shipped):
+    """The audit stage passed; check its record and the quotes and export directly too."""
+    import json
+    import zipfile
+
+    audit = json.loads((shipped / "data" / "interim" / "leak_audit.json").read_text())
+    assert audit["hits"] == 0 and audit["identifiers_searched"]["planted"] > 50
+    planted = pd.read_csv(shipped / "data" / "synthetic" / "planted_identifiers.csv")
+    gone = json.loads((shipped / "data" / "private" / "withdrawn.json").read_text())["withdrawn"]
+    quotes = pd.read_csv(shipped / "reports" / "tables" / "exemplar_quotes.csv")
+    assert not set(quotes["speaker"]) & set(gone)
+    with zipfile.ZipFile(shipped / "reports" / "qda" / "project.qdpx") as zf:
+        text = "".join(zf.read(n).decode("utf-8") for n in zf.namelist())
+    assert not [p for p in planted["text"] if p in text]
+    assert not [g for g in gone if g in text]
+    from compendium.sources import split_front_matter
+
+    raw = shipped / "data" / "raw" / "sources"
+    metas = [split_front_matter(p.read_text()).meta for p in sorted(raw.glob("*.md"))]
+    dropped = [m["id"] for m in metas if m["participants"] and set(m["participants"]) <= set(gone)]
+    assert dropped, "the shipped data should have a source whose participants all withdrew"
+    assert all(f'name="{sid}"' not in text for sid in dropped)
+
+
+def test_a_planted_leak_fails_the_run_and_restores_reports(shipped, tmp_path):
+    project = make_copy(shipped, tmp_path / "compendium")
+    before = digest(project / "reports")
+    planted = pd.read_csv(project / "data" / "synthetic" / "planted_identifiers.csv")
+    nb = project / "notebooks" / "08-analyse-themes.ipynb"
+    text = nb.read_text().replace("quotes_per_code = 2", f"quotes_per_code = 2\\nprint({planted['text'].iloc[0]!r})")
+    nb.write_text(text)
+    result = run(project, "reproduce")
+    assert result.returncode != 0
+    assert "leak audit found identifying text" in result.stdout + result.stderr
+    assert planted["text"].iloc[0] not in result.stdout + result.stderr
+    assert digest(project / "reports") == before
