@@ -12,11 +12,12 @@ export SOURCE_DATE_EPOCH ?= 1761436800
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup reproduce test lab lock clean
+.PHONY: help setup reproduce test verify lab lock clean
 
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
 	@echo "make test        run the test suite"
+	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
 	@echo "make lab         open JupyterLab on the notebooks with the project's environment"
 	@echo "make lock        refresh requirements.lock from pyproject.toml (needs the network)"
 
@@ -33,6 +34,9 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+verify: $(STAMP)
+	$(BIN)/compendium verify
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

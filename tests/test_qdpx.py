@@ -13,7 +13,7 @@ from compendium import qdpx
 from compendium.contract import load_study
 from compendium.deidentify import Deidentifier, deidentify_units
 
-SHARED_QDA = Path(__file__).resolve().parents[2] / "shared" / "qda"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # the codebook an ATLAS.ti 23.4 export wrote
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_round_trip_output_meets_the_data_contract(root, exported, tmp_path):
 
 
 def test_atlas_ti_codebook_imports(tmp_path):
-    imported = qdpx.read_qdpx(SHARED_QDA / "atlas_ti_23_4_codebook.qdc")
+    imported = qdpx.read_qdpx(FIXTURES / "atlas_ti_23_4_codebook.qdc")
     assert imported.codebook == [{"id": "code_group_1", "label": "code group 1",
                                   "codes": [{"id": "code1", "label": "code1", "definition": "description"}]}]
     qdpx.write_contract(imported, tmp_path)

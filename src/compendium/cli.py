@@ -6,6 +6,7 @@
     compendium run-notebook NB -p KEY VALUE execute a stage notebook (used by dvc.yaml)
     compendium collect-results OUT FRAG...  merge the stages' results into results.json
     compendium import-qdpx FILE --out DIR   turn a REFI-QDA .qdpx (or .qdc) into contract files
+    compendium verify                       rerun everything in a fresh clone; compare with what is committed
 """
 
 from __future__ import annotations
@@ -70,6 +71,22 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_provenance(args: argparse.Namespace) -> int:
+    from . import paths
+    from .io import write_json
+    from .provenance import collect
+
+    write_json(paths.resolve(args.out), collect())
+    print(f"{args.out}: written")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .reproduce import verify
+
+    return verify()
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from .reproduce import reproduce
 
@@ -113,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--out", type=Path, required=True, help="folder for sources/, codebook.yaml and coding/")
     p.set_defaults(func=_cmd_import_qdpx)
+
+    p = sub.add_parser("provenance", help="record the commit, inputs, params and environment of this run")
+    p.add_argument("out")
+    p.set_defaults(func=_cmd_provenance)
+
+    p = sub.add_parser("verify", help="force a full rerun in a fresh clone; compare reports/ and the published claims")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")
     p.add_argument("--force", action="store_true", help="rerun every stage")

@@ -70,3 +70,56 @@ def reproduce(force: bool = False, targets: list[str] | None = None) -> int:
             )
             return result.returncode
     return 0
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+NOT_PROMISED = ("provenance.json",)  # records the commit and the machine: see README
+
+
+def verify() -> int:
+    """Rerun the whole pipeline on a fresh clone of the last commit and check that
+    every committed artifact under reports/ comes back byte for byte, then that
+    every published claim is reproduced. Returns the exit code."""
+    import json
+
+    root = paths.project_root()
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                            capture_output=True, text=True, check=False).stdout.strip()
+    if status:
+        print("note: the working tree has uncommitted changes; this verifies the last commit.", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="compendium-verify-") as tmp:
+        scratch = Path(tmp) / "compendium"
+        subprocess.run(["git", "clone", "--quiet", str(root), str(scratch)], check=True)
+        committed = _digest(scratch / "reports")
+        env = {k: v for k, v in dvc_env().items() if k != "COMPENDIUM_ROOT"}
+        print("verify: forced rerun of every stage in a fresh clone ...", file=sys.stderr, flush=True)
+        run = subprocess.run([sys.executable, "-m", "compendium.cli", "reproduce", "--force"], cwd=scratch,
+                             env=env, check=False)
+        if run.returncode != 0:
+            print("verify: the forced rerun failed", file=sys.stderr)
+            return run.returncode
+        rerun = _digest(scratch / "reports")
+        differ = sorted(n for n in set(committed) | set(rerun)
+                        if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        report = json.loads((scratch / "reports" / "verification.json").read_text(encoding="utf-8"))
+    summary = report["summary"]
+    print(f"verify: {len(committed)} committed files under reports/, {len(differ)} differ after the rerun")
+    for name in differ:
+        state = "missing after rerun" if name not in rerun else ("new" if name not in committed else "differs")
+        print(f"  - reports/{name}: {state}")
+    print(f"verify: {summary['claims']} published claims: {summary['match']} match, {summary['mismatch']} mismatch, "
+          f"{summary['not reproducible from the data']} not reproducible from the data")
+    for claim in report["claims"]:
+        if claim["status"] != "match":
+            print(f"  - {claim['id']} ({claim['where']}): printed {claim['text']}, recomputed {claim['recomputed']}")
+    for name, check in report["checks"].items():
+        print(f"verify: check {name}: {check['problems']} problem(s) in the published numbers")
+    ok = not differ and summary["match"] == summary["claims"]
+    print("verify: PASSED" if ok else "verify: FAILED")
+    return 0 if ok else 1
