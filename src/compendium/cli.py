@@ -71,6 +71,27 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render_manuscript(args: argparse.Namespace) -> int:
+    from . import io, manuscript, paths
+
+    study = io.read_study()
+    results = io.read_json(paths.reports_dir() / "results.json")
+    template = paths.resolve(args.template)
+    folder = template.parent
+    manuscript.build(template, results, manuscript.context(study, paths.tables_dir()), {})
+    written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists")
+    print(f"reports/manuscript.{{md,html,docx,pdf}} and {len(written)} checklist(s) written")
+    return 0
+
+
+def _cmd_build_site(args: argparse.Namespace) -> int:
+    from . import site
+
+    site.build()
+    print("reports/index.html and the notebooks' HTML pages written")
+    return 0
+
+
 def _cmd_provenance(args: argparse.Namespace) -> int:
     from . import paths
     from .io import write_json
@@ -131,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="folder for sources/, codebook.yaml and coding/")
     p.set_defaults(func=_cmd_import_qdpx)
 
+    p = sub.add_parser("render-manuscript", help="render the manuscript (HTML, DOCX, PDF) and the checklists")
+    p.add_argument("template", nargs="?", default="manuscript/manuscript.md.j2")
+    p.set_defaults(func=_cmd_render_manuscript)
+
+    p = sub.add_parser("build-site", help="write reports/index.html and the notebooks as HTML")
+    p.set_defaults(func=_cmd_build_site)
+
     p = sub.add_parser("provenance", help="record the commit, inputs, params and environment of this run")
     p.add_argument("out")
     p.set_defaults(func=_cmd_provenance)
@@ -147,15 +175,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .contract import DataContractError
+    from .manuscript import ManuscriptError
     from .notebooks import StageFailed
 
+    import os
+
+    from .notebooks import DEFAULT_EPOCH
+
+    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)  # fixed dates in DOCX, PDF, ZIP and figures
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except DataContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (StageFailed, ValueError, FileNotFoundError, OSError) as exc:
+    except (StageFailed, ManuscriptError, ValueError, FileNotFoundError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

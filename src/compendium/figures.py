@@ -270,3 +270,111 @@ def code_cooccurrence(co: pd.DataFrame, codebook: pd.DataFrame):
     ax.spines[:].set_visible(False)
     fig.colorbar(image, ax=ax, shrink=0.7, label="Units coded with both")
     return fig
+
+
+def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str]):
+    """Each theme beside its outcome: share of interviewed learners who raised the
+    theme, and share of all learners with the outcome, by arm."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 0.7 + 0.45 * len(joint)), sharey=True)
+    y = np.arange(len(joint))[::-1]
+    for ax, prefix, title in zip(axes, ("talk", "outcome"),
+                                 ("Raised the theme (interviews, focus groups, posts)", "Reported the outcome (survey)")):
+        for offset, (role, label) in zip((0.15, -0.15), zip(("control", "intervention"), arm_labels)):
+            ax.scatter(joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label,
+                       zorder=3)
+        ax.set_xlim(0, 100)
+        ax.set_title(title)
+        ax.set_xlabel("% of learners")
+        ax.grid(axis="x", color="#e0e0e0", lw=0.5)
+        ax.set_axisbelow(True)
+    labels = [f"{c.replace('_', ' ')}\n↔ {SHORT_LABELS.get(o, o)} ({j})"
+              for c, o, j in zip(joint["code"], joint["outcome"], joint["judgement"])]
+    axes[0].set_yticks(y, labels)
+    axes[1].legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncols=2, frameon=False)
+    return fig
+
+
+def framework(edges: pd.DataFrame, codebook: pd.DataFrame):
+    """Conceptual framework: motivations lead to strategies, strategies to learners
+    leading change; challenges and needs press on the strategies. Line width: the
+    number of sources in which the two codes occur together."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    configure()
+    labels = dict(zip(codebook["code"], codebook["code_label"]))
+    columns = {"motivations": 0.0, "strategies": 1.0, "empowerment": 2.0}
+    pos = {}
+    for theme, x in columns.items():
+        codes = list(codebook.loc[codebook["theme"] == theme, "code"])
+        for k, code in enumerate(codes):
+            pos[code] = (x, (len(codes) - 1) / 2 - k)
+    challenges = list(codebook.loc[codebook["theme"] == "challenges", "code"])
+    for k, code in enumerate(challenges):
+        pos[code] = (0.5 + k * 0.5 - 0.5 * (len(challenges) - 1) / 2 + 0.5, -4.6)
+    fig, ax = plt.subplots(figsize=(DOUBLE, 4.4))
+    top = max(edges["sources"].max(), 1) if len(edges) else 1
+    colours = {"motivations": "#0072B2", "strategies": "#009E73", "empowerment": "#D55E00", "challenges": "#CC79A7"}
+    for r in edges.itertuples(index=False):
+        if r.source_code in pos and r.target_code in pos:
+            (x0, y0), (x1, y1) = pos[r.source_code], pos[r.target_code]
+            ax.annotate("", xy=(x1 - 0.16 if x1 > x0 else x1, y1 + (0.25 if y1 > y0 + 1 else 0)),
+                        xytext=(x0 + 0.16 if x1 > x0 else x0, y0 + (0.25 if y0 < y1 - 1 else 0)),
+                        arrowprops={"arrowstyle": "-|>", "lw": 0.4 + 2.6 * r.sources / top,
+                                    "color": colours[r.from_theme], "alpha": 0.55, "shrinkA": 0, "shrinkB": 0,
+                                    "mutation_scale": 6,
+                                    "connectionstyle": "arc3,rad=0.25" if r.from_theme == "challenges" else "arc3"})
+    for code, (x, y) in pos.items():
+        theme = codebook.loc[codebook["code"] == code, "theme"].iloc[0]
+        box = FancyBboxPatch((x - 0.16, y - 0.22), 0.32, 0.44, boxstyle="round,pad=0.02",
+                             fc="white", ec=colours[theme], lw=1.0, zorder=3)
+        ax.add_patch(box)
+        ax.text(x, y, textwrap.fill(labels[code], 18), ha="center", va="center", fontsize=5.8, zorder=4)
+    for theme, x in columns.items():
+        ax.text(x, 3.4, codebook.loc[codebook["theme"] == theme, "theme_label"].iloc[0], ha="center",
+                fontsize=7.5, fontweight="bold", color=colours[theme])
+    ax.text(1.0, -3.85, "Challenges and needs", ha="center", fontsize=7.5, fontweight="bold",
+            color=colours["challenges"])
+    ax.set_xlim(-0.3, 2.3)
+    ax.set_ylim(-5.0, 3.7)
+    ax.axis("off")
+    return fig
+
+
+def participant_flow(flow: pd.DataFrame, outcome_labels: dict[str, str]):
+    """CONSORT-style flow: enrolled and allocated, withdrew, lost to the post wave,
+    analysed per outcome, for each arm; every number from the data."""
+    import matplotlib.pyplot as plt
+
+    configure()
+    fig, ax = plt.subplots(figsize=(DOUBLE, 4.2))
+    ax.axis("off")
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+
+    def box(x, y, text, w=3.6, h=1.2):
+        ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fc="white", ec="black", lw=0.7))
+        ax.text(x, y, text, ha="center", va="center", fontsize=6.5)
+
+    def arrow(x0, y0, x1, y1):
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "lw": 0.7})
+
+    enrolled = int(flow["allocated"].sum())
+    box(5, 9.3, f"Enrolled and randomised\nn = {enrolled}", w=3.2, h=0.9)
+    stage_y = {"alloc": 7.5, "lost": 5.2, "analysed": 2.2}
+    for x, r in zip((2.5, 7.5), flow.itertuples(index=False)):
+        arrow(5, 8.85, x, stage_y["alloc"] + 0.6)
+        box(x, stage_y["alloc"], f"Allocated to {r.arm}\nn = {r.allocated}")
+        arrow(x, stage_y["alloc"] - 0.6, x, stage_y["lost"] + 0.7)
+        box(x, stage_y["lost"], f"Withdrew consent: n = {r.withdrew}\nNo post-intervention survey: n = {r.no_post_wave}\n"
+                                f"Followed up: n = {r.followed_up}", h=1.4)
+        arrow(x, stage_y["lost"] - 0.7, x, stage_y["analysed"] + 1.3)
+        analysed = "\n".join(f"{SHORT_LABELS.get(k[9:], k[9:])}: n = {getattr(r, k)}"
+                             for k in flow.columns if k.startswith("analysed_"))
+        box(x, stage_y["analysed"], "Analysed\n" + analysed, w=3.6, h=2.6)
+    for label, y in (("Allocation", stage_y["alloc"]), ("Follow-up", stage_y["lost"]), ("Analysis", stage_y["analysed"])):
+        ax.text(0.02, y, label, rotation=90, va="center", fontsize=7, fontweight="bold", color="#0072B2")
+    return fig

@@ -84,7 +84,7 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
             "Counts with percentages of each arm's analysed learners; age as mean ± SD. "
             "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
-            f"Counts from 1 to {min_cell - 1} are shown as <{min_cell} (blank in the CSV, flagged in its "
+            f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
             "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
             "test no hypothesis: with random allocation any baseline difference is due to chance.",
             note,
@@ -133,16 +133,35 @@ def table1_results(t1: pd.DataFrame) -> dict:
             out[f"{key}.{role}"] = None if pd.isna(value) else as_count(value)
         if r.variable != "n":
             out[f"table1.{r.variable}.p_value"] = r.p_value
+            out[f"{key}.smd"] = None if pd.isna(r.smd) else float(r.smd)
     return out
 
 
 def table2_results(t2: pd.DataFrame) -> dict:
-    return frame_results("table2", t2, ["outcome"])
+    out = frame_results("table2", t2, ["outcome"])
+    for r in t2.itertuples(index=False):  # what an APA report of the test also needs
+        out[f"table2.{r.outcome}.n_total"] = int(r.control_n + r.intervention_n)
+        out[f"table2.{r.outcome}.dof"] = 1 if r.test == "chi2" else None
+    return out
 
 
-def flow_results(flow: dict) -> dict:
-    """Participant-flow counts as results.json keys (``flow.<arm>.<count>``)."""
-    out = {f"flow.{arm}.{key}": value for arm, counts in flow["arms"].items() for key, value in counts.items()}
+def dataset_results(dataset: dict) -> dict:
+    """The synthetic generator's arguments, which the synthetic-data notes cite."""
+    return {f"dataset.{k}": v for k, v in dataset.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def params_results(**params) -> dict:
+    """Parameters the manuscript cites (thresholds, confidence level), as ``params.<name>``."""
+    return {f"params.{k}": v for k, v in params.items()}
+
+
+def flow_results(flow: dict, arms: Arms) -> dict:
+    """Participant-flow counts as results.json keys, by role whatever the arm labels:
+    ``flow.control.enrolled``, ``flow.intervention.withdrew``, ``flow.sources.*``."""
+    out = {}
+    for role, label in (("control", arms.control), ("intervention", arms.intervention)):
+        out[f"flow.{role}.label"] = label
+        out.update({f"flow.{role}.{key}": value for key, value in flow["arms"][label].items()})
     out.update({f"flow.sources.{key}": value for key, value in flow["sources"].items()})
     return out
 
@@ -351,3 +370,56 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
     lines.append("Quotes are de-identified. Rule: learner units carrying the fewest other codes, then the fewest "
                  "redactions, then the length nearest 160 characters, then source and unit order; one quote per source.")
     return "\n".join(lines) + "\n" + _notes(note)
+
+
+def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
+    lines = ["# Joint display: themes beside the survey outcomes", "",
+             "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
+             "Learners in both | Agreement | Judgement | Exemplar quote |",
+             "| :--- | :--- | ---: | ---: | ---: | ---: | :--- | :--- |"]
+    for r in joint.itertuples(index=False):
+        quote = f"\"{r.quote}\" (source {r.quote_source}, unit {r.quote_unit})" if r.quote else ""
+        lines.append(
+            f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
+            f"{r.talk_control_percent:.0f}% / {r.talk_intervention_percent:.0f}% | "
+            f"{r.outcome_control_percent:.0f}% / {r.outcome_intervention_percent:.0f}% | {r.learners_both} | "
+            f"{r.agreement_percent:.0f}% | {r.judgement} | {quote} |")
+    return "\n".join(lines) + "\n" + _notes(
+        "Raised it: share of the learners who spoke or wrote in the qualitative sources whose units carry the "
+        "code. Agreement: among learners in both data sets, the share whose talk and survey report agree ('inverse' "
+        "pairs: raising the need goes with the outcome being absent).", note)
+
+
+def edges_markdown(edges: pd.DataFrame, note: str = "") -> str:
+    return frame_markdown("Conceptual framework: links between codes", edges, {
+        "from_theme": ("From theme", "text"), "source_code": ("Code", "text"), "to_theme": ("To theme", "text"),
+        "target_code": ("Code", "text"), "sources": ("Sources with both", "d"),
+    }, "Weights of the framework figure's arrows.", note)
+
+
+def flow_markdown(flow: pd.DataFrame, note: str = "") -> str:
+    columns = {"arm": ("Arm", "text"), "allocated": ("Allocated", "d"), "withdrew": ("Withdrew consent", "d"),
+               "no_post_wave": ("No post-intervention survey", "d"), "followed_up": ("Followed up", "d")}
+    columns |= {c: (f"Analysed: {OUTCOME_LABELS.get(c[9:], c[9:]).lower()}", "d")
+                for c in flow.columns if c.startswith("analysed_")}
+    return frame_markdown("Participant flow", flow, columns, note)
+
+
+def study_results(study, people: pd.DataFrame) -> dict:
+    """Counts the manuscript cites about the study as a whole."""
+    types = study.sources["type"].value_counts()
+    spoken = {p for ps in people["learners"] for p in ps}
+    return {
+        "study.sources.interview": int(types.get("interview", 0)),
+        "study.sources.focus_group": int(types.get("focus_group", 0)),
+        "study.sources.document": int(types.get("document", 0)),
+        "study.sources.total": int(len(study.sources)),
+        "study.units": int(len(study.units)),
+        "study.coders": len(study.coders),
+        "study.codes": int(study.codebook["code"].nunique()),
+        "study.themes": int(study.codebook["theme"].nunique()),
+        "study.learners_in_sources": len(spoken),
+        "study.learners_analysed": int(len(study.participants)),
+        "study.cc_items": len(study.cc_items),
+        "study.support_items": len(study.support_items),
+    }

@@ -1,0 +1,119 @@
+"""The reviewers' landing page, ``reports/index.html``, and the executed notebooks
+rendered as HTML.
+
+Everything is static and local: no scripts, no web fonts, no request to any other
+host. Links are relative, so the pages work opened from the file system and from any
+static host.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from . import paths
+
+STYLE = ("body{max-width:60em;margin:2em auto;padding:0 1em;font-family:system-ui,-apple-system,'Segoe UI',"
+         "sans-serif;line-height:1.5;color:#222}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
+         "code{background:#f4f4f4;padding:0 .2em}ul{padding-left:1.2em}li{margin:.2em 0}"
+         ".note{background:#fff6e0;border-left:4px solid #E69F00;padding:.5em 1em}"
+         "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}"
+         "img{max-width:100%}")
+
+
+def notebook_html(ipynb: Path, out: Path) -> None:
+    """An executed notebook as a self-contained HTML page with no scripts."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from .io import write_text
+
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
+    body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S)
+    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(ipynb.stem)}"
+            f"</title><style>{STYLE}.jp-InputArea pre,.highlight pre{{background:#f6f6f6;padding:.5em;overflow:auto}}"
+            f"</style></head><body><p><a href=\"../index.html\">← back to the compendium</a></p>\n{body}\n</body></html>\n")
+    write_text(out, page)
+
+
+def _links(files: list[Path], root: Path) -> str:
+    return "".join(f'<li><a href="{html.escape(p.relative_to(root).as_posix())}">'
+                   f"{html.escape(p.relative_to(root).as_posix())}</a></li>" for p in files)
+
+
+def index_html(root: Path, summary: dict, synthetic_note: str) -> str:
+    tables = sorted((root / "tables").glob("*"))
+    figures = sorted((root / "figures").glob("*.png"))
+    notebooks = sorted((root / "notebooks").glob("*.html"))
+    checklists = sorted((root / "checklists").glob("*.md"))
+    qda = sorted((root / "qda").glob("*"))
+    by_stem: dict[str, list[Path]] = {}
+    for t in tables:
+        by_stem.setdefault(t.stem, []).append(t)
+    table_items = "".join(
+        f"<li>{html.escape(stem)}: " + ", ".join(f'<a href="tables/{html.escape(p.name)}">{p.suffix[1:]}</a>'
+                                              for p in files) + "</li>" for stem, files in by_stem.items())
+    figure_items = "".join(
+        f'<li><a href="figures/{html.escape(p.name)}">{html.escape(p.stem)}</a>'
+        + (f' (<a href="figures/{html.escape(p.stem)}.svg">svg</a>)' if (p.with_suffix(".svg")).exists() else "")
+        + "</li>" for p in figures)
+    note = f'<p class="note">{html.escape(synthetic_note)}</p>' if synthetic_note else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Research compendium: medical learners' anti-racist activism</title><style>{STYLE}</style></head>
+<body>
+<h1>Medical learners' anti-racist activism: a reproducible research compendium</h1>
+<p>A mixed-methods study of what moves medical learners to anti-racist activism, what they do and what stands in
+their way, with a two-arm survey of competence, participation, leadership and perceived support. Every file linked
+below was produced by the compendium's pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
+{note}
+<h2>Rerun it</h2>
+<p>With Python 3.11: <code>make reproduce</code> runs the whole pipeline, <code>make test</code> runs the test
+suite, and <code>make verify</code> reruns everything in a fresh clone and checks that the files below come back
+byte for byte and that every published claim is reproduced.</p>
+<h2>Manuscript</h2>
+<ul><li><a href="manuscript.html">HTML</a></li><li><a href="manuscript.pdf">PDF</a></li>
+<li><a href="manuscript.docx">DOCX</a></li><li><a href="manuscript.md">Markdown</a></li></ul>
+<h2>Verification and provenance</h2>
+<p>{summary.get('match', 0)} of {summary.get('claims', 0)} numbers printed in the paper are reproduced.</p>
+<ul><li><a href="verification.md">verification.md</a> and <a href="verification.json">verification.json</a></li>
+<li><a href="provenance.json">provenance.json</a>: commit, input hashes, parameters, environment</li>
+<li><a href="results.json">results.json</a>: every number the tables and the manuscript cite</li></ul>
+<h2>Tables</h2><ul>{table_items}</ul>
+<h2>Figures</h2><ul>{figure_items}</ul>
+<h2>Executed notebooks</h2><ul>{_links(notebooks, root)}</ul>
+<h2>Reporting checklists</h2><ul>{_links(checklists, root)}</ul>
+<h2>For qualitative-analysis software</h2><ul>{_links(qda, root)}</ul>
+</body>
+</html>
+"""
+
+
+def local_links(page: str) -> list[str]:
+    """Relative href and src targets of a page (for the link check)."""
+    targets = re.findall(r'(?:href|src)="([^"#]+)"', page)
+    return [t for t in targets if not re.match(r"^[a-z]+:", t)]
+
+
+def build(root: Path | None = None) -> Path:
+    from .io import read_json, write_text
+
+    root = root or paths.reports_dir()
+    for ipynb in sorted((root / "notebooks").glob("*.ipynb")):
+        notebook_html(ipynb, ipynb.with_suffix(".html"))
+    verification = read_json(root / "verification.json") if (root / "verification.json").is_file() else {}
+    from .io import read_study, synthetic_note
+
+    note = synthetic_note(read_study().dataset)
+    page = index_html(root, verification.get("summary", {}), note)
+    missing = [t for t in local_links(page) if not (root / t).exists()]
+    if missing:
+        raise FileNotFoundError(f"index.html would link to files that do not exist: {missing}")
+    out = root / "index.html"
+    write_text(out, page)
+    return out
