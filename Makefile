@@ -12,12 +12,13 @@ export SOURCE_DATE_EPOCH ?= 1761436800
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup reproduce test verify lab lock clean
+.PHONY: help setup reproduce test verify bench lab lock clean
 
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
 	@echo "make test        run the test suite"
 	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
+	@echo "make bench       measure cold, in-process floor, no-op, incremental and 100x runs (bench/latest.json)"
 	@echo "make lab         open JupyterLab on the notebooks with the project's environment"
 	@echo "make lock        refresh requirements.lock from pyproject.toml (needs the network)"
 
@@ -37,6 +38,9 @@ test: $(STAMP)
 
 verify: $(STAMP)
 	$(BIN)/compendium verify
+
+bench: $(STAMP)
+	$(BIN)/compendium bench
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -242,3 +242,13 @@ def test_make_verify_reports_a_changed_artifact(shipped, tmp_path):
 
     m = re.search(r"(\d+) published claims: (\d+) match, 0 mismatch", out)
     assert m and m.group(1) == m.group(2) and "verify: FAILED" in out
+
+
+def test_a_rerun_with_nothing_changed_skips_dvc(shipped):
+    first = run(shipped, "reproduce")  # records the fingerprint of a successful run
+    assert first.returncode == 0
+    again = run(shipped, "reproduce")
+    assert again.returncode == 0 and "Nothing changed since the last successful run" in again.stdout
+    (shipped / "params.yaml").touch()
+    after_touch = run(shipped, "reproduce")
+    assert after_touch.returncode == 0 and "Nothing changed" not in after_touch.stdout

@@ -102,6 +102,15 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run, table
+
+    report = run(scale=args.scale)
+    print(table(report))
+    print("bench/latest.json written")
+    return 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .reproduce import verify
 
@@ -162,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("provenance", help="record the commit, inputs, params and environment of this run")
     p.add_argument("out")
     p.set_defaults(func=_cmd_provenance)
+
+    p = sub.add_parser("bench", help="time a cold run against the in-process floor, no-op, incremental and 100x runs")
+    p.add_argument("--scale", type=int, default=100)
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("verify", help="force a full rerun in a fresh clone; compare reports/ and the published claims")
     p.set_defaults(func=_cmd_verify)

@@ -383,8 +383,10 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
     if not files:
         out.add("sources/", "folder", "", "no source files (<id>.md) were found")
         return None
+    from .feedback import progress
+
     meta_rows, unit_rows = [], []
-    for path in files:
+    for path in progress(files, "reading sources"):
         label = f"sources/{path.name}"
         text = _read_text(path, label, out)
         if text is None:

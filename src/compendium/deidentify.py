@@ -171,7 +171,10 @@ def deidentify_units(units: pd.DataFrame, deid: Deidentifier) -> tuple[pd.DataFr
     are deterministic). Returns the redacted units and the replacement log."""
     ordered = units.sort_values(["source_id", "unit"], kind="stable").reset_index(drop=True)
     texts, log = [], []
-    for source_id, unit, text in zip(ordered["source_id"], ordered["unit"], ordered["text"]):
+    from .feedback import progress
+
+    rows = zip(ordered["source_id"], ordered["unit"], ordered["text"])
+    for source_id, unit, text in progress(rows, "de-identifying units", total=len(ordered)):
         redacted, replaced = deid.redact(text)
         texts.append(redacted)
         log.extend({"source_id": source_id, "unit": int(unit), "kind": s.kind, "original": s.text,

@@ -32,8 +32,10 @@ def apa_p(p: float) -> str:
     """APA style: 'p < .001' or 'p = .034' (no leading zero)."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         raise ManuscriptError("a p-value cited in the manuscript is missing from results.json")
-    if p < 0.001:
-        return "p < .001"
+    from .tables import P_FLOOR
+
+    if p < P_FLOOR:
+        return "p < " + f"{P_FLOOR}".lstrip("0")
     text = f"{p:.3f}"
     return "p = " + (text[1:] if text.startswith("0") else text)
 

@@ -80,6 +80,9 @@ def normalise(nb: dict) -> dict:
 
 def run(source: str | Path, parameters: dict[str, Any], output: str | Path | None = None,
         private: list[str] | None = None) -> Path:
+    # jsonschema (under nbformat) imports an optional IRI checker that compiles a grammar
+    # at import time, about a second per stage; nbformat never validates IRIs, so skip it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError

@@ -97,8 +97,11 @@ def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFra
     users = "\n".join(f'<User guid="{guid("user", c)}" name={quoteattr(c)}/>' for c in coders)
     files: dict[str, str] = {}
     blocks = []
+    units_of = {sid: part.sort_values("unit", kind="stable") for sid, part in units.groupby("source_id", sort=False)}
+    codings_of = {sid: part for sid, part in codings.groupby("source_id", sort=False)}
+    empty_units, empty_codings = units.iloc[:0], codings.iloc[:0]
     for s in sources.itertuples(index=False):
-        su = units[units["source_id"] == s.source_id].sort_values("unit", kind="stable")
+        su = units_of.get(s.source_id, empty_units)
         text, spans = source_text(su)
         src_guid = guid("source", s.source_id)
         files[f"sources/{src_guid}.txt"] = text
@@ -109,10 +112,11 @@ def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFra
             described.append(f"genre: {s.genre}")
         described.append("participants: " + ", ".join(s.participants))
         selections = []
-        mine = codings[codings["source_id"] == s.source_id]
+        mine = codings_of.get(s.source_id, empty_codings)
+        by_unit_coder = mine.groupby(["unit", "coder"])["code"].apply(sorted).to_dict() if len(mine) else {}
         for number, start, end in spans:
             for coder in coders:
-                codes = sorted(mine.loc[(mine["unit"] == number) & (mine["coder"] == coder), "code"])
+                codes = by_unit_coder.get((number, coder), [])
                 if not codes:
                     continue
                 user = guid("user", coder)

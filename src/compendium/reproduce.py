@@ -54,8 +54,37 @@ def _restore(root: Path, snapshot: Path) -> None:
             shutil.copy2(saved, target)
 
 
+_SKIP_DIRS = {".git", ".venv", ".lock-venv", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "cache", "tmp"}
+FINGERPRINT = Path(".dvc") / "tmp" / "compendium-fingerprint.json"
+
+
+def fingerprint(root: Path) -> str:
+    """A digest of the size and modification time of every file in the project (the
+    virtual environment, git's and DVC's own folders aside). Equal digests before and
+    after mean nothing DVC could see has changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in _SKIP_DIRS and not entry.name.endswith(".egg-info"):
+                        stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    digest.update(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def reproduce(force: bool = False, targets: list[str] | None = None) -> int:
     root = paths.project_root()
+    marker = root / FINGERPRINT
+    if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
+        print("Nothing changed since the last successful run: data and pipeline are up to date.")
+        return 0
     cmd = [sys.executable, "-m", "dvc", "repro", *(["--force"] if force else []), *(targets or [])]
     with tempfile.TemporaryDirectory(prefix="compendium-snapshot-") as tmp:
         snap = Path(tmp)
@@ -69,6 +98,9 @@ def reproduce(force: bool = False, targets: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return result.returncode
+    if not targets:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(fingerprint(root))
     return 0
 
 

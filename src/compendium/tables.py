@@ -22,11 +22,19 @@ VARIABLE_LABELS = {
 }
 
 
+P_FLOOR = 0.001  # smaller p-values are shown as "<0.001" (results.json: format.p_floor)
+
+
 def fmt_p(p: float) -> str:
     """p-value for display: '<0.001', otherwise three decimals."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return f"<{P_FLOOR}" if p < P_FLOOR else f"{p:.3f}"
+
+
+def format_results() -> dict:
+    """Display conventions that put numbers into the text (cited by the manuscript check)."""
+    return {"format.p_floor": P_FLOOR}
 
 
 def fmt_num(x: float, digits: int = 2) -> str:

@@ -155,7 +155,9 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
     participants["previous_activism"] = participants["previous_activism"].map({True: "yes", False: "no"})
 
     rows = []
-    for r in learners.itertuples(index=False):
+    from ..feedback import progress
+
+    for r in progress(learners.itertuples(index=False), "writing survey answers", total=len(learners)):
         flags = {o: getattr(r, o) for o in OUTCOMES}
         rows.extend(_survey_rows(rng, r.participant_id, flags, r.previous_activism, r.post))
     survey = pd.DataFrame(rows)
