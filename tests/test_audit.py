@@ -27,6 +27,8 @@ def _docx(path, text):
     ("paper.docx", lambda p: _docx(p, "met at Hillcrest General Hospital"), "configured"),
     ("page.html", lambda p: p.write_text('<a href="mailto:someone@example.org">write</a>'), "email-like"),
     ("data.csv", lambda p: p.write_text("call,+92 312 555 0143\n"), "phone-like"),
+    ("national.txt", lambda p: p.write_text("ring 0312-5550143 today"), "phone-like"),
+    ("area.txt", lambda p: p.write_text("ring (051) 555-0199 today"), "phone-like"),
 ])
 def test_a_leak_is_found_in_every_kind_of_file(tmp_path, name, writer, kind):
     writer(tmp_path / name)
@@ -42,6 +44,7 @@ def test_clean_reports_pass(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"p": 2.350959e-07, "chi2": 26.720647773279353,
                                                        "date": "2025-10-26"}))
     (tmp_path / "fig.svg").write_text('<svg><path d="M 123.45 678.9 L 12 345 678"/></svg>')
+    (tmp_path / "table.md").write_text("| 10200 10200 | 20400 | 2024-02-13 |\n")
     (tmp_path / "fig.png").write_bytes(b"\x89PNG")
     report = audit.scan(NEEDLES, tmp_path)
     assert report["hits"] == [] and report["summary"]["images_skipped"] == 1

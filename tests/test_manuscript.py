@@ -26,7 +26,8 @@ def test_apa_p_values():
 def test_stray_numbers_are_found_and_legitimate_ones_pass():
     results = {"a": 26.720647, "b": 0.45, "c": 100}
     text = ("χ²(1, N = 100) = 26.72 with 45% and .45; Table 3 and Figure 2 in 2025 [1,2] [3–5] "
-            "[Person 7] (interview, source INT-011, unit 14) but 3.14 and 17 are typed.\n# References\n1. x 99")
+            "[Person 7] (interview, source INT-011, unit 14) but 3.14 and 17 are typed.\n"
+            "| 29 | Quotations presented | yes |\n# References\n1. x 99")
     assert manuscript.stray_numbers(text, results) == ["1", "17", "3.14"]
 
 

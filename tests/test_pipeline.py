@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -252,3 +253,43 @@ def test_a_rerun_with_nothing_changed_skips_dvc(shipped):
     (shipped / "params.yaml").touch()
     after_touch = run(shipped, "reproduce")
     assert after_touch.returncode == 0 and "Nothing changed" not in after_touch.stdout
+
+
+def test_parameter_variants_run_as_dvc_experiments(shipped, tmp_path):
+    """The scale-out path of the README: a parameter variant as a DVC experiment whose
+    results.json keys are metrics that ``dvc exp show`` compares."""
+    import json
+
+    project = make_copy(shipped, tmp_path / "compendium")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "baseline"], cwd=project, check=True)
+    result = run_dvc(project, "exp", "run", "-n", "strict-kappa", "-S", "agreement.kappa_threshold=0.8")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    ran = set(re.findall(r"Running stage '([^']+)'", result.stdout + result.stderr))
+    assert "07-measure-agreement" in ran and not ran & {"02-tabulate-outcomes", "03-estimate-effects"}
+    shown = run_dvc(project, "exp", "show", "--json")
+    assert shown.returncode == 0
+    text = json.dumps(json.loads(shown.stdout))
+    assert "strict-kappa" in text and "params.kappa_threshold" in text
+
+
+def test_replication_irr_matches_sklearn_per_code(replication):
+    from sklearn.metrics import cohen_kappa_score
+
+    from compendium.config import Arms
+    from compendium.contract import load_study
+
+    s = load_study(replication / "data" / "raw", Arms(*ARMS), "coder_a")
+    irr = pd.read_csv(replication / "reports" / "tables" / "irr.csv").set_index("code")
+    c = s.codings
+    both = set(c.loc[c["coder"] == "coder_a", "source_id"]) & set(c.loc[c["coder"] == "coder_b", "source_id"])
+    units = s.units[s.units["source_id"].isin(both)]
+    keys = list(zip(units["source_id"], units["unit"].astype(int)))
+    for code in s.codebook["code"]:
+        coded = {coder: {(a, int(b)) for a, b in zip(*c.loc[(c["coder"] == coder) & (c["code"] == code),
+                                                            ["source_id", "unit"]].T.values)}
+                 for coder in ("coder_a", "coder_b")}
+        # reference: sklearn.metrics.cohen_kappa_score over the same units
+        ref = cohen_kappa_score([k in coded["coder_a"] for k in keys], [k in coded["coder_b"] for k in keys])
+        assert irr.at[code, "cohen_kappa"] == pytest.approx(ref)

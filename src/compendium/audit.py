@@ -27,7 +27,15 @@ import pandas as pd
 from . import paths
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-PHONE = re.compile(r"(?<![\w.])(?:\+\d{1,3}[ -])?(?:\(\d{2,5}\) ?)?\d{2,5}[ -]\d{3,5}(?:[ -]\d{3,5})?(?![\w.])")
+# Shapes of phone numbers: an international prefix, an area code in brackets, a national
+# trunk 0, or dash-separated groups. Bare space-separated groups ("10200 10200") are the
+# neighbouring cells of a table as a PDF's text layer gives them, not phone numbers.
+PHONE = re.compile(
+    r"(?<![\w.])(?:\+\d{1,3}[ -]?(?:\(\d{1,5}\)[ -]?)?\d{1,5}(?:[ -]\d{2,5}){1,4}"
+    r"|\(\d{2,5}\)[ -]?\d{3,5}[ -]?\d{3,5}"
+    r"|0\d{2,4}[ -]\d{3,8}(?:[ -]\d{3,5})?"
+    r"|\d{3,5}-\d{3,5}(?:-\d{3,5})?)(?![\w.])"
+)
 TAG = re.compile(r"<[^>]+>")
 ARCHIVES = {".docx", ".qdpx", ".zip", ".xlsx", ".odt"}
 IMAGES = {".png", ".jpg", ".jpeg", ".gif"}

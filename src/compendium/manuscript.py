@@ -109,7 +109,9 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     of tables, figures and references, and anything after the reference list's
     heading are left aside."""
     body = re.split(r"\n#+ References\s*\n", text)[0]
-    body = re.sub(r"\b(Table|Tables|Figure|Figures|Fig\.)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*", " ", body)
+    body = re.sub(r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*",
+                  " ", body)
+    body = re.sub(r"(?m)^\|\s*\d+\s*\|", "|", body)  # a checklist's item numbers
     body = re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", " ", body)  # numeric citations
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
     body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets

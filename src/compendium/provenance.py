@@ -1,11 +1,12 @@
 """Provenance of a run: what went in and what it ran on.
 
-``reports/provenance.json`` records the git commit checked out when the pipeline
-last ran and whether the tree had uncommitted changes (ignoring what the run itself
-rewrites: ``reports/`` and ``dvc.lock``), a SHA-256 of every raw input, the
-parameters, the lock file's hash, the versions of the key packages, Python and the
-platform. It changes with every commit and differs between machines, so it is the
-one artifact left out of the byte-for-byte promise.
+``reports/provenance.json`` records the last git commit that changed an input of the
+pipeline (code, notebooks, data, parameters, manuscript sources, lock file) and
+whether those inputs had uncommitted changes when it ran, a SHA-256 of every raw
+input, the parameters, the lock file's hash, the versions of the key packages,
+Python and the platform. Recording the inputs' commit rather than HEAD keeps the
+file stable when results are committed on top of the inputs that made them; it
+still differs between machines, so it is left out of the byte-for-byte promise.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
+INPUTS = ("src", "notebooks", "data/raw", "data/reference", "manuscript", "params.yaml", "dvc.yaml",
+          "requirements.lock", "pyproject.toml")
 PRIVATE_PARAMS = ("names", "institutions")  # under deidentify: identifiers, never copied out
 
 
@@ -57,8 +60,9 @@ def collect(raw_dir: str = "data/raw") -> dict:
 
     root = paths.project_root()
     raw = paths.resolve(raw_dir)
-    commit = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports", ":(exclude)dvc.lock")
+    inputs = [p for p in INPUTS if (root / p).exists()]
+    commit = _git("log", "-1", "--format=%H", "--", *inputs) or None
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", *inputs)
     versions = {}
     for name in KEY_PACKAGES:
         try:
@@ -67,7 +71,7 @@ def collect(raw_dir: str = "data/raw") -> dict:
             versions[name] = None
     lock = root / "requirements.lock"
     return {
-        "git": {"commit": commit, "dirty": bool(status) if status is not None else None},
+        "git": {"inputs_commit": commit, "inputs_dirty": bool(status) if status is not None else None},
         "raw_inputs": {p.relative_to(raw).as_posix(): sha256(p) for p in sorted(raw.rglob("*")) if p.is_file()},
         "params": _without_identifiers(load_params()),
         "lock_sha256": sha256(lock) if lock.is_file() else None,

@@ -92,7 +92,7 @@ def codebook_qdc(codebook: pd.DataFrame, origin: str) -> str:
 
 
 def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFrame, codings: pd.DataFrame,
-                codebook: pd.DataFrame, coders: list[str]) -> tuple[str, dict[str, str]]:
+                codebook: pd.DataFrame, coders: list[str], description: str = "") -> tuple[str, dict[str, str]]:
     """The project XML and the plain-text files it refers to (path -> text)."""
     users = "\n".join(f'<User guid="{guid("user", c)}" name={quoteattr(c)}/>' for c in coders)
     files: dict[str, str] = {}
@@ -132,7 +132,8 @@ def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFra
             f"<Description>{escape('; '.join(described))}</Description>" + "".join(selections) + "</TextSource>")
     xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{PROJECT_NS}" name={quoteattr(name)} '
            f'origin={quoteattr(origin)}>\n<Users>\n{users}\n</Users>\n<CodeBook>\n<Codes>\n{_code_xml(codebook)}\n'
-           f"</Codes>\n</CodeBook>\n<Sources>\n" + "\n".join(blocks) + "\n</Sources>\n</Project>\n")
+           f"</Codes>\n</CodeBook>\n<Sources>\n" + "\n".join(blocks) + "\n</Sources>\n"
+           + (f"<Description>{escape(description)}</Description>\n" if description else "") + "</Project>\n")
     return xml, files
 
 
