@@ -260,7 +260,9 @@ def test_parameter_variants_run_as_dvc_experiments(shipped, tmp_path):
     results.json keys are metrics that ``dvc exp show`` compares."""
     import json
 
-    project = make_copy(shipped, tmp_path / "compendium")
+    project = tmp_path / "compendium"  # with its intermediate data and DVC cache: only dependents rerun
+    shutil.copytree(shipped, project, ignore=shutil.ignore_patterns(".git", "tmp", "__pycache__"))
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "add", "-A"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-qm", "baseline"], cwd=project, check=True)
