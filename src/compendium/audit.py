@@ -94,7 +94,7 @@ def text_of(path: Path) -> str | None:
                 for value in output.get("data", {}).values():
                     chunks.append("".join(value) if isinstance(value, list) else str(value))
         return html.unescape("\n".join(chunks))
-    if suffix == ".svg":  # text is drawn as paths: only titles and metadata remain as text
+    if suffix == ".svg":  # labels are <text> elements; path data is left out
         return html.unescape(TAG.sub(" ", raw))
     if suffix in (".html", ".htm", ".xml"):  # text, and attributes such as mailto: links
         return html.unescape(TAG.sub(" ", raw)) + "\n" + re.sub(r'\sd="[^"]*"', " ", raw)
