@@ -71,10 +71,6 @@ def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
     return written
 
 
-def _arm_colour(arm_role: str) -> str:
-    return ARM_COLOURS[arm_role]
-
-
 def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
     from statsmodels.stats.proportion import proportion_confint
 
@@ -100,7 +96,7 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
             lo.append(100 * e / n - 100 * low)
             hi.append(100 * high - 100 * e / n)
         ax.errorbar(pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1,
-                    color=_arm_colour(role), label=label)
+                    color=ARM_COLOURS[role], label=label)
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"Learners with the outcome, % ({int(level * 100)}% Wilson CI)")
@@ -344,7 +340,7 @@ def framework(edges: pd.DataFrame, codebook: pd.DataFrame):
     return fig
 
 
-def participant_flow(flow: pd.DataFrame, outcome_labels: dict[str, str]):
+def participant_flow(flow: pd.DataFrame):
     """CONSORT-style flow: enrolled and allocated, withdrew, lost to the post wave,
     analysed per outcome, for each arm; every number from the data."""
     import matplotlib.pyplot as plt

@@ -72,7 +72,7 @@ def _split_id(description: str) -> tuple[str, str | None]:
     return (description[: m.start()].strip(), m.group(1)) if m else (description.strip(), None)
 
 
-def _code_xml(codebook: pd.DataFrame, ns_codebook: bool = False) -> str:
+def _code_xml(codebook: pd.DataFrame) -> str:
     lines = []
     for t_index, (theme, block) in enumerate(codebook.groupby("theme", sort=False)):
         colour = THEME_COLOURS[t_index % len(THEME_COLOURS)]
@@ -88,7 +88,7 @@ def _code_xml(codebook: pd.DataFrame, ns_codebook: bool = False) -> str:
 
 def codebook_qdc(codebook: pd.DataFrame, origin: str) -> str:
     return (f'<?xml version="1.0" encoding="utf-8"?>\n<CodeBook xmlns="{CODEBOOK_NS}" origin={quoteattr(origin)}>\n'
-            f"<Codes>\n{_code_xml(codebook, True)}\n</Codes>\n</CodeBook>\n")
+            f"<Codes>\n{_code_xml(codebook)}\n</Codes>\n</CodeBook>\n")
 
 
 def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFrame, codings: pd.DataFrame,
