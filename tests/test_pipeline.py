@@ -64,6 +64,21 @@ def test_forced_rerun_reproduces_the_committed_reports_byte_for_byte(root, shipp
     assert not differ, f"a forced rerun changed: {differ}"
 
 
+def test_plain_dvc_repro_gives_the_same_bytes_as_the_warm_server(shipped, tmp_path):
+    """`compendium reproduce` forks stages and kernels from a warm server; plain
+    `dvc repro` starts each from scratch. The artifacts must not tell them apart."""
+    from compendium.warm import ENV
+
+    project = make_copy(shipped, tmp_path / "compendium")
+    assert ENV not in os.environ
+    result = run_dvc(project, "repro", "--force")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    warm, cold = digest(shipped / "reports"), digest(project / "reports")
+    for d in (warm, cold):
+        d.pop("provenance.json", None)
+    assert [n for n in sorted(set(warm) | set(cold)) if warm.get(n) != cold.get(n)] == []
+
+
 def test_nothing_to_do_when_nothing_changed(shipped):
     result = run_dvc(shipped, "status")
     assert result.returncode == 0

@@ -87,6 +87,8 @@ def run(source: str | Path, parameters: dict[str, Any], output: str | Path | Non
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .warm import kernel_manager_class
+
     os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -99,11 +101,14 @@ def run(source: str | Path, parameters: dict[str, Any], output: str | Path | Non
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        km = kernel_manager_class()  # a kernel forked from the warm server, when one runs
         try:
             pm.execute_notebook(
                 str(src), str(tmp), parameters=parameters, kernel_name="python3",
                 cwd=str(paths.project_root()), progress_bar=False, log_output=False,
                 report_mode=False, request_save_on_cell_execute=False,
+                shutdown_kernel="immediate",  # every output is in by now; no need to wait for atexit hooks
+                **({"kernel_manager_class": km} if km else {}),
             )
         except PapermillExecutionError as exc:
             raise StageFailed(f"{src.name} failed: {exc.ename}: {exc.evalue}") from None

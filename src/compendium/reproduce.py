@@ -17,6 +17,8 @@ from pathlib import Path
 
 from . import paths
 from .notebooks import DEFAULT_EPOCH
+from .warm import ENV
+from .warm import start as start_warm
 
 SNAPSHOT = ("reports", "dvc.lock")
 
@@ -79,7 +81,9 @@ def fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
-def reproduce(force: bool = False, targets: list[str] | None = None) -> int:
+def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool = True) -> int:
+    """Run ``dvc repro``; with ``warm``, the stages start from a warm server (see
+    :mod:`compendium.warm`) instead of importing their libraries afresh."""
     root = paths.project_root()
     marker = root / FINGERPRINT
     if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
@@ -87,9 +91,19 @@ def reproduce(force: bool = False, targets: list[str] | None = None) -> int:
         return 0
     cmd = [sys.executable, "-m", "dvc", "repro", *(["--force"] if force else []), *(targets or [])]
     with tempfile.TemporaryDirectory(prefix="compendium-snapshot-") as tmp:
-        snap = Path(tmp)
-        _snapshot(root, snap)
-        result = subprocess.run(cmd, cwd=root, env=dvc_env(), check=False)
+        snap = Path(tmp) / "snapshot"
+        snap.mkdir()
+        server, env = None, dvc_env()
+        started = start_warm(tmp, env) if warm else None
+        if started:
+            server, env[ENV] = started
+        try:
+            _snapshot(root, snap)
+            result = subprocess.run(cmd, cwd=root, env=env, check=False)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait()
         if result.returncode != 0:
             _restore(root, snap)
             print(

@@ -1,0 +1,207 @@
+"""The warm server: stage commands and kernels forked from one process that has
+imported the libraries, with the same results as processes started from scratch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from compendium import warm
+from compendium.notebooks import run as run_notebook
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm server runs on Linux only")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COMPENDIUM_ROOT", warm.ENV)}
+    env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", **extra)
+    return env
+
+
+def _wait_for(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture()
+def server(root):
+    """A warm server started from the project root, as `compendium reproduce` starts it."""
+    folder = tempfile.mkdtemp(prefix="cw-")
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        process, path = warm.start(folder, _env())
+    finally:
+        os.chdir(old)
+    assert _wait_for(lambda: os.path.exists(path))
+    yield process, path
+    process.terminate()
+    process.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def broken_project(root, tmp_path) -> Path:
+    """A project whose participants.csv fails validation (a group that is no arm)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("params.yaml", "dvc.yaml"):
+        shutil.copy(root / name, project / name)
+    shutil.copytree(root / "data" / "raw", project / "data" / "raw")
+    csv = project / "data" / "raw" / "participants.csv"
+    lines = csv.read_text().split("\n")
+    lines[3] = lines[3].replace("control", "contrl").replace("intervention", "interventn")
+    csv.write_text("\n".join(lines))
+    return project
+
+
+def test_without_a_server_the_command_runs_in_its_own_process(monkeypatch, tmp_path):
+    monkeypatch.delenv(warm.ENV, raising=False)
+    assert warm.delegate("cli", ["--version"]) is None
+    monkeypatch.setenv(warm.ENV, str(tmp_path / "no-such.sock"))
+    assert warm.delegate("cli", ["--version"]) is None
+    assert warm.kernel_manager_class() is not None  # kernels would be asked for; no server answers
+
+
+def test_a_server_that_has_gone_leaves_the_work_to_the_caller(server, monkeypatch):
+    process, path = server
+    process.terminate()
+    process.wait(timeout=30)
+    monkeypatch.setenv(warm.ENV, path)
+    assert warm.delegate("cli", ["--version"]) is None
+
+
+def test_a_command_runs_in_a_child_with_the_callers_directory_environment_and_streams(
+        server, broken_project, tmp_path, monkeypatch, capfd):
+    """The server runs from the project root; the caller's working directory (a
+    different, broken project) and its COMPENDIUM_ROOT must be the ones used, its
+    exit status must come back, and its messages must reach the caller's stderr."""
+    _, path = server
+    monkeypatch.setenv(warm.ENV, path)
+    monkeypatch.delenv("COMPENDIUM_ROOT", raising=False)
+    monkeypatch.chdir(broken_project)
+    assert warm.delegate("cli", ["validate", "data/raw"]) == 2
+    assert "participants.csv, row 3 (line 4), column 'group'" in capfd.readouterr().err
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(broken_project))
+    assert warm.delegate("cli", ["validate", "data/raw"]) == 2
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(Path(__file__).resolve().parents[1]))
+    assert warm.delegate("cli", ["validate", "data/raw"]) == 0
+    assert "data/raw: valid" in capfd.readouterr().out
+
+
+def test_the_console_script_hands_stage_commands_to_the_server(server, broken_project):
+    _, path = server
+    exe = Path(sys.executable).with_name("compendium")
+    result = subprocess.run([str(exe), "validate", "data/raw"], cwd=broken_project, env=_env(**{warm.ENV: path}),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "column 'group'" in result.stderr and "Traceback" not in result.stderr
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(cells[0], metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells[1:]]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_kernel_forked_from_the_server_gives_the_same_notebook_as_a_new_kernel(server, tmp_path, monkeypatch):
+    """Same bytes, with what a library decides at import about where it runs
+    (pandas shows at most 20 columns in a kernel, fits a terminal outside one)."""
+    _, path = server
+    ppid_file = tmp_path / "kernel-parent.txt"
+    source = _notebook(tmp_path / "probe.ipynb", [
+        "columns = 30",
+        "import os, sys\nimport pandas as pd\nimport matplotlib.pyplot as plt",
+        "pd.DataFrame({f'column_{i}': range(3) for i in range(columns)})",
+        "print('to stdout'); print('to stderr', file=sys.stderr)",
+        "fig, ax = plt.subplots(); ax.plot([1, 2, 3]); plt.close(fig); pd.get_option('display.max_columns')",
+        f"open({ppid_file.name!r}, 'w').write(str(os.getppid()))",  # the kernel runs in the project root
+    ])
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
+    monkeypatch.delenv(warm.ENV, raising=False)
+    fresh = run_notebook(source, {"columns": 25}, tmp_path / "fresh.ipynb")
+    fresh_parent = int(ppid_file.read_text())
+    monkeypatch.setenv(warm.ENV, path)
+    forked = run_notebook(source, {"columns": 25}, tmp_path / "forked.ipynb")
+    server_pid = server[0].pid
+    assert fresh_parent != server_pid and int(ppid_file.read_text()) == server_pid
+    assert forked.read_bytes() == fresh.read_bytes()
+    assert "column_24" in fresh.read_text()
+
+
+def test_a_killed_stage_takes_its_forked_command_and_kernel_with_it(server, tmp_path):
+    """DVC may kill a stage: nothing forked for it may go on running."""
+    _, path = server
+    pid_file = tmp_path / "kernel.pid"
+    source = _notebook(tmp_path / "sleeper.ipynb", [
+        "seconds = 120",
+        f"import os, time\nopen({pid_file.name!r}, 'w').write(str(os.getpid()))\ntime.sleep(seconds)",
+    ])
+    stage = subprocess.Popen([sys.executable, "-m", "compendium.cli", "run-notebook", str(source),
+                              "-o", str(tmp_path / "out.ipynb")],
+                             env=_env(**{warm.ENV: path, "COMPENDIUM_ROOT": str(tmp_path)}),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _wait_for(lambda: pid_file.exists() and pid_file.read_text().strip())
+    kernel = int(pid_file.read_text())
+    assert _alive(kernel)
+    stage.send_signal(signal.SIGKILL)
+    stage.wait(timeout=30)
+    assert _wait_for(lambda: not _alive(kernel), seconds=15), "the kernel outlived its stage"
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatch):
+    from compendium import reproduce
+
+    (tmp_path / "reports").mkdir()
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
+    seen: dict = {}
+    real_run = subprocess.run
+
+    def fake_dvc(cmd, cwd=None, env=None, check=False, **kwargs):
+        seen["cmd"], seen["socket"] = cmd, env.get(warm.ENV)
+        if seen["socket"]:
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            seen["answered"] = _wait_for(lambda: probe.connect_ex(seen["socket"]) == 0)
+            probe.close()
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_dvc)
+    assert reproduce.reproduce(targets=["01-validate-data"]) == 0
+    monkeypatch.setattr(subprocess, "run", real_run)
+    assert seen["cmd"][1:4] == ["-m", "dvc", "repro"] and seen["socket"]
+    assert seen["answered"]
+    assert not os.path.exists(seen["socket"])  # the server and its folder are gone
+
+    seen.clear()
+    monkeypatch.setattr(subprocess, "run", fake_dvc)
+    assert reproduce.reproduce(targets=["01-validate-data"], warm=False) == 0
+    assert seen["socket"] is None
