@@ -143,7 +143,8 @@ def test_a_kernel_forked_from_the_server_gives_the_same_notebook_as_a_new_kernel
         "pd.DataFrame({f'column_{i}': range(3) for i in range(columns)})",
         "print('to stdout'); print('to stderr', file=sys.stderr)",
         "fig, ax = plt.subplots(); ax.plot([1, 2, 3]); plt.close(fig); pd.get_option('display.max_columns')",
-        f"open({ppid_file.name!r}, 'w').write(str(os.getppid()))",  # the kernel runs in the project root
+        # the kernel runs in the project root; the statement displays nothing (pids differ in length)
+        f"with open({ppid_file.name!r}, 'w') as f:\n    f.write(str(os.getppid()))",
     ])
     monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
     monkeypatch.delenv(warm.ENV, raising=False)
