@@ -4,6 +4,9 @@ DVC removes a stage's outputs before it runs the stage. Bad input is caught by t
 first stage, before any stage that writes under ``reports/`` has started; for any
 other failure this wrapper puts ``reports/`` and ``dvc.lock`` back exactly as they
 were before the run, so a failed run never replaces good artifacts with partial ones.
+
+While DVC runs, a warm server (:mod:`compendium.warm`) holds the libraries that the
+stages import, and the stages and their kernels are forked from it.
 """
 
 from __future__ import annotations
