@@ -10,14 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .config import Arms, OutcomeRules
+from .contract import OUTCOME_NAMES as OUTCOMES
 from .stats import compare_proportions, holm
 
-OUTCOMES = (
-    "increased_cultural_competence",
-    "active_participation",
-    "leadership_role",
-    "perceived_support",
-)
 OUTCOME_LABELS = {
     "increased_cultural_competence": "Increased cultural competence",
     "active_participation": "Active participation in anti-racist initiatives",

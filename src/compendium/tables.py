@@ -203,6 +203,8 @@ def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str
                 cells.append("" if value is None else str(value))
             elif value is None or pd.isna(value):
                 cells.append("")
+            elif fmt == "d":  # a count column holds floats once one of its values is missing
+                cells.append(format(int(round(float(value))), "d"))
             else:
                 cells.append(format(value, fmt))
         rows.append(cells)
@@ -398,11 +400,16 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
         "pairs: raising the need goes with the outcome being absent).", note)
 
 
-def edges_markdown(edges: pd.DataFrame, note: str = "") -> str:
-    return frame_markdown("Conceptual framework: links between codes", edges, {
-        "from_theme": ("From theme", "text"), "source_code": ("Code", "text"), "to_theme": ("To theme", "text"),
-        "target_code": ("Code", "text"), "sources": ("Sources with both", "d"),
-    }, "Weights of the framework figure's arrows.", note)
+def edges_markdown(edges: pd.DataFrame, alpha: float = 0.05, note: str = "") -> str:
+    shown = edges[edges["linked"].astype(bool)] if len(edges) else edges
+    rule = (f"Pairs of codes applied to the same unit more often than chance: one-sided hypergeometric (Fisher's "
+            f"exact) test of shared units against independence, Holm-adjusted over all {len(edges)} pairs, "
+            f"p < {alpha:g} and lift (observed / expected shared units) above 1. {len(shown)} of {len(edges)} "
+            "pairs meet the rule; the CSV lists every pair.")
+    return frame_markdown("Conceptual framework: codes linked more often than chance", shown, {
+        "code_1": ("Code", "text"), "code_2": ("Code", "text"), "units_both": ("Units with both", "d"),
+        "expected": ("Expected", ".1f"), "lift": ("Lift", ".2f"), "p_holm": ("p (Holm)", "p"),
+    }, rule, note)
 
 
 def flow_markdown(flow: pd.DataFrame, note: str = "") -> str:
