@@ -205,6 +205,12 @@ def agreement_by_code(irr: pd.DataFrame, threshold: float):
 
     configure()
     part = irr[irr["code"] != "ALL"].reset_index(drop=True)
+    if not part[["cohen_kappa", "krippendorff_alpha"]].notna().any().any():
+        fig, ax = plt.subplots(figsize=(SINGLE, 1.0))
+        ax.text(0.5, 0.5, "No agreement to show: fewer than two coders\ncoded the same sources.",
+                ha="center", va="center", fontsize=7.5)
+        ax.axis("off")
+        return fig
     fig, ax = plt.subplots(figsize=(SINGLE, 0.6 + 0.22 * len(part)))
     y = np.arange(len(part))[::-1]
     ax.scatter(part["cohen_kappa"], y + 0.12, marker="o", s=14, color="#0072B2", label="Cohen's kappa", zorder=3)

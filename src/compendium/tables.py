@@ -61,10 +61,17 @@ def _count_cell(n: float, percent: float, k: int) -> str:
     return f"{int(n)} ({percent:.1f}%)"
 
 
+def arm_heading(role: str, label: str) -> str:
+    """A column heading for an arm: its role, and its label when the study names the
+    arm otherwise ('Control: usual care')."""
+    words = label.replace("_", " ")
+    return role.title() if words.lower() == role else f"{role.title()}: {words}"
+
+
 def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int = 5) -> str:
     n = t1[t1["variable"] == "n"].iloc[0]
-    header = ["Characteristic", f"Control (n = {int(n['control'])})",
-              f"Intervention (n = {int(n['intervention'])})", "p", "SMD"]
+    header = ["Characteristic", f"{arm_heading('control', arms.control)} (n = {int(n['control'])})",
+              f"{arm_heading('intervention', arms.intervention)} (n = {int(n['intervention'])})", "p", "SMD"]
     rows: list[list[str]] = []
     for variable, block in t1[t1["variable"] != "n"].groupby("variable", sort=False):
         label = VARIABLE_LABELS.get(variable, variable)
@@ -101,7 +108,8 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
 
 
 def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
-    header = ["Outcome", "Control, n/N (%)", "Intervention, n/N (%)", "Test", "Statistic", "p",
+    header = ["Outcome", f"{arm_heading('control', arms.control)}, n/N (%)",
+              f"{arm_heading('intervention', arms.intervention)}, n/N (%)", "Test", "Statistic", "p",
               "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)"]
     rows = []
     for r in t2.itertuples(index=False):
@@ -309,6 +317,11 @@ def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "
 
 
 def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "") -> str:
+    if len(coders) < 2:
+        who = f"one coder ({coders[0]})" if coders else "no coder"
+        return ("# Inter-rater reliability\n\n"
+                f"The sources were coded by {who}, so agreement between coders cannot be measured; irr.csv "
+                "lists the codes with blank agreement columns.\n" + _notes(note))
     t = irr.assign(flag=["below threshold" if f else "" for f in irr["flagged"]])
     return frame_markdown("Inter-rater reliability", t, {
         "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"),
@@ -383,6 +396,11 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
 
 
 def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
+    if joint.empty:
+        return ("# Joint display: themes beside the survey outcomes\n\nNo code is linked to a survey outcome for "
+                "this study, so there is no joint display. Which code speaks to which outcome is a judgement about "
+                "the study: list the links under integration.links in data/raw/dataset.yaml "
+                "(docs/data-dictionary.md).\n" + _notes(note))
     lines = ["# Joint display: themes beside the survey outcomes", "",
              "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
              "Learners in both | Agreement | Judgement | Exemplar quote |",
