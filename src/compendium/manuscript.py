@@ -777,10 +777,12 @@ class Prose:
         for row in self.joint_rows:
             base = f"joint.{row['code']}.{row['outcome']}"
             judgement = self.results.get(f"{base}.judgement", row.get("judgement"))
-            sentences.append(
-                f"{wording.capitalise(self.code_label(row['code']).lower())} and "
-                f"{self.outcome_label(row['outcome'])}: {judgement} ({self.n.pct(base + '.agreement_percent')} "
-                f"agreement among the {self.n.int(base + '.learners_both')} learners in both data sets).")
+            detail = ""
+            if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
+                detail = (f" ({self.n.pct(base + '.agreement_percent')} agreement among the "
+                          f"{self.n.int(base + '.learners_both')} learners in both data sets)")
+            sentences.append(f"{wording.capitalise(self.code_label(row['code']).lower())} and "
+                             f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}.")
         return sentences
 
     def functions(self) -> dict:
