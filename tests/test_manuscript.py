@@ -262,13 +262,13 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
     percents = {o: (40.0, 30.0) for o in OUTCOMES} | {"leadership_role": (15.0, 5.0)}
     results = make_results(codebook, arms=("usual_care", "programme"), percents=percents,
                            p={o: 0.022 for o in OUTCOMES}, p_holm={o: 0.088 for o in OUTCOMES},
-                           sources=(4, 0, 0), coders=1, suppressed=True, activism=(47.2, 46.8, 0.15))
+                           sources=(4, 0, 0), coders=1, suppressed=True, activism=(47.2, 46.8, 0.008))
     text, lists, ctx = render(tmp_path, codebook, {}, results, coders=1)
 
     assert "every difference held after Holm" not in text.lower()
     assert "held after Holm's correction" in text and "None of the differences held" in text
     assert "more learners with previous activism (47% against 47%)" not in text
-    assert "held the same share of learners with previous activism, 47% against 47%" in text
+    assert "The arms were similar in age and previous activism" in text
     assert "4 interviews" in text
     assert "0 focus groups" not in text and "0 documents" not in text
     assert "focus groups" not in text and "documents or online posts" not in text
@@ -390,6 +390,11 @@ def test_pdf_and_docx_show_every_table_and_figure(built):
     assert document.count("<w:tbl>") >= 4 and len(media) >= 4
 
 
+def test_checklists_are_plain_markdown(built):
+    consort = (built.folder / "checklists" / "consort.md").read_text()
+    assert "{.study}" not in consort and "not reported" in consort
+
+
 def test_checklists(built):
     coreq = (built.folder / "checklists" / "coreq.md").read_text()
     numbers = [int(n) for n in re.findall(r"^\| (\d+) \|", coreq, flags=re.M)]
@@ -436,7 +441,7 @@ def test_verification_report_is_a_comparison_on_other_data():
               "checks": {}}
     other = verification.markdown(report, twin=False)
     assert other.startswith("# Comparison with the original study")
-    assert "**2 are within their rounding in these data**" in other
+    assert "Of the 52 numbers the original study's paper prints, **2 are within their rounding in these data**" in other
     assert "| differs |" in other and "mismatch" not in other
     twin = verification.markdown(report, twin=True)
     assert "**2 match**" in twin and "| mismatch |" in twin

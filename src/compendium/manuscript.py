@@ -24,6 +24,15 @@ NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
 STUDY_TEXT = re.compile(r"\[(?:\\.|[^\]\\])*\]\{\.study\}")
 
 
+def plain_study_text(text: str) -> str:
+    """The spans of :func:`study_text` back to plain text (for Markdown read as it is,
+    such as the checklists)."""
+    def unescape(m: re.Match) -> str:
+        return re.sub(r"\\(.)", r"\1", m.group(0)[1:-len("]{.study}")])
+
+    return STUDY_TEXT.sub(unescape, text)
+
+
 def study_text(value) -> str:
     """Text quoted from the study's own description (dataset.yaml, CITATION.cff) as a
     pandoc span of class ``study``: it is shown as written, and the number check leaves
@@ -475,7 +484,7 @@ def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict |
         if stray:
             raise ManuscriptError(f"{template.name} contains numbers that results.json does not hold: {stray}")
         path = out_dir / template.name.removesuffix(".j2")
-        write_text(path, text)
+        write_text(path, plain_study_text(text))
         written.append(path)
     return written
 
@@ -701,10 +710,11 @@ class Prose:
 
     def agreement(self) -> str:
         if not self.has_agreement():
-            coders = self.results.get("study.coders")
-            who = "one coder" if coders == 1 else "the coders' files"
-            return (f"Agreement between coders could not be measured: {who} gave no units coded by two coders, "
-                    "so the thematic analysis rests on a single coding.")
+            if self.results.get("study.coders") == 1:
+                return ("Agreement between coders could not be measured: one coder coded the sources, so the "
+                        "thematic analysis rests on that single coding.")
+            return ("Agreement between coders could not be measured: no unit was coded by two coders, so the "
+                    "thematic analysis rests on single codings.")
         kappa = self.results["irr.ALL.cohen_kappa"]
         codes = [k.split(".")[1] for k in self.results if k.startswith("irr.") and k.endswith(".flagged")
                  and k.split(".")[1] != "ALL"]

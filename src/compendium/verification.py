@@ -322,7 +322,7 @@ def headline(summary: dict, twin: bool = True) -> str:
         return (f"{total} numbers printed in the paper were compared with the values this pipeline computes: "
                 f"**{summary['match']} match**, {summary['mismatch']} mismatch, "
                 f"{summary['not reproducible from the data']} not reproducible from the data.")
-    return (f"Comparison with the original study: of the {total} numbers its paper prints, "
+    return (f"Of the {total} numbers the original study's paper prints, "
             f"**{summary['match']} are within their rounding in these data**, {summary['mismatch']} differ and "
             f"{summary['not reproducible from the data']} cannot be computed from these data. The original numbers "
             "describe other learners, so differences are expected and are not errors of either study.")
