@@ -329,7 +329,7 @@ def _person(entry: dict) -> str:
 
 def original_citation(citation: dict) -> str:
     """The study the compendium reproduces, from CITATION.cff's preferred-citation, as
-    'Family AB, Family CD, et al. Title. Year.' ('' when CITATION.cff names none)."""
+    'Family AB, Family CD, et al. Title. Year' ('' when CITATION.cff names none)."""
     pref = citation.get("preferred-citation") or {}
     if not pref.get("title"):
         return ""
@@ -338,7 +338,7 @@ def original_citation(citation: dict) -> str:
         initials = "".join(part[0] for part in str(a.get("given-names", "")).split() if part)
         names.append(f"{a.get('family-names', a.get('name', ''))} {initials}".strip())
     who = ", ".join(names[:3]) + (", et al" if len(names) > 3 else "")
-    return f"{who}. *{pref['title']}*. {pref.get('year', '')}".strip() + "."
+    return f"{who}. {pref['title']}. {pref.get('year', '')}".strip().rstrip(".")
 
 
 def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
@@ -359,7 +359,7 @@ def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
                   f"(`{dataset.get('generator', 'compendium synthesize')}`, seed {dataset.get('seed')})"),
                  ("Reproduces", original or todo)]
         none = "none: the data are synthetic"
-        return {"title": f"{base}: a demonstration on synthetic data", "authors": authors, "affiliations": [],
+        return {"title": f"{base} (a demonstration on synthetic data)", "authors": authors, "affiliations": [],
                 "about": about, "original": original, "twin": True, "about_setting": none, "about_period": none}
     people = [a for a in dataset.get("authors") or [] if isinstance(a, dict) and a.get("name")]
     affiliations = list(dict.fromkeys(str(a["affiliation"]) for a in people if a.get("affiliation")))
@@ -675,7 +675,8 @@ class Prose:
             first = self.arm("intervention")
             if "mean" in stats:
                 m = stats["mean"]
-                detail = (f"mean {m['intervention']:.1f} in {first} against {m['control']:.1f}"
+                unit = f" {worst_level.replace('_', ' ')}" if worst_level else ""
+                detail = (f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
                           if not any(wording.missing(m.get(r)) for r in ("control", "intervention")) else "")
             else:
                 pcts = stats.get("percent", {})
