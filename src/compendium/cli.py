@@ -83,8 +83,9 @@ def _cmd_render_manuscript(args: argparse.Namespace) -> int:
     results = io.read_json(paths.reports_dir() / "results.json")
     template = paths.resolve(args.template)
     folder = template.parent
-    manuscript.build(template, results, manuscript.context(study, paths.tables_dir()), {})
-    written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists")
+    context = manuscript.context(study, paths.tables_dir(), results)
+    manuscript.build(template, results, context, {})
+    written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists", context)
     print(f"reports/manuscript.{{md,html,docx,pdf}} and {len(written)} checklist(s) written")
     return 0
 
