@@ -51,6 +51,7 @@ def make_results(codebook: pd.DataFrame, *, arms=("control", "intervention"), pe
     p_holm = p_holm or {o: 4e-6 for o in OUTCOMES}
     r: dict = {"dataset.seed": 20251026, "sites.count": 1, "format.p_floor": 0.001,
                "params.cc_min_change": 0.5, "params.support_min_mean": 4.0, "params.kappa_threshold": 0.6,
+               "params.convergent_kappa": 0.4, "params.dissonant_kappa": 0.0, "params.min_learners": 10,
                "params.min_expected": 5, "params.ci_level": 0.95, "params.min_cell": 5, "params.power_alpha": 0.05}
     for role, label in zip(("control", "intervention"), arms):
         r |= {f"flow.{role}.label": label, f"flow.{role}.enrolled": 102, f"flow.{role}.withdrew": 2,
@@ -107,7 +108,7 @@ def make_results(codebook: pd.DataFrame, *, arms=("control", "intervention"), pe
             r[f"themes.code.{code}.all.all.units"] = 30 - 7 * i
     for code, outcome in links:
         r |= {f"joint.{code}.{outcome}.judgement": "convergent", f"joint.{code}.{outcome}.agreement_percent": 75.4,
-              f"joint.{code}.{outcome}.learners_both": 57, f"joint.{code}.{outcome}.talk_control_percent": 39.3,
+              f"joint.{code}.{outcome}.kappa": 0.45, f"joint.{code}.{outcome}.learners_both": 57, f"joint.{code}.{outcome}.talk_control_percent": 39.3,
               f"joint.{code}.{outcome}.talk_intervention_percent": 41.4,
               f"joint.{code}.{outcome}.outcome_control_percent": 5.0,
               f"joint.{code}.{outcome}.outcome_intervention_percent": 40.0}
@@ -125,11 +126,11 @@ def write_tables(folder: Path, codebook: pd.DataFrame, *, coders=2, links=()) ->
     pd.DataFrame([{"code": c, "rank": 1, "source_id": "INT-001", "unit": 3, "source_type": "interview",
                    "speaker": "L0001", "arm": "control", "quote": f"A quotation about {c.replace('_', ' ')}."}
                   for c in codebook["code"]]).to_csv(folder / "exemplar_quotes.csv", index=False)
-    columns = ["code", "outcome", "direction", "learners_both", "agreement_percent", "judgement",
+    columns = ["code", "outcome", "direction", "learners_both", "agreement_percent", "kappa", "judgement",
                "talk_control_percent", "talk_intervention_percent", "outcome_control_percent",
                "outcome_intervention_percent", "quote", "quote_source", "quote_unit"]
     rows = [{"code": c, "outcome": o, "direction": "same", "learners_both": 57, "agreement_percent": 75.4,
-             "judgement": "convergent", "talk_control_percent": 39.3, "talk_intervention_percent": 41.4,
+             "kappa": 0.45, "judgement": "convergent", "talk_control_percent": 39.3, "talk_intervention_percent": 41.4,
              "outcome_control_percent": 5.0, "outcome_intervention_percent": 40.0, "quote": "", "quote_source": "",
              "quote_unit": 1} for c, o in links]
     pd.DataFrame(rows, columns=columns).to_csv(folder / "joint_display.csv", index=False)

@@ -500,13 +500,16 @@ def joint_table(tables_dir: Path, number: int, caption: str) -> str:
     def pc(x) -> str:
         return wording.NOT_ESTIMABLE if wording.missing(x) else f"{x:.0f}%"
 
+    def k(x) -> str:
+        return wording.NOT_ESTIMABLE if wording.missing(x) else f"{x:.2f}"
+
     lines = ["| Code | Outcome | Raised it, control / intervention | Outcome, control / intervention | "
-             "Agreement | Judgement |", "| :--- | :--- | ---: | ---: | ---: | :--- |"]
+             "n | Agreement | Kappa | Judgement |", "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- |"]
     for r in joint.itertuples(index=False):
         lines.append(f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
                      f"{pc(r.talk_control_percent)} / {pc(r.talk_intervention_percent)} | "
                      f"{pc(r.outcome_control_percent)} / {pc(r.outcome_intervention_percent)} | "
-                     f"{pc(r.agreement_percent)} | {r.judgement} |")
+                     f"{r.learners_both} | {pc(r.agreement_percent)} | {k(r.kappa)} | {r.judgement} |")
     return "\n".join(lines) + f"\n\n: Table {number}. {caption}\n"
 
 
@@ -518,14 +521,10 @@ WAVE_WORDS = {"pre": "before", "post": "after"}
 
 
 def is_paper_twin(dataset: dict) -> bool:
-    """True only for the shipped synthetic study: ``synthetic: true`` and ``design``
-    absent or ``"paper"``."""
-    # TODO(h5): use io.is_paper_twin once the lead adds it (same rule).
+    """True only for the shipped synthetic study (see :func:`compendium.io.is_paper_twin`)."""
     from . import io
 
-    if hasattr(io, "is_paper_twin"):
-        return bool(io.is_paper_twin(dataset))
-    return bool(dataset.get("synthetic")) and dataset.get("design", "paper") in (None, "paper")
+    return io.is_paper_twin(dataset)
 
 
 class Prose:
@@ -790,7 +789,10 @@ class Prose:
             judgement = self.results.get(f"{base}.judgement", row.get("judgement"))
             detail = ""
             if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
-                detail = (f" ({self.n.pct(base + '.agreement_percent')} agreement among the "
+                kappa = (f", kappa {self.n.num(base + '.kappa')}"
+                         if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
+                         else "")
+                detail = (f" ({self.n.pct(base + '.agreement_percent')} agreement{kappa} among the "
                           f"{self.n.int(base + '.learners_both')} learners in both data sets)")
             sentences.append(f"{wording.capitalise(self.code_label(row['code']).lower())} and "
                              f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}.")
