@@ -153,7 +153,45 @@ def test_arm_labels_come_from_params(raw_copy):
     write_rows(p, rows)
     study = load(raw_copy, arms=Arms("usual_care", "programme"))
     assert set(study.participants["group"]) == {"usual_care", "programme"}
-    expect(raw_copy, r"column 'group': 'programme' is not one of the arm labels")
+    error = expect(raw_copy, r"participants\.csv, every row, column 'group': holds 'programme', 'usual_care', "
+                             r"none of them an arm label")
+    assert "dataset.yaml" in str(error) and len(error.violations) == 1
+
+
+def test_arm_labels_come_with_the_data(raw_copy):
+    p = raw_copy / "participants.csv"
+    rows = rows_of(p)
+    for r in rows:
+        r["group"] = {"control": "usual_care", "intervention": "programme"}[r["group"]]
+    write_rows(p, rows)
+    (raw_copy / "dataset.yaml").write_text("arms: {control: usual_care, intervention: programme}\n")
+    study = load_study(raw_copy, consensus_coder="coder_a")
+    assert (study.arms.control, study.arms.intervention) == ("usual_care", "programme")
+    (raw_copy / "dataset.yaml").write_text("arms: {control: usual_care}\n")
+    expect(raw_copy, r"dataset\.yaml, key, column 'arms'|dataset\.yaml.*arms")
+
+
+def test_dataset_links_are_checked_against_the_codebook(raw_copy):
+    (raw_copy / "dataset.yaml").write_text(
+        "integration:\n  links:\n    - {code: no_such_code, outcome: leadership_role}\n"
+        "    - {code: hierarchy, outcome: happiness, direction: sideways}\n")
+    error = str(expect(raw_copy, r"integration\.links\[1\]\.code.*'no_such_code' is not a code id"))
+    assert "integration.links[2].outcome" in error and "integration.links[2].direction" in error
+
+
+def test_without_consensus_the_coders_majority_stands_in(raw_copy):
+    (raw_copy / "coding" / "consensus.csv").unlink()
+    study = load_study(raw_copy)
+    assert study.consensus == "majority"
+    c = study.codings
+    a = set(map(tuple, c[c["coder"] == "coder_a"][["source_id", "unit", "code"]].to_numpy()))
+    b = set(map(tuple, c[c["coder"] == "coder_b"][["source_id", "unit", "code"]].to_numpy()))
+    both_coded = set(c[c["coder"] == "coder_a"]["source_id"]) & set(c[c["coder"] == "coder_b"]["source_id"])
+    only_a = {t for t in a if t[0] not in both_coded}
+    consensus = set(map(tuple, c[c["coder"] == "consensus"][["source_id", "unit", "code"]].to_numpy()))
+    assert consensus == (a & b) | only_a | {t for t in b if t[0] not in both_coded}
+    named = load_study(raw_copy, consensus_coder="coder_b")
+    assert named.consensus == "coder:coder_b"
 
 
 @pytest.mark.parametrize("bad,rule", [("15", "outside the accepted range 16 to 99"),

@@ -21,10 +21,17 @@ def pieces(shipped_study):
     return s, people, coded, learners
 
 
-def test_pairs_are_parsed_with_a_clear_error():
-    assert integration.parse_pairs("a:b:same; c:d:inverse") == [("a", "b", "same"), ("c", "d", "inverse")]
-    with pytest.raises(ValueError, match="code:outcome:same"):
-        integration.parse_pairs("a:b")
+def test_links_come_from_the_study_description():
+    dataset = {"integration": {"links": [{"code": "a", "outcome": "b", "direction": "same"},
+                                         {"code": "c", "outcome": "d"}]}}
+    assert integration.study_links(dataset) == [("a", "b", "same"), ("c", "d", "same")]
+    assert integration.study_links({}) == [] and integration.study_links({"integration": {}}) == []
+
+
+def test_without_links_the_joint_display_is_empty(pieces):
+    s, people, coded, learners = pieces
+    joint = integration.joint_display([], coded, learners, themes.exemplar_quotes(coded), set(), Arms())
+    assert joint.empty and list(joint.columns) == integration.JOINT_COLUMNS
 
 
 def test_joint_display_counts_by_hand(pieces):
@@ -63,17 +70,47 @@ def test_judgement_thresholds_come_from_params(pieces):
     assert strict["judgement"].iloc[0] == "complementary" and lenient["judgement"].iloc[0] == "convergent"
 
 
-def test_framework_edges_follow_cooccurrence(pieces):
+def test_framework_edges_match_fisher_and_holm(pieces):
+    """Reference: scipy's one-sided Fisher exact test of each pair's 2 x 2 table of units
+    and statsmodels' Holm adjustment."""
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.multitest import multipletests
+
     s, people, coded, _ = pieces
     co = themes.cooccurrence(people, s.codings, list(s.codebook["code"]))
-    edges = integration.framework_edges(co, s.codebook)
-    theme_of = dict(zip(s.codebook["code"], s.codebook["theme"]))
-    assert set(zip(edges["from_theme"], edges["to_theme"])) <= {
-        ("motivations", "strategies"), ("strategies", "empowerment"), ("challenges", "strategies")}
-    lookup = {(a, b): n for a, b, n in zip(co["code_1"], co["code_2"], co["sources"])}
+    edges = integration.framework_edges(co, len(people), s.codebook, alpha=0.05)
+    k = len(s.codebook)
+    assert len(edges) == k * (k - 1) // 2
+    n = len(people)
     for e in edges.itertuples():
-        assert e.sources == lookup.get((e.source_code, e.target_code), lookup.get((e.target_code, e.source_code)))
-        assert theme_of[e.source_code] == e.from_theme
+        table = [[e.units_both, e.units_1 - e.units_both],
+                 [e.units_2 - e.units_both, n - e.units_1 - e.units_2 + e.units_both]]
+        assert e.p_value == pytest.approx(fisher_exact(table, alternative="greater")[1], rel=1e-9, abs=1e-12)
+        assert e.expected == pytest.approx(e.units_1 * e.units_2 / n)
+    holm = multipletests(edges["p_value"], method="holm")[1]
+    assert edges["p_holm"].to_numpy() == pytest.approx(holm, rel=1e-9, abs=1e-12)
+    assert (edges["linked"] == ((edges["lift"] > 1) & (edges["p_holm"] < 0.05))).all()
+
+
+def test_framework_links_only_pairs_stronger_than_chance():
+    """Two codes that always travel together are linked; codes spread independently are not."""
+    codes = ["x1", "x2", "y1", "y2"]
+    codebook = pd.DataFrame({"code": codes, "theme": ["tx", "tx", "ty", "ty"], "code_label": codes,
+                             "theme_label": ["TX", "TX", "TY", "TY"]})
+    units = pd.DataFrame({"source_id": ["s"] * 80, "unit": range(1, 81)})
+    rows = []
+    for u in range(1, 81):
+        if u <= 20:
+            rows += [("consensus", "s", u, "x1"), ("consensus", "s", u, "y1")]
+        if u % 2 == 0:
+            rows.append(("consensus", "s", u, "x2"))
+        if u % 3 == 0:
+            rows.append(("consensus", "s", u, "y2"))
+    codings = pd.DataFrame(rows, columns=["coder", "source_id", "unit", "code"])
+    co = themes.cooccurrence(units, codings, codes)
+    edges = integration.framework_edges(co, len(units), codebook)
+    linked = {(e.code_1, e.code_2) for e in edges.itertuples() if e.linked}
+    assert linked == {("x1", "y1")}
 
 
 def test_flow_counts_add_up(pieces):

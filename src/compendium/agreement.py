@@ -147,7 +147,12 @@ def irr_table(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame
     over every unit-and-code decision. ``flagged`` marks codes whose kappa is below
     ``threshold`` (or undefined), for the coding team to revisit."""
     if len(coders) < 2:
-        raise ValueError(f"agreement needs at least two coders in coding/, found {coders}")
+        # one coder: nothing to compare; every code's row is blank and none is flagged
+        codes = list(codebook["code"])
+        blank = pd.DataFrame({"code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": 0,
+                              "percent_agreement": np.nan, "cohen_kappa": np.nan, "krippendorff_alpha": np.nan,
+                              "coder_1_count": np.nan, "coder_2_count": np.nan, "flagged": False})
+        return blank[IRR_COLUMNS]
     pair = coders[:2]
     shared = shared_units(units, codings, pair)
     codes = list(codebook["code"])
@@ -181,7 +186,8 @@ def pairwise_kappas(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.Dat
         frames.append(pd.DataFrame({"coder_1": c1, "coder_2": c2, "code": codes, "units": len(shared),
                                     "percent_agreement": res["percent_agreement"],
                                     "cohen_kappa": res["cohen_kappa"]}))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["coder_1", "coder_2", "code", "units", "percent_agreement", "cohen_kappa"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def multi_coder(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame,

@@ -52,9 +52,14 @@ def load_params(path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
-def arms_from(params: dict[str, Any]) -> Arms:
+def given_arms(control: str | None, intervention: str | None) -> Arms | None:
+    """The arm labels set in params.yaml, or None when both are left empty (then the
+    data's ``dataset.yaml`` or the contract's default names them)."""
+    if not (control or intervention):
+        return None
+    return Arms(str(control or ""), str(intervention or ""))
+
+
+def arms_from(params: dict[str, Any]) -> Arms | None:
     a = params.get("arms", {}) or {}
-    return Arms(
-        control=str(a.get("control", Arms.control)),
-        intervention=str(a.get("intervention", Arms.intervention)),
-    )
+    return given_arms(a.get("control"), a.get("intervention"))

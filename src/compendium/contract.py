@@ -83,6 +83,10 @@ class Study:
     codings: pd.DataFrame
     coders: list[str] = field(default_factory=list)
     dataset: dict = field(default_factory=dict)  # dataset.yaml, when the folder has one
+    # where the consensus coding comes from: "file" (coding/consensus.csv), "coder:<name>"
+    # (a named coder stands in) or "majority" (derived from the coders' files)
+    consensus: str = "file"
+    arms: Arms = field(default_factory=Arms)  # the two arm labels, as resolved when the data were loaded
     # ids of learners who withdrew: kept only so the leak audit can look for them; written
     # to the git-ignored data/private/, never to data/interim/ or reports/
     withdrawn: list[str] = field(default_factory=list)
@@ -218,7 +222,7 @@ def _check_ids(table: _Table, label: str, out: _Collector) -> None:
 # --------------------------------------------------------------------------- participants
 
 
-def _participants(table: _Table, arms: Arms, out: _Collector) -> pd.DataFrame | None:
+def _participants(table: _Table, arms: Arms, arms_from: str, out: _Collector) -> pd.DataFrame | None:
     label = "participants.csv"
     if not _require_columns(table, label, PARTICIPANT_COLUMNS, out):
         return None
@@ -231,8 +235,15 @@ def _participants(table: _Table, arms: Arms, out: _Collector) -> pd.DataFrame | 
           lambda v: f"{v!r} is not unique (first used in {table.where(first_row[v])})", out)
     if "site" in f.columns:
         _each(table, f["site"] == "", label, "site", "a site is required when the column is present", out)
-    _each(table, ~f["group"].isin(arms.labels), label, "group",
-          lambda v: f"{v!r} is not one of the arm labels {arms.control!r}, {arms.intervention!r} (params.yaml: arms)", out)
+    held = sorted(set(f["group"]) - {""})
+    if held and not set(held) & set(arms.labels):
+        out.add(label, "every row", "group",
+                f"holds {', '.join(map(repr, held))}, none of them an arm label: the arms are "
+                f"{arms.control!r} and {arms.intervention!r} ({arms_from})")
+    else:
+        _each(table, ~f["group"].isin(arms.labels), label, "group",
+              lambda v: f"{v!r} is not one of the arm labels {arms.control!r}, {arms.intervention!r} ({arms_from})",
+              out)
     age, bad_age = _numbers(f["age"])
     _each(table, bad_age, label, "age", lambda v: f"{v!r} is not a number", out)
     out_of_range = age.notna() & ((age < AGE_RANGE[0]) | (age > AGE_RANGE[1]))
@@ -486,14 +497,11 @@ def _codings(folder: Path, n_units: dict[str, int] | None, codes: set[str] | Non
         out.add("coding/", "folder", "", "no coder files (coding/<coder>.csv) were found")
         return None
     has_consensus = (folder / "consensus.csv").is_file()
-    if not has_consensus:
-        names = [p.stem for p in coder_files]
-        if not fallback:
-            out.add("coding/consensus.csv", "file", "",
-                    "the file is absent and params.yaml names no coder to stand in for it (qualitative.consensus_coder)")
-        elif fallback not in names:
-            out.add("coding/consensus.csv", "file", "",
-                    f"the file is absent and the coder named to stand in for it, {fallback!r}, has no file in coding/")
+    names = [p.stem for p in coder_files]
+    if not has_consensus and fallback and fallback not in names:
+        out.add("coding/consensus.csv", "file", "",
+                f"the file is absent and the coder named to stand in for it, {fallback!r}, has no file in coding/ "
+                f"(it has: {', '.join(names)})")
     frames = []
     for path in files:
         label = f"coding/{path.name}"
@@ -529,13 +537,52 @@ def _codings(folder: Path, n_units: dict[str, int] | None, codes: set[str] | Non
     if not frames:
         return None
     codings = pd.concat(frames, ignore_index=True)
-    if not has_consensus and fallback:
-        stand_in = codings[codings["coder"] == fallback].assign(coder="consensus")
-        codings = pd.concat([codings, stand_in], ignore_index=True)
+    if not has_consensus:
+        stand_in = (codings[codings["coder"] == fallback] if fallback else majority_coding(codings))
+        codings = pd.concat([codings, stand_in.assign(coder="consensus")], ignore_index=True)
     return codings
 
 
+def majority_coding(codings: pd.DataFrame) -> pd.DataFrame:
+    """A consensus derived from the coders' files when no consensus file exists and no
+    coder is named to stand in: a code is applied to a unit when more than half of the
+    coders who coded that unit's source applied it (with two coders, when both did;
+    with one coder on a source, that coder's coding)."""
+    codings = codings.dropna(subset=["unit"]).drop_duplicates()
+    coders_per_source = codings.groupby("source_id")["coder"].nunique()
+    votes = codings.groupby(["source_id", "unit", "code"], sort=True)["coder"].nunique().reset_index(name="votes")
+    keep = votes["votes"] * 2 > votes["source_id"].map(coders_per_source)
+    return votes.loc[keep, ["source_id", "unit", "code"]].assign(coder="majority")[
+        ["coder", "source_id", "unit", "code"]].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- entry points
+
+
+class ParameterError(ValueError):
+    """A parameter in params.yaml refers to the data and does not fit them."""
+
+
+def check_parameters(study: Study, *, covariates: list[str], stratum: str) -> None:
+    """Check the parameters that name columns of the data against the data, before any
+    analysis runs: ``effects.covariates`` must be learner columns, ``effects.stratum``
+    a learner column with at least two observed values. Raises :class:`ParameterError`
+    naming the params.yaml key, the value and what the data hold."""
+    columns = [c for c in study.participants.columns if c not in ("participant_id", "group")]
+    problems = []
+    for cov in covariates:
+        if cov not in columns:
+            problems.append(f"params.yaml effects.covariates: {cov!r} is not a column of participants.csv "
+                            f"(the learner columns are {', '.join(columns)})")
+    if stratum not in columns:
+        problems.append(f"params.yaml effects.stratum: {stratum!r} is not a column of participants.csv "
+                        f"(the learner columns are {', '.join(columns)})")
+    elif study.participants[stratum].dropna().nunique() < 2:
+        held = sorted(map(str, study.participants[stratum].dropna().unique()))
+        problems.append(f"params.yaml effects.stratum: {stratum!r} needs at least two values to stratify by; "
+                        f"the data hold {', '.join(held) or 'none'}")
+    if problems:
+        raise ParameterError("the parameters do not fit the data:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: str | None = None) -> Study:
@@ -544,7 +591,6 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
     Raises :class:`DataContractError` listing every violation; nothing is returned
     (and so nothing can be written) unless the whole folder is valid.
     """
-    arms = arms or Arms()
     raw = Path(raw_dir)
     out = _Collector()
     if not raw.is_dir():
@@ -558,6 +604,8 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
                 "required " + ("folder" if is_dir else "file") + " is missing")
         return None
 
+    dataset = _dataset(raw / DATASET_FILE, out)
+    arms, arms_from = _resolve_arms(arms, dataset, out)
     p_path, s_path = need("participants.csv"), need("survey.csv")
     src_path, cb_path, cod_path = need("sources", True), need("codebook.yaml"), need("coding", True)
 
@@ -565,7 +613,7 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
     if p_path:
         table = _read_csv(p_path, "participants.csv", out)
         if table is not None:
-            participants = _participants(table, arms, out)
+            participants = _participants(table, arms, arms_from, out)
     known = set(participants["participant_id"].dropna()) if participants is not None else None
 
     survey_result = None
@@ -578,8 +626,9 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
     source_result = _sources(src_path, known, out) if src_path else None
     n_units = dict(zip(source_result[0]["source_id"], source_result[0]["n_units"])) if source_result else None
     codes = set(codebook["code"]) if codebook is not None else None
-    codings = _codings(cod_path, n_units, codes, consensus_coder, out) if cod_path else None
-    dataset = _dataset(raw / DATASET_FILE, out)
+    _check_links(dataset, codes, out)
+    stand_in = consensus_coder or str(dataset.get("consensus_coder") or "") or None
+    codings = _codings(cod_path, n_units, codes, stand_in, out) if cod_path else None
 
     if out.items:
         raise DataContractError(out.items)
@@ -588,12 +637,41 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
     survey, cc, support = survey_result
     study = _apply_consent(participants, survey, cc, support, source_result, codebook, codings, arms)
     study.dataset = dataset
+    study.arms = arms
+    if not (raw / "coding" / "consensus.csv").is_file():
+        study.consensus = f"coder:{stand_in}" if stand_in else "majority"
     return study
 
 
+OUTCOME_NAMES = ("increased_cultural_competence", "active_participation", "leadership_role", "perceived_support")
+_TEXT_KEYS = ("title", "setting", "period", "ethics", "funding", "conflicts", "consensus_coder", "truth_file",
+              "generator", "design")
+_LIST_KEYS = {"keywords": "keywords", "deidentify.names": ("deidentify", "names"),
+              "deidentify.places": ("deidentify", "places"), "deidentify.allowed": ("deidentify", "allowed")}
+
+
+def _resolve_arms(arms: Arms | None, dataset: dict, out: _Collector) -> tuple[Arms, str]:
+    """The arm labels and where they come from: given (params.yaml ``arms``), else
+    ``arms`` in dataset.yaml, else the contract's default ``control``/``intervention``."""
+    if arms is not None:
+        return arms, "params.yaml: arms"
+    given = dataset.get("arms")
+    if given is None:
+        return Arms(), "the default; name yours in data/raw/dataset.yaml, arms: {control: ..., intervention: ...}"
+    try:
+        return Arms(str(given["control"]), str(given["intervention"])), "dataset.yaml: arms"
+    except (TypeError, KeyError, ValueError) as exc:
+        out.add(DATASET_FILE, "key", "arms",
+                f"must be a mapping with two different labels, control and intervention ({exc})")
+        return Arms(), "dataset.yaml: arms"
+
+
 def _dataset(path: Path, out: _Collector) -> dict:
-    """The optional ``dataset.yaml``: a mapping describing the data set (for
-    example ``synthetic: true`` with the generator's arguments)."""
+    """The optional ``dataset.yaml``: what is specific to one study (see the data
+    dictionary): its title, authors, setting and design as the manuscript reports
+    them, the coder who stands in for a missing consensus, the joint display's links
+    between codes and outcomes, names to redact and proper nouns to keep, and, for
+    generated data, ``synthetic: true`` with the generator's arguments."""
     import yaml
 
     if not path.is_file():
@@ -613,7 +691,64 @@ def _dataset(path: Path, out: _Collector) -> dict:
         return {}
     if "synthetic" in data and not isinstance(data["synthetic"], bool):
         out.add(DATASET_FILE, "file", "synthetic", "must be true or false")
+    _check_dataset(data, out)
     return {str(k): v for k, v in data.items()}
+
+
+def _check_dataset(data: dict, out: _Collector) -> None:
+    """The shapes of dataset.yaml's keys."""
+    def bad(key: str, rule: str) -> None:
+        out.add(DATASET_FILE, "key", key, rule)
+
+    for key in _TEXT_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], (str, int, float)):
+            bad(key, "must be a single text value")
+    for key, where in _LIST_KEYS.items():
+        value = data.get(where) if isinstance(where, str) else (data.get(where[0]) or {})
+        if isinstance(where, tuple):
+            if data.get(where[0]) is not None and not isinstance(data[where[0]], dict):
+                bad(where[0], "must be a mapping")
+                continue
+            value = value.get(where[1])
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, (str, int)) for v in value)):
+            bad(key, "must be a list of text values")
+    authors = data.get("authors")
+    if authors is not None:
+        if not isinstance(authors, list):
+            bad("authors", "must be a list of mappings with at least a name")
+        else:
+            for k, a in enumerate(authors, start=1):
+                if not isinstance(a, dict) or not str(a.get("name") or "").strip():
+                    bad(f"authors[{k}]", "must be a mapping with a name (affiliation, email, orcid, corresponding: optional)")
+    features = data.get("design_features")
+    if features is not None and not (isinstance(features, dict) and all(isinstance(v, str) for v in features.values())):
+        bad("design_features", "must be a mapping of design features (allocation, blinding, ...) to text")
+
+
+def _check_links(data: dict, codes: set[str] | None, out: _Collector) -> None:
+    """dataset.yaml's joint-display links against the codebook and the outcomes."""
+    def bad(key: str, rule: str) -> None:
+        out.add(DATASET_FILE, "key", key, rule)
+
+    integration = data.get("integration")
+    if integration is None:
+        return
+    links = integration.get("links") if isinstance(integration, dict) else None
+    if not isinstance(integration, dict) or (links is not None and not isinstance(links, list)):
+        bad("integration.links", "must be a list of {code, outcome, direction} mappings")
+        return
+    for k, link in enumerate(links or [], start=1):
+        key = f"integration.links[{k}]"
+        if not isinstance(link, dict):
+            bad(key, "must be a mapping with code, outcome and direction")
+            continue
+        code, outcome = str(link.get("code") or ""), str(link.get("outcome") or "")
+        if codes is not None and code not in codes:
+            bad(f"{key}.code", f"{code!r} is not a code id in codebook.yaml")
+        if outcome not in OUTCOME_NAMES:
+            bad(f"{key}.outcome", f"{outcome!r} is not one of the outcomes ({', '.join(OUTCOME_NAMES)})")
+        if str(link.get("direction", "same")) not in ("same", "inverse"):
+            bad(f"{key}.direction", f"{link.get('direction')!r} must be 'same' or 'inverse'")
 
 
 def _apply_consent(participants, survey, cc, support, source_result, codebook, codings, arms: Arms) -> Study:

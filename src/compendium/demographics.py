@@ -60,7 +60,7 @@ def table1(participants: pd.DataFrame, arms: Arms | None = None) -> pd.DataFrame
         row("age", "years", statistic, vals[0], vals[1], p_age, smd_age)
     missing_age = [int(by_arm[a]["age"].isna().sum()) for a in arms.labels]
     if any(missing_age):
-        row("age", MISSING, "n", *missing_age)
+        row("age", MISSING, "n", *missing_age, p=p_age)  # every row of a variable carries its p-value
 
     act = participants["previous_activism"].map({True: "yes", False: "no"}).fillna(MISSING)
     counts = pd.crosstab(act, participants["group"]).reindex(columns=list(arms.labels), fill_value=0)

@@ -78,10 +78,14 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
                 fit = pg.logistic_regression(X, yy, alpha=1 - level)
             arm = fit.set_index("names").loc["intervention"]
             lo_col, hi_col = [c for c in fit.columns if c.startswith("CI")]
-            if not np.isfinite(arm["se"]) or arm["se"] > 50:
-                notes.append("adjusted model separated (an outcome group is perfectly predicted)")
-            row.update(adjusted_or=math.exp(arm["coef"]), adjusted_ci_low=math.exp(arm[lo_col]),
-                       adjusted_ci_high=math.exp(arm[hi_col]), adjusted_p=float(arm["pval"]))
+            if not np.isfinite(arm["se"]) or arm["se"] > 50 or abs(arm["coef"]) > 50:
+                # the likelihood has no maximum: the estimate and its interval are artefacts of the optimiser
+                notes.append("adjusted model not estimable: separation (an outcome group is perfectly predicted)")
+                row.update(adjusted_or=math.nan, adjusted_ci_low=math.nan, adjusted_ci_high=math.nan,
+                           adjusted_p=math.nan)
+            else:
+                row.update(adjusted_or=math.exp(arm["coef"]), adjusted_ci_low=math.exp(arm[lo_col]),
+                           adjusted_ci_high=math.exp(arm[hi_col]), adjusted_p=float(arm["pval"]))
 
         tables, strata = [], data[stratum].dropna().unique() if stratum in data else []
         for s in sorted(strata):

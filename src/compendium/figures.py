@@ -92,9 +92,11 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
         for r in t2.itertuples(index=False):
             e, n = getattr(r, f"{role}_events"), getattr(r, f"{role}_n")
             low, high = wilson(e, n, level)
-            pct.append(100 * e / n)
-            lo.append(100 * e / n - 100 * low)
-            hi.append(100 * high - 100 * e / n)
+            share = 100 * e / n if n else math.nan
+            pct.append(share)
+            # the Wilson bounds can sit a rounding error inside 0% or 100%
+            lo.append(max(share - 100 * low, 0.0) if n else math.nan)
+            hi.append(max(100 * high - share, 0.0) if n else math.nan)
         ax.errorbar(pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1,
                     color=ARM_COLOURS[role], label=label)
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
@@ -121,7 +123,8 @@ def effects_forest(adjusted: pd.DataFrame):
         yy = base + 0.25 - 0.25 * k
         e, low, high = (adjusted[c].to_numpy(float) for c in (est, lo, hi))
         ok = np.isfinite(e) & np.isfinite(low) & np.isfinite(high)
-        ax.errorbar(e[ok], yy[ok], xerr=[e[ok] - low[ok], high[ok] - e[ok]], fmt=marker, ms=3.5,
+        xerr = np.clip([e[ok] - low[ok], high[ok] - e[ok]], 0.0, None)
+        ax.errorbar(e[ok], yy[ok], xerr=xerr, fmt=marker, ms=3.5,
                     capsize=2, lw=1, color=colour, label=label)
     ax.axvline(1, color="#777777", lw=0.8, ls="--")
     ax.set_xscale("log")
@@ -202,6 +205,12 @@ def agreement_by_code(irr: pd.DataFrame, threshold: float):
 
     configure()
     part = irr[irr["code"] != "ALL"].reset_index(drop=True)
+    if not part[["cohen_kappa", "krippendorff_alpha"]].notna().any().any():
+        fig, ax = plt.subplots(figsize=(SINGLE, 1.0))
+        ax.text(0.5, 0.5, "No agreement to show: fewer than two coders\ncoded the same sources.",
+                ha="center", va="center", fontsize=7.5)
+        ax.axis("off")
+        return fig
     fig, ax = plt.subplots(figsize=(SINGLE, 0.6 + 0.22 * len(part)))
     y = np.arange(len(part))[::-1]
     ax.scatter(part["cohen_kappa"], y + 0.12, marker="o", s=14, color="#0072B2", label="Cohen's kappa", zorder=3)
@@ -274,10 +283,16 @@ def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str]):
     import matplotlib.pyplot as plt
 
     configure()
+    if not len(joint):
+        fig, ax = plt.subplots(figsize=(DOUBLE, 1.2))
+        ax.text(0.5, 0.5, "No code is linked to a survey outcome for this study (dataset.yaml: integration.links).",
+                ha="center", va="center", fontsize=8)
+        ax.axis("off")
+        return fig
     fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 0.7 + 0.45 * len(joint)), sharey=True)
     y = np.arange(len(joint))[::-1]
     for ax, prefix, title in zip(axes, ("talk", "outcome"),
-                                 ("Raised the theme (interviews, focus groups, posts)", "Reported the outcome (survey)")):
+                                 ("Raised the code (qualitative sources)", "Reported the outcome (survey)")):
         for offset, (role, label) in zip((0.15, -0.15), zip(("control", "intervention"), arm_labels)):
             ax.scatter(joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label,
                        zorder=3)
@@ -293,49 +308,53 @@ def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str]):
     return fig
 
 
-def framework(edges: pd.DataFrame, codebook: pd.DataFrame):
-    """Conceptual framework: motivations lead to strategies, strategies to learners
-    leading change; challenges and needs press on the strategies. Line width: the
-    number of sources in which the two codes occur together."""
+THEME_COLOURS = ["#0072B2", "#009E73", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+
+def framework(edges: pd.DataFrame, codebook: pd.DataFrame, alpha: float = 0.05):
+    """Conceptual framework: every code on a circle, grouped and coloured by theme;
+    a line joins two codes that share units more often than chance
+    (:func:`compendium.integration.framework_edges`, ``linked``). Line width grows with
+    the lift (observed over expected shared units). Lines are undirected."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.lines import Line2D
 
     configure()
+    codes = list(codebook["code"])
     labels = dict(zip(codebook["code"], codebook["code_label"]))
-    columns = {"motivations": 0.0, "strategies": 1.0, "empowerment": 2.0}
-    pos = {}
-    for theme, x in columns.items():
-        codes = list(codebook.loc[codebook["theme"] == theme, "code"])
-        for k, code in enumerate(codes):
-            pos[code] = (x, (len(codes) - 1) / 2 - k)
-    challenges = list(codebook.loc[codebook["theme"] == "challenges", "code"])
-    for k, code in enumerate(challenges):
-        pos[code] = (0.5 + k * 0.5 - 0.5 * (len(challenges) - 1) / 2 + 0.5, -4.6)
-    fig, ax = plt.subplots(figsize=(DOUBLE, 4.4))
-    top = max(edges["sources"].max(), 1) if len(edges) else 1
-    colours = {"motivations": "#0072B2", "strategies": "#009E73", "empowerment": "#D55E00", "challenges": "#CC79A7"}
-    for r in edges.itertuples(index=False):
-        if r.source_code in pos and r.target_code in pos:
-            (x0, y0), (x1, y1) = pos[r.source_code], pos[r.target_code]
-            ax.annotate("", xy=(x1 - 0.16 if x1 > x0 else x1, y1 + (0.25 if y1 > y0 + 1 else 0)),
-                        xytext=(x0 + 0.16 if x1 > x0 else x0, y0 + (0.25 if y0 < y1 - 1 else 0)),
-                        arrowprops={"arrowstyle": "-|>", "lw": 0.4 + 2.6 * r.sources / top,
-                                    "color": colours[r.from_theme], "alpha": 0.55, "shrinkA": 0, "shrinkB": 0,
-                                    "mutation_scale": 6,
-                                    "connectionstyle": "arc3,rad=0.25" if r.from_theme == "challenges" else "arc3"})
+    theme_ids = list(dict.fromkeys(codebook["theme"]))
+    theme_labels = dict(zip(codebook["theme"], codebook["theme_label"]))
+    colour = {t: THEME_COLOURS[k % len(THEME_COLOURS)] for k, t in enumerate(theme_ids)}
+    theme_of = dict(zip(codebook["code"], codebook["theme"]))
+    n = len(codes)
+    angle = {c: math.pi / 2 - 2 * math.pi * k / max(n, 1) for k, c in enumerate(codes)}
+    pos = {c: (math.cos(a), math.sin(a)) for c, a in angle.items()}
+    side = 5.2 if n <= 16 else 6.4
+    fig, ax = plt.subplots(figsize=(DOUBLE, side))
+    linked = edges[edges["linked"].astype(bool)] if len(edges) else edges
+    top = float(linked["lift"].max()) if len(linked) else 1.0
+    for r in linked.itertuples(index=False):
+        (x0, y0), (x1, y1) = pos[r.code_1], pos[r.code_2]
+        same = theme_of.get(r.code_1) == theme_of.get(r.code_2)
+        ax.plot([x0, x1], [y0, y1], color=colour[theme_of[r.code_1]] if same else "#777777",
+                lw=0.6 + 2.4 * float(r.lift) / top, alpha=0.75, solid_capstyle="round", zorder=1)
     for code, (x, y) in pos.items():
-        theme = codebook.loc[codebook["code"] == code, "theme"].iloc[0]
-        box = FancyBboxPatch((x - 0.16, y - 0.22), 0.32, 0.44, boxstyle="round,pad=0.02",
-                             fc="white", ec=colours[theme], lw=1.0, zorder=3)
-        ax.add_patch(box)
-        ax.text(x, y, textwrap.fill(labels[code], 18), ha="center", va="center", fontsize=5.8, zorder=4)
-    for theme, x in columns.items():
-        ax.text(x, 3.4, codebook.loc[codebook["theme"] == theme, "theme_label"].iloc[0], ha="center",
-                fontsize=7.5, fontweight="bold", color=colours[theme])
-    ax.text(1.0, -3.85, "Challenges and needs", ha="center", fontsize=7.5, fontweight="bold",
-            color=colours["challenges"])
-    ax.set_xlim(-0.3, 2.3)
-    ax.set_ylim(-5.0, 3.7)
+        ax.scatter([x], [y], s=36, color=colour[theme_of[code]], zorder=3, edgecolors="white", linewidths=0.6)
+        a = angle[code]
+        lx, ly = 1.1 * math.cos(a), 1.1 * math.sin(a)
+        ha = "left" if math.cos(a) > 0.2 else "right" if math.cos(a) < -0.2 else "center"
+        va = "bottom" if math.sin(a) > 0.2 else "top" if math.sin(a) < -0.2 else "center"
+        ax.text(lx, ly, textwrap.fill(str(labels[code]), 24), ha=ha, va=va, fontsize=7, zorder=4)
+    if not len(linked):
+        ax.text(0, 0, textwrap.fill("No pair of codes shares units more often than chance at this level.", 30),
+                ha="center", va="center", fontsize=7.5, color="#444444")
+    handles = [Line2D([], [], marker="o", ls="", color=colour[t], label=textwrap.fill(str(theme_labels[t]), 30))
+               for t in theme_ids]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=min(len(handles), 3),
+              frameon=False, fontsize=7)
+    ax.set_xlim(-2.3, 2.3)
+    ax.set_ylim(-1.55, 1.55)
+    ax.set_aspect("equal")
     ax.axis("off")
     return fig
 

@@ -1,11 +1,19 @@
 """Mixed-methods integration: the joint display, the conceptual framework and the
 participant flow.
 
-The joint display sets each theme beside the survey outcome it speaks to (pairs in
-``params.yaml``). For the learners present in both data sets it compares what they
-said (the code appears in any unit they spoke or wrote) with what they reported (the
-outcome), and judges each pair convergent, complementary or dissonant by the
-agreement rule in ``params.yaml``.
+The joint display sets a code beside the survey outcome it speaks to. Which code
+speaks to which outcome is a judgement about one study, so the links come with that
+study's data (``integration.links`` in ``data/raw/dataset.yaml``); without links the
+display is empty and says why. For the learners present in both data sets it compares
+what they said (the code appears in any unit they spoke or wrote) with what they
+reported (the outcome), and judges each pair convergent, complementary or dissonant by
+the agreement rule in ``params.yaml``.
+
+The conceptual framework is drawn from the data alone: two codes are linked when they
+are applied to the same unit more often than chance would give, by a one-sided
+hypergeometric test (Fisher's exact test of the 2 x 2 table of units with and without
+each code) with Holm's adjustment over all pairs. Links are undirected, because
+co-occurrence gives no direction.
 """
 
 from __future__ import annotations
@@ -20,18 +28,15 @@ JOINT_COLUMNS = ["code", "outcome", "direction", "learners_both", "said_and_repo
                  "outcome_control_percent", "outcome_intervention_percent", "quote", "quote_source", "quote_unit"]
 
 
-def parse_pairs(text: str) -> list[tuple[str, str, str]]:
-    """'code:outcome:direction; ...' (direction 'same' or 'inverse') from a parameter."""
-    pairs = []
-    for item in str(text or "").split(";"):
-        if not item.strip():
-            continue
-        parts = [p.strip() for p in item.split(":")]
-        if len(parts) != 3 or parts[2] not in ("same", "inverse"):
-            raise ValueError(f"joint-display pair {item.strip()!r} must read code:outcome:same or "
-                             "code:outcome:inverse (params.yaml: integration.pairs)")
-        pairs.append((parts[0], parts[1], parts[2]))
-    return pairs
+def study_links(dataset: dict) -> list[tuple[str, str, str]]:
+    """The joint display's (code, outcome, direction) links from ``dataset.yaml``.
+
+    The data contract checks them when the data are loaded (codes in the codebook,
+    outcomes among the four, direction ``same`` or ``inverse``); an absent or empty
+    ``integration.links`` gives no links.
+    """
+    links = ((dataset.get("integration") or {}).get("links")) or []
+    return [(str(k["code"]), str(k["outcome"]), str(k.get("direction", "same"))) for k in links]
 
 
 def learner_talk(coded: pd.DataFrame) -> pd.DataFrame:
@@ -47,8 +52,6 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
     outcomes = learners.set_index("participant_id")
     rows = []
     for code, outcome, direction in pairs:
-        if code not in coded["code"].unique() and code not in talk.columns:
-            raise ValueError(f"joint-display code {code!r} is not in the codebook's consensus coding")
         if outcome not in outcomes.columns:
             raise ValueError(f"joint-display outcome {outcome!r} is not an outcome column")
         said = talk[code] if code in talk.columns else pd.Series(False, index=talk.index)
@@ -82,25 +85,65 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
     return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
 
-FRAMEWORK_THEMES = ("motivations", "strategies", "empowerment", "challenges")
+EDGE_COLUMNS = ["code_1", "code_2", "theme_1", "theme_2", "units_both", "units_1", "units_2", "units_total",
+                "expected", "lift", "p_value", "p_holm", "linked"]
 
 
-def framework_edges(co_sources: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
-    """Edges of the conceptual framework, weighted by the number of sources in which
-    both codes occur: motivations to strategies, strategies to leadership (learners
-    leading change), and challenges or needs to strategies."""
+def framework_edges(co_units: pd.DataFrame, n_units: int, codebook: pd.DataFrame,
+                    alpha: float = 0.05) -> pd.DataFrame:
+    """Which pairs of codes co-occur in units more often than chance.
+
+    Parameters
+    ----------
+    co_units : DataFrame
+        :func:`compendium.themes.cooccurrence` output: ``code_1``, ``code_2`` and
+        ``units`` (units coded with both; the diagonal holds each code's own count).
+    n_units : int
+        Units in the analysis (coded or not).
+    codebook : DataFrame
+        ``code`` and ``theme`` columns.
+    alpha : float
+        Level of the Holm-adjusted one-sided test.
+
+    Returns
+    -------
+    DataFrame
+        One row per pair of distinct codes: the counts, the number of shared units
+        expected under independence (``units_1 * units_2 / units_total``), the lift
+        (observed over expected), the one-sided p-value of the hypergeometric test for
+        more shared units than expected (Fisher's exact test, alternative "greater"),
+        its Holm adjustment over all pairs, and ``linked`` (lift above 1 and Holm p
+        below ``alpha``).
+
+    References
+    ----------
+    Fisher RA (1922). On the interpretation of chi-square from contingency tables.
+    J R Stat Soc 85:87-94. Holm S (1979). Scand J Stat 6:65-70.
+    """
+    from scipy.stats import hypergeom
+
+    from .stats import holm
+
+    own = {r.code_1: int(r.units) for r in co_units.itertuples(index=False) if r.code_1 == r.code_2}
     theme_of = dict(zip(codebook["code"], codebook["theme"]))
-    links = {("motivations", "strategies"), ("strategies", "empowerment"), ("challenges", "strategies")}
     rows = []
-    for r in co_sources.itertuples(index=False):
+    for r in co_units.itertuples(index=False):
         if r.code_1 == r.code_2:
             continue
-        for a, b in ((r.code_1, r.code_2), (r.code_2, r.code_1)):
-            if (theme_of.get(a), theme_of.get(b)) in links and r.sources > 0:
-                rows.append({"source_code": a, "target_code": b, "from_theme": theme_of[a],
-                             "to_theme": theme_of[b], "sources": int(r.sources)})
-    return pd.DataFrame(rows, columns=["source_code", "target_code", "from_theme", "to_theme", "sources"]) \
-        .sort_values(["from_theme", "source_code", "target_code"], kind="stable").reset_index(drop=True)
+        a, b, both = own.get(r.code_1, 0), own.get(r.code_2, 0), int(r.units)
+        expected = a * b / n_units if n_units else math.nan
+        p = float(hypergeom.sf(both - 1, n_units, a, b)) if n_units and a and b else math.nan
+        rows.append({"code_1": r.code_1, "code_2": r.code_2, "theme_1": theme_of.get(r.code_1, ""),
+                     "theme_2": theme_of.get(r.code_2, ""), "units_both": both, "units_1": a, "units_2": b,
+                     "units_total": int(n_units), "expected": expected,
+                     "lift": both / expected if expected else math.nan, "p_value": p})
+    edges = pd.DataFrame(rows, columns=EDGE_COLUMNS[:-2])
+    tested = edges["p_value"].notna()
+    edges["p_holm"] = math.nan
+    if tested.any():
+        edges.loc[tested, "p_holm"] = holm(edges.loc[tested, "p_value"].to_numpy())
+    edges["linked"] = (edges["lift"] > 1) & (edges["p_holm"] < alpha)
+    return edges[EDGE_COLUMNS].reset_index(drop=True)
 
 
 def flow_counts(flow: dict, t2: pd.DataFrame, arms) -> pd.DataFrame:

@@ -71,6 +71,13 @@ def read_json(path: Path) -> Any:
 # ----------------------------------------------------------------- the data set
 
 
+def is_paper_twin(dataset: dict) -> bool:
+    """True only for the shipped synthetic study, the generator's twin of the paper
+    (``synthetic: true`` and ``design`` absent or ``paper``): prose and checks written
+    about the shipped study apply only to it."""
+    return bool(dataset.get("synthetic")) and str(dataset.get("design") or "paper") == "paper"
+
+
 def synthetic_note(info: dict) -> str:
     """The sentence that labels results computed from synthetic data ('' otherwise)."""
     if not info.get("synthetic"):
@@ -171,7 +178,8 @@ def write_study(study) -> Path:
         write_interim(getattr(study, name), f"{STUDY_DIR}/{name}")
     write_json(folder / "meta.json", {
         "cc_items": study.cc_items, "support_items": study.support_items, "coders": study.coders,
-        "flow": study.flow, "dataset": study.dataset,
+        "flow": study.flow, "dataset": study.dataset, "consensus": study.consensus,
+        "arms": {"control": study.arms.control, "intervention": study.arms.intervention},
     })
     write_private_json({"withdrawn": study.withdrawn}, "withdrawn")
     return folder
@@ -179,6 +187,7 @@ def write_study(study) -> Path:
 
 def read_study():
     """The validated study written by the first stage."""
+    from .config import Arms
     from .contract import Study
 
     folder = paths.interim_dir() / STUDY_DIR
@@ -190,7 +199,7 @@ def read_study():
     meta = read_json(meta_path)
     tables = {name: read_interim(f"{STUDY_DIR}/{name}") for name in _STUDY_TABLES}
     return Study(cc_items=meta["cc_items"], support_items=meta["support_items"], flow=meta["flow"],
-                 coders=meta["coders"], dataset=meta["dataset"], **tables)
+                 coders=meta["coders"], dataset=meta["dataset"], consensus=meta.get("consensus", "file"), arms=Arms(**meta["arms"]), **tables)
 
 
 # ----------------------------------------------------------------- several sites
@@ -253,6 +262,11 @@ def read_private_json(name: str) -> Any:
 def read_csv(path: str | Path) -> pd.DataFrame:
     """A CSV named by a parameter (resolved against the project root)."""
     return pd.read_csv(paths.resolve(path), dtype=str, keep_default_na=False)
+
+
+def split_csv(text: str) -> list[str]:
+    """A comma-separated list parameter (``effects.covariates``)."""
+    return [item.strip() for item in str(text or "").split(",") if item.strip()]
 
 
 def split_list(text: str) -> list[str]:

@@ -3,7 +3,11 @@
 Pooling follows DerSimonian and Laird (1986): inverse-variance weights, the
 method-of-moments between-site variance tau-squared, and I-squared from Cochran's Q.
 Risk differences use the Wald variance; log odds ratios the Woolf variance, with 0.5
-added to every cell of a site's table that has an empty cell.
+added to every cell of a site's table that has an empty cell. A site that carries no
+information on a measure is left out of that measure's pooling and the ``note`` says so:
+an arm without analysed learners (both measures), no learner or every learner with the
+outcome in both arms (the odds ratio is not estimable there, and the risk difference
+has no variance). With fewer than two informative sites the pooled row is blank.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from .config import Arms
 from .outcomes import TABLE2_COLUMNS, table2
 
 META_COLUMNS = ["outcome", "measure", "sites", "estimate", "ci_low", "ci_high", "se", "p_value",
-                "tau2", "i2", "q", "q_p_value"]
+                "tau2", "i2", "q", "q_p_value", "note"]
 
 
 def table2_by_site(learners: pd.DataFrame, arms: Arms, *, min_expected: float = 5.0,
@@ -35,9 +39,17 @@ def site_effects(by_site: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in by_site.itertuples(index=False):
         e1, n1, e0, n0 = r.intervention_events, r.intervention_n, r.control_events, r.control_n
+        if not n1 or not n0:
+            rows.append({"site": r.site, "outcome": r.outcome, "rd": math.nan, "rd_var": math.nan,
+                         "log_or": math.nan, "log_or_var": math.nan})
+            continue
         p1, p0 = e1 / n1, e0 / n0
         rd_var = p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0
         cells = np.array([e1, n1 - e1, e0, n0 - e0], dtype=float)
+        if e1 + e0 == 0 or e1 + e0 == n1 + n0:
+            rows.append({"site": r.site, "outcome": r.outcome, "rd": p1 - p0, "rd_var": rd_var,
+                         "log_or": math.nan, "log_or_var": math.nan})
+            continue
         if (cells == 0).any():
             cells = cells + 0.5
         log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
@@ -75,11 +87,24 @@ def meta_analysis(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     effects = site_effects(by_site)
     rows = []
     for outcome, part in effects.groupby("outcome", sort=False):
-        rd = dersimonian_laird(part["rd"], part["rd_var"], level)
-        lor = dersimonian_laird(part["log_or"], part["log_or_var"], level)
+        rd = _pool(part, "rd", level)
+        lor = _pool(part, "log_or", level)
         rows.append({"outcome": outcome, "measure": "risk_difference", **rd})
         rows.append({"outcome": outcome, "measure": "log_odds_ratio", **lor})
         rows.append({"outcome": outcome, "measure": "odds_ratio", **lor,
-                     "estimate": math.exp(lor["estimate"]), "ci_low": math.exp(lor["ci_low"]),
-                     "ci_high": math.exp(lor["ci_high"])})
+                     **{k: math.exp(lor[k]) for k in ("estimate", "ci_low", "ci_high")}})
     return pd.DataFrame(rows, columns=META_COLUMNS)
+
+
+def _pool(part: pd.DataFrame, measure: str, level: float) -> dict:
+    """The pooling of one measure over the sites that carry information on it."""
+    y, v = part[measure].to_numpy(float), part[f"{measure}_var"].to_numpy(float)
+    usable = np.isfinite(y) & np.isfinite(v) & (v > 0)
+    left_out = sorted(map(str, part.loc[~usable, "site"]))
+    note = f"left out (no information): {', '.join(left_out)}" if left_out else ""
+    if usable.sum() < 2:
+        blank = dict.fromkeys(("estimate", "ci_low", "ci_high", "se", "p_value", "tau2", "i2", "q", "q_p_value"),
+                              math.nan)
+        return {"sites": int(usable.sum()), **blank,
+                "note": "not estimable: fewer than two sites with information" + (f"; {note}" if note else "")}
+    return {**dersimonian_laird(y[usable], v[usable], level), "note": note}

@@ -95,11 +95,16 @@ def odds_ratio(events1: int, n1: int, events2: int, n2: int, level: float = 0.95
     """Odds ratio of group 1 against group 2 with Woolf's logit interval.
 
     When a cell is zero, 0.5 is added to every cell (Haldane-Anscombe) and the flag
-    in the last position is true.
+    in the last position is true. When a whole column is zero (no learner in either
+    group had the outcome, or every learner had it) the odds ratio is not estimable and
+    all three values are NaN: the correction would only report the ratio of the group
+    sizes.
     """
     from statsmodels.stats.contingency_tables import Table2x2
 
     table = np.array([[events1, n1 - events1], [events2, n2 - events2]], dtype=float)
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        return math.nan, math.nan, math.nan, False
     corrected = bool((table == 0).any())
     t = Table2x2(table + 0.5 if corrected else table)
     low, high = t.oddsratio_confint(alpha=1 - level)

@@ -61,10 +61,17 @@ def _count_cell(n: float, percent: float, k: int) -> str:
     return f"{int(n)} ({percent:.1f}%)"
 
 
+def arm_heading(role: str, label: str) -> str:
+    """A column heading for an arm: its role, and its label when the study names the
+    arm otherwise ('Control: usual care')."""
+    words = label.replace("_", " ")
+    return role.title() if words.lower() == role else f"{role.title()}: {words}"
+
+
 def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int = 5) -> str:
     n = t1[t1["variable"] == "n"].iloc[0]
-    header = ["Characteristic", f"Control (n = {int(n['control'])})",
-              f"Intervention (n = {int(n['intervention'])})", "p", "SMD"]
+    header = ["Characteristic", f"{arm_heading('control', arms.control)} (n = {int(n['control'])})",
+              f"{arm_heading('intervention', arms.intervention)} (n = {int(n['intervention'])})", "p", "SMD"]
     rows: list[list[str]] = []
     for variable, block in t1[t1["variable"] != "n"].groupby("variable", sort=False):
         label = VARIABLE_LABELS.get(variable, variable)
@@ -100,21 +107,44 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
     )
 
 
+def count_cell(events, n, percent) -> str:
+    """'e/n (p%)', or '0/0' when the arm has no analysed learner."""
+    return f"{int(events)}/{int(n)} ({percent:.0f}%)" if n and pd.notna(percent) else f"{int(events)}/{int(n)}"
+
+
+def estimate_cell(est, low, high, scale: float = 1.0, decimals: int = 2) -> str:
+    """'estimate (low to high)' scaled, or 'not estimable' when the estimate is missing."""
+    if est is None or pd.isna(est):
+        return "not estimable"
+    if pd.isna(low) or pd.isna(high):
+        return f"{scale * est:.{decimals}f}"
+    return f"{scale * est:.{decimals}f} ({scale * low:.{decimals}f} to {scale * high:.{decimals}f})"
+
+
+def pct_cell(value) -> str:
+    """A whole percentage, or 'n/a' when there is no one to count."""
+    return "n/a" if value is None or pd.isna(value) else f"{value:.0f}%"
+
+
+TEST_NAMES = {"chi2": "χ²(1)", "fisher": "Fisher", "none": "not tested"}
+
+
 def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
-    header = ["Outcome", "Control, n/N (%)", "Intervention, n/N (%)", "Test", "Statistic", "p",
+    header = ["Outcome", f"{arm_heading('control', arms.control)}, n/N (%)",
+              f"{arm_heading('intervention', arms.intervention)}, n/N (%)", "Test", "Statistic", "p",
               "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)"]
     rows = []
     for r in t2.itertuples(index=False):
         rows.append([
             OUTCOME_LABELS.get(r.outcome, r.outcome),
-            f"{r.control_events}/{r.control_n} ({r.control_percent:.0f}%)",
-            f"{r.intervention_events}/{r.intervention_n} ({r.intervention_percent:.0f}%)",
-            "χ²(1)" if r.test == "chi2" else "Fisher",
+            count_cell(r.control_events, r.control_n, r.control_percent),
+            count_cell(r.intervention_events, r.intervention_n, r.intervention_percent),
+            TEST_NAMES.get(r.test, r.test),
             fmt_num(r.statistic),
             fmt_p(r.p_value),
             fmt_p(r.p_holm),
-            f"{100 * r.risk_difference:.1f} ({100 * r.rd_ci_low:.1f} to {100 * r.rd_ci_high:.1f})",
-            f"{r.odds_ratio:.2f} ({r.or_ci_low:.2f} to {r.or_ci_high:.2f})",
+            estimate_cell(r.risk_difference, r.rd_ci_low, r.rd_ci_high, 100, 1),
+            estimate_cell(r.odds_ratio, r.or_ci_low, r.or_ci_high),
         ])
     return (
         "# Table 2. Post-intervention outcomes by arm\n\n"
@@ -203,6 +233,8 @@ def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str
                 cells.append("" if value is None else str(value))
             elif value is None or pd.isna(value):
                 cells.append("")
+            elif fmt == "d":  # a count column holds floats once one of its values is missing
+                cells.append(format(int(round(float(value))), "d"))
             else:
                 cells.append(format(value, fmt))
         rows.append(cells)
@@ -271,12 +303,13 @@ def items_markdown(t: pd.DataFrame, note: str = "") -> str:
 
 
 def by_site_markdown(t: pd.DataFrame, note: str = "") -> str:
-    t = t.assign(control=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+    t = t.assign(control=[count_cell(e, n, p) for e, n, p in
                           zip(t["control_events"], t["control_n"], t["control_percent"])],
-                 intervention=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+                 intervention=[count_cell(e, n, p) for e, n, p in
                                zip(t["intervention_events"], t["intervention_n"], t["intervention_percent"])],
-                 rd=[f"{100 * a:.1f} ({100 * b:.1f} to {100 * c:.1f})" for a, b, c in
-                     zip(t["risk_difference"], t["rd_ci_low"], t["rd_ci_high"])])
+                 rd=[estimate_cell(a, b, c, 100, 1) for a, b, c in
+                     zip(t["risk_difference"], t["rd_ci_low"], t["rd_ci_high"])],
+                 test=[TEST_NAMES.get(v, v) for v in t["test"]])
     return frame_markdown("Table 2 by site", t, {
         "site": ("Site", "text"), "outcome": ("Outcome", "label"), "control": ("Control", "text"),
         "intervention": ("Intervention", "text"), "test": ("Test", "text"), "p_value": ("p", "p"),
@@ -307,6 +340,11 @@ def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "
 
 
 def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "") -> str:
+    if len(coders) < 2:
+        who = f"one coder ({coders[0]})" if coders else "no coder"
+        return ("# Inter-rater reliability\n\n"
+                f"The sources were coded by {who}, so agreement between coders cannot be measured; irr.csv "
+                "lists the codes with blank agreement columns.\n" + _notes(note))
     t = irr.assign(flag=["below threshold" if f else "" for f in irr["flagged"]])
     return frame_markdown("Inter-rater reliability", t, {
         "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"),
@@ -381,6 +419,11 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
 
 
 def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
+    if joint.empty:
+        return ("# Joint display: themes beside the survey outcomes\n\nNo code is linked to a survey outcome for "
+                "this study, so there is no joint display. Which code speaks to which outcome is a judgement about "
+                "the study: list the links under integration.links in data/raw/dataset.yaml "
+                "(docs/data-dictionary.md).\n" + _notes(note))
     lines = ["# Joint display: themes beside the survey outcomes", "",
              "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
              "Learners in both | Agreement | Judgement | Exemplar quote |",
@@ -389,20 +432,25 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
         quote = f"\"{r.quote}\" (source {r.quote_source}, unit {r.quote_unit})" if r.quote else ""
         lines.append(
             f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
-            f"{r.talk_control_percent:.0f}% / {r.talk_intervention_percent:.0f}% | "
-            f"{r.outcome_control_percent:.0f}% / {r.outcome_intervention_percent:.0f}% | {r.learners_both} | "
-            f"{r.agreement_percent:.0f}% | {r.judgement} | {quote} |")
+            f"{pct_cell(r.talk_control_percent)} / {pct_cell(r.talk_intervention_percent)} | "
+            f"{pct_cell(r.outcome_control_percent)} / {pct_cell(r.outcome_intervention_percent)} | "
+            f"{r.learners_both} | {pct_cell(r.agreement_percent)} | {r.judgement} | {quote} |")
     return "\n".join(lines) + "\n" + _notes(
         "Raised it: share of the learners who spoke or wrote in the qualitative sources whose units carry the "
         "code. Agreement: among learners in both data sets, the share whose talk and survey report agree ('inverse' "
         "pairs: raising the need goes with the outcome being absent).", note)
 
 
-def edges_markdown(edges: pd.DataFrame, note: str = "") -> str:
-    return frame_markdown("Conceptual framework: links between codes", edges, {
-        "from_theme": ("From theme", "text"), "source_code": ("Code", "text"), "to_theme": ("To theme", "text"),
-        "target_code": ("Code", "text"), "sources": ("Sources with both", "d"),
-    }, "Weights of the framework figure's arrows.", note)
+def edges_markdown(edges: pd.DataFrame, alpha: float = 0.05, note: str = "") -> str:
+    shown = edges[edges["linked"].astype(bool)] if len(edges) else edges
+    rule = (f"Pairs of codes applied to the same unit more often than chance: one-sided hypergeometric (Fisher's "
+            f"exact) test of shared units against independence, Holm-adjusted over all {len(edges)} pairs, "
+            f"p < {alpha:g} and lift (observed / expected shared units) above 1. {len(shown)} of {len(edges)} "
+            "pairs meet the rule; the CSV lists every pair.")
+    return frame_markdown("Conceptual framework: codes linked more often than chance", shown, {
+        "code_1": ("Code", "text"), "code_2": ("Code", "text"), "units_both": ("Units with both", "d"),
+        "expected": ("Expected", ".1f"), "lift": ("Lift", ".2f"), "p_holm": ("p (Holm)", "p"),
+    }, rule, note)
 
 
 def flow_markdown(flow: pd.DataFrame, note: str = "") -> str:
