@@ -586,7 +586,7 @@ def synthesize_independent(out_dir: str | Path, *, seed: int, truth_dir: str | P
     truth_path = truth_file(out, Path(truth_dir)) if truth_dir is not None else None
     info = _dataset(seed, truth_path, links, allowed)
     _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=False, allow_unicode=True, width=100))
-    _text(out / "README.md", _readme(info, participants, srcs, codebook, truth_dir is not None))
+    _text(out / "README.md", _readme(info, participants, srcs, codebook))
 
     planted = pd.DataFrame(planter.rows, columns=PLANTED_COLUMNS).drop_duplicates()
     planted = planted.sort_values(["source_id", "unit"], kind="stable").reset_index(drop=True)
@@ -613,14 +613,13 @@ def _text(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
-def _readme(info: dict, participants: pd.DataFrame, srcs: list[_Source], codebook: list[dict],
-            with_truth: bool) -> str:
+def _readme(info: dict, participants: pd.DataFrame, srcs: list[_Source], codebook: list[dict]) -> str:
     withdrawn = int((participants["consent"] == "withdrawn").sum())
     arms = participants["group"].value_counts().to_dict()
     n_iv = sum(s.kind == "interview" for s in srcs)
     n_doc = sum(s.kind == "document" for s in srcs)
     n_codes = sum(len(t["codes"]) for t in codebook)
-    truth = " --truth data/synthetic" if with_truth else ""
+    truth = f" --truth {info['truth_file'].rsplit('/', 1)[0]}" if info.get("truth_file") else ""
     return f"""# Raw data: SYNTHETIC study data (independent design)
 
 **These data are synthetic.** No real learner, transcript or document is in this

@@ -291,36 +291,39 @@ PLATFORMS = {"newsletter": ["Substack", "the network's mailing list"], "open_let
 # Invented people: given names and surnames grouped by region so that most pairs are
 # plausible; a few invented surnames are paired across regions.
 NAMES = {
-    "southern_africa": (["Nomvula", "Thandiwe", "Sibusiso", "Lindiwe"], ["Dlamini", "Mabuza", "Khumalo-Zwane"]),
-    "west_africa": (["Oluwaseun", "Chiamaka", "Adaeze", "Amadou"], ["Okonkwo", "Abiodun", "N'Diaye", "Okparaeke"]),
-    "east_africa": (["Wanjiru", "Tesfaye", "Makena"], ["Mwangi", "Tesfamariam", "Ochieng-Baraka"]),
-    "central_asia": (["Nurlan", "Aigerim", "Temirlan", "Gulnara"], ["Zhakupov", "Kurmanova", "Abdrakhmanova"]),
-    "east_asia": (["Bolormaa", "Ganbaatar", "Jia-Hui", "Seo-yeon", "Haruto"],
-                  ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Ishikawa"]),
+    "southern_africa": (["Sindisiwe", "Kgomotso", "Ntombizodwa", "Bongumusa"],
+                        ["Shabangu", "Mahlangu-Khoza", "Letsoalo"]),
+    "west_africa": (["Oyinkansola", "Ifeyinwa", "Ebunoluwa", "Sekou"],
+                    ["Okparaeke", "Ezeugwu", "N'Diaye", "Adebanjo-Cole"]),
+    "east_africa": (["Nyokabi", "Tsehay", "Kiprono", "Nafula"],
+                    ["Wambugu", "Gebremedhin", "Ochieng-Baraka", "Kipchumba"]),
+    "central_asia": (["Aruzhan", "Nursultanbek", "Zhansaya", "Bekzat"], ["Zhakupov", "Seitkali", "Mukhametzhanova"]),
+    "east_asia": (["Bolormaa", "Ganbaatar", "Jia-Hui", "Ha-eun", "Yuzuki"],
+                  ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Enkhjargal"]),
     "south_east_asia": (["Siriporn", "Kittisak", "Dewi", "Maricel", "Phuong", "Sokha"],
                         ["Wongsakul", "Setiawan", "Dimaculangan", "Trinh"]),
-    "pacific": (["Losana", "Sione", "Tevita", "Aroha", "Wiremu", "Salote"],
-                ["Vainikolo", "Tuilagi", "Faleolo", "Raikadroka"]),
-    "latin_america": (["Ximena", "Yaretzi", "Itzel", "Joaquín", "Araceli"],
-                      ["Quispe", "Huamán", "Mamani", "Villanueva-Ortiz"]),
-    "eastern_europe": (["Zbigniew", "Ludmila", "Miroslava", "Bogdan", "Radomir", "Oksana"],
-                       ["Wróblewska", "Kowalczyk", "Hrabovsky", "Petrenko", "Dragomirescu"]),
-    "ireland": (["Siobhán", "Caoimhe", "Oisín", "Niamh", "Ruairí", "Aoife"],
-                ["O'Donovan", "Ó Súilleabháin", "Breathnach", "O'Flaherty"]),
+    "pacific": (["Sione", "Wiremu", "Salote", "Akanesi", "Kalolaine"],
+                ["Vainikolo", "Raikadroka", "Fonohema", "Tupou-Lavemai"]),
+    "latin_america": (["Yaretzi", "Araceli", "Anahí", "Nayeli"],
+                      ["Mamani", "Villanueva-Ortiz", "Ccahuana", "Ticonipa"]),
+    "eastern_europe": (["Ludmila", "Miroslava", "Bogdan", "Radomir", "Oksana"],
+                       ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"]),
+    "ireland": (["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
+                ["O'Donovan", "Breathnach", "Mac Giolla Phádraig", "Ní Chonchúir"]),
     "arab_world": (["Yousra", "Marwan", "Rashed", "Hiba", "Ghassan", "Layan"],
-                   ["Al-Rashid", "El-Masri", "Haddad", "Al-Khouri", "Bou Saab"]),
+                   ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"]),
     "invented": (["Tovanna", "Quillon"], ["Brindlemaw", "Tallowfen", "Drevnik", "Varnasse", "Quenby-Throssel"]),
 }
 # People who must be planted in full (an apostrophe surname, a hyphenated surname
 # and a hyphenated given name).
-MUST_PLANT = [("Siobhán", "O'Donovan"), ("Yousra", "Al-Rashid"), ("Jia-Hui", "Hwangbo")]
+MUST_PLANT = [("Gráinne", "O'Donovan"), ("Yousra", "Al-Rashid"), ("Jia-Hui", "Hwangbo")]
 
 TITLES = ["Dr", "Prof.", "Mx", "Sister", "Dra.", "Matron", "Mr", "Ms", "Charge Nurse"]
 
 INSTITUTIONS = [
     "Hôpital Saint-Aubert de Valmorin",
     "Universidad Autónoma de Cerrobajo",
-    "Klinikum Ostheide",
+    "Klinikum Hohenbrackel",
     "Ospedale San Telmo di Varzano",
     "Szpital Miejski w Lipnicach",
     "Hospital Regional de Itaporanga do Sul",
@@ -333,13 +336,13 @@ INSTITUTIONS = [
     "Tuimavua Health Centre",
     "Karasuyak Regional Polyclinic",
 ]
-PLACES = ["Kilcarrow", "Valmorin", "Cerrobajo", "Karasuyak", "Tuimavua", "Lipnica Dolna", "Ostheide",
+PLACES = ["Kilcarrow", "Valmorin", "Cerrobajo", "Karasuyak", "Tuimavua", "Lipnica Dolna", "Hohenbrackel",
           "Ballyfearna", "Wadi Qirsh", "Matahiwi Bay"]
-EMAIL_DOMAINS = ["hopital-valmorin.fr", "klinikum-ostheide.de", "cerrobajo.edu.mx", "kilcarrow-nursing.ie",
+EMAIL_DOMAINS = ["hopital-valmorin.fr", "klinikum-hohenbrackel.de", "cerrobajo.edu.mx", "kilcarrow-nursing.ie",
                  "tuimavua-health.org.fj", "quaymail.example"]
 URLS = ["https://www.valmorin-sante.fr/stages", "http://cerrobajo.edu.mx/enfermeria/taller",
         "https://talkback-placement.org/toolkit"]
-BARE_URLS = ["kilcarrow-nursing.ie/rota", "www.ostheide-klinikum.de/pflege", "tuimavua-health.org/page",
+BARE_URLS = ["kilcarrow-nursing.ie/rota", "www.hohenbrackel-klinikum.de/pflege", "tuimavua-health.org/page",
              "moorland-midwives.net/reading"]
 HANDLES = ["@talkback_placement", "@moorland_midwives", "@quayside_nurse_network", "@estuary_students4equity"]
 PHONE_FORMATS = ["+353 87 {b} {c}", "+27 82 {b} {c}", "+52 55 {c} {c2}", "+48 601 {b} {b2}",
