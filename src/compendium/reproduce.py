@@ -133,9 +133,15 @@ NOT_PROMISED = ("provenance.json",)  # records the commit and the machine: see R
 
 def verify() -> int:
     """Rerun the whole pipeline on a fresh clone of the last commit and check that
-    every committed artifact under reports/ comes back byte for byte, then that
-    every published claim is reproduced. Returns the exit code."""
+    every committed artifact under reports/ comes back byte for byte (or, for a number
+    on a rounding boundary, within one unit of the stated precision: see
+    :mod:`compendium.drift`), then that every published claim is reproduced. Returns
+    the exit code."""
     import json
+    import shutil
+
+    from . import drift
+    from .io import SIGNIFICANT_DIGITS
 
     root = paths.project_root()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
@@ -146,6 +152,7 @@ def verify() -> int:
         scratch = Path(tmp) / "compendium"
         subprocess.run(["git", "clone", "--quiet", str(root), str(scratch)], check=True)
         committed = _digest(scratch / "reports")
+        shutil.copytree(scratch / "reports", Path(tmp) / "committed")
         env = {k: v for k, v in dvc_env().items() if k != "COMPENDIUM_ROOT"}
         print("verify: forced rerun of every stage in a fresh clone ...", file=sys.stderr, flush=True)
         run = subprocess.run([sys.executable, "-m", "compendium.cli", "reproduce", "--force"], cwd=scratch,
@@ -154,14 +161,26 @@ def verify() -> int:
             print("verify: the forced rerun failed", file=sys.stderr)
             return run.returncode
         rerun = _digest(scratch / "reports")
-        differ = sorted(n for n in set(committed) | set(rerun)
-                        if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        changed = sorted(n for n in set(committed) | set(rerun)
+                         if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        grades = {}
+        for name in changed:
+            if name not in rerun:
+                grades[name] = "missing after rerun"
+            elif name not in committed:
+                grades[name] = "new"
+            else:
+                grades[name] = drift.grade((Path(tmp) / "committed" / name).read_bytes(),
+                                           (scratch / "reports" / name).read_bytes(), Path(name).suffix,
+                                           SIGNIFICANT_DIGITS)
         report = json.loads((scratch / "reports" / "verification.json").read_text(encoding="utf-8"))
     summary = report["summary"]
-    print(f"verify: {len(committed)} committed files under reports/, {len(differ)} differ after the rerun")
-    for name in differ:
-        state = "missing after rerun" if name not in rerun else ("new" if name not in committed else "differs")
-        print(f"  - reports/{name}: {state}")
+    differ = [n for n, g in grades.items() if g != drift.SAME_AT_PRECISION]
+    close = [n for n, g in grades.items() if g == drift.SAME_AT_PRECISION]
+    print(f"verify: {len(committed)} committed files under reports/: {len(committed) - len(changed)} identical, "
+          f"{len(close)} {drift.SAME_AT_PRECISION} ({SIGNIFICANT_DIGITS} significant digits), {len(differ)} differ")
+    for name in sorted(grades):
+        print(f"  - reports/{name}: {grades[name]}")
     print(f"verify: {summary['claims']} published claims: {summary['match']} match, {summary['mismatch']} mismatch, "
           f"{summary['not reproducible from the data']} not reproducible from the data")
     for claim in report["claims"]:
