@@ -8,6 +8,10 @@
     compendium import-qdpx FILE --out DIR       turn a REFI-QDA .qdpx (or .qdc) into contract files
     compendium verify                           rerun everything in a fresh clone; compare with what is committed
     compendium bench                            measure cold, floor, no-op, incremental and scaled runs
+    compendium metadata                         codemeta.json and .zenodo.json from CITATION.cff and pyproject.toml
+    compendium archive                          Data Packages, CodeMeta, Zenodo, CODECHECK (a pipeline stage)
+    compendium ro-crate                         ro-crate-metadata.json of the last run (a pipeline stage)
+    compendium datapackage [RAW_DIR]            write RAW_DIR/datapackage.json for stock `frictionless validate`
 
 Under ``compendium reproduce`` the stage commands are handed to a warm server that
 has imported the libraries once (:mod:`compendium.warm`); ``--no-warm`` starts every
@@ -119,6 +123,39 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(report["targets_met"].values()) else 1
 
 
+def _cmd_metadata(args: argparse.Namespace) -> int:
+    from .archive import write_metadata
+
+    written = write_metadata()
+    print(", ".join(p.name for p in written) + ": written from CITATION.cff and pyproject.toml")
+    return 0
+
+
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from . import paths
+    from .archive import write_archive
+
+    written = write_archive(raw_dir=args.raw_dir)
+    print(", ".join(paths.relative(p) for p in written) + ": written")
+    return 0
+
+
+def _cmd_ro_crate(args: argparse.Namespace) -> int:
+    from .archive import write_crate
+
+    print(f"{write_crate().name}: written")
+    return 0
+
+
+def _cmd_datapackage(args: argparse.Namespace) -> int:
+    from . import paths
+    from .archive import write_raw_package
+
+    out = write_raw_package(args.raw_dir, args.out)
+    print(f"{paths.relative(out)}: written; check the folder with `frictionless validate {paths.relative(out)}`")
+    return 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .reproduce import verify
 
@@ -186,6 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time a cold run against the in-process floor, no-op, incremental and 100x runs")
     p.add_argument("--scale", type=int, default=100)
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("metadata", help="write codemeta.json and .zenodo.json from CITATION.cff and pyproject.toml")
+    p.set_defaults(func=_cmd_metadata)
+
+    p = sub.add_parser("archive", help="write the Data Packages, CodeMeta, Zenodo and CODECHECK files (a stage)")
+    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.set_defaults(func=_cmd_archive)
+
+    p = sub.add_parser("ro-crate", help="write ro-crate-metadata.json, the provenance of the last run (a stage)")
+    p.set_defaults(func=_cmd_ro_crate)
+
+    p = sub.add_parser("datapackage", help="write a raw-data folder's Data Package into it, for `frictionless validate`")
+    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.add_argument("--out", type=Path, default=None, help="where to write it (default RAW_DIR/datapackage.json)")
+    p.set_defaults(func=_cmd_datapackage)
 
     p = sub.add_parser("verify", help="force a full rerun in a fresh clone; compare reports/ and the published claims")
     p.set_defaults(func=_cmd_verify)

@@ -176,6 +176,17 @@ def _read_csv(path: Path, label: str, out: _Collector) -> _Table | None:
     return _Table(frame, lines)
 
 
+def read_header(path: Path) -> list[str]:
+    """The column names of a contract CSV as the validator reads them (stripped; BOM
+    and line ends tolerated), for descriptions of the data such as the Data Package
+    of :mod:`compendium.archive`. Raises :class:`DataContractError` when unreadable."""
+    out = _Collector()
+    table = _read_csv(Path(path), Path(path).name, out)
+    if table is None:
+        raise DataContractError(out.items)
+    return list(table.frame.columns)
+
+
 def _require_columns(table: _Table, label: str, required: tuple[str, ...], out: _Collector) -> bool:
     missing = [c for c in required if c not in table.frame.columns]
     for c in missing:
