@@ -313,6 +313,8 @@ def _prevalence(rng: np.random.Generator, codes: list[str]) -> np.ndarray:
     """How often each code comes up: skewed, and at least one code rare (a code that
     is not linked to an outcome, where the codebook has one)."""
     weights = np.array([tb.RARE.get(c, 1.0) for c in codes]) * rng.lognormal(0.0, 0.4, len(codes))
+    anchors = np.array([c in tb.ANCHOR_LINKS for c in codes])
+    weights[anchors] = np.maximum(weights[anchors], 0.9)  # a linked code has data behind its link
     free = [i for i, c in enumerate(codes) if c not in tb.ANCHOR_LINKS] or list(range(len(codes)))
     rarest = min(free, key=lambda i: weights[i])
     weights[rarest] = min(weights[rarest], 0.15)
