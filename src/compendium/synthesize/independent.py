@@ -295,7 +295,7 @@ class _Planter:
             if slot == "student":
                 return rec("id_number", f"S{int(rng.integers(1_000_000, 10_000_000))}", "student number")
             if slot == "mrn":
-                return rec("id_number", f"{int(rng.integers(10_000, 100_000))}", "medical record number")
+                return rec("id_number", f"{int(rng.integers(1_000_000, 10_000_000))}", "medical record number")
             if slot == "nhi":
                 letters = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTUVWXYZ"), size=3))
                 return rec("id_number", f"{letters}{int(rng.integers(1000, 10000))}", "health index number")
