@@ -82,6 +82,7 @@ _MONTH = "(?:" + "|".join(m for m in calendar.month_name[1:] + calendar.month_ab
 DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
                   rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s+(?:19|20)\d{{2}}\b"
                   rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b", re.I)
+ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 ID_NUMBER = re.compile(r"(?<![\w.,])(?:[A-Za-z]{1,4}[-/]?)?\d[\d-]{4,}\d(?![\w.,]\d)")
 TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
@@ -98,6 +99,20 @@ EPONYMS = ("Benjamini", "Bonferroni", "Braun", "Breslow", "Clarke", "Cohen", "Cr
            "Fisher", "Fleiss", "Haenszel", "Hochberg", "Holm", "Kendall", "Krippendorff", "Laird", "Likert",
            "Mantel", "Newcombe", "Pearson", "Porter", "Shapiro", "Spearman", "Wald", "Welch", "Wilk", "Wilson",
            "Woolf", "Yates")
+# Well-known public names that are not identifying in a quote (countries and continents
+# count as public too, from Babel's locale data, as under HIPAA's Safe Harbor rule, which
+# removes geographic units smaller than a state): world religions and their adherents,
+# continents' adjectives, and the social platforms learners name. A study adds its own
+# under ``deidentify.allowed`` in dataset.yaml.
+COMMON_PUBLIC = ("Islam", "Islamic", "Muslim", "Christian", "Christianity", "Catholic", "Protestant", "Hindu",
+                 "Hinduism", "Sikh", "Sikhism", "Jewish", "Judaism", "Buddhist", "Buddhism", "Ramadan", "Eid",
+                 "Diwali", "Christmas", "Easter", "African", "American", "Asian", "European", "Caribbean",
+                 "Latino", "Latina", "Latinx", "Hispanic", "Arab", "Arabic", "Indigenous", "Aboriginal", "Maori",
+                 "Facebook", "Instagram", "WhatsApp", "Twitter", "TikTok", "YouTube", "LinkedIn", "Google",
+                 "Zoom", "Reddit", "Snapchat", "Telegram", "Slack", "Teams")
+# Country and language names that are also given names stay suspicious in a quote.
+GIVEN_NAMES_TOO = frozenset({"jordan", "chad", "georgia", "india", "kenya", "israel", "jersey", "victoria",
+                             "paris", "florence", "austin", "sydney", "chelsea", "lucia", "helena", "tamil"})
 HONORIFICS = ("dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "sir", "dame", "rev", "sr", "jr",
               "st", "mt", "nurse", "dean")
 _BRITISH = (("isation", "ization"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"), ("our", "or"),
@@ -246,7 +261,7 @@ def public_text(root: Path, study=None) -> Public:
     pub.words |= pub.people
     pub.words |= {m.lower() for m in calendar.day_name[:] + calendar.month_name[1:] + calendar.day_abbr[:]
                   + calendar.month_abbr[1:]}
-    pub.words |= set(HONORIFICS) | _language_names()
+    pub.words |= set(HONORIFICS) | _tokens(" ".join(COMMON_PUBLIC)) | _locale_names()
     return pub
 
 
@@ -254,12 +269,15 @@ def _is_public(token: str, allowed: set[str]) -> bool:
     return any(f in allowed for f in word_forms(token))
 
 
-def _language_names() -> set[str]:
+def _locale_names() -> set[str]:
+    """Names of languages, countries and continents in English (Babel's CLDR data)."""
     try:
         from babel import Locale
     except ImportError:  # pragma: no cover - babel comes with jupyterlab
         return set()
-    return {t for name in Locale("en").languages.values() for t in _tokens(name)}
+    locale = Locale("en")
+    names = [*locale.languages.values(), *locale.territories.values()]
+    return {t for name in names for t in _tokens(name)} - GIVEN_NAMES_TOO
 
 
 def _study_labels(study) -> list[str]:
@@ -486,24 +504,20 @@ def data_passages(text: str, runs: set[int]) -> list[str]:
             if marks[i] or (i > 0 and marks[i - 1]) or (i + 1 < len(marks) and marks[i + 1])]
 
 
-def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | None = None) -> dict[str, int]:
-    """Mechanism 2 on one data-derived passage: counts of hits by kind."""
-    hits: dict[str, int] = {}
-
-    def add(kind: str, n: int = 1) -> None:
-        hits[kind] = hits.get(kind, 0) + n
-
+def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | None = None) -> dict[str, list[str]]:
+    """Mechanism 2 on one data-derived passage: what it flags, by kind."""
+    hits: dict[str, list[str]] = {}
     text = PLACEHOLDER.sub(" ", passage)
-    for m in URL.finditer(text):
-        add("url-like")
-    for m in HANDLE.finditer(text):
-        add("handle-like")
+    for kind, pattern in (("url-like", URL), ("handle-like", HANDLE)):
+        for m in pattern.finditer(text):
+            hits.setdefault(kind, []).append(m.group())
     for m in DATE.finditer(text):
         if m.group() not in found.dates:
-            add("date-like")
-    for m in ID_NUMBER.finditer(text):
+            hits.setdefault("date-like", []).append(m.group())
+    undated = DATE.sub(" ", ISO_TIME.sub(" ", text))  # a date is not an ID number
+    for m in ID_NUMBER.finditer(undated):
         if m.group().lower() not in found.ids and m.group() not in found.public.literals:
-            add("id-number-like")
+            hits.setdefault("id-number-like", []).append(m.group())
     prose = HANDLE.sub(" ", URL.sub(" ", EMAIL.sub(" ", text)))
     allowed = found.public.words - found.public.people
     for m in TOKEN.finditer(prose):
@@ -514,7 +528,7 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
             continue  # cut short by a table's display: not a word
         if _is_acronym(token) or _is_public(token, allowed) or is_word(token, words):
             continue
-        add("unknown-capitalised")
+        hits.setdefault("unknown-capitalised", []).append(token)
     return hits
 
 
@@ -525,7 +539,7 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
         found = Needles(exact={k: set(v) for k, v in found.items()})
     folder = folder or paths.reports_dir()
     patterns = {kind: p for kind, values in found.exact.items() if (p := _pattern(values))}
-    hits, scanned, skipped = [], 0, 0
+    hits, private, scanned, skipped = [], [], 0, 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = text_of(path)
         if text is None:
@@ -533,30 +547,28 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
             continue
         scanned += 1
         rel = paths.relative(path)
-        counts: dict[str, int] = {}
+        matched: dict[str, list[str]] = {}
         for kind, pattern in patterns.items():
-            n = len(pattern.findall(text))
-            if n:
-                counts[kind] = n
+            matched[kind] = [m.group() for m in pattern.finditer(text)]
         for kind, pattern in (("email-like", EMAIL), ("phone-like", PHONE)):
-            n = sum(1 for m in pattern.finditer(text) if sum(ch.isdigit() for ch in m.group()) >= 9
-                    or kind == "email-like")
-            if n:
-                counts[kind] = n
+            matched[kind] = [m.group() for m in pattern.finditer(text)
+                             if kind == "email-like" or sum(ch.isdigit() for ch in m.group()) >= 9]
         if found.sentences:
             norm = _norm(text)
-            n = sum(1 for s in found.sentences if s in norm)
-            if n:
-                counts["withdrawn-sentence"] = n
+            # the sentence itself is not recorded, not even privately: it is what a withdrawn learner said
+            matched["withdrawn-sentence"] = ["" for s in sorted(found.sentences) if s in norm]
         for passage in data_passages(text, found.runs):
-            for kind, n in unknown_in_passage(passage, found, words).items():
-                counts[kind] = counts.get(kind, 0) + n
-        hits.extend({"file": rel, "kind": kind, "count": n} for kind, n in sorted(counts.items()))
+            for kind, values in unknown_in_passage(passage, found, words).items():
+                matched.setdefault(kind, []).extend(values)
+        for kind, values in sorted(matched.items()):
+            if values:
+                hits.append({"file": rel, "kind": kind, "count": len(values)})
+                private.extend({"file": rel, "kind": kind, "text": v} for v in sorted(set(values)))
     summary = {"files_scanned": scanned, "images_skipped": skipped,
                "identifiers_searched": {k: len(v) for k, v in sorted(found.exact.items())}
                | {"withdrawn-sentence": len(found.sentences)},
                "hits": len(hits)}
-    return {"summary": summary, "hits": hits}
+    return {"summary": summary, "hits": hits, "private": private}
 
 
 def audit_project(raw_dir: Path | str, study, configured: Iterable[str] = (), planted: pd.DataFrame | None = None,
@@ -570,7 +582,22 @@ def audit_project(raw_dir: Path | str, study, configured: Iterable[str] = (), pl
     return scan(found, folder)
 
 
+PRIVATE_HITS = "leak_audit_hits"
+
+
 def raise_on_leaks(report: dict) -> None:
+    """Fail with the files and kinds of hit; the words themselves are only in the
+    git-ignored ``data/private/leak_audit_hits.csv`` (see :func:`private_hits`)."""
     if report["hits"]:
         lines = "\n".join(f"  - {h['file']}: {h['count']} {h['kind']} match(es)" for h in report["hits"])
-        raise LeakFound(f"the leak audit found identifying text under reports/:\n{lines}")
+        raise LeakFound(
+            f"the leak audit found identifying text under reports/:\n{lines}\n"
+            f"The words found are listed, for the study team only, in data/private/{PRIVATE_HITS}.csv "
+            "(git-ignored). Fix de-identification, or, for a word that is public and identifies no one "
+            "(a programme, an organisation everyone knows), list it under deidentify.allowed in "
+            "data/raw/dataset.yaml, then run again.")
+
+
+def private_hits(report: dict) -> pd.DataFrame:
+    """The hits with the words found, for ``data/private/`` only."""
+    return pd.DataFrame(report.get("private", []), columns=["file", "kind", "text"])
