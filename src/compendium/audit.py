@@ -34,7 +34,7 @@ source and this rule are independent of the de-identifier's lexicons.
 
 **Allowlist (public text).** Words of the text the project's authors wrote and of
 public reference text: ``manuscript/`` (templates, CSL, ``references.bib``),
-``data/reference/published.yaml``, ``CITATION.cff``, the notebooks, the string
+``data/reference/published.yaml``, ``CITATION.cff``, the string
 literals of the package's source (the synthetic-data generator and the
 de-identifier excepted), the codebook (ids, labels, definitions), the column names
 and categorical values of the raw tables, ``dataset.yaml``'s title, authors,
@@ -226,9 +226,6 @@ def public_text(root: Path, study=None) -> Public:
     for name in ("data/reference/published.yaml", "CITATION.cff"):
         if (root / name).is_file():
             texts.append((root / name).read_text(encoding="utf-8", errors="replace"))
-    for path in sorted((root / "notebooks").glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        texts.extend("".join(cell.get("source", [])) for cell in nb.get("cells", []))
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package).as_posix()
