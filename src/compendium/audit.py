@@ -92,6 +92,7 @@ TAG = re.compile(r"<[^>]+>")
 ARCHIVES = {".docx", ".qdpx", ".zip", ".xlsx", ".odt"}
 IMAGES = {".png", ".jpg", ".jpeg", ".gif"}
 RUN = 5  # words a passage must share with the raw text to count as data-derived
+SENTENCE = 6  # words of a withdrawn learner's sentence, at least, for it to be searched
 
 # Eponyms of the methods the compendium uses and names in its prose (statisticians and
 # methodologists): public in any passage that is not data-derived.
@@ -382,7 +383,7 @@ def withdrawn_sentences(raw: Raw) -> set[str]:
     for text in raw.withdrawn_texts:
         for sentence in re.split(r"(?<=[.!?])\s+", text):
             norm = _norm(sentence)
-            if len(norm.split()) >= 6 and norm not in kept:
+            if len(norm.split()) >= SENTENCE and norm not in kept:
                 out.add(norm)
     return out
 
@@ -535,7 +536,14 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
     if isinstance(found, dict):  # plain lists of strings to find
         found = Needles(exact={k: set(v) for k, v in found.items()})
     folder = folder or paths.reports_dir()
-    patterns = {kind: p for kind, values in found.exact.items() if (p := _pattern(values))}
+    # single words are looked up token by token (linear in the text, however many words
+    # are searched); strings of several words, with spaces or punctuation, by regex
+    single = {kind: {v.lower() for v in values if TOKEN.fullmatch(v)} for kind, values in found.exact.items()}
+    patterns = {kind: p for kind, values in found.exact.items()
+                if (p := _pattern({v for v in values if not TOKEN.fullmatch(v)}))}
+    by_start: dict[int, list[str]] = {}
+    for sentence in found.sentences:
+        by_start.setdefault(hash(tuple(sentence.split()[:SENTENCE])), []).append(sentence)
     hits, private, scanned, skipped = [], [], 0, 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = text_of(path)
@@ -547,13 +555,22 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
         matched: dict[str, list[str]] = {}
         for kind, pattern in patterns.items():
             matched[kind] = [m.group() for m in pattern.finditer(text)]
+        if any(single.values()):
+            for token in TOKEN.findall(text):
+                key = token.lower()
+                base = key.replace("’", "'").removesuffix("'s").removesuffix("'")
+                for kind, values in single.items():
+                    if key in values or base in values:
+                        matched.setdefault(kind, []).append(token)
         for kind, pattern in (("email-like", EMAIL), ("phone-like", PHONE)):
             matched[kind] = [m.group() for m in pattern.finditer(text)
                              if kind == "email-like" or sum(ch.isdigit() for ch in m.group()) >= 9]
         if found.sentences:
             norm = _norm(text)
+            toks = norm.split()
+            starts = {hash(tuple(toks[i:i + SENTENCE])) for i in range(len(toks) - SENTENCE + 1)}
             # the sentence itself is not recorded, not even privately: it is what a withdrawn learner said
-            matched["withdrawn-sentence"] = ["" for s in sorted(found.sentences) if s in norm]
+            matched["withdrawn-sentence"] = ["" for h in starts & set(by_start) for s in by_start[h] if s in norm]
         for passage in data_passages(text, found.runs):
             for kind, values in unknown_in_passage(passage, found, words).items():
                 matched.setdefault(kind, []).extend(values)
