@@ -27,7 +27,7 @@ from the raw data (which the pipeline can read) and a dictionary of its own:
 
 **Dictionary.** Webster's Second International (1934, public domain) as packaged by
 ``english-words`` (``web2``), keeping only the entries that the dictionary itself
-writes in lower case: its capitalised entries (John, Chloe, London) are proper nouns
+writes in lower case: its capitalised entries (given names, surnames, towns) are proper nouns
 and are left out, so a name is not an ordinary word merely because it is frequent.
 Inflections and British spellings are reduced by rule (:func:`word_forms`). This
 source and this rule are independent of the de-identifier's lexicons.
@@ -230,8 +230,9 @@ def public_text(root: Path, study=None) -> Public:
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(package).as_posix()
-        if rel.startswith("synthesize/") or rel == "deidentify.py":
-            continue  # the generator writes the names; the de-identifier is not consulted
+        if rel.startswith("synthesize/") or rel in ("deidentify.py", "audit.py"):
+            continue  # the generator writes the names; the de-identifier is not consulted; the
+            # audit's own lists are added explicitly below
         texts.append(_strings_of_python(path))
     texts.extend(EPONYMS)
     for path in (root / "manuscript" / "references.bib",):
