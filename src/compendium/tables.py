@@ -100,8 +100,8 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
             "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
             f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
-            "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
-            "test no hypothesis: with random allocation any baseline difference is due to chance.",
+            "`suppressed` column) so that no learner can be singled out. The p-values describe the baseline "
+            "balance; they test no hypothesis (CONSORT advises against reading them as tests).",
             note,
         )
     )
