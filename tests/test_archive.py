@@ -218,6 +218,23 @@ def test_codecheck_manifest_lists_every_table_and_figure(tmp_path):
     assert files["reports/tables/extra.csv"].startswith(archive.SUPPLEMENTARY)
 
 
+def test_codecheck_paper_is_the_study_at_hand_not_the_original_article(tmp_path):
+    """On another study's data the paper to check is that study's manuscript (title and
+    byline from dataset.yaml through study_meta), not the article the compendium cites."""
+    from compendium.manuscript import study_meta
+
+    citation = {"title": "Compendium", "preferred-citation": {"title": "Original article", "doi": "10.1/x",
+                                                               "authors": [{"family-names": "A", "given-names": "B"}]}}
+    other = study_meta({"title": "Workshops at three schools", "authors": [{"name": "C. Author"}]}, citation, False)
+    config = archive.codecheck_config(tmp_path, citation, {}, other)
+    assert config["paper"] == {"title": "Workshops at three schools", "authors": [{"name": "C. Author"}],
+                               "reference": "FIXME"}
+    twin = study_meta({"synthetic": True, "design": "paper"}, citation, True)
+    config = archive.codecheck_config(tmp_path, citation, {}, twin)
+    assert config["paper"]["reference"] == "https://doi.org/10.1/x"
+    assert "Original article" in config["paper"]["title"]
+
+
 # --------------------------------------------------------------------------- RO-Crate
 
 
