@@ -77,10 +77,52 @@ def test_mantel_haenszel_and_breslow_day_by_hand(learners):
         assert row["breslow_day_p"] == pytest.approx(sps.chi2.sf(row["breslow_day_chi2"], 1))
 
 
-def test_stratum_with_an_empty_cell_is_corrected_and_noted(learners):
-    row = effects.adjusted_effects(learners, Arms(), []).set_index("outcome").loc["leadership_role"]
-    assert "0.5 added" in row["note"]
-    assert math.isfinite(row["mh_or"])
+def test_mantel_haenszel_without_correction_matches_statsmodels_on_the_raw_tables(learners):
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    table = effects.adjusted_effects(learners, Arms(), []).set_index("outcome")
+    for outcome in OUTCOMES:
+        tables = [t for t in _strata(learners, outcome) if (t.sum(axis=0) > 0).all()]
+        # reference: statsmodels StratifiedTable on the uncorrected counts (a zero cell in
+        # one stratum needs no correction: the estimator stays defined)
+        st = StratifiedTable(tables)
+        low, high = st.oddsratio_pooled_confint()
+        row = table.loc[outcome]
+        assert row["mh_or"] == pytest.approx(st.oddsratio_pooled, rel=1e-12)
+        assert (row["mh_ci_low"], row["mh_ci_high"]) == pytest.approx((low, high), rel=1e-12)
+        assert row["mh_p"] == pytest.approx(st.test_null_odds(correction=False).pvalue, rel=1e-12)
+        assert row["breslow_day_p"] == pytest.approx(st.test_equal_odds().pvalue, rel=1e-12)
+        assert "0.5 added" not in row["note"]
+
+
+def test_mantel_haenszel_zero_cell_in_one_stratum_is_not_corrected():
+    # hand-made strata: stratum 1 has an empty cell, stratum 2 carries the estimator
+    t1, t2 = np.array([[5.0, 0.0], [3.0, 4.0]]), np.array([[6.0, 2.0], [1.0, 5.0]])
+    out = effects.mantel_haenszel([t1, t2], notes=(notes := []))
+    # reference: Mantel-Haenszel (1959) by hand: (5*4/12 + 6*5/14) / (0*3/12 + 2*1/14)
+    assert out["mh_or"] == pytest.approx((5 * 4 / 12 + 6 * 5 / 14) / (2 * 1 / 14))
+    assert notes == []
+    # an uninformative stratum (no events at all) changes nothing and is noted
+    out2 = effects.mantel_haenszel([t1, t2, np.array([[0.0, 4.0], [0.0, 5.0]])], notes=(notes := []))
+    assert out2 == pytest.approx(out)
+    assert "left out" in notes[0]
+
+
+def test_mantel_haenszel_undefined_estimator_is_corrected_and_said():
+    # no stratum has a discordant pair (b*c = 0 everywhere): the raw estimator is infinite
+    tables = [np.array([[5.0, 0.0], [3.0, 4.0]]), np.array([[6.0, 0.0], [1.0, 5.0]])]
+    out = effects.mantel_haenszel(tables, notes=(notes := []))
+    assert any("0.5 added" in n for n in notes)
+    # reference: by hand on the corrected counts
+    c = [t + 0.5 for t in tables]
+    mh = sum(t[0, 0] * t[1, 1] / t.sum() for t in c) / sum(t[0, 1] * t[1, 0] / t.sum() for t in c)
+    assert out["mh_or"] == pytest.approx(mh)
+    assert math.isfinite(out["mh_ci_high"])
+
+
+def test_mantel_haenszel_needs_two_informative_strata():
+    out = effects.mantel_haenszel([np.array([[5.0, 1.0], [3.0, 4.0]])], notes=(notes := []), stratum="site")
+    assert math.isnan(out["mh_or"]) and "two strata of site" in notes[0]
 
 
 def test_unknown_covariate_is_a_clear_error(learners):

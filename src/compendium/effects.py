@@ -53,7 +53,6 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
     ``covariates`` by logistic regression (pingouin), and the Mantel-Haenszel odds
     ratio across the strata of ``stratum`` with the Breslow-Day test (statsmodels)."""
     import pingouin as pg
-    from statsmodels.stats.contingency_tables import StratifiedTable
 
     rows = []
     for outcome in OUTCOMES:
@@ -87,32 +86,71 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
                 row.update(adjusted_or=math.exp(arm["coef"]), adjusted_ci_low=math.exp(arm[lo_col]),
                            adjusted_ci_high=math.exp(arm[hi_col]), adjusted_p=float(arm["pval"]))
 
-        tables, strata = [], data[stratum].dropna().unique() if stratum in data else []
-        for s in sorted(strata):
-            part = data[data[stratum] == s]
-            yp = part[outcome].astype(bool)
-            t = np.array([[yp[part["group"] == arms.intervention].sum(), (~yp[part["group"] == arms.intervention]).sum()],
-                          [yp[part["group"] == arms.control].sum(), (~yp[part["group"] == arms.control]).sum()]],
-                         dtype=float)
-            if t.sum(axis=1).min() > 0:
-                tables.append(t)
-        if len(tables) >= 2:
-            if any((t == 0).any() for t in tables):
-                tables = [t + 0.5 for t in tables]
-                notes.append("0.5 added to every cell of the strata for the Mantel-Haenszel estimate")
-            st = StratifiedTable(tables)
-            lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
-            bd = st.test_equal_odds()
-            row.update(mh_or=float(st.oddsratio_pooled), mh_ci_low=float(lo), mh_ci_high=float(hi),
-                       mh_p=float(st.test_null_odds(correction=False).pvalue),
-                       breslow_day_chi2=float(bd.statistic), breslow_day_p=float(bd.pvalue))
-        else:
-            notes.append(f"Mantel-Haenszel needs two strata of {stratum} with both arms")
-            row.update(mh_or=math.nan, mh_ci_low=math.nan, mh_ci_high=math.nan, mh_p=math.nan,
-                       breslow_day_chi2=math.nan, breslow_day_p=math.nan)
+        tables = stratum_tables(data, outcome, arms, stratum)
+        row.update(mantel_haenszel(tables, level=level, notes=notes, stratum=stratum))
         row["note"] = "; ".join(notes)
         rows.append(row)
     return pd.DataFrame(rows, columns=ADJUSTED_COLUMNS)
+
+
+def stratum_tables(data: pd.DataFrame, outcome: str, arms: Arms, stratum: str) -> list[np.ndarray]:
+    """One 2x2 table per level of ``stratum`` (sorted): rows intervention, control;
+    columns event, no event. Learners with the outcome or the stratum missing are left out."""
+    if stratum not in data:
+        return []
+    data = data[data[outcome].notna() & data[stratum].notna()]
+    tables = []
+    for s in sorted(data[stratum].unique()):
+        part = data[data[stratum] == s]
+        yp = part[outcome].astype(bool)
+        i, c = part["group"] == arms.intervention, part["group"] == arms.control
+        tables.append(np.array([[yp[i].sum(), (~yp[i]).sum()], [yp[c].sum(), (~yp[c]).sum()]], dtype=float))
+    return tables
+
+
+MH_KEYS = ("mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p")
+
+
+def mantel_haenszel(tables: list[np.ndarray], *, level: float = 0.95, notes: list[str] | None = None,
+                    stratum: str = "the stratum") -> dict:
+    """Mantel-Haenszel pooled odds ratio with the Robins-Breslow-Greenland interval, the
+    Cochran-Mantel-Haenszel test (no continuity correction) and the Breslow-Day test of
+    homogeneity, by statsmodels' ``StratifiedTable`` on the raw counts.
+
+    Strata with an empty margin (one arm absent, or no variation in the outcome) carry
+    no information: they add nothing to the estimator, its variance or the test, and are
+    left out (Breslow-Day is undefined on them). A zero cell in an informative stratum
+    needs no correction, because the estimator sum(a*d/n) / sum(b*c/n) stays defined
+    while the other strata carry it (Mantel and Haenszel 1959; Greenland and Robins
+    1985). Only when that ratio is undefined or infinite (a sum is zero) is 0.5 added to
+    every cell of the informative strata, and a note says so. Needs two informative strata.
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    notes = notes if notes is not None else []
+    blank = dict.fromkeys(MH_KEYS, math.nan)
+    informative = [t for t in tables if (t.sum(axis=1) > 0).all() and (t.sum(axis=0) > 0).all()]
+    if len(informative) < 2:
+        notes.append(f"Mantel-Haenszel needs two strata of {stratum} with both arms and both outcome levels")
+        return blank
+    if len(informative) < len(tables):
+        notes.append(f"{len(tables) - len(informative)} stratum(s) of {stratum} without both arms and both "
+                     "outcome levels left out of the Mantel-Haenszel estimate (they carry no information)")
+    numerator = sum(t[0, 0] * t[1, 1] / t.sum() for t in informative)
+    denominator = sum(t[0, 1] * t[1, 0] / t.sum() for t in informative)
+    if numerator == 0 or denominator == 0:
+        informative = [t + 0.5 for t in informative]
+        notes.append("Mantel-Haenszel estimator undefined on the raw counts (no stratum has "
+                     + ("an event-concordant" if numerator == 0 else "a discordant")
+                     + " pair); 0.5 added to every cell of the strata")
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        st = StratifiedTable(informative)
+        lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
+        bd = st.test_equal_odds()
+        cmh = st.test_null_odds(correction=False)
+    return {"mh_or": float(st.oddsratio_pooled), "mh_ci_low": float(lo), "mh_ci_high": float(hi),
+            "mh_p": float(cmh.pvalue), "breslow_day_chi2": float(bd.statistic), "breslow_day_p": float(bd.pvalue)}
 
 
 # --------------------------------------------------------------------------- correlations

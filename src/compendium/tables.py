@@ -242,7 +242,8 @@ def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str
     return f"# {title}\n\n" + _markdown(header, rows, align) + _notes(*notes)
 
 
-def adjusted_markdown(t: pd.DataFrame, note: str = "") -> str:
+def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str:
+    strata = f"the strata of {stratum.replace('_', ' ')}" if stratum else "the strata in params.yaml (effects.stratum)"
     return frame_markdown("Odds ratios: unadjusted, adjusted and stratified", t, {
         "outcome": ("Outcome", "label"), "odds_ratio": ("OR", ".2f"), "or_ci_low": ("low", ".2f"),
         "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"), "adjusted_or": ("Adjusted OR", ".2f"),
@@ -251,7 +252,8 @@ def adjusted_markdown(t: pd.DataFrame, note: str = "") -> str:
         "breslow_day_p": ("Breslow-Day p", "p"), "note": ("Note", "text"),
     }, "Odds ratios of intervention against control with 95% CIs. Adjusted: logistic regression on arm plus "
        f"the covariates in params.yaml ({t['covariates'].iloc[0].replace('+', ', ')}), complete cases. "
-       "MH: Mantel-Haenszel odds ratio across previous-activism strata; Breslow-Day tests whether the odds "
+       f"MH: Mantel-Haenszel odds ratio across {strata}, on the raw counts (0.5 is added to every cell only "
+       "where the estimator is undefined, as the Note says); Breslow-Day tests whether the odds "
        "ratio differs between strata.", note)
 
 
