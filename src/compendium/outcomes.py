@@ -26,6 +26,7 @@ TABLE2_COLUMNS = [
     "intervention_events", "intervention_n", "intervention_percent",
     "test", "statistic", "p_value", "p_holm",
     "risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high",
+    "risk_ratio", "rr_ci_low", "rr_ci_high", "nnt", "nnt_ci_low", "nnt_ci_high",
 ]
 # Floating-point slack for the threshold comparisons: a mean change of exactly 0.5
 # computed as 4.1666... - 3.6666... must count as reaching 0.5.
@@ -72,8 +73,8 @@ def derive(
 
 def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0,
            level: float = 0.95) -> pd.DataFrame:
-    """Table 2: each outcome by arm with test, Holm-adjusted p, risk difference and
-    odds ratio (intervention against control), unrounded. An outcome that an arm has
+    """Table 2: each outcome by arm with test, Holm-adjusted p, risk difference, odds
+    ratio, risk ratio and number needed to treat (intervention against control), unrounded. An outcome that an arm has
     no analysed learner for keeps its counts; its test is ``none`` and its statistics
     are blank."""
     arms = arms or Arms()
@@ -92,7 +93,8 @@ def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: fl
                          "intervention_n": in_, "intervention_percent": ie * 100 / in_ if in_ else nan,
                          "test": "none", "statistic": nan, "p_value": nan, "risk_difference": nan,
                          "rd_ci_low": nan, "rd_ci_high": nan, "odds_ratio": nan, "or_ci_low": nan,
-                         "or_ci_high": nan})
+                         "or_ci_high": nan, "risk_ratio": nan, "rr_ci_low": nan, "rr_ci_high": nan,
+                         "nnt": nan, "nnt_ci_low": nan, "nnt_ci_high": nan})
             continue
         res = compare_proportions(ce, cn, ie, in_, min_expected=min_expected, level=level)
         rows.append({
@@ -102,6 +104,8 @@ def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: fl
             "test": res.test, "statistic": res.statistic, "p_value": res.p_value,
             "risk_difference": res.risk_difference, "rd_ci_low": res.rd_ci_low, "rd_ci_high": res.rd_ci_high,
             "odds_ratio": res.odds_ratio, "or_ci_low": res.or_ci_low, "or_ci_high": res.or_ci_high,
+            "risk_ratio": res.risk_ratio, "rr_ci_low": res.rr_ci_low, "rr_ci_high": res.rr_ci_high,
+            "nnt": res.nnt, "nnt_ci_low": res.nnt_ci_low, "nnt_ci_high": res.nnt_ci_high,
         })
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p_value"].to_numpy())

@@ -126,13 +126,30 @@ def pct_cell(value) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.0f}%"
 
 
+def nnt_cell(nnt, low, high, decimals: int = 1) -> str:
+    """A number needed to treat with its interval in Altman's (1998) form: 'NNTB 3.2
+    (2.4 to 4.8)'; 'NNTH 12.0 (...)' for harm; when the risk difference's interval
+    crosses zero, 'NNTB 8.1 (NNTB 3.0 to ∞ to NNTH 20.3)'."""
+    if nnt is None or pd.isna(nnt):
+        return "not estimable"
+
+    def one(x: float) -> str:
+        return f"{'NNTB' if x > 0 else 'NNTH'} {abs(x):.{decimals}f}"
+
+    if pd.isna(low) or pd.isna(high):
+        return one(nnt)
+    if low <= high:  # both limits on the same side: an ordinary interval
+        return f"{one(nnt)} ({abs(low if nnt > 0 else high):.{decimals}f} to {abs(high if nnt > 0 else low):.{decimals}f})"
+    return f"{one(nnt)} ({one(low)} to ∞ to {one(high)})"
+
+
 TEST_NAMES = {"chi2": "χ²(1)", "fisher": "Fisher", "none": "not tested"}
 
 
 def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     header = ["Outcome", f"{arm_heading('control', arms.control)}, n/N (%)",
               f"{arm_heading('intervention', arms.intervention)}, n/N (%)", "Test", "Statistic", "p",
-              "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)"]
+              "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)", "Risk ratio (95% CI)", "NNT (95% CI)"]
     rows = []
     for r in t2.itertuples(index=False):
         rows.append([
@@ -145,16 +162,23 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
             fmt_p(r.p_holm),
             estimate_cell(r.risk_difference, r.rd_ci_low, r.rd_ci_high, 100, 1),
             estimate_cell(r.odds_ratio, r.or_ci_low, r.or_ci_high),
+            estimate_cell(r.risk_ratio, r.rr_ci_low, r.rr_ci_high),
+            nnt_cell(r.nnt, r.nnt_ci_low, r.nnt_ci_high),
         ])
     return (
         "# Table 2. Post-intervention outcomes by arm\n\n"
-        + _markdown(header, rows, ["l", "r", "r", "l", "r", "r", "r", "r", "r"])
+        + _markdown(header, rows, ["l", "r", "r", "l", "r", "r", "r", "r", "r", "r", "r"])
         + _notes(
             "Test: Pearson's chi-square without continuity correction when every expected count is at "
             "least the threshold in params.yaml, otherwise Fisher's exact test (two-sided). "
             "p (Holm): adjusted for the four outcomes. Risk difference in percentage points, intervention "
             "minus control, with Newcombe's hybrid score interval; odds ratio of intervention against "
-            "control with Woolf's interval.",
+            "control with Woolf's interval; risk ratio of intervention against control with the log (Katz) "
+            "interval (0.5 added to every cell when an arm has no event, and to every cell of the odds ratio's "
+            "table when a cell is zero). NNT: number of learners to offer the intervention for one more to have "
+            "the outcome (NNTB, benefit) or one fewer (NNTH, harm), 1 / risk difference, with the reciprocals of "
+            "the Newcombe limits; when that interval includes no difference, the NNT's interval runs from NNTB through "
+            "infinity to NNTH (Altman 1998).",
             note,
         )
     )
