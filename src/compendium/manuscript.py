@@ -719,16 +719,21 @@ class Prose:
         codes = [k.split(".")[1] for k in self.results if k.startswith("irr.") and k.endswith(".flagged")
                  and k.split(".")[1] != "ALL"]
         flagged = [c for c in codes if self.results.get(f"irr.{c}.flagged")]
-        text = (f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa, "
-                f"{wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
-                f"{self.n.apa('irr.ALL.krippendorff_alpha')}). ")
+        interval = (f", {self.n.level()} CI [{self.n.apa('irr.ALL.kappa_ci_low')}, {self.n.apa('irr.ALL.kappa_ci_high')}]"
+                    if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high") else "")
+        text = (f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+                f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
+                f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
+                + (f"; positive agreement {self.n.apa('irr.ALL.positive_agreement')}"
+                   if self.n.has("irr.ALL.positive_agreement") else "") + "). ")
+        threshold = self.n.num('params.kappa_threshold', 1)
         if flagged:
             labels = [self.code_label(c) for c in flagged]
             text += (f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
-                     f"fell below the kappa threshold of {self.n.num('params.kappa_threshold', 1)} "
+                     f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
                      f"({wording.join(labels)}).")
         else:
-            text += f"No code fell below the kappa threshold of {self.n.num('params.kappa_threshold', 1)}."
+            text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
         return text
 
     # ---- themes

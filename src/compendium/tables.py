@@ -365,22 +365,46 @@ def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "
     return text + _notes(note)
 
 
-def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "") -> str:
+def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "", *,
+                 replicates: int = 1000, level: float = 0.95) -> str:
+    level_label = f"{100 * level:g}%"
     if len(coders) < 2:
         who = f"one coder ({coders[0]})" if coders else "no coder"
         return ("# Inter-rater reliability\n\n"
                 f"The sources were coded by {who}, so agreement between coders cannot be measured; irr.csv "
                 "lists the codes with blank agreement columns.\n" + _notes(note))
-    t = irr.assign(flag=["below threshold" if f else "" for f in irr["flagged"]])
+    def flag(r) -> str:
+        if not r["flagged"]:
+            return ""
+        if not r["cohen_kappa"] >= threshold:
+            return "below threshold" if pd.notna(r["cohen_kappa"]) else "undefined"
+        return "interval reaches below"
+
+    t = irr.assign(flag=[flag(r) for r in irr.to_dict(orient="records")],
+                   kappa_ci=[_interval(lo, hi, 2) for lo, hi in zip(irr["kappa_ci_low"], irr["kappa_ci_high"])],
+                   alpha_ci=[_interval(lo, hi, 2) for lo, hi in zip(irr["alpha_ci_low"], irr["alpha_ci_high"])])
     return frame_markdown("Inter-rater reliability", t, {
-        "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"),
-        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".3f"),
-        "krippendorff_alpha": ("Krippendorff's alpha", ".3f"), "coder_1_count": (coders[0], "d"),
-        "coder_2_count": (coders[1], "d"), "flag": ("Flag", "text"),
+        "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"), "sources": ("Sources", "d"),
+        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".2f"),
+        "kappa_ci": (f"{level_label} CI", "text"),
+        "krippendorff_alpha": ("Krippendorff's alpha", ".2f"), "alpha_ci": (f"{level_label} CI", "text"),
+        "positive_agreement": ("Positive agreement", ".2f"), "negative_agreement": ("Negative agreement", ".2f"),
+        "coder_1_count": (coders[0], "d"), "coder_2_count": (coders[1], "d"), "flag": ("Flag", "text"),
     }, f"Coders {coders[0]} and {coders[1]}, over the units of the sources both coded; each code judged present "
-       "or absent on each unit. ALL pools every unit-and-code decision. Krippendorff's alpha is nominal. A kappa "
-       "that is undefined (a code neither coder used) is left blank. Flag: kappa below "
-       f"{threshold} (params.yaml: agreement.kappa_threshold) or undefined.", note)
+       "or absent on each unit. ALL pools every unit-and-code decision. Krippendorff's alpha is nominal. "
+       f"Intervals: percentile bootstrap of {replicates} replicates resampling whole sources (the unit of "
+       "sampling; units of one source are not independent), seeded (params.yaml: agreement.bootstrap_seed). "
+       "Positive (negative) agreement: of the times a coder marked the code present (absent), the share the "
+       "other coder agreed, 2a / (2a + b + c) (Cicchetti and Feinstein 1990); with rare codes kappa and "
+       "percent agreement rest mostly on agreed absence. A kappa that is undefined (a code neither coder used) "
+       f"is left blank. Flag: kappa undefined, below {threshold} (params.yaml: agreement.kappa_threshold), or "
+       "with the lower limit of its interval below it (interval reaches below).", note)
+
+
+def _interval(low, high, decimals: int = 2) -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:.{decimals}f} to {high:.{decimals}f}"
 
 
 def pairwise_markdown(pairwise: pd.DataFrame, note: str = "") -> str:
