@@ -24,9 +24,13 @@ def learners(shipped_study):
 def test_adjusted_odds_ratio_matches_statsmodels_logit(learners):
     import statsmodels.api as sm
 
-    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"]).set_index("outcome")
+    from compendium.outcomes import BASELINE
+
+    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"],
+                                     baseline=True).set_index("outcome")
     for outcome in OUTCOMES:
-        X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age"])
+        assert table.at[outcome, "baseline"] == BASELINE[outcome]
+        X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age", BASELINE[outcome]])
         y = learners.loc[X.index, outcome].astype(int)
         # reference: statsmodels Logit (maximum likelihood) on the same design
         fit = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
@@ -123,6 +127,50 @@ def test_mantel_haenszel_undefined_estimator_is_corrected_and_said():
 def test_mantel_haenszel_needs_two_informative_strata():
     out = effects.mantel_haenszel([np.array([[5.0, 1.0], [3.0, 4.0]])], notes=(notes := []), stratum="site")
     assert math.isnan(out["mh_or"]) and "two strata of site" in notes[0]
+
+
+def test_ancova_matches_statsmodels_ols(learners):
+    import statsmodels.formula.api as smf
+
+    table = effects.ancova(learners, Arms()).set_index("scale")
+    for scale, pre, post in effects.ANCOVA_SCALES:
+        data = learners[["group", pre, post]].dropna().astype({pre: float, post: float})
+        # reference: statsmodels OLS of post on arm and pre (formula interface), t-based 95% CI
+        fit = smf.ols(f"{post} ~ C(group, Treatment('control')) + {pre}", data=data).fit()
+        term = "C(group, Treatment('control'))[T.intervention]"
+        row = table.loc[scale]
+        assert row["mean_difference"] == pytest.approx(fit.params[term], rel=1e-10)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(fit.conf_int().loc[term]), rel=1e-10)
+        assert row["p_value"] == pytest.approx(fit.pvalues[term], rel=1e-8, abs=1e-300)
+        assert row["statistic"] == pytest.approx(fit.tvalues[term], rel=1e-10)
+        assert row["dof"] == fit.df_resid and row["n"] == len(data)
+
+
+def test_ancova_edge_cases_are_blank_with_a_note(learners):
+    one_arm = effects.ancova(learners[learners["group"] == "control"], Arms())
+    assert one_arm["mean_difference"].isna().all() and one_arm["note"].str.contains("not estimable").all()
+    other = learners.assign(group=learners["group"].map({"control": "usual", "intervention": "programme"}))
+    other.loc[other.index[:5], "cc_pre_mean"] = np.nan  # missing baselines: complete cases
+    t = effects.ancova(other, Arms("usual", "programme")).set_index("scale")
+    assert t.at["cultural_competence", "n"] == len(learners) - 5 and np.isfinite(t["mean_difference"]).all()
+
+
+def test_table1_baseline_rows_by_hand(learners, shipped_study):
+    t = demographics.table1(shipped_study.participants, Arms(), learners)
+    cc = t[t["variable"] == "baseline_cultural_competence"].set_index("statistic")
+    x0 = learners.loc[learners["group"] == "control", "cc_pre_mean"].dropna().astype(float)
+    x1 = learners.loc[learners["group"] == "intervention", "cc_pre_mean"].dropna().astype(float)
+    # reference: by hand, SMD = (m1 - m0) / sqrt((s0^2 + s1^2) / 2); scipy Welch t-test
+    assert cc.at["mean", "control"] == pytest.approx(x0.mean())
+    assert cc.at["mean", "smd"] == pytest.approx((x1.mean() - x0.mean()) / math.sqrt((x0.var() + x1.var()) / 2))
+    assert cc.at["mean", "p_value"] == pytest.approx(sps.ttest_ind(x1, x0, equal_var=False).pvalue)
+    lead = t[(t["variable"] == "baseline_leadership") & (t["level"] == "yes")].set_index("statistic")
+    p0 = learners.loc[learners["group"] == "control", "leadership_pre"].astype(float).mean()
+    p1 = learners.loc[learners["group"] == "intervention", "leadership_pre"].astype(float).mean()
+    assert lead.at["percent", "smd"] == pytest.approx((p1 - p0) / math.sqrt((p0 * (1 - p0) + p1 * (1 - p1)) / 2))
+    # survey answers, not demographics: never suppressed
+    shown = demographics.suppress_small_cells(t, 50)
+    assert not shown.loc[shown["variable"].str.startswith("baseline_"), "suppressed"].any()
 
 
 def test_unknown_covariate_is_a_clear_error(learners):

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from .config import Arms
-from .outcomes import OUTCOMES
+from .outcomes import BASELINE, OUTCOMES
 from .stats import compare_proportions, holm
 
 ADJUSTED_COLUMNS = [
     "outcome", "n_unadjusted", "odds_ratio", "or_ci_low", "or_ci_high",
-    "n_adjusted", "covariates", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
+    "n_adjusted", "covariates", "baseline", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
     "mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p", "note",
 ]
 
@@ -48,10 +48,12 @@ def design_matrix(learners: pd.DataFrame, arms: Arms, covariates: list[str]) -> 
 
 
 def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], *, level: float = 0.95,
-                     stratum: str = "previous_activism") -> pd.DataFrame:
+                     stratum: str = "previous_activism", baseline: bool = False) -> pd.DataFrame:
     """Per outcome: the unadjusted odds ratio, the odds ratio adjusted for
-    ``covariates`` by logistic regression (pingouin), and the Mantel-Haenszel odds
-    ratio across the strata of ``stratum`` with the Breslow-Day test (statsmodels)."""
+    ``covariates`` (a set fixed in params.yaml before the data are seen, not chosen by
+    baseline p-values) and, with ``baseline``, the outcome's own pre-intervention value
+    (``outcomes.BASELINE``) by logistic regression (pingouin), and the Mantel-Haenszel
+    odds ratio across the strata of ``stratum`` with the Breslow-Day test (statsmodels)."""
     import pingouin as pg
 
     rows = []
@@ -64,7 +66,12 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
                "or_ci_low": un.or_ci_low, "or_ci_high": un.or_ci_high, "covariates": "+".join(covariates)}
         notes = []
 
-        X = design_matrix(data, arms, covariates)
+        pre = BASELINE.get(outcome) if baseline else None
+        if pre is not None and (pre not in data or data[pre].isna().all()):
+            notes.append(f"no pre-intervention value of {outcome} to adjust for")
+            pre = None
+        row["baseline"] = pre or ""
+        X = design_matrix(data, arms, [*covariates, *([pre] if pre and pre not in covariates else [])])
         yy = y.loc[X.index].astype(int)
         row["n_adjusted"] = len(X)
         X = X.loc[:, X.nunique() > 1]  # a constant covariate carries no information
@@ -151,6 +158,61 @@ def mantel_haenszel(tables: list[np.ndarray], *, level: float = 0.95, notes: lis
         cmh = st.test_null_odds(correction=False)
     return {"mh_or": float(st.oddsratio_pooled), "mh_ci_low": float(lo), "mh_ci_high": float(hi),
             "mh_p": float(cmh.pvalue), "breslow_day_chi2": float(bd.statistic), "breslow_day_p": float(bd.pvalue)}
+
+
+# --------------------------------------------------------------------------- ANCOVA
+
+ANCOVA_COLUMNS = ["scale", "n", "control_n", "intervention_n", "control_pre_mean", "control_post_mean",
+                  "intervention_pre_mean", "intervention_post_mean", "post_difference", "mean_difference",
+                  "ci_low", "ci_high", "statistic", "dof", "p_value", "note"]
+#: The continuous scales: (name, pre-intervention column, post-intervention column) of :func:`outcomes.derive`.
+ANCOVA_SCALES = (("cultural_competence", "cc_pre_mean", "cc_post_mean"),
+                 ("support", "support_pre_mean", "support_post_mean"))
+
+
+def ancova(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95) -> pd.DataFrame:
+    """Analysis of covariance of each continuous scale: the post-intervention scale mean
+    regressed on the arm (1 = intervention) and the pre-intervention scale mean by
+    ordinary least squares, complete cases (Vickers and Altman 2001, BMJ 323:1123).
+    ``mean_difference`` is the arm's coefficient (intervention minus control, adjusted
+    for the baseline) with its t-based interval; ``post_difference`` the unadjusted
+    difference of the post means. Needs both arms, a baseline that varies and more
+    than three learners; otherwise the estimate is NaN and the note says why."""
+    from scipy import stats as sps
+
+    rows = []
+    for scale, pre_col, post_col in ANCOVA_SCALES:
+        row = dict.fromkeys(ANCOVA_COLUMNS, math.nan) | {"scale": scale, "note": ""}
+        if pre_col not in learners or post_col not in learners:
+            row |= {"n": 0, "control_n": 0, "intervention_n": 0, "note": "scale not measured"}
+            rows.append(row)
+            continue
+        data = learners[learners["group"].isin(arms.labels)][["group", pre_col, post_col]].dropna()
+        pre, post = data[pre_col].astype(float).to_numpy(), data[post_col].astype(float).to_numpy()
+        arm = (data["group"] == arms.intervention).to_numpy(float)
+        row |= {"n": len(data), "control_n": int((arm == 0).sum()), "intervention_n": int((arm == 1).sum())}
+        for role, flag in (("control", 0), ("intervention", 1)):
+            if (arm == flag).any():
+                row[f"{role}_pre_mean"] = float(pre[arm == flag].mean())
+                row[f"{role}_post_mean"] = float(post[arm == flag].mean())
+        row["post_difference"] = row["intervention_post_mean"] - row["control_post_mean"]
+        X = np.column_stack([np.ones(len(data)), arm, pre])
+        if len(data) <= 3 or np.linalg.matrix_rank(X) < 3:
+            row["note"] = "not estimable: needs both arms, a baseline that varies and more than three learners"
+            rows.append(row)
+            continue
+        coef, *_ = np.linalg.lstsq(X, post, rcond=None)
+        dof = len(data) - 3
+        resid = post - X @ coef
+        cov = (resid @ resid / dof) * np.linalg.inv(X.T @ X)
+        se = math.sqrt(cov[1, 1])
+        q = sps.t.ppf(1 - (1 - level) / 2, dof)
+        t = coef[1] / se if se > 0 else math.nan
+        row |= {"mean_difference": float(coef[1]), "ci_low": float(coef[1] - q * se),
+                "ci_high": float(coef[1] + q * se), "statistic": float(t), "dof": dof,
+                "p_value": float(2 * sps.t.sf(abs(t), dof)) if se > 0 else math.nan}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=ANCOVA_COLUMNS)
 
 
 # --------------------------------------------------------------------------- correlations

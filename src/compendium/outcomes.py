@@ -15,6 +15,13 @@ from .config import Arms, OutcomeRules
 from .contract import OUTCOME_NAMES as OUTCOMES
 from .stats import compare_proportions, holm
 
+#: Each outcome's pre-intervention measure (a column of :func:`derive`): its baseline value.
+BASELINE = {
+    "increased_cultural_competence": "cc_pre_mean",
+    "active_participation": "participation_pre",
+    "leadership_role": "leadership_pre",
+    "perceived_support": "support_pre_mean",
+}
 OUTCOME_LABELS = {
     "increased_cultural_competence": "Increased cultural competence",
     "active_participation": "Active participation in anti-racist initiatives",
@@ -44,6 +51,8 @@ def derive(
 
     Outcomes are nullable booleans; a learner without a post wave has all four
     missing, and one without a complete pre wave has no cultural-competence change.
+    The pre-wave values of each outcome's measure (``BASELINE``) and the scale means of
+    both waves are kept for Table 1, the baseline-adjusted models and the ANCOVA.
     """
     rules = rules or OutcomeRules()
     pre = survey[survey["wave"] == "pre"].set_index("participant_id")
@@ -54,7 +63,8 @@ def derive(
         values = frame[items].astype("Float64")
         return values.mean(axis=1, skipna=False).reindex(base.index)
 
-    cc_change = complete_mean(post, cc_items) - complete_mean(pre, cc_items)
+    cc_pre, cc_post = complete_mean(pre, cc_items), complete_mean(post, cc_items)
+    cc_change = cc_post - cc_pre
     support_mean = complete_mean(post, support_items)
 
     def flag(values: pd.Series, threshold: float) -> pd.Series:
@@ -64,6 +74,12 @@ def derive(
     out = base.copy()
     out["cc_change"] = cc_change
     out["support_post_mean"] = support_mean
+    # the pre-intervention (baseline) value of each outcome's measure
+    out["cc_pre_mean"] = cc_pre
+    out["cc_post_mean"] = cc_post
+    out["support_pre_mean"] = complete_mean(pre, support_items)
+    out["participation_pre"] = pre["participation"].reindex(base.index).astype("boolean")
+    out["leadership_pre"] = pre["leadership"].reindex(base.index).astype("boolean")
     out["increased_cultural_competence"] = flag(cc_change, rules.cc_min_change)
     out["active_participation"] = post["participation"].reindex(base.index).astype("boolean")
     out["leadership_role"] = post["leadership"].reindex(base.index).astype("boolean")

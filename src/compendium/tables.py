@@ -19,6 +19,10 @@ VARIABLE_LABELS = {
     "site": "Site",
     "age": "Age, years",
     "previous_activism": "Previous activism",
+    "baseline_cultural_competence": "Cultural competence before (scale mean)",
+    "baseline_support": "Perceived support before (scale mean)",
+    "baseline_participation": "Active participation before",
+    "baseline_leadership": "Leadership role before",
 }
 
 
@@ -77,10 +81,12 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
         label = VARIABLE_LABELS.get(variable, variable)
         p = block["p_value"].iloc[0]
         rows.append([f"**{label}**", "", "", fmt_p(p), ""])
-        if variable == "age":
+        if "mean" in set(block["statistic"]):
             stats = block.set_index("statistic")
             mean, sd = stats.loc["mean"], stats.loc["sd"]
-            cells = [f"{mean[a]:.1f} ± {sd[a]:.1f}" for a in ("control", "intervention")]
+            decimals = 1 if variable == "age" else 2
+            cells = [f"{mean[a]:.{decimals}f} ± {sd[a]:.{decimals}f}" if pd.notna(mean[a]) else ""
+                     for a in ("control", "intervention")]
             rows.append(["  Mean ± SD", *cells, "", fmt_num(mean["smd"])])
             missing = block[block["level"] == "(missing)"]
             if not missing.empty:
@@ -96,8 +102,10 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
         "# Table 1. Baseline characteristics by arm\n\n"
         + _markdown(header, rows, ["l", "r", "r", "r", "r"])
         + _notes(
-            "Counts with percentages of each arm's analysed learners; age as mean ± SD. "
-            "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
+            "Counts with percentages of each arm's analysed learners; age and scale means as mean ± SD. "
+            "'Before': the pre-intervention survey wave, the baseline value of each outcome's measure "
+            "(shown in full: survey answers, not demographics). "
+            "p: Pearson's chi-square for categories, Welch's t-test for means, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
             f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
             "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
@@ -270,15 +278,44 @@ def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str
     strata = f"the strata of {stratum.replace('_', ' ')}" if stratum else "the strata in params.yaml (effects.stratum)"
     return frame_markdown("Odds ratios: unadjusted, adjusted and stratified", t, {
         "outcome": ("Outcome", "label"), "odds_ratio": ("OR", ".2f"), "or_ci_low": ("low", ".2f"),
-        "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"), "adjusted_or": ("Adjusted OR", ".2f"),
+        "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"),
+        **({"baseline": ("Baseline", "text")} if "baseline" in t else {}), "adjusted_or": ("Adjusted OR", ".2f"),
         "adjusted_ci_low": ("low", ".2f"), "adjusted_ci_high": ("high", ".2f"), "adjusted_p": ("p", "p"),
         "mh_or": ("MH OR", ".2f"), "mh_ci_low": ("low", ".2f"), "mh_ci_high": ("high", ".2f"),
         "breslow_day_p": ("Breslow-Day p", "p"), "note": ("Note", "text"),
     }, "Odds ratios of intervention against control with 95% CIs. Adjusted: logistic regression on arm plus "
-       f"the covariates in params.yaml ({t['covariates'].iloc[0].replace('+', ', ')}), complete cases. "
+       f"the covariates fixed in params.yaml before the analysis ({t['covariates'].iloc[0].replace('+', ', ')})"
+       + (", and the outcome's own pre-intervention value (Baseline)" if "baseline" in t and t["baseline"].astype(bool).any()
+          else "") + ", complete cases. "
        f"MH: Mantel-Haenszel odds ratio across {strata}, on the raw counts (0.5 is added to every cell only "
        "where the estimator is undefined, as the Note says); Breslow-Day tests whether the odds "
        "ratio differs between strata.", note)
+
+
+ANCOVA_LABELS = {"cultural_competence": "Cultural competence (scale mean)", "support": "Perceived support (scale mean)"}
+
+
+def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = 0.95, note: str = "") -> str:
+    t = t.assign(label=[ANCOVA_LABELS.get(x, x) for x in t["scale"]],
+                 control=[_pre_post(a, b) for a, b in zip(t["control_pre_mean"], t["control_post_mean"])],
+                 intervention=[_pre_post(a, b) for a, b in zip(t["intervention_pre_mean"], t["intervention_post_mean"])],
+                 adjusted=[estimate_cell(e, lo, hi) for e, lo, hi in zip(t["mean_difference"], t["ci_low"], t["ci_high"])],
+                 test=[f"t({int(d)}) = {x:.2f}" if pd.notna(x) else "" for x, d in zip(t["statistic"], t["dof"])])
+    return frame_markdown("ANCOVA of the continuous scales", t, {
+        "label": ("Scale", "text"), "n": ("n", "d"),
+        "control": (f"{arm_heading('control', arms.control)}: before → after", "text"),
+        "intervention": (f"{arm_heading('intervention', arms.intervention)}: before → after", "text"),
+        "post_difference": ("Difference after, unadjusted", ".2f"),
+        "adjusted": (f"Difference adjusted for before ({100 * level:g}% CI)", "text"), "test": ("t", "text"),
+        "p_value": ("p", "p"), "note": ("Note", "text"),
+    }, "Analysis of covariance: each learner's post-intervention scale mean regressed on the arm and the "
+       "pre-intervention scale mean by ordinary least squares, complete cases (Vickers and Altman 2001). "
+       "The adjusted difference is intervention minus control, in scale points, with its t-based interval. "
+       "A sensitivity analysis beside the binary outcomes of Table 2, which cut these scales at thresholds.", note)
+
+
+def _pre_post(pre, post) -> str:
+    return "" if pd.isna(pre) or pd.isna(post) else f"{pre:.2f} → {post:.2f}"
 
 
 def correlations_markdown(t: pd.DataFrame, note: str = "") -> str:
