@@ -210,25 +210,63 @@ def test_outcomes_by_stratum_add_up_to_table2(learners):
     pd.testing.assert_frame_equal(sums, t2[sums.columns].loc[sums.index], check_dtype=False)
 
 
-def test_power_matches_statsmodels(learners):
+def test_exact_power_with_fisher_matches_a_seeded_simulation():
+    # small arms: expected counts below 5, so Fisher's exact test decides most tables
+    n, p0, p1, alpha = 20, 0.05, 0.40, 0.0125
+    exact = effects.exact_power(n, p0, p1, alpha=alpha)
+    # reference: simulation with a fixed seed, each table tested by the analysis itself
+    # (compendium.stats.compare_proportions: its own rule, scipy's Fisher test)
+    from compendium.stats import compare_proportions
+
+    rng = np.random.default_rng(20251026)
+    reps = 4000
+    c, i = rng.binomial(n, p0, reps), rng.binomial(n, p1, reps)
+    cache: dict = {}
+    hits = 0
+    for a, b in zip(c, i):
+        if (a, b) not in cache:
+            cache[(a, b)] = compare_proportions(int(a), n, int(b), n).p_value < alpha
+        hits += cache[(a, b)]
+    sim = hits / reps
+    assert abs(exact - sim) < 3 * math.sqrt(sim * (1 - sim) / reps)
+    assert any(compare_proportions(int(a), n, int(b), n).test == "fisher" for a, b in cache)
+
+
+def test_exact_power_with_large_arms_matches_statsmodels_chi2_power():
     from statsmodels.stats.power import GofChisquarePower
 
+    # large arms: chi-square throughout; reference: statsmodels GofChisquarePower (noncentral chi-square,
+    # Cohen's w, df = 1), which the exact power approaches
+    n, p0, p1 = 400, 0.30, 0.40
+    ref = GofChisquarePower().power(effect_size=effects.cohen_w(p0, p1), nobs=2 * n, alpha=0.05, n_bins=2)
+    assert effects.exact_power(n, p0, p1, alpha=0.05) == pytest.approx(ref, abs=0.01)
+
+
+def test_power_planning_from_the_smallest_effect_of_interest_with_holm(learners):
     t2 = table2(learners)
-    power = effects.power_planning(t2).set_index("outcome")
+    power = effects.power_planning(t2, alpha=0.05, min_difference=15).set_index("outcome")
     for r in t2.itertuples():
-        w = power.loc[r.outcome, "cohen_w"]
-        # reference: Cohen's w by hand, sqrt(chi2 / N) for equal arms
-        assert w == pytest.approx(math.sqrt(r.statistic / (r.control_n + r.intervention_n)))
-        for level, column in ((0.8, "n_per_arm_80"), (0.9, "n_per_arm_90")):
-            # reference: statsmodels GofChisquarePower with two bins (df = 1), total n split over two arms
-            total = GofChisquarePower().solve_power(effect_size=w, nobs=None, alpha=0.05, power=level, n_bins=2)
-            assert power.loc[r.outcome, column] == math.ceil(total / 2)
-        # the detectable difference, fed back, gives 80% power at this study's size
+        row = power.loc[r.outcome]
+        assert row["alpha_holm"] == pytest.approx(0.05 / 4)  # the first Holm threshold over four outcomes
         p0 = r.control_events / r.control_n
-        p1 = p0 + power.loc[r.outcome, "detectable_difference_80"] / 100
-        got = GofChisquarePower().power(effect_size=effects.cohen_w(p0, p1), nobs=2 * r.control_n, alpha=0.05,
-                                        n_bins=2)
-        assert got == pytest.approx(0.8, abs=1e-6)
+        assert row["target_percent"] == pytest.approx(100 * p0 + 15)  # not the observed intervention percentage
+        n80 = int(row["n_per_arm_80"])
+        # the planned size reaches 80% and one fewer does not (bisection on the exact power)
+        assert effects.exact_power(n80, p0, p0 + 0.15, alpha=0.0125) >= 0.8
+        assert effects.exact_power(n80 - 1, p0, p0 + 0.15, alpha=0.0125) < 0.8
+        assert row["n_per_arm_90"] >= n80
+        assert row["power_here"] == pytest.approx(effects.exact_power(100, p0, p0 + 0.15, alpha=0.0125))
+
+
+def test_power_planning_edge_cases():
+    t2 = pd.DataFrame({"outcome": ["a", "b", "c"], "control_events": [0, 19, 3], "control_n": [10, 20, 0],
+                       "intervention_events": [2, 20, 1], "intervention_n": [12, 20, 5],
+                       "p_value": [0.5, 0.3, math.nan]})
+    power = effects.power_planning(t2, min_difference=15).set_index("outcome")
+    assert power.at["a", "target_percent"] == pytest.approx(15)
+    assert power.at["b", "target_percent"] == pytest.approx(80)  # 95% + 15 would pass 100%: downwards
+    assert math.isnan(power.at["c", "n_per_arm_80"])  # no control learner: nothing to plan from
+    assert power.at["a", "alpha_holm"] == pytest.approx(0.05 / 2)
 
 
 def test_cronbach_alpha_by_hand_and_feldt_interval_against_pingouin():

@@ -276,8 +276,8 @@ def _label(value) -> str:
 
 # --------------------------------------------------------------------------- power
 
-POWER_COLUMNS = ["outcome", "control_percent", "intervention_percent", "cohen_w", "n_per_arm_80", "n_per_arm_90",
-                 "n_per_arm_analysed", "detectable_difference_80"]
+POWER_COLUMNS = ["outcome", "control_percent", "target_percent", "min_difference", "alpha_holm", "cohen_w",
+                 "n_per_arm_80", "n_per_arm_90", "n_per_arm_analysed", "power_here"]
 
 
 def cohen_w(p0: float, p1: float) -> float:
@@ -288,30 +288,108 @@ def cohen_w(p0: float, p1: float) -> float:
     return abs(p1 - p0) / (2 * math.sqrt(pbar * (1 - pbar)))
 
 
-def power_planning(table2: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
-    """Learners per arm for 80% and 90% power to detect each observed effect (chi-square
-    power from Cohen's w, equal arms, pingouin), and the smallest difference from the
-    observed control proportion detectable with 80% power at this study's size."""
-    import pingouin as pg
-    from scipy.optimize import brentq
+def exact_power(n: int, p0: float, p1: float, *, alpha: float = 0.05, min_expected: float = 5.0) -> float:
+    """Exact power, with ``n`` learners per arm, of the test this compendium would use
+    (:func:`compendium.stats.compare_proportions`): Pearson's chi-square without
+    continuity correction when every expected count reaches ``min_expected``, else
+    Fisher's exact test (two-sided), decided table by table as the analysis decides it.
 
-    rows = []
-    for r in table2.itertuples(index=False):
-        p0, p1 = r.control_events / r.control_n, r.intervention_events / r.intervention_n
-        w = cohen_w(p0, p1)
-        n_arm = min(r.control_n, r.intervention_n)
-        need = {}
-        for power in (0.8, 0.9):
-            need[power] = math.ceil(pg.power_chi2(dof=1, w=w, power=power, alpha=alpha) / 2) if w > 0 else math.nan
-        w_min = pg.power_chi2(dof=1, n=2 * n_arm, power=0.8, alpha=alpha)
-        sign = 1 if p1 >= p0 else -1
-        bound = 1 - 1e-9 if sign > 0 else 1e-9
-        if cohen_w(p0, bound) < w_min:
-            detectable = math.nan
+    Every possible pair of event counts is enumerated with its binomial probability
+    under p0 (control) and p1 (intervention) and the rejections at ``alpha`` summed:
+    the limit of a simulation with infinitely many replicates, without its noise.
+    Tables with no event, or only events, are never rejected (the analysis reports p = 1).
+    """
+    from scipy import stats as sps
+
+    def support(p: float) -> np.ndarray:  # the counts that carry all but 1e-12 of the probability
+        return np.arange(int(sps.binom.ppf(1e-13, n, p)), int(sps.binom.isf(1e-13, n, p)) + 1)
+
+    c, i = support(p0), support(p1)
+    joint = np.outer(sps.binom.pmf(c, n, p0), sps.binom.pmf(i, n, p1))  # control events x intervention events
+    x0, x1 = np.meshgrid(c, i, indexing="ij")
+    m = x0 + x1
+    total = 2 * n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = total * (x1 * (n - x0) - (n - x1) * x0) ** 2 / (n * n * m * (total - m))
+        p_chi2 = sps.chi2.sf(chi2, 1)
+    smallest = np.minimum(m, total - m) / 2  # smallest expected count of the table
+    reject = (smallest >= min_expected) & (m > 0) & (m < total) & (p_chi2 < alpha)
+    for events in np.unique(m[(smallest < min_expected) & (m > 0) & (m < total)]):
+        # Fisher's two-sided p: the tables of the same margins no more probable than the one seen
+        k = np.arange(max(0, events - n), min(n, events) + 1)
+        pmf = sps.hypergeom.pmf(k, total, events, n)
+        p_fisher = np.array([pmf[pmf <= q * (1 + 1e-7)].sum() for q in pmf])
+        rows, cols = events - k - c[0], k - i[0]
+        inside = (rows >= 0) & (rows < len(c)) & (cols >= 0) & (cols < len(i))
+        reject[rows[inside], cols[inside]] = p_fisher[inside] < alpha
+    return float(joint[reject].sum())
+
+
+def n_for_power(p0: float, p1: float, power: float, *, alpha: float = 0.05, min_expected: float = 5.0,
+                n_max: int = 100_000) -> float:
+    """The smallest learners per arm whose :func:`exact_power` reaches ``power``, by
+    bisection between 2 and ``n_max`` (NaN beyond it: plan with a larger effect). Power
+    under a discrete test rises in a sawtooth; the bisection finds a size where it is
+    reached and the table reports the power actually achieved at this study's size."""
+    from statsmodels.stats.power import GofChisquarePower
+
+    if p0 == p1:
+        return math.nan
+
+    def reached(n: int) -> bool:
+        return exact_power(n, p0, p1, alpha=alpha, min_expected=min_expected) >= power
+
+    # start from the large-sample chi-square answer, then bracket and bisect
+    guess = GofChisquarePower().solve_power(effect_size=cohen_w(p0, p1), nobs=None, alpha=alpha, power=power, n_bins=2)
+    hi = max(2, math.ceil(guess / 2))
+    lo = max(1, hi // 2)
+    while not reached(hi):
+        lo, hi = hi, 2 * hi
+        if hi > n_max:
+            return math.nan
+    while lo > 1 and reached(lo):
+        lo, hi = lo // 2, lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if reached(mid):
+            hi = mid
         else:
-            target = brentq(lambda q: cohen_w(p0, q) - w_min, p0 + sign * 1e-12, bound, xtol=1e-12)
-            detectable = abs(target - p0) * 100
-        rows.append({"outcome": r.outcome, "control_percent": p0 * 100, "intervention_percent": p1 * 100,
-                     "cohen_w": w, "n_per_arm_80": need[0.8], "n_per_arm_90": need[0.9],
-                     "n_per_arm_analysed": n_arm, "detectable_difference_80": detectable})
+            lo = mid
+    return float(hi)
+
+
+def power_planning(table2: pd.DataFrame, *, alpha: float = 0.05, min_difference: float = 15.0,
+                   min_expected: float = 5.0) -> pd.DataFrame:
+    """Learners per arm a replication needs for 80% and 90% power to detect the smallest
+    effect of interest, ``min_difference`` percentage points (params.yaml), from this
+    study's control percentage (upwards, or downwards where that would pass 100%), for
+    the test the analysis would use (:func:`exact_power`: chi-square or Fisher's exact
+    test by the expected-count rule), at the first Holm threshold alpha / m for the m
+    outcomes of Table 2 (the level the smallest p must reach; a conservative plan for
+    every outcome under Holm's procedure). Equal arms. ``power_here``: the power of
+    this study's size (the smaller arm) for that effect. Not the observed effect:
+    power computed from it adds nothing to the p-value (Hoenig and Heisey 2001)."""
+    rows = []
+    m = int(table2["p_value"].notna().sum()) or len(table2)
+    alpha_holm = alpha / max(m, 1)
+    for r in table2.itertuples(index=False):
+        row = dict.fromkeys(POWER_COLUMNS, math.nan) | {"outcome": r.outcome, "min_difference": min_difference,
+                                                         "alpha_holm": alpha_holm}
+        n_arm = min(r.control_n, r.intervention_n)
+        row["n_per_arm_analysed"] = n_arm
+        if not r.control_n:
+            rows.append(row)
+            continue
+        p0 = r.control_events / r.control_n
+        d = min_difference / 100
+        p1 = p0 + d if p0 + d <= 1 else p0 - d
+        if not 0 <= p1 <= 1:
+            rows.append(row)
+            continue
+        row |= {"control_percent": 100 * p0, "target_percent": 100 * p1, "cohen_w": cohen_w(p0, p1)}
+        for power, column in ((0.8, "n_per_arm_80"), (0.9, "n_per_arm_90")):
+            row[column] = n_for_power(p0, p1, power, alpha=alpha_holm, min_expected=min_expected)
+        if n_arm:
+            row["power_here"] = exact_power(int(n_arm), p0, p1, alpha=alpha_holm, min_expected=min_expected)
+        rows.append(row)
     return pd.DataFrame(rows, columns=POWER_COLUMNS)

@@ -340,15 +340,21 @@ def stratum_markdown(t: pd.DataFrame, note: str = "") -> str:
 
 
 def power_markdown(t: pd.DataFrame, alpha: float, note: str = "") -> str:
+    alpha_holm = t["alpha_holm"].dropna()
+    level = f"{alpha_holm.iloc[0]:.4g}" if len(alpha_holm) else "alpha / m"
+    difference = t["min_difference"].dropna()
+    d = f"{difference.iloc[0]:g}" if len(difference) else "the smallest effect of interest"
     return frame_markdown("Replication planning", t, {
         "outcome": ("Outcome", "label"), "control_percent": ("Control %", ".1f"),
-        "intervention_percent": ("Intervention %", ".1f"), "cohen_w": ("Cohen's w", ".3f"),
+        "target_percent": ("Intervention % to detect", ".1f"),
         "n_per_arm_80": ("Per arm, 80% power", "d"), "n_per_arm_90": ("Per arm, 90% power", "d"),
-        "n_per_arm_analysed": ("Per arm here", "d"),
-        "detectable_difference_80": ("Detectable difference here (points)", ".1f"),
-    }, f"Learners per arm (equal arms) for a two-sided chi-square test at alpha = {alpha} to detect the observed "
-       "difference (Cohen's w). The last column is the smallest difference from the observed control "
-       "percentage that this study's size detects with 80% power.", note)
+        "n_per_arm_analysed": ("Per arm here", "d"), "power_here": ("Power here", ".2f"),
+    }, f"Learners per arm (equal arms) to detect the smallest effect of interest, {d} percentage points from this "
+       "study's control percentage (params.yaml: effects.power_min_difference; not the observed effect), with the "
+       "test the analysis uses (Pearson's chi-square, or Fisher's exact test where an expected count is small), "
+       f"two-sided at alpha = {alpha} divided by the number of outcomes ({level}), the first threshold of Holm's "
+       "procedure. Power is exact: every possible table enumerated with its binomial probability. Power here: "
+       "that of this study's smaller arm for the same effect.", note)
 
 
 def reliability_markdown(t: pd.DataFrame, note: str = "") -> str:
