@@ -131,7 +131,7 @@ class Numbers:
             return f"Fisher's exact test, {apa_p(self.v(f'{base}.p_value'))}"
         if not (self.has(base + ".statistic") and self.has(base + ".dof")):
             return f"test {wording.NOT_ESTIMABLE}"
-        return (f"χ²({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
+        return (f"χ2({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
                 f"{self.num(base + '.statistic')}, {apa_p(self.v(base + '.p_value'))}")
 
     def odds(self, prefix: str, est: str, low: str, high: str) -> str:
@@ -550,6 +550,11 @@ class Prose:
         from .outcomes import OUTCOME_LABELS
 
         return [o for o in OUTCOME_LABELS if f"table2.{o}.control_percent" in self.results]
+
+    def primary(self) -> str:
+        """The primary outcome named in params.yaml (outcomes.primary), or '' when none is recorded."""
+        name = self.results.get("params.primary_outcome")
+        return name if name in self.outcomes() else ""
 
     @staticmethod
     def outcome_label(outcome: str) -> str:

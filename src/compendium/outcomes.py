@@ -126,3 +126,52 @@ def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: fl
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p_value"].to_numpy())
     return table[TABLE2_COLUMNS]
+
+
+def check_primary(primary: str) -> str:
+    """The primary outcome named in params.yaml (``outcomes.primary``), checked against the
+    contract's four outcomes."""
+    if primary not in OUTCOMES:
+        raise ValueError(f"params.yaml outcomes.primary: {primary!r} is not an outcome; "
+                         f"choose one of {', '.join(OUTCOMES)}")
+    return primary
+
+
+SENSITIVITY_COLUMNS = [
+    "outcome", "control_missing", "intervention_missing",
+    "best_test", "best_risk_difference", "best_rd_ci_low", "best_rd_ci_high", "best_p_value",
+    "worst_test", "worst_risk_difference", "worst_rd_ci_low", "worst_rd_ci_high", "worst_p_value",
+]
+
+
+def missing_sensitivity(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0,
+                        level: float = 0.95) -> pd.DataFrame:
+    """Best- and worst-case sensitivity analysis for missing binary outcomes (Gamble and
+    Hollis 2005, BMJ 330:1191; CONSORT 2010 item 16): every analysed learner (allocated,
+    consent kept) whose outcome is missing is counted as having it in one arm and not in
+    the other. Best case (for the intervention): missing intervention learners have the
+    outcome, missing control learners do not; worst case: the reverse. Each case is
+    compared as Table 2 is (same test rule, Newcombe interval). An outcome without
+    missing values reproduces Table 2 in both cases."""
+    arms = arms or Arms()
+    rows = []
+    for outcome in OUTCOMES:
+        row = {"outcome": outcome}
+        counts = {}
+        for arm, role in ((arms.control, "control"), (arms.intervention, "intervention")):
+            values = learners.loc[learners["group"] == arm, outcome]
+            counts[role] = (int(values.dropna().sum()), int(values.notna().sum()), int(values.isna().sum()))
+            row[f"{role}_missing"] = counts[role][2]
+        (ce, cn, cm), (ie, in_, im) = counts["control"], counts["intervention"]
+        for case, (c_add, i_add) in (("best", (0, im)), ("worst", (cm, 0))):
+            if cn + cm == 0 or in_ + im == 0:
+                row |= {f"{case}_test": "none", f"{case}_risk_difference": math.nan, f"{case}_rd_ci_low": math.nan,
+                        f"{case}_rd_ci_high": math.nan, f"{case}_p_value": math.nan}
+                continue
+            res = compare_proportions(ce + c_add, cn + cm, ie + i_add, in_ + im, min_expected=min_expected,
+                                      level=level)
+            row |= {f"{case}_test": res.test, f"{case}_risk_difference": res.risk_difference,
+                    f"{case}_rd_ci_low": res.rd_ci_low, f"{case}_rd_ci_high": res.rd_ci_high,
+                    f"{case}_p_value": res.p_value}
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

@@ -192,6 +192,23 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     )
 
 
+def sensitivity_markdown(t: pd.DataFrame, note: str = "") -> str:
+    t = t.assign(best=[estimate_cell(e, lo, hi, 100, 1) for e, lo, hi in
+                       zip(t["best_risk_difference"], t["best_rd_ci_low"], t["best_rd_ci_high"])],
+                 worst=[estimate_cell(e, lo, hi, 100, 1) for e, lo, hi in
+                        zip(t["worst_risk_difference"], t["worst_rd_ci_low"], t["worst_rd_ci_high"])])
+    return frame_markdown("Missing outcomes: best- and worst-case sensitivity analysis", t, {
+        "outcome": ("Outcome", "label"), "control_missing": ("Missing, control", "d"),
+        "intervention_missing": ("Missing, intervention", "d"),
+        "best": ("Best case: risk difference (95% CI)", "text"), "best_p_value": ("p", "p"),
+        "worst": ("Worst case: risk difference (95% CI)", "text"), "worst_p_value": ("p", "p"),
+    }, "Analysis population: every allocated learner who did not withdraw consent (withdrawn learners' data are "
+       "removed: a modified intention-to-treat). Table 2 analyses complete cases, outcome by outcome. Here every "
+       "missing outcome is imputed: best case (for the intervention), missing intervention learners have the "
+       "outcome and missing control learners do not; worst case, the reverse. Risk differences in percentage "
+       "points, intervention minus control, Newcombe's interval; test as in Table 2.", note)
+
+
 def table1_results(t1: pd.DataFrame) -> dict:
     out = {}
     for r in t1.itertuples(index=False):
