@@ -87,6 +87,8 @@ def test_each_kind_of_identifier_is_found(deid, text, kind, found):
     "We used Braun and Clarke's thematic analysis and a Likert scale, i.e. five points.",
     "Microaggressions, gaslighting and allyship came up in the Medical School Council.",
     "Black and Asian learners in Year 3 met the Dean in the Clinical Skills Centre.",
+    "We met at ten.Then we left, e.g. at 5 p.m. on Saturdays; 2023/24 was busier.",
+    "Has your role changed over time? Does the Foundation Programme help?",
 ])
 def test_ordinary_text_is_left_alone(deid, text):
     assert deid.find(text) == []

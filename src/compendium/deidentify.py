@@ -73,7 +73,7 @@ EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Z
 _TLD = r"(?:com|org|net|edu|gov|info|io|ly|me|app|health|nhs|int|[a-z]{2})"
 URL = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"']+"
-    r"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\." + _TLD + r"\b(?:/[^\s<>\"']*)?",
+    r"|(?<![\w@.])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?-i:" + _TLD + r")\b(?:/[^\s<>\"']*)?",
     re.IGNORECASE,
 )
 HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
