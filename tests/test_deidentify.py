@@ -69,6 +69,11 @@ def deid():
     ("then Reem Abu-Shakra said", "person", "Reem Abu-Shakra"),
     ("She was born on 14 March 1999 in a village", "date", "14 March 1999"),
     ("DOB: 03/07/98, second year", "date", "03/07/98"),
+    ("she was born on the 3rd of August, a Monday", "date", "3rd of August"),
+    ("and J. Okafor-Bello replied", "person", "J. Okafor-Bello"),
+    ("then Dr A. Mensah agreed", "person", "Dr A. Mensah"),
+    ("we asked McAllister and", "person", "McAllister"),
+    ("I met Kim Min-jun there", "person", "Kim Min-jun"),
     ("my student number is 20417739 if", "id", "20417739"),
     ("the MRN KX4471920 was on it", "id", "KX4471920"),
 ])

@@ -91,7 +91,8 @@ FULL_DATE = re.compile(
 )
 BIRTH_CUE = re.compile(r"\b(?:born|birth|birthday|DOB|D\.O\.B)\b", re.IGNORECASE)
 NEAR_BIRTH = re.compile(
-    rf"\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2}}\b|\b(?:\d{{1,2}}{_ORD}\s+(?:of\s+)?)?{_MONTH}\s+\d{{4}}\b",
+    rf"\b\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2}}\b|\b(?:\d{{1,2}}{_ORD}\s+(?:of\s+)?)?{_MONTH}(?:\s+\d{{4}})?\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}{_ORD}\b",
     re.IGNORECASE,
 )
 MIXED_ID = re.compile(r"(?<![\w-])(?=[A-Za-z-]*\d)(?=[\d-]*[A-Za-z])[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?![\w-])")
@@ -119,6 +120,10 @@ ORGANISATION_WORDS = frozenset("unit network society council fund association se
 PLACE_WORDS = frozenset("street st road rd avenue ave lane drive way close crescent township village estate "
                         "district province county park square calle rue avenida straße strasse ulitsa barrio "
                         "colonia brae".split())
+# endings of derived English words, which names seldom have ("Qualitative", "Replication")
+_WORDLIKE_ENDINGS = ("ation", "ition", "tion", "sion", "ity", "ive", "ical", "ator", "ing", "ness", "ment",
+                     "ous", "ful", "able", "ible", "ism", "ist", "ise", "ize", "ship", "hood", "ology", "ence",
+                     "ance", "ure", "ics", "ally", "ously")
 CALENDAR = frozenset("january february march april may june july august september october november december "
                      "monday tuesday wednesday thursday friday saturday sunday".split())
 STREET_WORDS = frozenset("street road rd avenue ave lane drive calle rue avenida straße strasse ulitsa".split())
@@ -134,7 +139,7 @@ PLACE_ROOTS = ("lake", "river", "hill", "valley", "wood", "field", "brook", "bri
                "side", "crest", "view", "moor", "dale", "vale", "gate", "mount", "port", "bay", "park", "marsh",
                "green", "cross", "well", "spring", "shore", "haven", "burn", "stone", "castle", "town", "ville")
 PLACE_PREPOSITIONS = frozenset("in near around outside inside across into at from towards toward via".split())
-SENTENCE_END = ".!?:;\n\"“”(["
+SENTENCE_END = ".!?:;\n\"“”([#>|•"
 MEDICAL_SUFFIXES = ("itis", "osis", "emia", "aemia", "ectomy", "otomy", "ostomy", "plasty", "ology", "ologist",
                     "pathy", "algia", "uria", "penia", "cyte", "meter", "meters", "scope", "mab", "pril",
                     "sartan", "olol", "statin", "mycin", "cillin", "floxacin", "azole", "formin", "gliptin",
@@ -146,7 +151,7 @@ _SUFFIXES = (("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ed", ""), ("ed
              ("ity", ""), ("ful", ""), ("less", ""), ("able", ""), ("ably", ""), ("al", ""), ("ally", ""),
              ("ic", ""), ("ical", ""), ("ation", "ate"), ("ations", "ate"), ("ation", "e"), ("ence", "ent"), ("ance", "ant"), ("ive", "e"), ("ives", "e"), ("y", ""), ("ie", ""), ("'s", ""))
 _SPELLINGS = (("isation", "ization"), ("ise", "ize"), ("ising", "izing"), ("ised", "ized"), ("our", "or"),
-              ("tre", "ter"), ("ogue", "og"), ("yse", "yze"), ("ll", "l"), ("ctise", "ctice"))
+              ("tre", "ter"), ("ogue", "og"), ("yse", "yze"), ("ll", "l"), ("ctise", "ctice"), ("ence", "ense"))
 _PREFIXES = ("anti", "de", "re", "un", "non", "pre", "post", "micro", "macro", "neuro", "inter", "intra",
              "over", "under", "sub", "co", "mis", "multi", "self", "hyper", "hypo", "cyber", "tele", "bio",
              "socio", "psycho", "mini", "trans", "cis", "pro", "counter", "mega", "out", "up", "e")
@@ -356,7 +361,8 @@ class Deidentifier:
         if stem in ambiguous_words():
             return "ambiguous"
         if (not tok.initial and stem in common_words() and not _medical(stem) and stem not in GENERIC_WORDS and stem not in INSTITUTION_WORDS
-                and stem not in ORGANISATION_WORDS and _zipf(stem) < RARE_CAPITAL):
+                and stem not in ORGANISATION_WORDS and not stem.endswith(_WORDLIKE_ENDINGS)
+                and _zipf(stem) < RARE_CAPITAL):
             return "rare_common"  # "Malik", "Hamza": dictionary words seldom used in English
         return "common"
 
@@ -451,7 +457,7 @@ class Deidentifier:
         gap = text[a.end:b.start]
         if gap == " " or gap == "\u00a0":
             return True
-        return gap == ". " and a.cls == "title"
+        return gap == ". " and (a.cls == "title" or (len(a.text) == 1 and a.text.isupper() and a.text != "I"))
 
     def _runs(self, text: str, tokens: list[_Token]) -> list[list[_Token]]:
         """Maximal runs of capitalised words (with particles between them)."""
@@ -597,6 +603,11 @@ class Deidentifier:
             self._review_run(text, run, add)
         return [Span(s.start, s.end, s.kind, text[s.start:s.end]) for s in _merge(found)]
 
+    @staticmethod
+    def _extends(tok: _Token) -> bool:
+        return (tok.text[0].isupper() and not tok.initial and tok.cls not in ("function", "connector", "title")
+                and not (tok.cls == "public" and _fold(tok.text).rstrip("s") in CALENDAR))
+
     def _review_run(self, text: str, run: list[_Token], add) -> None:
         """Ambiguous words of a run with no name in it: listed name-words ("Hope") and, when
         no ordinary capitalised word stands beside them, rare dictionary words ("Malik").
@@ -610,7 +621,15 @@ class Deidentifier:
                     groups[-1].append(tok)
                 else:
                     groups.append([tok])
-        for group in groups:
+        for group in groups:  # a capitalised word beside a candidate belongs to it ("Kim Min-jun")
+            i, j = run.index(group[0]), run.index(group[-1])
+            while i > 0 and self._extends(run[i - 1]):
+                i -= 1
+            while j + 1 < len(run) and self._extends(run[j + 1]):
+                j += 1
+            group[:] = run[i:j + 1]
+        unique = {(g[0].start, g[-1].end): g for g in groups}
+        for group in unique.values():
             start = group[0].start
             end = group[-1].start + len(self._stem(group[-1].text))
             word = text[start:end]
