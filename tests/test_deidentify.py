@@ -6,6 +6,7 @@ detector uses) and the identifiers the synthetic-data generator planted."""
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 
 import pandas as pd
@@ -277,3 +278,53 @@ def test_linear_time_on_a_long_text():
     spans = Deidentifier().find(text)
     assert time.perf_counter() - start < 20
     assert len(spans) == 5 * 2000
+
+
+# ---------------------------------------------------------------- the stage under DVC
+
+def test_stage_06_keeps_the_review_file_as_a_persistent_uncached_output(root):
+    import yaml
+
+    stage = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["06-deidentify-sources"]
+    outs = dict(next(iter(o.items())) if isinstance(o, dict) else (o, {}) for o in stage["outs"])
+    assert outs["data/private/deidentify_review.csv"] == {"cache": False, "persist": True}
+    assert "data/private/deidentify_review.csv" not in stage["deps"]  # may be absent
+
+
+@pytest.mark.pipeline
+def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path):
+    """Under DVC: the review file may be absent; an ambiguous word is listed and redacted;
+    writing `keep` makes `dvc status` report the stage changed, and the rerun keeps the
+    word and the decision."""
+    from test_pipeline import make_copy, run_dvc
+
+    from compendium.synthesize import synthesize
+
+    project = make_copy(root, tmp_path / "compendium")
+    shutil.rmtree(project / "data" / "raw")
+    synthesize(project / "data" / "raw", seed=20251026)
+    source = sorted((project / "data" / "raw" / "sources").glob("INT-*.md"))[0]
+    lines = source.read_text(encoding="utf-8").splitlines()
+    turn = next(i for i, line in enumerate(lines) if re.match(r"^L\d+: ", line))
+    lines[turn] += " I asked Hope about it."
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    review_file = project / "data" / "private" / "deidentify_review.csv"
+    assert not review_file.exists()
+
+    result = run_dvc(project, "repro", "06-deidentify-sources")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "1 undecided candidate(s)" in result.stdout + result.stderr
+    review = pd.read_csv(review_file, dtype=str, keep_default_na=False)
+    assert review.set_index("candidate").loc["hope", "decision"] == ""
+    units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")
+    assert not units["text"].str.contains("asked Hope").any()
+
+    review.loc[review["candidate"] == "hope", "decision"] = "keep"
+    review.to_csv(review_file, index=False)
+    status = run_dvc(project, "status", "06-deidentify-sources")
+    assert "deidentify_review.csv" in status.stdout
+    result = run_dvc(project, "repro", "06-deidentify-sources")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")
+    assert units["text"].str.contains("I asked Hope about it.").any()
+    assert pd.read_csv(review_file, dtype=str).set_index("candidate").loc["hope", "decision"] == "keep"

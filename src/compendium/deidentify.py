@@ -177,7 +177,12 @@ def common_words() -> frozenset[str]:
     from english_words import get_english_words_set
 
     web2 = get_english_words_set(["web2"], lower=False, alpha=False)
-    return frozenset(w for w in web2 if w.islower()) | frozenset(map(_fold, _lexicon("common_extra.txt")))
+    return frozenset(w for w in web2 if w.islower()) | extra_words()
+
+
+@functools.cache
+def extra_words() -> frozenset[str]:
+    return frozenset(map(_fold, _lexicon("common_extra.txt")))
 
 
 @functools.cache
@@ -360,7 +365,7 @@ class Deidentifier:
         stem = self._stem(text).lower()
         if stem in ambiguous_words():
             return "ambiguous"
-        if (not tok.initial and stem in common_words() and not _medical(stem) and stem not in GENERIC_WORDS and stem not in INSTITUTION_WORDS
+        if (not tok.initial and stem in common_words() and stem not in extra_words() and not _medical(stem) and stem not in GENERIC_WORDS and stem not in INSTITUTION_WORDS
                 and stem not in ORGANISATION_WORDS and not stem.endswith(_WORDLIKE_ENDINGS)
                 and _zipf(stem) < RARE_CAPITAL):
             return "rare_common"  # "Malik", "Hamza": dictionary words seldom used in English
