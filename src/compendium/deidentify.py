@@ -141,10 +141,15 @@ PLACE_ROOTS = ("lake", "river", "hill", "valley", "wood", "field", "brook", "bri
 PLACE_PREPOSITIONS = frozenset("in near around outside inside across into at from towards toward via".split())
 SENTENCE_END = ".!?:;\n\"“”([#>|•"
 MEDICAL_SUFFIXES = ("itis", "osis", "emia", "aemia", "ectomy", "otomy", "ostomy", "plasty", "ology", "ologist",
-                    "pathy", "algia", "uria", "penia", "cyte", "meter", "meters", "scope", "mab", "pril",
-                    "sartan", "olol", "statin", "mycin", "cillin", "floxacin", "azole", "formin", "gliptin",
-                    "parin", "xaban", "oxetine", "prazole", "dipine", "tidine", "gram", "graphy", "iatry", "iatrics",
-                    "etrics", "ics")
+                    "pathy", "algia", "uria", "penia", "cyte", "meter", "meters", "scope", "gram", "graphy",
+                    "iatry", "iatrics", "etrics", "ics",
+                    # drug-name stems (WHO INN stem book)
+                    "mab", "nib", "pril", "sartan", "olol", "dipine", "statin", "azole", "mycin", "cillin",
+                    "cycline", "floxacin", "vir", "parin", "xaban", "gliptin", "gliflozin", "glitazone", "formin",
+                    "tidine", "prazole", "setron", "triptan", "oxetine", "pramine", "triptyline", "azepam",
+                    "azolam", "barbital", "caine", "profen", "olone", "asone", "quine", "terol", "tropium",
+                    "lukast", "dronate", "semide", "thiazide", "traline", "azine", "peridol", "apine", "idone",
+                    "afil", "tadine", "lamide", "oxacin", "cort", "codone", "morphine")
 _SUFFIXES = (("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""),
              ("ing", "e"), ("ly", ""), ("er", ""), ("er", "e"), ("ers", ""), ("est", ""), ("ness", ""),
              ("ment", ""), ("ments", ""), ("ship", ""), ("ism", ""), ("isms", ""), ("ist", ""), ("ists", ""),
@@ -156,7 +161,7 @@ _PREFIXES = ("anti", "de", "re", "un", "non", "pre", "post", "micro", "macro", "
              "over", "under", "sub", "co", "mis", "multi", "self", "hyper", "hypo", "cyber", "tele", "bio",
              "socio", "psycho", "mini", "trans", "cis", "pro", "counter", "mega", "out", "up", "e")
 _CONTRACTIONS = frozenset(("s", "t", "re", "ve", "ll", "d", "m"))
-_PLACEHOLDER = re.compile(r"\[(?:Person|Place|Institution) \d+\]|\[(?:Email|Phone|URL|Handle|Date|ID)\]")
+PLACEHOLDER = re.compile(r"\[(?:Person|Place|Institution) \d+\]|\[(?:Email|Phone|URL|Handle|Date|ID)\]")
 
 
 def _lexicon(name: str) -> list[str]:
@@ -561,7 +566,7 @@ class Deidentifier:
         def add(kind: str, start: int, end: int) -> None:
             while end > start and text[end - 1] in ".,;:!?)]'\"’":
                 end -= 1
-            if end > start and not _PLACEHOLDER.fullmatch(text[start:end]):
+            if end > start and not PLACEHOLDER.fullmatch(text[start:end]):
                 found.append(Span(start, end, kind, text[start:end]))
 
         for m in EMAIL.finditer(text):
@@ -620,8 +625,9 @@ class Deidentifier:
         plain = any(t.cls == "common" and t.text[0].isupper() and not t.initial for t in run)
         wanted = {"ambiguous"} | (set() if plain else {"rare_common"})
         groups: list[list[_Token]] = []
-        for tok in run:
-            if tok.cls in wanted and not tok.initial:
+        for k, tok in enumerate(run):
+            after_plain = k > 0 and run[k - 1].cls == "common" and not run[k - 1].initial  # "Great Hall"
+            if tok.cls in wanted and not tok.initial and not after_plain:
                 if groups and groups[-1][-1] is run[run.index(tok) - 1]:
                     groups[-1].append(tok)
                 else:
