@@ -59,6 +59,8 @@ def deid():
     ("Nurse Rubina was kind", "person", "Nurse Rubina"),
     ("my friend Hamza Malik came", "person", "Hamza Malik"),
     ("Ayesha kept the notes", "person", "Ayesha"),
+    ("Hamza from my year kept the notes", "person", "Hamza"),  # a dictionary word, rare, first in a sentence
+    ("Ethan from my year kept the notes", "person", "Ethan"),
     ("Zebedee Quarrington chaired", "person", "Zebedee Quarrington"),
     ("then Jane O'Connor-Mbeki spoke", "person", "Jane O'Connor-Mbeki"),
     ("then Al-Rashid replied late", "person", "Al-Rashid"),
@@ -328,3 +330,26 @@ def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path):
     units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")
     assert units["text"].str.contains("I asked Hope about it.").any()
     assert pd.read_csv(review_file, dtype=str).set_index("candidate").loc["hope", "decision"] == "keep"
+
+
+def test_the_study_glossary_keeps_its_own_proper_nouns():
+    from types import SimpleNamespace
+
+    study = SimpleNamespace(
+        codebook=pd.DataFrame({"theme": ["ubuntu"], "theme_label": ["Ubuntu Circles"], "code": ["harambee_groups"],
+                               "label": ["Harambee groups"], "definition": ["Talk of Nomvula is not a term."]}),
+        participants=pd.DataFrame({"participant_id": ["P1"], "site": ["Kisumu"], "group": ["Vuka"],
+                                   "age": [30.0]}),
+        sources=pd.DataFrame({"source_id": ["INT-1"]}),
+        dataset={"deidentify": {"allowed": ["Mandela"], "names": ["Quellnoor"], "places": "Rosewood; Tarn Howe"}})
+    terms = d.glossary(study)
+    assert {"Ubuntu Circles", "Harambee groups", "Kisumu", "Vuka", "Mandela"} <= set(terms)
+    assert not any("Nomvula" in t for t in terms)  # definitions are prose, not terms
+    settings = d.study_settings(study.dataset)
+    assert settings == {"names": ["Quellnoor"], "places": ["Rosewood", "Tarn Howe"], "allowed": ["Mandela"]}
+    text = "The Ubuntu Circles and Harambee groups met in Kisumu with the Vuka arm, as Mandela urged."
+    assert Deidentifier().find(text) != []
+    assert Deidentifier(allowed=terms).find(text) == []
+    deid = Deidentifier(allowed=terms, names=settings["names"], places=settings["places"])
+    out, _ = deid.redact("Quellnoor walked from Rosewood to Tarn Howe.")
+    assert out == "[Person 1] walked from [Place 1] to [Place 2]."

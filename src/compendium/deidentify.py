@@ -124,6 +124,10 @@ PLACE_WORDS = frozenset("street st road rd avenue ave lane drive way close cresc
 _WORDLIKE_ENDINGS = ("ation", "ition", "tion", "sion", "ity", "ive", "ical", "ator", "ing", "ness", "ment",
                      "ous", "ful", "able", "ible", "ism", "ist", "ise", "ize", "ship", "hood", "ology", "ence",
                      "ance", "ure", "ics", "ally", "ously")
+# words that follow a person's name at the start of a sentence ("Grace from my year ...")
+SUBJECT_FOLLOWERS = frozenset("from said says told asked kept was had has and who came went wrote thought felt "
+                              "helped organised organized ran led gave spoke wanted knew called emailed texted "
+                              "agreed replied laughed stayed joined left".split())
 CALENDAR = frozenset("january february march april may june july august september october november december "
                      "monday tuesday wednesday thursday friday saturday sunday".split())
 STREET_WORDS = frozenset("street road rd avenue ave lane drive calle rue avenida straße strasse ulitsa".split())
@@ -157,6 +161,10 @@ _SUFFIXES = (("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ed", ""), ("ed
              ("ic", ""), ("ical", ""), ("ation", "ate"), ("ations", "ate"), ("ation", "e"), ("ence", "ent"), ("ance", "ant"), ("ive", "e"), ("ives", "e"), ("y", ""), ("ie", ""), ("'s", ""))
 _SPELLINGS = (("isation", "ization"), ("ise", "ize"), ("ising", "izing"), ("ised", "ized"), ("our", "or"),
               ("tre", "ter"), ("ogue", "og"), ("yse", "yze"), ("ll", "l"), ("ctise", "ctice"), ("ence", "ense"))
+# prefixes trusted on a short capitalised word too (others need six letters after them on a
+# capitalised word: "Ethan" is not e + than, "Decolonising" is de + colonising)
+_STRICT_PREFIXES = ("anti", "non", "post", "micro", "macro", "neuro", "inter", "intra", "multi", "self", "hyper",
+                    "hypo", "cyber", "tele", "socio", "psycho", "trans", "counter")
 _PREFIXES = ("anti", "de", "re", "un", "non", "pre", "post", "micro", "macro", "neuro", "inter", "intra",
              "over", "under", "sub", "co", "mis", "multi", "self", "hyper", "hypo", "cyber", "tele", "bio",
              "socio", "psycho", "mini", "trans", "cis", "pro", "counter", "mega", "out", "up", "e")
@@ -252,7 +260,8 @@ def is_common(word: str, compounds: bool = False, min_stem: int = 3) -> bool:
                 variants.add(stem)
     for w in variants:
         for prefix in _PREFIXES:
-            if w.startswith(prefix) and len(w) - len(prefix) >= 4 and is_common(w[len(prefix):], False, min_stem):
+            rest = 4 if min_stem < 4 or prefix in _STRICT_PREFIXES else 6
+            if w.startswith(prefix) and len(w) - len(prefix) >= rest and is_common(w[len(prefix):], False, min_stem):
                 return True
     if compounds:
         for i in range(4, len(word) - 3):
@@ -594,7 +603,8 @@ class Deidentifier:
                 add("id", *m.span())
         if self._listed_places:
             for m in self._listed_places.finditer(text):
-                add("institution", *m.span())
+                words = {_fold(w) for w in WORD.findall(m.group())}
+                add("institution" if words & (INSTITUTION_WORDS | ORGANISATION_WORDS) else "place", *m.span())
         if self._listed:
             for m in self._listed.finditer(text):
                 add("person", *m.span())
@@ -618,6 +628,18 @@ class Deidentifier:
         return (tok.text[0].isupper() and not tok.initial and tok.cls not in ("function", "connector", "title")
                 and not (tok.cls == "public" and _fold(tok.text).rstrip("s") in CALENDAR))
 
+    @staticmethod
+    def _initial_candidate(text: str, tok: _Token) -> bool:
+        """A sentence's first word that is a name-word ("Grace") or a rare dictionary word
+        ("Hamza"), followed by what follows a person's name ("from", "said", "told" ...)."""
+        stem = Deidentifier._stem(tok.text).lower()
+        rare = (stem in common_words() and stem not in extra_words() and not stem.endswith(_WORDLIKE_ENDINGS)
+                and not _medical(stem) and stem not in FUNCTION and _zipf(stem) < RARE_CAPITAL)
+        if not (stem in ambiguous_words() or rare):
+            return False
+        follower = WORD.match(text, tok.end + 1) if text[tok.end:tok.end + 1] == " " else None
+        return follower is not None and follower.group().lower() in SUBJECT_FOLLOWERS
+
     def _review_run(self, text: str, run: list[_Token], add) -> None:
         """Ambiguous words of a run with no name in it: listed name-words ("Hope") and, when
         no ordinary capitalised word stands beside them, rare dictionary words ("Malik").
@@ -627,7 +649,9 @@ class Deidentifier:
         groups: list[list[_Token]] = []
         for k, tok in enumerate(run):
             after_plain = k > 0 and run[k - 1].cls == "common" and not run[k - 1].initial  # "Great Hall"
-            if tok.cls in wanted and not tok.initial and not after_plain:
+            if tok.initial and len(run) == 1 and self._initial_candidate(text, tok):
+                groups.append([tok])
+            elif tok.cls in wanted and not tok.initial and not after_plain:
                 if groups and groups[-1][-1] is run[run.index(tok) - 1]:
                     groups[-1].append(tok)
                 else:
