@@ -16,14 +16,18 @@ lower-case word no dictionary knows) and it is neither
   terms shipped in ``compendium/lexicon/public_terms.txt`` (calendar, faiths, countries
   and languages, public organisations, method names).
 
-A lower-case word counts as identifying only when it is also rare in the ``wordfreq``
-English frequency list (Zipf < 3.3), because lower-case modern words are often missing
-from a 1934 dictionary. Neighbouring proper-noun words form one span (a title and the
-name after it, hyphenated and apostrophe names, particles such as *de*, *bin*, *Ní*),
-so a name is never half replaced. A span that contains an institution word (Hospital,
-Clinic, Universidad, Klinikum, Hôpital ...) is an institution when it also holds a word
-that is not generic (a name, or a place word such as Lakeside); one with a street word
-or after *in*, *near*, *from* is a place; any other is a person.
+Frequencies from ``wordfreq`` (English, offline) refine this where a 1934 dictionary
+falls short: a lower-case word it does not know is a name when it is rare (Zipf < 1.5),
+or rarer than Zipf 3.3 and beside another name ("kofi boateng"); a capitalised
+dictionary word seldom used in English ("Malik", Zipf < 3.7) with no ordinary capitalised
+word beside it is sent to review. Drug-name stems (WHO INN), medical suffixes and
+derived-word endings are never names. Neighbouring proper-noun words form one span (a
+title and the name after it, initials, hyphenated and apostrophe names, particles such
+as *de*, *bin*, *Ní*), so a name is never half replaced; a possessive *'s* stays outside
+the pseudonym. A span that contains an institution word (Hospital, Clinic, Universidad,
+Klinikum, Hôpital ...) is an institution when it also holds a word that is not generic
+(a name, or a place word such as Lakeside); one with a street word or after *in*,
+*near*, *from* is a place; any other is a person.
 
 Patterns find e-mails, web addresses (with or without a scheme), handles, phone
 numbers, dates (of birth, near *born*, *DOB*, *date of birth*, and every full date),
@@ -31,11 +35,14 @@ and ID numbers (letters mixed with 4+ digits; 5+ digits near *number*, *ID*, *MR
 ``dataset.yaml`` ``deidentify.names`` and ``deidentify.places`` are always redacted.
 
 Words that are both a name and an ordinary word ("Hope", "Will", "Brown",
-``lexicon/ambiguous_names.txt``), capitalised in mid-sentence with no name beside them,
-are *ambiguous*: they are redacted unless the team's review file says ``keep``, and are
-listed for review. Each identifier becomes a bracketed pseudonym: ``[Person 3]``,
-``[Place 2]``, ``[Institution 1]``, ``[Email]``, ``[Phone]``, ``[URL]``, ``[Handle]``,
-``[Date]``, ``[ID]``; the same person or place gets the same number in every source.
+``lexicon/ambiguous_names.txt``) capitalised in mid-sentence with no name beside them,
+rare dictionary words as above, and such words opening a sentence before a subject's
+verb ("Grace from my year ...") are *ambiguous*: they are redacted unless the team's
+review file says ``keep``, and are listed for review.
+
+Each identifier becomes a bracketed pseudonym: ``[Person 3]``, ``[Place 2]``,
+``[Institution 1]``, ``[Email]``, ``[Phone]``, ``[URL]``, ``[Handle]``, ``[Date]``,
+``[ID]``; the same person or place gets the same number in every source.
 
 Every step is a regular expression without nested quantifiers or a set look-up per
 word, so the time grows linearly with the text. The replacement log and the review file
@@ -222,7 +229,9 @@ def word_lists() -> dict[str, frozenset[str]]:
     return {"common": common_words(), "public_terms": words(public_terms()), "ambiguous": ambiguous_words(),
             "connectors": CONNECTORS, "titles": TITLES, "function": FUNCTION,
             "institution_words": INSTITUTION_WORDS, "organisation_words": ORGANISATION_WORDS,
-            "place_words": PLACE_WORDS, "generic_words": GENERIC_WORDS}
+            "place_words": PLACE_WORDS, "street_words": STREET_WORDS, "generic_words": GENERIC_WORDS,
+            "calendar": CALENDAR, "subject_followers": SUBJECT_FOLLOWERS, "place_prepositions": PLACE_PREPOSITIONS,
+            "place_roots": frozenset(PLACE_ROOTS)}
 
 
 def _strip_accents(word: str) -> str:
@@ -280,15 +289,6 @@ class Span:
     end: int
     kind: str
     text: str
-
-
-@dataclass
-class Candidate:
-    """A word the detector is unsure of, for the team's review."""
-
-    candidate: str
-    kind: str
-    context: str
 
 
 @dataclass
