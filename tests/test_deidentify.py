@@ -66,6 +66,7 @@ def deid():
     ("then Al-Rashid replied late", "person", "Al-Rashid"),
     ("Jean-Baptiste wrote it", "person", "Jean-Baptiste"),
     ("we told NOMVULA first", "person", "NOMVULA"),
+    ("and 李明 came too", "person", "李明"),  # a script without capitals
     ("Dr Brown said so", "person", "Dr Brown"),
     ("Mohammed Rafiqul Islam told us", "person", "Mohammed Rafiqul Islam"),  # a public word inside a name
     ("Maria Fernanda Quispe wrote it", "person", "Maria Fernanda Quispe"),  # a dictionary word first

@@ -491,7 +491,8 @@ class Deidentifier:
             current.clear()
 
         for tok in tokens:
-            upper = tok.text[0].isupper()
+            first = tok.text[0]
+            upper = first.isupper() or not first.islower()  # caseless scripts (李明) count as capitalised
             if current and not self._joined(text, current[-1], tok):
                 close()
             if upper:
