@@ -354,3 +354,19 @@ def test_the_study_glossary_keeps_its_own_proper_nouns():
     deid = Deidentifier(allowed=terms, names=settings["names"], places=settings["places"])
     out, _ = deid.redact("Quellnoor walked from Rosewood to Tarn Howe.")
     assert out == "[Person 1] walked from [Place 1] to [Place 2]."
+
+
+def test_the_table_reports_both_benchmarks_and_the_review_counts():
+    from compendium.tables import deidentification_markdown
+
+    heldout = d.score_heldout()
+    scores = {"planted": 10, "missed": 0, "recall": 1.0, "replacements": 11, "false_positives": 1,
+              "precision": 10 / 11, "token_identifying_tokens": 20, "token_missed": 0, "token_recall": 1.0,
+              "token_precision": 20 / 21, "token_false_positives": 1}
+    review = {"candidates": 3, "new": 1, "undecided": 2, "kept": 1, "redacted": 0}
+    text = deidentification_markdown(summary(pd.DataFrame(columns=["kind", "original"])), scores, "",
+                                     heldout=heldout, review=review)
+    assert f"{heldout['sentences']} hand-annotated sentences" in text
+    assert f"token recall {100 * heldout['recall']:.1f}%" in text
+    assert "recall 100.0% (0 missed); precision 90.9%" in text and "precision 95.2%" in text
+    assert "3 candidate(s) in data/private/deidentify_review.csv, 1 kept" in text and "2 undecided" in text

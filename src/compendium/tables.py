@@ -313,7 +313,7 @@ def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "
                  f"it is in any word list the detector uses): token recall {pct(heldout['recall'])} "
                  f"({heldout['missed']} of {heldout['identifying_tokens']} identifying tokens missed), token "
                  f"precision {pct(heldout['precision'])} ({heldout['false_positives']} ordinary tokens "
-                 "redacted).\n")
+                 f"redacted). {heldout.get('history', '')}".rstrip() + "\n")
     if scores:
         text += (f"\nAgainst the {scores['planted']} identifiers the generator planted (dataset.yaml truth_file): "
                  f"recall {pct(scores['recall'])} ({scores['missed']} missed); precision {pct(scores['precision'])} "
