@@ -105,7 +105,7 @@ NEAR_BIRTH = re.compile(
 MIXED_ID = re.compile(r"(?<![\w-])(?=[A-Za-z-]*\d)(?=[\d-]*[A-Za-z])[A-Za-z\d]+(?:-[A-Za-z\d]+)*(?![\w-])")
 LONG_NUMBER = re.compile(r"(?<![\w.,])\d{5,}(?![\w.,]\d)")
 ID_CUE = re.compile(r"\b(?:number|no|num|ID|MRN|NHS|student|registration|roll|reference|ref|"
-                    r"hospital|patient|passport|card|account)\b\W{0,3}(?:\w+\W{1,3}){0,2}$", re.IGNORECASE)
+                    r"passport)\b\W{0,3}(?:\w+\W{1,3}){0,2}$", re.IGNORECASE)
 
 WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 CONNECTORS = frozenset("de del della dei des da das do dos du di van von der den ter zu bin binti ibn bint "
