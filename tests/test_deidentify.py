@@ -259,6 +259,15 @@ def test_ambiguous_words_go_to_review_and_decisions_are_respected(tmp_path):
     assert counts2["new"] == 1 and counts2["kept"] == 1 and counts2["undecided"] == 2
     assert review2.set_index("candidate").loc["will", "decision"] == "keep"
 
+    # the source that held "Will" and "Hope" is withdrawn: the decision stays, no text does
+    later = Deidentifier(decisions=d.decisions_of(review2))
+    later.redact("Then Rose left.")
+    review3, counts3 = d.update_review(review2, later.review_frame())
+    assert list(review3["candidate"]) == ["rose", "will"]
+    assert review3.set_index("candidate").loc["will"].to_dict() == {
+        "kind": "person", "decision": "keep", "occurrences": "0", "context": ""}
+    assert counts3 == {"candidates": 2, "new": 0, "undecided": 1, "kept": 1, "redacted": 0}
+
 
 def test_a_bad_decision_is_an_error_naming_file_and_row(tmp_path):
     path = tmp_path / "review.csv"

@@ -797,26 +797,27 @@ def decisions_of(review: pd.DataFrame) -> dict[str, str]:
 
 
 def update_review(review: pd.DataFrame, found: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Merge this run's candidates into the review file, keeping every earlier row and
-    decision. Returns the new file (sorted by candidate) and counts for the run's end."""
-    old = review.assign(candidate=review["candidate"].map(_fold)).set_index("candidate")
-    rows = {c: dict(r) for c, r in old.iterrows()}
+    """Merge this run's candidates into the review file, keeping every decision the team
+    made. Context and counts come from this run only: a decided candidate that no longer
+    occurs (its source was withdrawn or edited) keeps its decision with the context
+    cleared, and an undecided one that no longer occurs is dropped, so no text of a
+    withdrawn learner outlives a rerun. Returns the file (sorted by candidate) and counts
+    for the run's end."""
+    decided = {_fold(c): d.strip().lower() for c, d in zip(review["candidate"], review["decision"]) if d.strip()}
+    kinds = {_fold(c): k for c, k in zip(review["candidate"], review["kind"])}
+    rows = {c: {"kind": kinds.get(c, "person"), "decision": d, "occurrences": "0", "context": ""}
+            for c, d in decided.items()}
     new = 0
     for r in found.itertuples(index=False):
-        if r.candidate in rows:
-            rows[r.candidate]["occurrences"] = str(r.occurrences)
-            if not rows[r.candidate].get("context"):
-                rows[r.candidate]["context"] = r.context
-        else:
+        if r.candidate not in kinds:
             new += 1
-            rows[r.candidate] = {"kind": r.kind, "decision": "", "occurrences": str(r.occurrences),
-                                 "context": r.context}
-    out = pd.DataFrame([{"candidate": c, **{k: v.get(k, "") for k in REVIEW_COLUMNS[1:]}}
-                        for c, v in sorted(rows.items())], columns=REVIEW_COLUMNS)
+        rows[r.candidate] = {"kind": r.kind, "decision": decided.get(r.candidate, ""),
+                             "occurrences": str(r.occurrences), "context": r.context}
+    out = pd.DataFrame([{"candidate": c, **v} for c, v in sorted(rows.items())], columns=REVIEW_COLUMNS)
     counts = {"candidates": len(out), "new": new,
-              "undecided": int((out["decision"].str.strip() == "").sum()),
-              "kept": int((out["decision"].str.strip().str.lower() == "keep").sum()),
-              "redacted": int((out["decision"].str.strip().str.lower() == "redact").sum())}
+              "undecided": int((out["decision"] == "").sum()),
+              "kept": int((out["decision"] == "keep").sum()),
+              "redacted": int((out["decision"] == "redact").sum())}
     return out, counts
 
 
