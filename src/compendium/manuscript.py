@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from . import paths, wording
+from .deidentify import PLACEHOLDER
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
@@ -176,7 +177,7 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
     body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets
     body = re.sub(r"\{[^}]*\}", " ", body)  # attributes such as {width=90%}
-    body = re.sub(r"\[(?:Person|Institution)\s+\d+\]", " ", body)  # pseudonyms in quotations
+    body = PLACEHOLDER.sub(" ", body)  # pseudonyms in quotations
     body = re.sub(r"source\s+\S+,\s+unit\s+\d+", " ", body)  # where a quotation comes from
     allowed = allowed_numbers(results)
     return sorted({m.group(0) for m in NUMBER.finditer(body)

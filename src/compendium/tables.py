@@ -108,8 +108,8 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
             "p: Pearson's chi-square for categories, Welch's t-test for means, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
             f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
-            "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
-            "test no hypothesis: with random allocation any baseline difference is due to chance.",
+            "`suppressed` column) so that no learner can be singled out. The p-values describe the baseline "
+            "balance; they test no hypothesis (CONSORT advises against reading them as tests).",
             note,
         )
     )
@@ -412,16 +412,41 @@ def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
        "odds ratios of intervention against control.", note)
 
 
-def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "") -> str:
+def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "", heldout: dict | None = None,
+                              review: dict | None = None) -> str:
+    """De-identification: replacements per kind, token recall and precision on the
+    project's held-out benchmark and (synthetic data) against the generator's planted
+    identifiers, and the review file's counts. Counts only: nothing identifying."""
     text = frame_markdown("De-identification", summary, {
         "kind": ("Kind of identifier", "text"), "replacements": ("Replacements", "d"),
         "distinct": ("Distinct originals", "d"),
     }, "Each identifier was replaced by a bracketed pseudonym before any analysis; the log that maps "
        "originals to pseudonyms stays in the git-ignored data/private/.")
+
+    def pct(x: float) -> str:
+        return "n/a" if x != x else f"{100 * x:.1f}%"
+
+    if heldout:
+        text += (f"\nOn the project's held-out benchmark ({heldout['sentences']} hand-annotated sentences in the "
+                 f"register of learners' interviews and documents, shipped with the package; no name or place in "
+                 f"it is in any word list the detector uses): token recall {pct(heldout['recall'])} "
+                 f"({heldout['missed']} of {heldout['identifying_tokens']} identifying tokens missed), token "
+                 f"precision {pct(heldout['precision'])} ({heldout['false_positives']} ordinary tokens "
+                 f"redacted). {heldout.get('history', '')}".rstrip() + "\n")
     if scores:
-        text += (f"\nAgainst the {scores['planted']} identifiers the generator planted: recall "
-                 f"{100 * scores['recall']:.1f}% ({scores['missed']} missed); precision {100 * scores['precision']:.1f}% "
-                 f"({scores['false_positives']} of {scores['replacements']} replacements hit ordinary words).\n")
+        text += (f"\nAgainst the {scores['planted']} identifiers the generator planted (dataset.yaml truth_file): "
+                 f"recall {pct(scores['recall'])} ({scores['missed']} missed); precision {pct(scores['precision'])} "
+                 f"({scores['false_positives']} of {scores['replacements']} replacements hit ordinary words).")
+        if "token_recall" in scores:
+            text += (f" By token: recall {pct(scores['token_recall'])} ({scores['token_missed']} of "
+                     f"{scores['token_identifying_tokens']} missed), precision {pct(scores['token_precision'])} "
+                     f"({scores['token_false_positives']} ordinary tokens redacted).")
+        text += "\n"
+    if review:
+        text += (f"\nReview of ambiguous words (a name that is also an ordinary word): {review['candidates']} "
+                 f"candidate(s) in data/private/deidentify_review.csv, {review['kept']} kept and "
+                 f"{review['redacted']} redacted by the team's decision, {review['undecided']} undecided "
+                 "(redacted until decided).\n")
     return text + _notes(note)
 
 

@@ -190,8 +190,9 @@ def _truth_readme(info: dict) -> str:
     return f"""# data/synthetic: what the generator knows
 
 Synthetic, like `data/raw/` (seed {info['seed']}, scale {info['scale']}, sites {info['sites']}).
-These files are not part of the data contract and the pipeline never reads them;
-tests use them as the right answers.
+These files are not part of the data contract. `data/raw/dataset.yaml` names
+`planted_identifiers.csv` as its `truth_file`, against which de-identification scores
+itself; tests use both files as the right answers.
 
 - `planted_identifiers.csv`: every invented personal detail placed in a source
   (source, unit, kind, text), for scoring de-identification.

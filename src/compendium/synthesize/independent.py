@@ -295,7 +295,7 @@ class _Planter:
             if slot == "student":
                 return rec("id_number", f"S{int(rng.integers(1_000_000, 10_000_000))}", "student number")
             if slot == "mrn":
-                return rec("id_number", f"{int(rng.integers(10_000, 100_000))}", "medical record number")
+                return rec("id_number", f"{int(rng.integers(1_000_000, 10_000_000))}", "medical record number")
             if slot == "nhi":
                 letters = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTUVWXYZ"), size=3))
                 return rec("id_number", f"{letters}{int(rng.integers(1000, 10000))}", "health index number")
@@ -313,6 +313,8 @@ def _prevalence(rng: np.random.Generator, codes: list[str]) -> np.ndarray:
     """How often each code comes up: skewed, and at least one code rare (a code that
     is not linked to an outcome, where the codebook has one)."""
     weights = np.array([tb.RARE.get(c, 1.0) for c in codes]) * rng.lognormal(0.0, 0.4, len(codes))
+    anchors = np.array([c in tb.ANCHOR_LINKS for c in codes])
+    weights[anchors] = np.maximum(weights[anchors], 0.9)  # a linked code has data behind its link
     free = [i for i, c in enumerate(codes) if c not in tb.ANCHOR_LINKS] or list(range(len(codes)))
     rarest = min(free, key=lambda i: weights[i])
     weights[rarest] = min(weights[rarest], 0.15)

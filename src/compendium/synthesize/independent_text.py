@@ -310,7 +310,7 @@ NAMES = {
                        ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"]),
     "ireland": (["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
                 ["O'Donovan", "Breathnach", "Mac Giolla Phádraig", "Ní Chonchúir"]),
-    "arab_world": (["Yousra", "Marwan", "Rashed", "Hiba", "Ghassan", "Layan"],
+    "arab_world": (["Yousra", "Marwan", "Muhannad", "Hiba", "Ghassan", "Lujain"],
                    ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"]),
     "invented": (["Tovanna", "Quillon"], ["Brindlemaw", "Tallowfen", "Drevnik", "Varnasse", "Quenby-Throssel"]),
 }
