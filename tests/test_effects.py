@@ -390,3 +390,30 @@ def test_single_site_run_removes_stale_site_files(tmp_path, monkeypatch):
     io.write_site_outputs(None, None, "# Sites\n\nOne site.\n")
     assert sorted(p.name for p in tables.iterdir()) == ["sites.md"]
     assert not list(figs.iterdir())
+
+
+def test_clustered_effects_match_statsmodels_gee_formula_and_one_site_says_so(tmp_path, learners):
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    synthesize(tmp_path / "raw", seed=3, scale=1, sites=3)
+    s = load_study(tmp_path / "raw")
+    three = derive(s.participants, s.survey, s.cc_items, s.support_items)
+    table = effects.clustered_effects(three, s.arms).set_index("outcome")
+    for outcome in OUTCOMES:
+        data = three[three[outcome].notna()].assign(y=lambda d: d[outcome].astype(float),
+                                                    arm=lambda d: (d["group"] == "intervention").astype(float))
+        # reference: statsmodels' formula GEE, exchangeable within site, bias-reduced covariance;
+        # interval by hand from its standard error with t(sites - 1)
+        fit = smf.gee("y ~ arm", groups="site", data=data, family=sm.families.Binomial(),
+                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
+        q = sps.t.ppf(0.975, 2)
+        row = table.loc[outcome]
+        assert row["odds_ratio"] == pytest.approx(math.exp(fit.params["arm"]), rel=1e-6)
+        assert row["ci_low"] == pytest.approx(math.exp(fit.params["arm"] - q * fit.bse["arm"]), rel=1e-6)
+        assert row["sites"] == 3 and "3 sites" in row["note"]
+    one = effects.clustered_effects(learners, Arms())
+    assert one["odds_ratio"].isna().all() and one["note"].str.startswith("one site").all()
