@@ -161,7 +161,7 @@ MEDICAL_SUFFIXES = ("itis", "osis", "emia", "aemia", "ectomy", "otomy", "ostomy"
                     "azolam", "barbital", "caine", "profen", "olone", "asone", "quine", "terol", "tropium",
                     "lukast", "dronate", "semide", "thiazide", "traline", "azine", "peridol", "apine", "idone",
                     "afil", "tadine", "lamide", "oxacin", "cort", "codone", "morphine")
-_SUFFIXES = (("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ed", ""), ("ed", "e"), ("ing", ""),
+_SUFFIXES = (("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ier", "y"), ("iest", "y"), ("iness", "y"), ("ed", ""), ("ed", "e"), ("ing", ""),
              ("ing", "e"), ("ly", ""), ("er", ""), ("er", "e"), ("ers", ""), ("est", ""), ("ness", ""),
              ("ment", ""), ("ments", ""), ("ship", ""), ("ism", ""), ("isms", ""), ("ist", ""), ("ists", ""),
              ("ity", ""), ("ful", ""), ("less", ""), ("able", ""), ("ably", ""), ("al", ""), ("ally", ""),
@@ -646,7 +646,9 @@ class Deidentifier:
         no ordinary capitalised word stands beside them, rare dictionary words ("Malik").
         Neighbouring ones form one candidate; redacted unless the team decided ``keep``."""
         plain = any(t.cls == "common" and t.text[0].isupper() and not t.initial for t in run)
-        wanted = {"ambiguous"} | (set() if plain else {"rare_common"})
+        # an unknown lower-case word that is not rare ("ludmila", "priya") may be a name or
+        # slang: the team decides, and it is redacted until they do
+        wanted = {"ambiguous", "lower_maybe"} | (set() if plain else {"rare_common"})
         groups: list[list[_Token]] = []
         for k, tok in enumerate(run):
             after_plain = k > 0 and run[k - 1].cls == "common" and not run[k - 1].initial  # "Great Hall"
