@@ -181,7 +181,7 @@ def test_unused_code_has_blank_kappa_and_only_shared_sources_count():
     assert math.isnan(irr.at["never", "cohen_kappa"]) and irr.at["never", "flagged"]
     csv_text = irr.reset_index().to_csv(index=False)
     # kappa, alpha, their intervals (one source: nothing to resample) and positive agreement blank, never 0
-    assert "\nnever,t,6,1,100.0,,,,,,,,1.0,0,0,True\n" in csv_text
+    assert "\nnever,t,6,100.0,,,0,0,True,1,,,,,,1.0\n" in csv_text
 
 
 def test_three_coders_fleiss_and_pairwise():

@@ -19,9 +19,11 @@ import math
 import numpy as np
 import pandas as pd
 
-IRR_COLUMNS = ["code", "theme", "units", "sources", "percent_agreement", "cohen_kappa", "kappa_ci_low", "kappa_ci_high",
-               "krippendorff_alpha", "alpha_ci_low", "alpha_ci_high", "positive_agreement", "negative_agreement",
-               "coder_1_count", "coder_2_count", "flagged"]
+IRR_COLUMNS = ["code", "theme", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha",
+               "coder_1_count", "coder_2_count", "flagged",
+               # added: intervals resampling sources, and specific agreement
+               "sources", "kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high",
+               "positive_agreement", "negative_agreement"]
 
 
 # --------------------------------------------------------------------------- coefficients

@@ -19,8 +19,9 @@ from .stats import compare_proportions, holm
 
 ADJUSTED_COLUMNS = [
     "outcome", "n_unadjusted", "odds_ratio", "or_ci_low", "or_ci_high",
-    "n_adjusted", "covariates", "baseline", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
+    "n_adjusted", "covariates", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
     "mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p", "note",
+    "baseline",  # added: the outcome's pre-intervention measure adjusted for ("" when not)
 ]
 
 
