@@ -253,31 +253,49 @@ def raw_package(raw_dir: Path, arms=None, consensus_coder: str | None = None) ->
 # --------------------------------------------------------------------------- result tables
 
 
+INTEGER = re.compile(r"^[-+]?\d+$")
+NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+BOOLEAN = frozenset({"true", "false", "True", "False", "TRUE", "FALSE"})
+
+
+def column_type(values: list[str]) -> str:
+    """The narrowest Table Schema type every non-empty cell fits: integer, number,
+    boolean, else string (the rule frictionless infers by, applied to every row)."""
+    cells = [v for v in values if v != ""]
+    if cells and all(INTEGER.match(v) for v in cells):
+        return "integer"
+    if cells and all(NUMBER.match(v) for v in cells):
+        return "number"
+    if cells and all(v in BOOLEAN for v in cells):
+        return "boolean"
+    return "string"
+
+
 def results_package(reports: Path) -> dict:
     """A Data Package (v2) describing every CSV table under ``reports/tables/``: its
-    columns with types inferred from all its rows (frictionless, sample = every row,
-    confidence 1), and the file's SHA-256. Paths are relative to ``reports/``."""
-    from frictionless import Detector, Resource
+    columns with the type every row fits (:func:`column_type`), and the file's
+    SHA-256. Paths are relative to ``reports/``."""
+    import csv
 
     resources = []
     for path in sorted((reports / "tables").glob("*.csv")):
-        rows = sum(1 for _ in path.open(encoding="utf-8"))
-        detector = Detector(sample_size=max(rows, 1), field_confidence=1.0)
-        resource = Resource(path=path.name, basepath=str(path.parent), detector=detector)
-        resource.infer()
-        schema = resource.schema.to_descriptor()
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        header, body = (rows[0], rows[1:]) if rows else ([], [])
+        fields = [{"name": name, "type": column_type([r[i] if i < len(r) else "" for r in body])}
+                  for i, name in enumerate(header)]
         resources.append({
             "name": re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()), "type": "table", "path": f"tables/{path.name}",
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
             "hash": f"sha256:{sha256(path)}", "bytes": path.stat().st_size,
-            "schema": {"fields": schema["fields"]},
+            "schema": {"fields": fields, "missingValues": [""]},
         })
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "compendium-result-tables",
         "title": "Result tables of the compendium",
         "description": "Every table the pipeline writes to reports/tables/ (the Markdown copies render the same "
-                       "rows for reading); column types inferred from every row.",
+                       "rows for reading); each column typed by the narrowest type all its rows fit.",
         "resources": resources,
     }
 
