@@ -283,6 +283,10 @@ def test_ro_crate_reads_back_and_describes_every_stage(project):
         if notebook:
             assert action["instrument"].id == notebook
         values = {o["name"]: o["value"] for o in action["object"] if o.type == "PropertyValue"}
+        assert all(o["exampleOfWork"].type == "FormalParameter"
+                   for o in action["object"] if o.type == "PropertyValue")
+        for entry in spec.get("params") or []:  # every parameter the stage declares is recorded
+            assert any(k == entry or k.startswith(entry + ".") for k in values), (name, entry)
         for key, value in values.items():
             if key in archive.PRIVATE_PARAMS:
                 assert value == "[withheld]"

@@ -61,6 +61,7 @@ FORMATS = {
     ".csl": "application/vnd.citationstyles.style+xml",
 }
 SPDX = "https://spdx.org/licenses/"
+FORMAL_PARAMETER = "https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE"
 DEFAULT_EPOCH = "1761436800"
 PRIVATE_PARAMS = ("deidentify.names", "deidentify.institutions")  # identifiers: withheld everywhere
 NOT_HASHED = ("reports/provenance.json",)  # records the machine; not byte-identical across machines by design
@@ -679,11 +680,19 @@ def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> d
                       "workExample": tool})
         steps.append(step)
         objects = [g.file(_resolve(p, params)) for p in _paths(spec.get("deps"))]
+        inputs = []
         for key, val in _stage_params(spec, params):
-            objects.append(g.add({"@id": f"#param-{name}-{key}", "@type": "PropertyValue", "name": key, "value": val}))
+            formal = g.add({"@id": f"#formal-{name}-{key}", "@type": "FormalParameter", "name": key,
+                            "additionalType": "Text", "description": f"params.yaml: {key}",
+                            "conformsTo": {"@id": FORMAL_PARAMETER}})
+            inputs.append(formal)
+            objects.append(g.add({"@id": f"#param-{name}-{key}", "@type": "PropertyValue", "name": key, "value": val,
+                                  "exampleOfWork": formal}))
+        if inputs:
+            g.entities[tool["@id"]]["input"] = inputs
         results = [g.file(_resolve(p, params)) for p in _paths(spec.get("outs"))]
         action = g.add({"@id": f"#run-{name}", "@type": "CreateAction", "name": f"Run of stage {name}",
-                        "description": _resolve(cmd, params), "instrument": tool, "agent": engine,
+                        "description": _resolve(cmd, params), "instrument": tool,
                         "object": objects, "result": results, "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"}})
         actions.append(action)
         controls.append(g.add({"@id": f"#control-{name}", "@type": "ControlAction", "name": f"Orchestrate {name}",
@@ -698,7 +707,7 @@ def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> d
                                    "hasPart": tools, "step": steps})
     params_file = g.file("params.yaml")
     run = g.add({"@id": "#pipeline-run", "@type": "CreateAction", "name": "Run of the pipeline (make reproduce)",
-                 "instrument": workflow, "agent": engine, "object": [raw, params_file], "result": reports,
+                 "instrument": workflow, "object": [raw, params_file], "result": reports,
                  "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"}})
     organize = g.add({"@id": "#organize", "@type": "OrganizeAction", "name": "DVC runs the pipeline",
                       "instrument": engine, "object": controls, "result": run})
