@@ -495,8 +495,17 @@ def _codebook(path: Path, out: _Collector) -> pd.DataFrame | None:
                 "code": code_id,
                 "code_label": str(code.get("label", "")).strip(),
                 "definition": str(code.get("definition", "")).strip(),
+                "theme_description": _optional_text(theme.get("description")),
+                "include": _optional_text(code.get("include")),
+                "exclude": _optional_text(code.get("exclude")),
             })
-    return pd.DataFrame(rows, columns=["theme", "theme_label", "code", "code_label", "definition"])
+    return pd.DataFrame(rows, columns=["theme", "theme_label", "code", "code_label", "definition",
+                                       "theme_description", "include", "exclude"])
+
+
+def _optional_text(value) -> str:
+    """An optional codebook text ('' when absent or not text)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 # --------------------------------------------------------------------------- sources
