@@ -58,7 +58,9 @@ def probe(kind: str, *args: str, env: dict | None = None, capture_stderr: bool =
     assert line is not None, done.stdout[-2000:] + done.stderr[-4000:]
     result = json.loads(line[len("PROBE "):])
     result["stderr"] = done.stderr
-    print(f"{kind} {args[:1]}: peak {result['peak_kb'] / 1024:.0f} MB, {result['error']}: {result['message'][:300]}")
+    result["stdout"] = done.stdout
+    said = result["message"] or " | ".join(line for line in done.stderr.splitlines() if line.startswith("error"))
+    print(f"\nPEAK {result['peak_kb'] / 1024:.0f} MB, exit {result['status']}, {result['error']}: {said[:400]}")
     assert result["peak_kb"] < GIB_KB, f"peak memory {result['peak_kb'] / 1024:.0f} MB"
     assert not result["traceback"], result["message"]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
@@ -246,3 +248,144 @@ def test_formula_cells_are_neutralised_in_result_csvs(tmp_path):
     assert back["label"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3",
                                       "'\tx", "plain", "-0.5"]
     assert back["value"].tolist() == ["1", "-2", "3", "4", "5", "6", "7"]  # numbers untouched
+
+
+# --------------------------------------------------------------------------- QDA import
+
+
+def _shapes():
+    import importlib.util
+
+    if "qda_shapes" in sys.modules:
+        return sys.modules["qda_shapes"]
+    spec = importlib.util.spec_from_file_location("qda_shapes", Path(__file__).parent / "fixtures" / "qda" / "shapes.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["qda_shapes"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _project_with_member(path: Path, member_size: int, referenced: bool, line: bytes = b"a") -> Path:
+    """A small project plus one member of ``member_size`` bytes, streamed into the ZIP
+    (about 1 MB compressed per GiB of repeated bytes), referenced as a source text or not."""
+    shapes = _shapes()
+    text = "Mentors helped."
+    src = shapes.Source("Doc", text, [shapes.Sel("Mentors", "mentors", "Ana")])
+    big = shapes.Source("Big", "", [shapes.Sel("", "mentors", "Ana", raw=("0", "5"))], path="inline")
+    sources = [src, big] if referenced else [src]
+    shapes.project(path, "QualCoder 3.6", [shapes.Code("mentors")], sources, ["Ana"])
+    with zipfile.ZipFile(path) as zf:
+        qde = zf.read("project.qde").decode()
+    big_guid = shapes.gid("source", "Big")
+    if referenced:
+        qde = qde.replace(f'<TextSource guid="{big_guid}" name="Big" richTextPath', f'<TextSource guid="{big_guid}" '
+                          f'name="Big" plainTextPath="internal://{big_guid}.txt" richTextPath').replace(
+                          "<PlainTextContent></PlainTextContent>", "")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        block = line * (MB // len(line))
+        with zf.open(f"sources/{big_guid}.txt", "w", force_zip64=True) as fh:
+            for _ in range(member_size // len(block)):
+                fh.write(block)
+    # rewrite project.qde (the appended archive keeps the first copy otherwise)
+    with zipfile.ZipFile(path) as zf:
+        names = [n for n in zf.namelist() if n != "project.qde"]
+    rebuilt = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src_zf, zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED,
+                                                          compresslevel=1) as out:
+        out.writestr("project.qde", qde)
+        for name in names:
+            with src_zf.open(name) as fin, out.open(name, "w", force_zip64=True) as fout:
+                while chunk := fin.read(MB):
+                    fout.write(chunk)
+    rebuilt.replace(path)
+    return path
+
+
+def test_a_1_gib_unreferenced_member_is_not_read(tmp_path):
+    path = _project_with_member(tmp_path / "p.qdpx", 1024 * MB, referenced=False)
+    assert path.stat().st_size < 8 * MB
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
+    assert result["status"] == 0
+    summary = json.loads((tmp_path / "out" / "import-summary.json").read_text())
+    assert summary["archive_members_not_read"]["count"] == 1 and summary["written"]["rows"] == 1
+
+
+def test_a_1_gib_referenced_source_text_is_refused_by_the_member_limit(tmp_path):
+    path = _project_with_member(tmp_path / "p.qdpx", 1024 * MB, referenced=True)
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
+    assert result["status"] == 1
+    assert "p.qdpx: archive member 'sources/" in result["stderr"]
+    assert "more than the limit of 32.0 MB (--max-member-mb or COMPENDIUM_QDA_MAX_MEMBER_BYTES raises it)" in \
+        result["stderr"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_member_that_lies_about_its_size_is_stopped_at_the_limit(tmp_path):
+    path = _project_with_member(tmp_path / "p.qdpx", 64 * MB, referenced=True)
+    data = bytearray(path.read_bytes())
+    # declare 100 bytes in the central directory entry of the big member
+    import struct
+
+    with zipfile.ZipFile(path) as zf:
+        info = next(i for i in zf.infolist() if i.filename.startswith("sources/") and i.file_size > MB)
+    header = data.rfind(info.filename.encode()) - 46
+    assert data[header:header + 4] == b"PK\x01\x02"
+    data[header + 24:header + 28] = struct.pack("<I", 100)
+    path.write_bytes(bytes(data))
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
+    assert result["status"] == 1 and "p.qdpx: " in result["stderr"]
+    assert "Traceback" not in result["stderr"]
+
+
+def test_a_20_mb_source_without_blank_lines_imports_in_bounded_memory(tmp_path):
+    path = _project_with_member(tmp_path / "p.qdpx", 20 * MB, referenced=True,
+                                line=b"One long line of an interview without any blank line. ")
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
+    assert result["status"] == 0
+    assert (tmp_path / "out" / "sources" / "Big.md").stat().st_size > 19 * MB
+
+
+def test_too_many_archive_members_are_refused_before_listing_them(tmp_path):
+    path = tmp_path / "many.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", '<Project xmlns="urn:QDA-XML:project:1.0" name="x"/>')
+        for i in range(300):
+            zf.writestr(f"sources/{i}.txt", "")
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out", env={"COMPENDIUM_QDA_MAX_MEMBERS": "200"})
+    assert result["status"] == 1
+    assert "many.qdpx: the archive's 301 entries is more than the limit of 200 (--max-members" in result["stderr"]
+
+
+@pytest.mark.parametrize("shape", ["billion laughs", "external entity", "deep nesting", "not xml", "not a zip",
+                                   "no qde", "huge qde"])
+def test_hostile_xml_and_archives_give_a_named_error(tmp_path, shape):
+    path = tmp_path / "h.qdpx"
+    ns = 'xmlns="urn:QDA-XML:project:1.0"'
+    laughs = ('<?xml version="1.0"?><!DOCTYPE Project [<!ENTITY a "lollollollollollollollollollol">'
+              + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+              + f']><Project {ns} name="&j;"/>')
+    qde = {"billion laughs": laughs,
+           "external entity": f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                              f'<Project {ns} name="&x;"/>',
+           "deep nesting": f"<Project {ns} name='x'><CodeBook><Codes>" + "<Code guid='x' name='c'>" * 5000
+                           + "</Code>" * 5000 + "</Codes></CodeBook></Project>",
+           "not xml": "this is not xml <<<",
+           "huge qde": None}.get(shape, "")
+    if shape == "not a zip":
+        path.write_bytes(b"PK\x03\x04 not really")
+    elif shape == "huge qde":
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            with zf.open("project.qde", "w", force_zip64=True) as fh:
+                fh.write(f"<Project {ns} name='x'><Description>".encode())
+                for _ in range(80):
+                    fh.write(b"x" * MB)
+                fh.write(b"</Description></Project>")
+    else:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("project.qde" if shape != "no qde" else "readme.txt", qde)
+    result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
+    if shape in ("billion laughs", "external entity"):  # safe: nothing expanded, nothing fetched
+        assert result["status"] == 0 or "h.qdpx" in result["stderr"]
+        assert "root:" not in result["stderr"] + json.dumps(result)
+    else:
+        assert result["status"] == 1 and "error: h.qdpx: " in result["stderr"], result["stderr"]
