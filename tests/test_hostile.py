@@ -389,3 +389,40 @@ def test_hostile_xml_and_archives_give_a_named_error(tmp_path, shape):
         assert "root:" not in result["stderr"] + json.dumps(result)
     else:
         assert result["status"] == 1 and "error: h.qdpx: " in result["stderr"], result["stderr"]
+
+
+LABELS = ["@home", "#1 priority", "$5 fee", "*starred* and _under_", "<b>bold</b>", "a | b", "[link](x)",
+          "`tick`", "~sub~ ^sup^", "back\\slash", "=SUM(A1)", "50% <5"]
+
+
+def test_markup_in_labels_survives_the_manuscript_build(tmp_path):
+    """Labels written with io.markdown_text come out of pandoc (HTML, DOCX) and Typst
+    exactly as written; the same labels unescaped do not (the test can fail)."""
+    import html
+    import re as _re
+
+    import pypandoc
+    import typst
+
+    from compendium.io import markdown_text
+
+    def table(cells):
+        return "| Code | n |\n|:--|--:|\n" + "\n".join(f"| {c} | {i} |" for i, c in enumerate(cells)) + "\n"
+
+    def html_text(md):
+        out = pypandoc.convert_text(md, "html5", format="markdown", extra_args=["--citeproc"])
+        return html.unescape(_re.sub(r"<[^>]+>", "", out))
+
+    safe = table([markdown_text(x) for x in LABELS]) + "\n" + " ".join(f"*{markdown_text(x)}*" for x in LABELS) + "\n"
+    text = html_text(safe)
+    assert all(label in text for label in LABELS), [x for x in LABELS if x not in text]
+    assert not all(label in html_text(table(LABELS)) for label in LABELS)
+    source = pypandoc.convert_text(safe, "typst", format="markdown", extra_args=["--citeproc", "--standalone"])
+    (tmp_path / "m.typ").write_text(source)
+    assert typst.compile(str(tmp_path / "m.typ"))[:4] == b"%PDF"
+    pypandoc.convert_text(safe, "docx", format="markdown", outputfile=str(tmp_path / "m.docx"))
+    import zipfile as _zip
+
+    with _zip.ZipFile(tmp_path / "m.docx") as zf:
+        body = html.unescape(_re.sub(r"<[^>]+>", "", zf.read("word/document.xml").decode()))
+    assert all(label in body for label in LABELS if "  " not in label)

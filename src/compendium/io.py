@@ -169,6 +169,18 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_text(value: Any) -> str:
+    """Text from the data (a label, a category) as pandoc Markdown that shows exactly
+    these characters: every ASCII punctuation mark is backslash-escaped (pandoc's
+    ``all_symbols_escapable``), so ``@`` is no citation, ``#`` no heading, ``$`` no
+    maths, ``*``/``_`` no emphasis, ``<`` no HTML and ``|`` no table cell, in HTML,
+    DOCX and Typst alike; line breaks become spaces."""
+    return _MARKUP.sub(r"\\\1", " ".join(str(value).split()))
+
+
 def write_table(frame: pd.DataFrame, stem: str, markdown: str, folder: Path | None = None) -> tuple[Path, Path]:
     """Write a table as CSV at the working precision (:data:`SIGNIFICANT_DIGITS`) plus
     formatted Markdown under ``reports/tables``. Text cells are neutralised against
