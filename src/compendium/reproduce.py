@@ -115,10 +115,33 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
                 file=sys.stderr,
             )
             return result.returncode
+    forget_old_versions(root, env)
     if not targets:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(fingerprint(root))
     return 0
+
+
+def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
+    """Withdrawal erases: after a successful run, delete every object of DVC's cache
+    that the workspace no longer uses (``dvc gc --workspace --force``), with the
+    run-cache entries that point at them and DVC's temporary experiment state.
+
+    DVC keeps each earlier version of ``data/interim/`` in ``.dvc/cache``; once a
+    learner withdraws, the versions made before hold what they said, and a
+    ``dvc push`` would upload them. The outputs of the current run are what the
+    workspace uses, so they stay. Returns whether the clean-up succeeded; a failure
+    is reported, not raised (the run itself succeeded).
+    """
+    result = subprocess.run([sys.executable, "-m", "dvc", "gc", "--workspace", "--force", "--quiet"],
+                            cwd=root, env=env or dvc_env(), capture_output=True, text=True, check=False)
+    for leftover in (root / ".dvc" / "cache" / "runs", root / ".dvc" / "tmp" / "exps"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    if result.returncode != 0:
+        print("warning: could not remove old versions from DVC's cache; run `dvc gc --workspace --force` "
+              f"by hand before any `dvc push`:\n{result.stderr.strip()}", file=sys.stderr)
+        return False
+    return True
 
 
 def _digest(folder: Path) -> dict[str, str]:
