@@ -426,3 +426,19 @@ def test_markup_in_labels_survives_the_manuscript_build(tmp_path):
     with _zip.ZipFile(tmp_path / "m.docx") as zf:
         body = html.unescape(_re.sub(r"<[^>]+>", "", zf.read("word/document.xml").decode()))
     assert all(label in body for label in LABELS if "  " not in label)
+
+
+def test_code_and_theme_labels_are_escaped_in_the_result_tables():
+    import pandas as pd
+
+    from compendium.tables import frequencies_markdown, quotes_markdown
+
+    freq = pd.DataFrame({"level": ["theme", "code"], "id": ["t", "c"], "label": ["@theme $1", "<b>*code*</b>"],
+                         "by": ["all", "all"], "group": ["all", "all"], "units": [3, 2], "sources": [1, 1],
+                         "participants": [1, 1]})
+    md = frequencies_markdown(freq)
+    assert r"**\@theme \$1**" in md and r"\<b\>\*code\*\<\/b\>" in md
+    cb = pd.DataFrame({"code": ["c"], "code_label": ["#hashtag @x"]})
+    quotes = pd.DataFrame({"code": ["c"], "quote": ["q"], "speaker": ["L1"], "source_type": ["interview"],
+                           "source_id": ["s"], "unit": [1], "arm": ["a"]})
+    assert r"## \#hashtag \@x" in quotes_markdown(quotes, cb)
