@@ -442,3 +442,22 @@ def test_code_and_theme_labels_are_escaped_in_the_result_tables():
     quotes = pd.DataFrame({"code": ["c"], "quote": ["q"], "speaker": ["L1"], "source_type": ["interview"],
                            "source_id": ["s"], "unit": [1], "arm": ["a"]})
     assert r"## \#hashtag \@x" in quotes_markdown(quotes, cb)
+
+
+FUZZ = [b"", b"\xff\xfe\x00a", b"---\n---\n", b"id,unit\n\"unclosed", b"a" * 200_000 + b"\n",
+        b"---\nid: [\n---\n", b"themes: {a: b}\n", b"- 1\n- 2\n", b"arms: [1, 2]\nintegration: 5\n",
+        b"themes:\n  - codes: [[], {}, 3]\n", b"participant_id\n" + b"x," * 5000 + b"\n", b"\r\r\r\n\n"]
+
+
+@pytest.mark.parametrize("target", ["participants.csv", "survey.csv", "codebook.yaml", "dataset.yaml", "source",
+                                    "coding"])
+def test_garbage_in_any_raw_file_gives_a_contract_error_not_a_traceback(raw, target):
+    from compendium.contract import DataContractError, load_study
+
+    path = {"source": sorted((raw / "sources").glob("*.md"))[0],
+            "coding": sorted((raw / "coding").glob("*.csv"))[0]}.get(target, raw / target)
+    for junk in FUZZ:
+        path.write_bytes(junk)
+        with pytest.raises(DataContractError) as info:
+            load_study(raw)
+        assert info.value.violations, junk
