@@ -282,7 +282,7 @@ def _project_with_member(path: Path, member_size: int, referenced: bool, line: b
                           f'name="Big" plainTextPath="internal://{big_guid}.txt" richTextPath').replace(
                           "<PlainTextContent></PlainTextContent>", "")
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        block = line * (MB // len(line))
+        block = line * (MB // len(line))  # whole lines, so no character is cut
         with zf.open(f"sources/{big_guid}.txt", "w", force_zip64=True) as fh:
             for _ in range(member_size // len(block)):
                 fh.write(block)
@@ -337,12 +337,15 @@ def test_a_member_that_lies_about_its_size_is_stopped_at_the_limit(tmp_path):
     assert "Traceback" not in result["stderr"]
 
 
-def test_a_20_mb_source_without_blank_lines_imports_in_bounded_memory(tmp_path):
-    path = _project_with_member(tmp_path / "p.qdpx", 20 * MB, referenced=True,
-                                line=b"One long line of an interview without any blank line. ")
+@pytest.mark.parametrize("line", ["One long line of an interview without any blank line. ",
+                                  "Une longue ligne \U0001F642 sans ligne vide, \u00e9t\u00e9 comme hiver.\r\n"],
+                         ids=["ascii", "emoji-crlf"])
+@pytest.mark.parametrize("size", [20, 31], ids=["20MB", "31MB-at-the-limit"])
+def test_a_20_mb_source_without_blank_lines_imports_in_bounded_memory(tmp_path, line, size):
+    path = _project_with_member(tmp_path / "p.qdpx", size * MB, referenced=True, line=line.encode())
     result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
     assert result["status"] == 0
-    assert (tmp_path / "out" / "sources" / "Big.md").stat().st_size > 19 * MB
+    assert (tmp_path / "out" / "sources" / "Big.md").stat().st_size > (size - 1) * MB
 
 
 def test_too_many_archive_members_are_refused_before_listing_them(tmp_path):
@@ -461,3 +464,26 @@ def test_garbage_in_any_raw_file_gives_a_contract_error_not_a_traceback(raw, tar
         with pytest.raises(DataContractError) as info:
             load_study(raw)
         assert info.value.violations, junk
+
+
+def test_a_source_at_the_size_limit_validates_in_bounded_memory(raw):
+    """A 15 MB source (one paragraph, with an emoji so Python holds it at four bytes a
+    character) under the 16 MB source limit."""
+    path = sorted((raw / "sources").glob("*.md"))[0]
+    head, body = path.read_text().split("\n---\n", 1)
+    with path.open("w") as fh:
+        fh.write(head + "\n---\n" + body.split("\n\n")[0].rstrip() + "\n\n")
+        line = "A paragraph that goes on \U0001F642 and on without a break.\n"
+        for _ in range(15 * MB // len(line.encode())):
+            fh.write(line)
+    result = probe("validate", raw)
+    assert result["error"] in (None, "DataContractError")
+
+
+def test_sources_over_the_total_limit_are_refused_before_reading(raw):
+    for k in range(3):  # sparse files: 3 x 30 MB on paper
+        with (raw / "sources" / f"big_{k}.md").open("wb") as fh:
+            fh.truncate(30 * MB)
+    result = probe("validate", raw)
+    assert "sources/, folder: the source files hold" in result["message"]
+    assert "COMPENDIUM_MAX_SOURCES_BYTES" in result["message"]

@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write what could be placed even when some codings could not be (they are listed)")
     p.add_argument("--max-member-mb", type=float, default=None, help="largest source text read (default 32)")
     p.add_argument("--max-qde-mb", type=float, default=None, help="largest project.qde read (default 64)")
-    p.add_argument("--max-total-mb", type=float, default=None, help="most text read in all (default 256)")
+    p.add_argument("--max-total-mb", type=float, default=None, help="most source text read in all (default 64)")
     p.add_argument("--max-members", type=int, default=None, help="most entries in the archive (default 20000)")
     p.add_argument("--max-units", type=int, default=None, help="most units in all sources (default 1000000)")
     p.add_argument("--max-rows", type=int, default=None, help="most coding rows (default 2000000)")

@@ -71,7 +71,8 @@ LIMITS = {
     "MAX_YAML_ALIASES": 100,          # YAML aliases (*name) in one document
     "MAX_YAML_NODES": 200_000,       # nodes of a YAML document once its aliases are expanded
     "MAX_CSV_BYTES": 64 * MB,        # one CSV under data/raw/
-    "MAX_SOURCE_BYTES": 32 * MB,     # one source file under data/raw/sources/
+    "MAX_SOURCE_BYTES": 16 * MB,     # one source file under data/raw/sources/
+    "MAX_SOURCES_BYTES": 64 * MB,    # all of data/raw/sources/ together
     "MAX_ERRORS_PER_RULE": 20,       # violations listed for one rule in one column; the rest are counted
 }
 

@@ -516,6 +516,16 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
     if not files:
         out.add("sources/", "folder", "", "no source files (<id>.md) were found")
         return None
+    total, cap = 0, get_limit("MAX_SOURCES_BYTES")
+    for path in files:
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            pass
+    if total > cap:
+        out.add("sources/", "folder", "", f"the source files hold {size_text(total)} in all, more than the limit of "
+                                          f"{size_text(cap)} (set COMPENDIUM_MAX_SOURCES_BYTES to raise it)")
+        return None
     from .feedback import progress
 
     meta_rows, unit_rows = [], []

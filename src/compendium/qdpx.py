@@ -245,7 +245,7 @@ class Limits:
     max_members: int = 20_000           # entries in the archive
     max_member_bytes: int = 32 * MB     # one source text, once decompressed
     max_qde_bytes: int = 64 * MB        # project.qde (or a .qdc), once decompressed
-    max_total_bytes: int = 256 * MB     # everything read from the archive together
+    max_total_bytes: int = 64 * MB      # all source texts read from the archive together
     max_units: int = 1_000_000          # units (paragraphs) in all sources
     max_rows: int = 2_000_000           # coding rows (coder, source, unit, code)
 
@@ -415,6 +415,8 @@ def _read_codes(root, label: str, notes: dict[str, tuple[str, str]] | None = Non
     return [t for t in themes.values() if t["codes"]], by_guid
 
 
+_SPACE = re.compile(r"\s+")
+_NONSPACE = re.compile(r"\S")
 _EOL = r"(?:\r\n|\r(?!\n)|\n)"
 _BLANK = re.compile(rf"{_EOL}[ \t\f\v]*{_EOL}(?:[ \t\f\v]*{_EOL})*")
 
@@ -426,13 +428,38 @@ def _units(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in [*_BLANK.finditer(text), None]:
         stop = m.start() if m else len(text)
-        chunk = text[start:stop]
-        lead = len(chunk) - len(chunk.lstrip())
-        if lead < len(chunk):
-            spans.append((start + lead, start + len(chunk.rstrip())))
+        first = _NONSPACE.search(text, start, stop)
+        if first is not None:
+            end = stop
+            while text[end - 1].isspace():
+                end -= 1
+            spans.append((first.start(), end))
         if m:
             start = m.end()
     return spans
+
+
+def _folded(text: str, spans: list[tuple[int, int]], window: int = 1 << 20):
+    """The units' text with every run of white space folded to one space, as pieces of
+    at most about ``window`` characters, the units separated by a blank line (so a
+    long unit is never copied whole more than once)."""
+    for k, (a, b) in enumerate(spans):
+        if k:
+            yield "\n\n"
+        i = a
+        while i < b:
+            j = min(b, i + window)
+            if j < b:  # end the piece after a word, before white space, so no run is split
+                k = j
+                while k > i and not (not text[k - 1].isspace() and text[k].isspace()):
+                    k -= 1
+                if k > i:
+                    j = k
+                elif text[j - 1].isspace() and text[j].isspace():
+                    m = _NONSPACE.search(text, j, b)
+                    j = m.start() if m else b
+            yield _SPACE.sub(" ", text[i:j])
+            i = j
 
 
 def _front_matter(ident: str, description: str, body_units: list[str]) -> tuple[str, str]:
@@ -505,7 +532,7 @@ class _Archive:
                 return info
         return None
 
-    def read(self, info: zipfile.ZipInfo, cap: int, cap_name: str) -> bytes:
+    def read(self, info: zipfile.ZipInfo, cap: int, cap_name: str, counted: bool = True) -> bytes:
         name = info.filename
         if info.file_size > cap:
             raise _over(self.label, f"archive member {name!r} ({info.file_size} bytes)", cap_name, cap)
@@ -513,9 +540,10 @@ class _Archive:
             data = fh.read(cap + 1)
         if len(data) > cap:
             raise _over(self.label, f"archive member {name!r} (it expands beyond its declared size)", cap_name, cap)
-        self.total += len(data)
+        self.total += len(data) if counted else 0
         if self.total > self.limits.max_total_bytes:
-            raise _over(self.label, "the text read from the archive", "max_total_bytes", self.limits.max_total_bytes)
+            raise _over(self.label, "the source text read from the archive", "max_total_bytes",
+                        self.limits.max_total_bytes)
         self.used.add(info.filename.replace("\\", "/").lower())
         return data
 
@@ -646,7 +674,7 @@ def read_qdpx(path: str | Path, *, offsets: str | None = None, limits: Limits | 
             qde = next((i for n, i in sorted(archive.members.items()) if n.endswith(".qde")), None)
             if qde is None:
                 raise QdaError(f"{label}: no project.qde inside the archive")
-            root = etree.fromstring(archive.read(qde, limits.max_qde_bytes, "max_qde_bytes"), _parser())
+            root = etree.fromstring(archive.read(qde, limits.max_qde_bytes, "max_qde_bytes", counted=False), _parser())
             return _read_project(root, archive, label, offsets, limits)
     except QdaError:
         raise
@@ -716,8 +744,9 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
                 info = archive.find(ref)
                 if info is None:
                     raise _Unreadable(f"{where}: refers to {ref!r}, which the archive does not hold")
-                text = _decode(archive.read(info, limits.max_member_bytes, "max_member_bytes"),
-                               f"{where}, archive member {info.filename!r}")
+                data = archive.read(info, limits.max_member_bytes, "max_member_bytes")
+                text = _decode(data, f"{where}, archive member {info.filename!r}")
+                del data
             else:
                 raise _Unreadable(f"{where}: has no plain text (no plainTextPath, no PlainTextContent); "
                                   "export with plain-text sources")
@@ -757,11 +786,13 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
         conv = _Offsets(text, use16)
         starts = [a for a, _ in spans]
         ends = [b for _, b in spans]
-        body_units = [text[a:b] for a, b in spans]
         desc = _children(described, "Description")
-        _, head = _front_matter(ident, (desc[0].text or "") if desc else "", body_units)
-        out.sources[ident] = f"{head}\n\n" + "\n\n".join(" ".join(u.split()) for u in body_units) + "\n"
-        del body_units
+        # the start of each unit is enough to tell speaker turns; the body is written with
+        # each unit's white space folded, one unit at a time (no list of words)
+        _, head = _front_matter(ident, (desc[0].text or "") if desc else "",
+                                [text[a:min(b, a + 200)] for a, b in spans])
+        out.sources[ident] = "".join([head, "\n\n", *_folded(text, spans), "\n"])
+        del text
         sync = {(p.get("guid") or "").upper(): p.get("position") for p in el if _local(p.tag) == "SyncPoint"}
         for sel in selections:
             codings = [c for c in sel if _local(c.tag) == "Coding"]
