@@ -487,3 +487,14 @@ def test_sources_over_the_total_limit_are_refused_before_reading(raw):
     result = probe("validate", raw)
     assert "sources/, folder: the source files hold" in result["message"]
     assert "COMPENDIUM_MAX_SOURCES_BYTES" in result["message"]
+
+
+def test_many_bad_source_files_give_a_bounded_message(raw):
+    from compendium.contract import DataContractError, load_study
+
+    for k in range(3000):
+        (raw / "sources" / f"bad {k}.md").write_text("x")
+    with pytest.raises(DataContractError) as info:
+        load_study(raw)
+    assert len(info.value.violations) <= 2001 + 50
+    assert "further problem(s) are not listed" in str(info.value)

@@ -94,6 +94,7 @@ class Study:
 
 
 MAX_PER_COLUMN = 200  # violations kept for one column of one file, whatever the rule; the rest are counted
+MAX_LISTED = 2000  # violations kept in all; the rest are counted
 
 
 class _Collector:
@@ -108,7 +109,9 @@ class _Collector:
 
     def add(self, file: str, where: str, column: str, rule: str) -> None:
         key = (file, column)
-        if self._kept[key] >= MAX_PER_COLUMN:
+        if len(self._items) >= MAX_LISTED:
+            key = ("further files", "")
+        if self._kept[key] >= MAX_PER_COLUMN or len(self._items) >= MAX_LISTED:
             self._over[key] += 1
             return
         self._kept[key] += 1
@@ -117,6 +120,8 @@ class _Collector:
     @property
     def items(self) -> list[Violation]:
         more = [Violation(f, "more rows", c, f"{n} further problem(s) in this column are not listed")
+                if f != "further files" else
+                Violation(f"{MAX_LISTED} problems listed", "and more", "", f"{n} further problem(s) are not listed")
                 for (f, c), n in self._over.items()]
         return self._items + more
 
