@@ -116,10 +116,27 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
             )
             return result.returncode
     forget_old_versions(root, env)
+    report_review(root)
     if not targets:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(fingerprint(root))
     return 0
+
+
+def report_review(root: Path) -> None:
+    """End a successful run by counting the de-identification candidates that still wait
+    for the team's decision (they are redacted until decided)."""
+    from .deidentify import read_review
+
+    path = root / "data" / "private" / "deidentify_review.csv"
+    if not path.is_file():
+        return
+    review = read_review(path)
+    undecided = int((review["decision"].fillna("").str.strip() == "").sum())
+    if undecided:
+        print(f"De-identification: {undecided} of {len(review)} candidate word(s) await a decision in "
+              f"{paths.relative(path)} (write keep or redact in its decision column; until then they are "
+              "redacted).")
 
 
 def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
