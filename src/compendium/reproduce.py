@@ -87,7 +87,10 @@ def fingerprint(root: Path) -> str:
 def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool = True) -> int:
     """Run ``dvc repro``; with ``warm``, the stages start from a warm server (see
     :mod:`compendium.warm`) instead of importing their libraries afresh."""
+    from .config import load_params
+
     root = paths.project_root()
+    load_params()  # refuse a malformed or hostile params.yaml (an alias bomb) before DVC parses it
     marker = root / FINGERPRINT
     if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
         print("Nothing changed since the last successful run: data and pipeline are up to date.")
