@@ -326,3 +326,15 @@ def test_index_links_the_archive_files(tmp_path):
                    "../.zenodo.json", "../codecheck.yml", "codecheck-certificate.md"):
         assert f'href="{target}"' in page
     assert os.path.basename(archive.CRATE) == "ro-crate-metadata.json"
+
+
+def test_datapackage_command_writes_into_the_named_folder_only(raw, tmp_path, capsys):
+    from compendium.cli import main
+
+    folder = tmp_path / "team"
+    shutil.copytree(raw, folder)
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    assert main(["datapackage", str(folder)]) == 0
+    after = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    assert sorted(set(after) - set(before)) == ["datapackage.json"]
+    assert "frictionless validate" in capsys.readouterr().out

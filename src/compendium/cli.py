@@ -170,7 +170,9 @@ def _cmd_datapackage(args: argparse.Namespace) -> int:
     from .archive import write_raw_package
 
     out = write_raw_package(args.raw_dir, args.out)
-    print(f"{paths.relative(out)}: written; check the folder with `frictionless validate {paths.relative(out)}`")
+    inside = out.resolve().is_relative_to(paths.project_root())
+    shown = paths.relative(out) if inside else str(out)
+    print(f"{shown}: written; check the folder with `frictionless validate {shown}`")
     return 0
 
 
