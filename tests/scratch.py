@@ -113,6 +113,20 @@ def shipped_params(text: str, raw: Path) -> str:
     return set_params(text, changes) if changes else text
 
 
+def study_params(text: str) -> str:
+    """params.yaml with nothing set for one particular study: arm labels and the stand-in
+    coder left empty, so that they come from the data (dataset.yaml) as a new study's
+    would with the default params.yaml."""
+    params = yaml.safe_load(text) or {}
+    changes: dict[str, object] = {}
+    for key in ("control", "intervention"):
+        if (params.get("arms") or {}).get(key):
+            changes[f"arms.{key}"] = ""
+    if (params.get("qualitative") or {}).get("consensus_coder"):
+        changes["qualitative.consensus_coder"] = ""
+    return set_params(text, changes) if changes else text
+
+
 def set_params(text: str, values: dict[str, object]) -> str:
     """Set ``section.key`` values in params.yaml text, keeping its comments and layout.
     A key that is not there is an error (a test must not silently set nothing)."""
@@ -168,3 +182,18 @@ def digest(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, by relative path."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def study_arms(project: Path) -> tuple[str, str]:
+    """The arm labels the pipeline uses for ``project``'s data, found independently of
+    the package: params.yaml ``arms`` when set, else ``arms`` in data/raw/dataset.yaml,
+    else the contract's default."""
+    arms = yaml.safe_load((project / "params.yaml").read_text()).get("arms") or {}
+    if arms.get("control") and arms.get("intervention"):
+        return str(arms["control"]), str(arms["intervention"])
+    described = project / "data" / "raw" / "dataset.yaml"
+    dataset = (yaml.safe_load(described.read_text()) or {}) if described.exists() else {}
+    given = dataset.get("arms") or {}
+    if given.get("control") and given.get("intervention"):
+        return str(given["control"]), str(given["intervention"])
+    return SHIPPED_ARMS
