@@ -118,7 +118,8 @@ def test_table2_with_other_arm_labels():
     assert list(t["control_n"]) == [50] * 4 and list(t["intervention_n"]) == [60] * 4
 
 
-def test_table2_refuses_an_empty_arm():
+def test_table2_with_an_empty_arm_keeps_counts_and_tests_nothing():
     learners = _learners({"control": (5, 20)})
-    with pytest.raises(ValueError, match="no learner in the intervention arm"):
-        table2(learners, Arms())
+    t = table2(learners, Arms())
+    assert list(t["control_n"]) == [20] * 4 and list(t["intervention_n"]) == [0] * 4
+    assert set(t["test"]) == {"none"} and t["p_value"].isna().all() and t["p_holm"].isna().all()

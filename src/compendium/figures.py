@@ -226,19 +226,25 @@ def agreement_by_code(irr: pd.DataFrame, threshold: float):
     return fig
 
 
-def themes_by_group(freq: pd.DataFrame):
-    """Units per theme by arm and by source type (two panels of grouped bars)."""
+def themes_by_group(freq: pd.DataFrame, arm_labels: tuple[str, str] | None = None):
+    """Units per theme by arm and by source type (two panels of grouped bars). The arms
+    keep the colours they have in every figure; source types take colours no arm uses."""
     import matplotlib.pyplot as plt
 
     configure()
     themes = freq[(freq["level"] == "theme") & (freq["by"] == "all")]
+    roles = dict(zip(arm_labels or (), ("control", "intervention")))
     fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 2.6), sharey=True)
     for ax, by, title in zip(axes, ("arm", "source_type"), ("By arm of the speaker or author", "By source type")):
         part = freq[(freq["level"] == "theme") & (freq["by"] == by)]
-        groups = sorted(part["group"].unique())
+        groups = sorted(part["group"].unique(), key=lambda g: (g not in roles, roles.get(g, ""), g))
         width = 0.8 / max(len(groups), 1)
         x = np.arange(len(themes))
-        palette = [ARM_COLOURS.get(g, c) for g, c in zip(groups, EXTRA + EXTRA)]
+        if by == "arm":
+            others = iter(["#999999", "#cccccc", *EXTRA])
+            palette = [ARM_COLOURS[roles[g]] if g in roles else next(others) for g in groups]
+        else:
+            palette = [EXTRA[k % len(EXTRA)] for k in range(len(groups))]
         for k, (group, colour) in enumerate(zip(groups, palette)):
             values = [int(part[(part["id"] == t) & (part["group"] == group)]["units"].sum()) for t in themes["id"]]
             ax.bar(x + (k - (len(groups) - 1) / 2) * width, values, width, color=colour,

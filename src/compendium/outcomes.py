@@ -7,6 +7,8 @@ a learner when an item it needs is missing (complete case, outcome by outcome).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from .config import Arms, OutcomeRules
@@ -71,7 +73,9 @@ def derive(
 def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0,
            level: float = 0.95) -> pd.DataFrame:
     """Table 2: each outcome by arm with test, Holm-adjusted p, risk difference and
-    odds ratio (intervention against control), unrounded."""
+    odds ratio (intervention against control), unrounded. An outcome that an arm has
+    no analysed learner for keeps its counts; its test is ``none`` and its statistics
+    are blank."""
     arms = arms or Arms()
     rows = []
     for outcome in OUTCOMES:
@@ -81,10 +85,15 @@ def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: fl
             counts[arm] = (int(values.sum()), int(len(values)))
         (ce, cn), (ie, in_) = counts[arms.control], counts[arms.intervention]
         if cn == 0 or in_ == 0:
-            raise ValueError(
-                f"outcome {outcome!r}: no learner in the "
-                f"{'control' if cn == 0 else 'intervention'} arm has this outcome; cannot compare the arms"
-            )
+            # an arm without analysed learners (a small site, say): counts only, nothing to compare
+            nan = math.nan
+            rows.append({"outcome": outcome, "control_events": ce, "control_n": cn,
+                         "control_percent": ce * 100 / cn if cn else nan, "intervention_events": ie,
+                         "intervention_n": in_, "intervention_percent": ie * 100 / in_ if in_ else nan,
+                         "test": "none", "statistic": nan, "p_value": nan, "risk_difference": nan,
+                         "rd_ci_low": nan, "rd_ci_high": nan, "odds_ratio": nan, "or_ci_low": nan,
+                         "or_ci_high": nan})
+            continue
         res = compare_proportions(ce, cn, ie, in_, min_expected=min_expected, level=level)
         rows.append({
             "outcome": outcome,

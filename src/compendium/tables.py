@@ -107,6 +107,28 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
     )
 
 
+def count_cell(events, n, percent) -> str:
+    """'e/n (p%)', or '0/0' when the arm has no analysed learner."""
+    return f"{int(events)}/{int(n)} ({percent:.0f}%)" if n and pd.notna(percent) else f"{int(events)}/{int(n)}"
+
+
+def estimate_cell(est, low, high, scale: float = 1.0, decimals: int = 2) -> str:
+    """'estimate (low to high)' scaled, or 'not estimable' when the estimate is missing."""
+    if est is None or pd.isna(est):
+        return "not estimable"
+    if pd.isna(low) or pd.isna(high):
+        return f"{scale * est:.{decimals}f}"
+    return f"{scale * est:.{decimals}f} ({scale * low:.{decimals}f} to {scale * high:.{decimals}f})"
+
+
+def pct_cell(value) -> str:
+    """A whole percentage, or 'n/a' when there is no one to count."""
+    return "n/a" if value is None or pd.isna(value) else f"{value:.0f}%"
+
+
+TEST_NAMES = {"chi2": "χ²(1)", "fisher": "Fisher", "none": "not tested"}
+
+
 def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     header = ["Outcome", f"{arm_heading('control', arms.control)}, n/N (%)",
               f"{arm_heading('intervention', arms.intervention)}, n/N (%)", "Test", "Statistic", "p",
@@ -115,14 +137,14 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     for r in t2.itertuples(index=False):
         rows.append([
             OUTCOME_LABELS.get(r.outcome, r.outcome),
-            f"{r.control_events}/{r.control_n} ({r.control_percent:.0f}%)",
-            f"{r.intervention_events}/{r.intervention_n} ({r.intervention_percent:.0f}%)",
-            "χ²(1)" if r.test == "chi2" else "Fisher",
+            count_cell(r.control_events, r.control_n, r.control_percent),
+            count_cell(r.intervention_events, r.intervention_n, r.intervention_percent),
+            TEST_NAMES.get(r.test, r.test),
             fmt_num(r.statistic),
             fmt_p(r.p_value),
             fmt_p(r.p_holm),
-            f"{100 * r.risk_difference:.1f} ({100 * r.rd_ci_low:.1f} to {100 * r.rd_ci_high:.1f})",
-            f"{r.odds_ratio:.2f} ({r.or_ci_low:.2f} to {r.or_ci_high:.2f})",
+            estimate_cell(r.risk_difference, r.rd_ci_low, r.rd_ci_high, 100, 1),
+            estimate_cell(r.odds_ratio, r.or_ci_low, r.or_ci_high),
         ])
     return (
         "# Table 2. Post-intervention outcomes by arm\n\n"
@@ -281,12 +303,13 @@ def items_markdown(t: pd.DataFrame, note: str = "") -> str:
 
 
 def by_site_markdown(t: pd.DataFrame, note: str = "") -> str:
-    t = t.assign(control=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+    t = t.assign(control=[count_cell(e, n, p) for e, n, p in
                           zip(t["control_events"], t["control_n"], t["control_percent"])],
-                 intervention=[f"{e}/{n} ({p:.0f}%)" for e, n, p in
+                 intervention=[count_cell(e, n, p) for e, n, p in
                                zip(t["intervention_events"], t["intervention_n"], t["intervention_percent"])],
-                 rd=[f"{100 * a:.1f} ({100 * b:.1f} to {100 * c:.1f})" for a, b, c in
-                     zip(t["risk_difference"], t["rd_ci_low"], t["rd_ci_high"])])
+                 rd=[estimate_cell(a, b, c, 100, 1) for a, b, c in
+                     zip(t["risk_difference"], t["rd_ci_low"], t["rd_ci_high"])],
+                 test=[TEST_NAMES.get(v, v) for v in t["test"]])
     return frame_markdown("Table 2 by site", t, {
         "site": ("Site", "text"), "outcome": ("Outcome", "label"), "control": ("Control", "text"),
         "intervention": ("Intervention", "text"), "test": ("Test", "text"), "p_value": ("p", "p"),
@@ -409,9 +432,9 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
         quote = f"\"{r.quote}\" (source {r.quote_source}, unit {r.quote_unit})" if r.quote else ""
         lines.append(
             f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
-            f"{r.talk_control_percent:.0f}% / {r.talk_intervention_percent:.0f}% | "
-            f"{r.outcome_control_percent:.0f}% / {r.outcome_intervention_percent:.0f}% | {r.learners_both} | "
-            f"{r.agreement_percent:.0f}% | {r.judgement} | {quote} |")
+            f"{pct_cell(r.talk_control_percent)} / {pct_cell(r.talk_intervention_percent)} | "
+            f"{pct_cell(r.outcome_control_percent)} / {pct_cell(r.outcome_intervention_percent)} | "
+            f"{r.learners_both} | {pct_cell(r.agreement_percent)} | {r.judgement} | {quote} |")
     return "\n".join(lines) + "\n" + _notes(
         "Raised it: share of the learners who spoke or wrote in the qualitative sources whose units carry the "
         "code. Agreement: among learners in both data sets, the share whose talk and survey report agree ('inverse' "
