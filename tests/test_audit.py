@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from compendium import audit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 NEEDLES = {"replaced": {"Dr Farah Siddiqui"}, "configured": {"Hillcrest General Hospital"}, "planted": set(),
            "withdrawn": {"L0042"}}
@@ -52,8 +56,179 @@ def test_clean_reports_pass(tmp_path):
 
 
 def test_needles_come_from_every_list():
-    log = pd.DataFrame({"original": ["Dr Farah Siddiqui", "Al"]})
-    found = audit.needles(log, {"withdrawn": ["L0042"]}, ["Hillcrest General Hospital"],
-                          pd.DataFrame({"text": ["omar.lodhi@cvmc.edu.pk"]}))
-    assert found == {"replaced": {"Dr Farah Siddiqui"}, "configured": {"Hillcrest General Hospital"},
-                     "planted": {"omar.lodhi@cvmc.edu.pk"}, "withdrawn": {"L0042"}}
+    found = audit.needles(None, None, ["Hillcrest General Hospital"], pd.DataFrame({"text": ["omar.lodhi@cvmc.edu.pk"]}))
+    assert found.exact == {"configured": {"Hillcrest General Hospital"}, "planted": {"omar.lodhi@cvmc.edu.pk"}}
+
+
+# --------------------------------------------------------------------------- independent detection
+# The planted names below are invented or rare; they appear in no list the code uses
+# (dictionary, allowlist, the generator's text bank, the de-identifier's lexicons).
+PERSON = "Yevgenia Brzostowska"
+PLACE = "Kilmacrennan"
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """A pristine synthetic study (the shipped twin) and what the audit takes from it."""
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    raw = tmp_path_factory.mktemp("audit") / "raw"
+    synthesize(raw)
+    study = load_study(raw, consensus_coder="coder_a")
+    public = audit.public_text(ROOT, study)
+    found = audit.needles(audit.read_raw(raw, study), public)
+    return raw, study, found
+
+
+def _clean_quotes(study, found, n=6):
+    """Units of consenting learners in which the audit finds nothing: what a correct
+    de-identification would publish."""
+    out = []
+    for text in study.units["text"]:
+        if not audit.unknown_in_passage(text, found) and not any(
+                audit._pattern(v) and audit._pattern(v).search(text) for v in found.exact.values()):
+            out.append(text)
+        if len(out) == n:
+            break
+    assert len(out) == n
+    return out
+
+
+def _quotes_file(folder, quotes):
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame({"code": "some_code", "source_id": "S-1", "quote": quotes})
+    (folder / "exemplar_quotes.csv").write_text(frame.to_csv(index=False, lineterminator="\n"))
+
+
+def test_the_dictionary_knows_ordinary_words_and_not_names():
+    for word in ("organised", "centres", "neighbourhood", "colour", "petitions", "hoped", "Brown", "will"):
+        assert audit.is_word(word), word
+    for name in (*PERSON.split(), PLACE, "Quarshie", "Oyelaran"):
+        assert not audit.is_word(name), name
+
+
+def test_raw_names_are_collected_by_the_audits_own_rule(fresh):
+    _, _, found = fresh
+    names = found.exact["raw-name-like"]
+    # every capitalised word it collects is outside the dictionary and the public text
+    assert names and not [n for n in names if audit.is_word(n) or n in found.public.words]
+    assert found.exact["raw-address"]  # web and e-mail addresses and handles of the raw text
+
+
+def test_clean_quotes_pass_and_planted_person_or_place_fails(fresh, tmp_path):
+    _, study, found = fresh
+    quotes = _clean_quotes(study, found)
+    _quotes_file(tmp_path / "clean", quotes)
+    assert audit.scan(found, tmp_path / "clean")["hits"] == []
+    for name, where in ((PERSON, 0), (PLACE, 3)):
+        planted = list(quotes)
+        planted[where] = planted[where].replace(" ", f" {name} ", 1) if where else f"{name} told me. {planted[0]}"
+        folder = tmp_path / name.split()[0]
+        _quotes_file(folder, planted)
+        report = audit.scan(found, folder)
+        assert [h["kind"] for h in report["hits"]] == ["unknown-capitalised"], report
+        with pytest.raises(audit.LeakFound) as info:
+            audit.raise_on_leaks(report)
+        assert not [part for part in name.split() if part in str(info.value)]
+
+
+def test_a_raw_name_is_found_in_any_case_anywhere(fresh, tmp_path):
+    _, _, found = fresh
+    name = sorted(found.exact["raw-name-like"])[0]
+    (tmp_path / "index.html").write_text(f"<p>Thanks to {name.upper()} for the figures.</p>")
+    report = audit.scan(found, tmp_path)
+    assert [h["kind"] for h in report["hits"]] == ["raw-name-like"]
+    assert name not in json.dumps({k: report[k] for k in ("summary", "hits")}).lower()
+    with pytest.raises(audit.LeakFound) as info:
+        audit.raise_on_leaks(report)
+    assert name not in str(info.value).lower()
+    # the word itself is listed only for the team, in the git-ignored data/private/
+    assert audit.private_hits(report)["text"].str.lower().tolist() == [name.upper().lower()]
+
+
+def test_public_names_in_public_places_do_not_trip_it(fresh, tmp_path):
+    import yaml
+
+    _, study, found = fresh
+    byline = yaml.safe_load((ROOT / "data" / "reference" / "published.yaml").read_text())["paper"]
+    quotes = _clean_quotes(study, found)
+    (tmp_path / "manuscript.md").write_text(
+        f"# Title\n\n{byline}\n\n> {quotes[0]}\n\n## References\n\n"
+        "1. Fazle T, Feliciano A, Brown L, Roberts F. Anti-racism in medical schools. 2023.\n"
+        "2. Cohen J. A coefficient of agreement for nominal scales. 1960.\n")
+    assert audit.scan(found, tmp_path)["hits"] == []
+    # the same authors' names inside a published quote are not public there
+    author = next(t for t in audit.TOKEN.findall(byline) if len(t) > 4 and not audit.is_word(t))
+    (tmp_path / "manuscript.md").write_text(f"> {quotes[0].replace(' ', f' {author} ', 1)}\n")
+    assert [h["kind"] for h in audit.scan(found, tmp_path)["hits"]] == ["unknown-capitalised"]
+
+
+def test_shapes_in_a_quote_are_flagged(fresh, tmp_path):
+    _, study, found = fresh
+    quote = _clean_quotes(study, found, 1)[0]
+    for extra, kind in ((" See tinyurl.com/xq7 for more.", "url-like"), (" I post as @quiet_fox88.", "handle-like"),
+                        (" I was born on 14/03/1999.", "date-like"), (" My student number is 20198834.",
+                                                                       "id-number-like")):
+        _quotes_file(tmp_path / kind, [quote + extra])
+        kinds = [h["kind"] for h in audit.scan(found, tmp_path / kind)["hits"]]
+        assert kind in kinds, (kind, kinds)
+
+
+def test_withdrawn_learners_words_and_ids_are_found(fresh, tmp_path):
+    raw, study, found = fresh
+    assert study.withdrawn and found.sentences
+    sentence = sorted(found.sentences)[0]
+    (tmp_path / "notes.md").write_text(f"They said: {sentence.capitalize()}.\n")
+    kinds = {h["kind"] for h in audit.scan(found, tmp_path)["hits"]}
+    assert "withdrawn-sentence" in kinds
+    (tmp_path / "notes.md").write_text(f"learner {study.withdrawn[0]}\n")
+    assert [h["kind"] for h in audit.scan(found, tmp_path)["hits"]] == ["withdrawn-id"]
+
+
+def test_it_neither_reads_the_deidentifiers_log_nor_imports_it():
+    source = (ROOT / "src" / "compendium" / "audit.py").read_text()
+    assert "deidentification_log" not in source
+    assert not re.search(r"^\s*(?:from \.|from compendium\.?|import compendium\.)\s*deidentify|import deidentify",
+                         source, re.M)
+
+
+@pytest.mark.pipeline
+def test_the_pipeline_stage_passes_shipped_reports_and_fails_on_a_planted_quote(root, tmp_path):
+    """End to end: the shipped twin's reports pass stage 10; a person or a place planted
+    straight into a published quote file (bypassing de-identification) fails it, and
+    the log names the file and the kind of hit, never the name; the original study's
+    authors in a byline and a reference's surname do not."""
+    import shutil
+
+    from compendium.synthesize import synthesize
+    from test_pipeline import make_copy, run, run_dvc
+
+    project = make_copy(root, tmp_path / "compendium")
+    shutil.rmtree(project / "data" / "raw")
+    synthesize(project / "data" / "raw", truth_dir=project / "data" / "synthetic")
+    result = run(project, "reproduce")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert json.loads((project / "data" / "interim" / "leak_audit.json").read_text())["hits"] == 0
+
+    quotes = project / "reports" / "tables" / "exemplar_quotes.csv"
+    manuscript = project / "reports" / "manuscript.md"
+    original = {p: p.read_bytes() for p in (quotes, manuscript)}
+    frame = pd.read_csv(quotes, dtype=str, keep_default_na=False)
+    for name in (PERSON, PLACE):
+        planted = frame.copy()
+        planted.loc[0, "quote"] = planted.loc[0, "quote"].replace(" ", f" {name} ", 1)
+        quotes.write_text(planted.to_csv(index=False, lineterminator="\n"))
+        failed = run_dvc(project, "repro", "--single-item", "10-audit-leaks")
+        output = failed.stdout + failed.stderr
+        assert failed.returncode != 0, output[-3000:]
+        assert re.search(r"reports/tables/exemplar_quotes\.csv: \d+ unknown-capitalised", output), output[-3000:]
+        assert not [part for part in name.split() if part in output]
+        quotes.write_bytes(original[quotes])  # reports/ restored
+
+    import yaml
+
+    byline = yaml.safe_load((root / "data" / "reference" / "published.yaml").read_text())["paper"]
+    manuscript.write_text(manuscript.read_text() + f"\n\n{byline}\n\nBrown L, Roberts F. A reference. 2023.\n")
+    passed = run_dvc(project, "repro", "--single-item", "10-audit-leaks")
+    assert passed.returncode == 0, (passed.stdout + passed.stderr)[-3000:]

@@ -52,7 +52,12 @@ def test_joint_display_counts_by_hand(pieces):
     assert row["neither"] == len(set(both) - said - reported)
     agree = 100 * (len(said & reported) + len(set(both) - said - reported)) / len(both)
     assert row["agreement_percent"] == pytest.approx(agree)
-    judged = "convergent" if agree >= 70 else "dissonant" if agree <= 40 else "complementary"
+    # reference: scikit-learn's Cohen's kappa of talk against report
+    from sklearn.metrics import cohen_kappa_score
+
+    kappa = cohen_kappa_score([p in said for p in both], [p in reported for p in both])
+    assert row["kappa"] == pytest.approx(kappa)
+    judged = "convergent" if kappa >= 0.4 else "dissonant" if kappa <= 0 else "complementary"
     assert row["judgement"] == judged
     inverse = joint.loc["mentorship_support_needs"]
     assert inverse["agreement_percent"] == pytest.approx(
@@ -65,9 +70,25 @@ def test_judgement_thresholds_come_from_params(pieces):
     interviewed = {p for ps in people["learners"] for p in ps}
     quotes = themes.exemplar_quotes(coded)
     pair = [("leadership_development", "leadership_role", "same")]
-    strict = integration.joint_display(pair, coded, learners, quotes, interviewed, Arms(), 101, -1)
-    lenient = integration.joint_display(pair, coded, learners, quotes, interviewed, Arms(), 0, -1)
+    strict = integration.joint_display(pair, coded, learners, quotes, interviewed, Arms(), 1.01, -1.01)
+    lenient = integration.joint_display(pair, coded, learners, quotes, interviewed, Arms(), -1.0, -1.01)
+    few = integration.joint_display(pair, coded, learners, quotes, interviewed, Arms(), min_learners=10_000)
     assert strict["judgement"].iloc[0] == "complementary" and lenient["judgement"].iloc[0] == "convergent"
+    assert few["judgement"].iloc[0] == "not assessable"
+
+
+def test_chance_agreement_is_not_convergent():
+    """A rare code beside a rare outcome, independent of each other: raw agreement is
+    high (most learners neither said nor reported), kappa is about zero."""
+    learners = pd.DataFrame({"participant_id": [f"p{i:02d}" for i in range(40)],
+                             "group": ["control", "intervention"] * 20,
+                             "leadership_role": [i in (0, 1, 2) for i in range(40)]})
+    coded = pd.DataFrame({"code": ["lead"] * 3, "learners": [["p10"], ["p11"], ["p12"]]})
+    quotes = pd.DataFrame(columns=["code", "rank", "quote", "source_id", "unit"])
+    row = integration.joint_display([("lead", "leadership_role", "same")], coded, learners, quotes,
+                                    set(learners["participant_id"]), Arms()).iloc[0]
+    assert row["agreement_percent"] == pytest.approx(85.0)
+    assert row["kappa"] < 0 and row["judgement"] == "dissonant"
 
 
 def test_framework_edges_match_fisher_and_holm(pieces):

@@ -120,3 +120,247 @@ def test_planted_identifiers_are_in_the_text(root):
 def test_bad_arguments(tmp_path, kw):
     with pytest.raises(ValueError, match="at least 1"):
         synthesize(tmp_path, **kw)
+
+
+# --------------------------------------------------------------------------- the independent design
+
+import re  # noqa: E402
+
+from compendium import sources as source_format  # noqa: E402
+from compendium.config import Arms  # noqa: E402
+from compendium.synthesize import independent_text as itb  # noqa: E402
+from compendium.synthesize import textbank as paper_bank  # noqa: E402
+from compendium.synthesize.independent import n_themes_for  # noqa: E402
+
+INDEPENDENT_ARMS = Arms(control="waitlist", intervention="workshop")
+SEED = 20251026
+
+
+def _independent(root_dir: Path, seed: int = SEED) -> Path:
+    """Generate the independent design as a project would hold it: data/raw + data/synthetic."""
+    synthesize(root_dir / "data" / "raw", seed=seed, design="independent", truth_dir=root_dir / "data" / "synthetic")
+    return root_dir
+
+
+@pytest.fixture(scope="module")
+def indep(tmp_path_factory) -> Path:
+    return _independent(tmp_path_factory.mktemp("independent"))
+
+
+@pytest.fixture(scope="module")
+def indep_study(indep):
+    return load_study(indep / "data" / "raw", arms=INDEPENDENT_ARMS, consensus_coder="rk")
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("paper")
+    synthesize(out / "data" / "raw", seed=SEED, truth_dir=out / "data" / "synthetic")
+    return out
+
+
+def _raw_units(raw: Path) -> dict[tuple[str, int], str]:
+    """Every unit of every source, withdrawn speakers included, read independently of
+    the contract module (the generator's truth covers the raw files)."""
+    units = {}
+    for path in sorted((raw / "sources").glob("*.md")):
+        parsed = source_format.split_front_matter(path.read_text(encoding="utf-8"))
+        if parsed.meta["type"] == "document":
+            found = source_format.split_paragraphs(parsed.body)
+        else:
+            speakers = set(parsed.meta["participants"]) | set(parsed.meta["facilitators"])
+            found = source_format.split_turns(parsed.body, speakers)[0]
+        units.update({(path.stem, u.number): u.text for u in found})
+    return units
+
+
+def _sentences(text: str) -> set[str]:
+    return {s.strip() for s in re.split(r"(?<=[.?!])\s+", text) if len(s.strip()) > 15}
+
+
+def _body_sentences(raw: Path) -> set[str]:
+    out: set[str] = set()
+    for text in _raw_units(raw).values():
+        out |= _sentences(text)
+    return out
+
+
+def test_independent_design_follows_the_contract(indep_study, indep):
+    s = indep_study
+    assert set(s.participants["group"]) == {"waitlist", "workshop"}
+    enrolled = pd.read_csv(indep / "data" / "raw" / "participants.csv", keep_default_na=False)
+    assert 30 <= len(enrolled) <= 60
+    sizes = s.participants["group"].value_counts()
+    assert sizes["waitlist"] != sizes["workshop"]
+    assert s.participants["site"].nunique() == 3
+    assert not set(s.participants["site"]) & {"all", "site_1", "site_2", "site_3"}
+    assert s.participants["age"].isna().sum() >= 2
+    raw_survey = pd.read_csv(indep / "data" / "raw" / "survey.csv")
+    items = [c for c in raw_survey.columns if c.startswith(("cc_", "support_"))]
+    assert raw_survey[items].isna().sum().sum() >= 4
+    assert len(s.withdrawn) >= 2 and s.flow["sources"]["dropped_withdrawn"] >= 1
+    assert s.flow["sources"]["units_dropped_withdrawn"] > 0
+    assert set(s.sources["type"]) == {"interview", "document"}
+    assert not (indep / "data" / "raw" / "coding" / "consensus.csv").exists()
+    assert s.coders == ["mt", "rk"]
+    assert len(s.cc_items) != 6 and len(s.support_items) != 4
+    assert not any(re.match(r"^(INT|FG|DOC)-\d+$", x) for x in s.sources["source_id"])
+
+
+def test_independent_design_is_deterministic(tmp_path):
+    a, b = _independent(tmp_path / "a"), _independent(tmp_path / "b")
+    assert _tree(a) == _tree(b)
+    c = _independent(tmp_path / "c", seed=SEED + 1)
+    assert _tree(a)["data/raw/survey.csv"] != _tree(c)["data/raw/survey.csv"]
+
+
+def test_number_of_themes_varies_with_the_seed_down_to_one(tmp_path):
+    counts = {}
+    for seed in (4, 5, 6, 7):
+        summary = synthesize(tmp_path / str(seed), seed=seed, design="independent")
+        counts[seed] = len(summary["themes"])
+        assert counts[seed] == n_themes_for(seed)
+        codebook = yaml.safe_load((tmp_path / str(seed) / "codebook.yaml").read_text(encoding="utf-8"))
+        assert all(2 <= len(t["codes"]) <= 4 for t in codebook["themes"])
+        load_study(tmp_path / str(seed), arms=INDEPENDENT_ARMS, consensus_coder="rk")
+    assert counts[4] == 1 and sorted(counts.values()) == [1, 2, 3, 4]
+
+
+def test_independent_design_shares_nothing_with_the_paper_design(indep, paper, indep_study):
+    ids = lambda cb: {t["id"] for t in cb["themes"]} | {c["id"] for t in cb["themes"] for c in t["codes"]}  # noqa: E731
+    labels = lambda cb: {t["label"] for t in cb["themes"]} | {c["label"] for t in cb["themes"] for c in t["codes"]}  # noqa: E731
+    cb_i = yaml.safe_load((indep / "data" / "raw" / "codebook.yaml").read_text(encoding="utf-8"))
+    cb_p = yaml.safe_load((paper / "data" / "raw" / "codebook.yaml").read_text(encoding="utf-8"))
+    assert not ids(cb_i) & ids(cb_p)
+    assert not labels(cb_i) & labels(cb_p)
+    # every code of the whole pool, not only this seed's
+    pool = {t["id"] for t in itb.THEME_POOL} | {c["id"] for t in itb.THEME_POOL for c in t["codes"]}
+    assert not pool & ids(cb_p)
+    assert not set(indep_study.participants["group"]) & {"control", "intervention"}
+    shared = _body_sentences(indep / "data" / "raw") & _body_sentences(paper / "data" / "raw")
+    assert not shared, sorted(shared)[:5]
+    coders_p = {p.stem for p in (paper / "data" / "raw" / "coding").glob("*.csv")}
+    assert not coders_p & set(indep_study.coders)
+    planted_i = pd.read_csv(indep / "data" / "synthetic" / "planted_identifiers.csv")
+    planted_p = pd.read_csv(paper / "data" / "synthetic" / "planted_identifiers.csv")
+    words_p = {w.lower() for t in planted_p["text"] for w in re.findall(r"[\w'-]+", t)}
+    names_i = {t.lower() for t in planted_i.loc[planted_i["kind"] == "person", "text"]}
+    assert not names_i & words_p
+    assert not set(planted_i["text"]) & set(planted_p["text"])
+
+
+def _words(text: str) -> set[str]:
+    """Lower-case words of a text and the parts of its hyphenated or apostrophe words."""
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", text)}
+    return words | {p for w in words for p in re.split(r"['’-]", w) if len(p) > 2}
+
+
+def test_no_planted_name_or_place_is_in_any_list_the_package_uses(indep, root):
+    """Every word list shipped in the package (lexicons, allowed terms, benchmark
+    corpora: any .txt under src/compendium) and the paper design's names."""
+    listed: set[str] = set()
+    for path in sorted((root / "src" / "compendium").rglob("*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.lstrip().startswith("#"):
+                listed |= _words(line)
+    listed |= _words(" ".join(paper_bank.FIRST_NAMES + paper_bank.SURNAMES + paper_bank.INSTITUTIONS))
+    planted = pd.read_csv(indep / "data" / "synthetic" / "planted_identifiers.csv")
+    names = set(planted.loc[planted["kind"].isin(["person", "place"]), "text"])
+    every = {n for first, last in itb.NAMES.values() for n in first + last} | set(itb.PLACES)
+    for name in sorted(names | every):
+        parts = {w for w in _words(name) if len(w) > 2}
+        assert parts and not parts & listed, (name, parts & listed)
+
+
+def test_truth_lists_every_planted_identifier(indep):
+    raw = indep / "data" / "raw"
+    planted = pd.read_csv(indep / "data" / "synthetic" / "planted_identifiers.csv")
+    assert set(planted["kind"]) >= {"person", "inst", "place", "email", "phone", "url", "handle", "dob", "id_number"}
+    units = _raw_units(raw)
+    for row in planted.itertuples():
+        assert row.text in units[(row.source_id, int(row.unit))], row
+    listed = set(zip(planted["source_id"], planted["unit"].astype(int), planted["text"]))
+    names = {n for first, last in itb.NAMES.values() for n in first + last}
+    needles = (names | {n.upper() for n in names} | {n.lower() for n in names} | set(itb.INSTITUTIONS)
+               | set(itb.PLACES) | set(itb.URLS) | set(itb.BARE_URLS) | set(itb.HANDLES))
+    email = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    for (source, unit), text in units.items():
+        for found in re.findall(email, text):
+            assert (source, unit, found) in listed, (source, unit, found)
+        text = re.sub(email, " ", text)  # an e-mail address is listed whole, not by its parts
+        for needle in needles:
+            if re.search(rf"(?<![\w@.-]){re.escape(needle)}(?![\w-])", text):
+                # a place inside a listed institution's name is covered by the institution
+                inside = any(needle != t and needle in t and (source, unit, t) in listed
+                             for t in set(itb.INSTITUTIONS))
+                assert inside or (source, unit, needle) in listed, (source, unit, needle)
+    kinds = planted.groupby("form").size()
+    for form in ("titled", "possessive", "upper case", "lower case", "given name alone", "title and surname",
+                 "web address without scheme", "web address with scheme", "student number", "date of birth, ISO"):
+        assert kinds.get(form, 0) >= 1, form
+    texts = set(planted["text"])
+    assert "O'Donovan" in texts and "Al-Rashid" in texts
+
+
+def test_independent_dataset_description(indep, indep_study):
+    info = yaml.safe_load((indep / "data" / "raw" / "dataset.yaml").read_text(encoding="utf-8"))
+    assert info["synthetic"] is True and info["design"] == "independent" and info["seed"] == SEED
+    assert info["truth_file"] == "data/synthetic/planted_identifiers.csv"
+    assert (indep / info["truth_file"]).is_file()
+    assert info["title"] and info["setting"] and info["period"] and info["keywords"]
+    assert all("synthetic" in a["affiliation"] for a in info["authors"])
+    assert "registration" not in info["design_features"]
+    assert info["consensus_coder"] == "rk"
+    codes = set(indep_study.codebook["code"])
+    links = info["integration"]["links"]
+    assert 2 <= len(links) <= 3 and {link["code"] for link in links} <= codes
+    assert {link["direction"] for link in links} <= {"same", "inverse"}
+    corpus = "\n".join(_raw_units(indep / "data" / "raw").values())
+    public = [n for n in info["deidentify"]["allowed"] if n not in itb.SITES]
+    assert public and all(n in corpus for n in public)
+
+
+def test_independent_outcomes_are_not_degenerate(indep_study):
+    s = indep_study
+    t2 = table2(derive(s.participants, s.survey, s.cc_items, s.support_items), INDEPENDENT_ARMS)
+    both = ((t2["control_events"] > 0) & (t2["intervention_events"] > 0)).sum()
+    assert both >= 3
+    assert (t2["test"] == "fisher").any()
+
+
+def test_independent_coders_disagree_and_some_codes_are_rare(indep_study):
+    c = indep_study.codings
+    both = set(c.loc[c["coder"] == "mt", "source_id"])
+    rk = c[(c["coder"] == "rk") & c["source_id"].isin(both)][["source_id", "unit", "code"]]
+    mt = c[(c["coder"] == "mt")][["source_id", "unit", "code"]]
+    a, b = set(map(tuple, rk.to_numpy())), set(map(tuple, mt.to_numpy()))
+    jaccard = len(a & b) / len(a | b)
+    assert 0.5 < jaccard < 0.97, jaccard
+    per_code = c[c["coder"] == "rk"]["code"].value_counts()
+    assert per_code.min() <= per_code.max() / 3
+
+
+def test_cli_writes_the_independent_design(tmp_path):
+    from compendium.cli import main
+
+    assert main(["synthesize", "--design", "independent", "--seed", "11", "--out", str(tmp_path / "data" / "raw"),
+                 "--truth", str(tmp_path / "data" / "synthetic")]) == 0
+    load_study(tmp_path / "data" / "raw", arms=INDEPENDENT_ARMS, consensus_coder="rk")
+    assert (tmp_path / "data" / "synthetic" / "planted_identifiers.csv").is_file()
+
+
+def test_independent_design_takes_no_scale_or_sites(tmp_path):
+    with pytest.raises(ValueError, match="paper design only"):
+        synthesize(tmp_path, design="independent", scale=2)
+    with pytest.raises(ValueError, match="design must be one of"):
+        synthesize(tmp_path, design="other")
+
+
+def test_paper_dataset_yaml_carries_the_study_keys(paper, root):
+    info = yaml.safe_load((paper / "data" / "raw" / "dataset.yaml").read_text(encoding="utf-8"))
+    assert info["design"] == "paper" and info["consensus_coder"] == "coder_a"
+    assert info["truth_file"] == "data/synthetic/planted_identifiers.csv"
+    assert "synthetic demonstration" in info["title"]
+    codes = {c["id"] for t in paper_bank.CODEBOOK for c in t["codes"]}
+    assert {link["code"] for link in info["integration"]["links"]} <= codes
+    assert info["deidentify"]["places"] == paper_bank.INSTITUTIONS

@@ -2,7 +2,7 @@
 
     compendium reproduce [--force] [--no-warm]  run the DVC pipeline safely
     compendium validate [RAW_DIR]               check data/raw against the data contract
-    compendium synthesize --seed N --out D      write a synthetic data set
+    compendium synthesize --seed N --out D      write a synthetic data set (--design paper|independent)
     compendium run-notebook NB -p KEY VALUE     execute a stage notebook (used by dvc.yaml)
     compendium collect-results OUT FRAG...      merge the stages' results into results.json
     compendium import-qdpx FILE --out DIR       turn a REFI-QDA .qdpx (or .qdc) into contract files
@@ -39,8 +39,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_synthesize(args: argparse.Namespace) -> int:
     from .synthesize import synthesize
 
-    summary = synthesize(args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth)
-    print(f"wrote synthetic data to {args.out}: {summary['learners']} learners, {summary['sources']} sources")
+    summary = synthesize(args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth,
+                         design=args.design)
+    print(f"wrote synthetic data ({args.design} design) to {args.out}: {summary['learners']} learners, "
+          f"{summary['sources']} sources")
     return 0
 
 
@@ -83,8 +85,9 @@ def _cmd_render_manuscript(args: argparse.Namespace) -> int:
     results = io.read_json(paths.reports_dir() / "results.json")
     template = paths.resolve(args.template)
     folder = template.parent
-    manuscript.build(template, results, manuscript.context(study, paths.tables_dir()), {})
-    written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists")
+    context = manuscript.context(study, paths.tables_dir(), results)
+    manuscript.build(template, results, context, {})
+    written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists", context)
     print(f"reports/manuscript.{{md,html,docx,pdf}} and {len(written)} checklist(s) written")
     return 0
 
@@ -140,9 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synthesize", help="write a seeded synthetic data set")
     from .synthesize.design import DEFAULT_SEED
 
+    p.add_argument("--design", choices=("paper", "independent"), default="paper",
+                   help="paper: the shipped twin of the published study; independent: a second study that "
+                        "shares nothing with it but the data contract")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--scale", type=int, default=1, help="multiply learners and sources by K")
-    p.add_argument("--sites", type=int, default=1, help="spread learners over S sites")
+    p.add_argument("--scale", type=int, default=1, help="multiply learners and sources by K (paper design)")
+    p.add_argument("--sites", type=int, default=1, help="spread learners over S sites (paper design)")
     p.add_argument("--out", type=Path, required=True, help="the raw-data folder to write")
     p.add_argument("--truth", type=Path, default=None,
                    help="also write what the generator knows (planted identifiers, true codes) here")

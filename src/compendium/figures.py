@@ -384,7 +384,7 @@ def participant_flow(flow: pd.DataFrame):
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "-|>", "lw": 0.7})
 
     enrolled = int(flow["allocated"].sum())
-    box(5, 9.3, f"Enrolled and randomised\nn = {enrolled}", w=3.2, h=0.9)
+    box(5, 9.3, f"Enrolled and allocated\nn = {enrolled}", w=3.2, h=0.9)
     stage_y = {"alloc": 7.5, "lost": 5.2, "analysed": 2.2}
     for x, r in zip((2.5, 7.5), flow.itertuples(index=False)):
         arrow(5, 8.85, x, stage_y["alloc"] + 0.6)

@@ -6,8 +6,12 @@ speaks to which outcome is a judgement about one study, so the links come with t
 study's data (``integration.links`` in ``data/raw/dataset.yaml``); without links the
 display is empty and says why. For the learners present in both data sets it compares
 what they said (the code appears in any unit they spoke or wrote) with what they
-reported (the outcome), and judges each pair convergent, complementary or dissonant by
-the agreement rule in ``params.yaml``.
+reported (the outcome). Raw agreement counts the learners who neither said nor
+reported as agreeing, so a rare code agrees "well" with a rare outcome by chance alone;
+the judgement therefore uses Cohen's kappa, agreement corrected for chance (Cohen
+1960): convergent from ``convergent_kappa``, dissonant at or below ``dissonant_kappa``
+(no better than chance, or worse), complementary in between, and not assessable with
+fewer than ``min_learners`` learners in both data sets or no variation in either.
 
 The conceptual framework is drawn from the data alone: two codes are linked when they
 are applied to the same unit more often than chance would give, by a one-sided
@@ -23,7 +27,7 @@ import math
 import pandas as pd
 
 JOINT_COLUMNS = ["code", "outcome", "direction", "learners_both", "said_and_reported", "said_not_reported",
-                 "reported_not_said", "neither", "agreement_percent", "judgement",
+                 "reported_not_said", "neither", "agreement_percent", "kappa", "judgement",
                  "talk_control_percent", "talk_intervention_percent",
                  "outcome_control_percent", "outcome_intervention_percent", "quote", "quote_source", "quote_unit"]
 
@@ -46,8 +50,15 @@ def learner_talk(coded: pd.DataFrame) -> pd.DataFrame:
 
 
 def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd.DataFrame,
-                  interviewed: set[str], arms, convergent_min: float = 70.0,
-                  dissonant_max: float = 40.0) -> pd.DataFrame:
+                  interviewed: set[str], arms, convergent_kappa: float = 0.4,
+                  dissonant_kappa: float = 0.0, min_learners: int = 10) -> pd.DataFrame:
+    """One row per (code, outcome, direction) link: the 2 x 2 counts of learners who
+    said and reported, the raw agreement, Cohen's kappa between talk and the expected
+    report (the outcome, or its absence for ``inverse`` links), the judgement by the
+    kappa rule above, the share of each arm who raised the code and who had the
+    outcome, and an exemplar quote."""
+    from .agreement import binary_agreement
+
     talk = learner_talk(coded).reindex(sorted(interviewed), fill_value=False)
     outcomes = learners.set_index("participant_id")
     rows = []
@@ -60,8 +71,13 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
         said, reported = said[ok].astype(bool), reported[ok].astype(bool)
         expect = reported if direction == "same" else ~reported
         agree = float((said == expect).mean() * 100) if len(said) else math.nan
-        judgement = ("convergent" if agree >= convergent_min else
-                     "dissonant" if agree <= dissonant_max else "complementary") if len(said) else "not assessable"
+        kappa = (float(binary_agreement(said.to_numpy()[:, None], expect.to_numpy()[:, None])["cohen_kappa"][0])
+                 if len(said) else math.nan)
+        if len(said) < min_learners or not math.isfinite(kappa):
+            judgement = "not assessable"
+        else:
+            judgement = ("convergent" if kappa >= convergent_kappa else
+                         "dissonant" if kappa <= dissonant_kappa else "complementary")
         arm_of = outcomes["group"]
         talk_pct = {}
         for role, arm in (("control", arms.control), ("intervention", arms.intervention)):
@@ -76,7 +92,7 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
             "code": code, "outcome": outcome, "direction": direction, "learners_both": int(len(said)),
             "said_and_reported": int((said & reported).sum()), "said_not_reported": int((said & ~reported).sum()),
             "reported_not_said": int((~said & reported).sum()), "neither": int((~said & ~reported).sum()),
-            "agreement_percent": agree, "judgement": judgement,
+            "agreement_percent": agree, "kappa": kappa, "judgement": judgement,
             "talk_control_percent": talk_pct["control"], "talk_intervention_percent": talk_pct["intervention"],
             "outcome_control_percent": out_pct["control"], "outcome_intervention_percent": out_pct["intervention"],
             "quote": q["quote"].iloc[0] if len(q) else "", "quote_source": q["source_id"].iloc[0] if len(q) else "",

@@ -95,6 +95,11 @@ def synthetic_note(info: dict) -> str:
     """The sentence that labels results computed from synthetic data ('' otherwise)."""
     if not info.get("synthetic"):
         return ""
+    if not is_paper_twin(info):
+        return (
+            "Synthetic data: these results come from a data set written by the compendium's generator "
+            f"(design {info.get('design')}, seed {info.get('seed')}); it is not the record of any real study."
+        )
     return (
         "Synthetic data: these results come from the compendium's seeded synthetic data set "
         f"(generator `compendium synthesize`, seed {info.get('seed')}), made to reproduce the "

@@ -115,10 +115,33 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
                 file=sys.stderr,
             )
             return result.returncode
+    forget_old_versions(root, env)
     if not targets:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(fingerprint(root))
     return 0
+
+
+def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
+    """Withdrawal erases: after a successful run, delete every object of DVC's cache
+    that the workspace no longer uses (``dvc gc --workspace --force``), with the
+    run-cache entries that point at them and DVC's temporary experiment state.
+
+    DVC keeps each earlier version of ``data/interim/`` in ``.dvc/cache``; once a
+    learner withdraws, the versions made before hold what they said, and a
+    ``dvc push`` would upload them. The outputs of the current run are what the
+    workspace uses, so they stay. Returns whether the clean-up succeeded; a failure
+    is reported, not raised (the run itself succeeded).
+    """
+    result = subprocess.run([sys.executable, "-m", "dvc", "gc", "--workspace", "--force", "--quiet"],
+                            cwd=root, env=env or dvc_env(), capture_output=True, text=True, check=False)
+    for leftover in (root / ".dvc" / "cache" / "runs", root / ".dvc" / "tmp" / "exps"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    if result.returncode != 0:
+        print("warning: could not remove old versions from DVC's cache; run `dvc gc --workspace --force` "
+              f"by hand before any `dvc push`:\n{result.stderr.strip()}", file=sys.stderr)
+        return False
+    return True
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -133,9 +156,15 @@ NOT_PROMISED = ("provenance.json",)  # records the commit and the machine: see R
 
 def verify() -> int:
     """Rerun the whole pipeline on a fresh clone of the last commit and check that
-    every committed artifact under reports/ comes back byte for byte, then that
-    every published claim is reproduced. Returns the exit code."""
+    every committed artifact under reports/ comes back byte for byte (or, for a number
+    on a rounding boundary, within one unit of the stated precision: see
+    :mod:`compendium.drift`), then that every published claim is reproduced. Returns
+    the exit code."""
     import json
+    import shutil
+
+    from . import drift
+    from .io import SIGNIFICANT_DIGITS
 
     root = paths.project_root()
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
@@ -146,6 +175,7 @@ def verify() -> int:
         scratch = Path(tmp) / "compendium"
         subprocess.run(["git", "clone", "--quiet", str(root), str(scratch)], check=True)
         committed = _digest(scratch / "reports")
+        shutil.copytree(scratch / "reports", Path(tmp) / "committed")
         env = {k: v for k, v in dvc_env().items() if k != "COMPENDIUM_ROOT"}
         print("verify: forced rerun of every stage in a fresh clone ...", file=sys.stderr, flush=True)
         run = subprocess.run([sys.executable, "-m", "compendium.cli", "reproduce", "--force"], cwd=scratch,
@@ -154,14 +184,26 @@ def verify() -> int:
             print("verify: the forced rerun failed", file=sys.stderr)
             return run.returncode
         rerun = _digest(scratch / "reports")
-        differ = sorted(n for n in set(committed) | set(rerun)
-                        if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        changed = sorted(n for n in set(committed) | set(rerun)
+                         if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        grades = {}
+        for name in changed:
+            if name not in rerun:
+                grades[name] = "missing after rerun"
+            elif name not in committed:
+                grades[name] = "new"
+            else:
+                grades[name] = drift.grade((Path(tmp) / "committed" / name).read_bytes(),
+                                           (scratch / "reports" / name).read_bytes(), Path(name).suffix,
+                                           SIGNIFICANT_DIGITS)
         report = json.loads((scratch / "reports" / "verification.json").read_text(encoding="utf-8"))
     summary = report["summary"]
-    print(f"verify: {len(committed)} committed files under reports/, {len(differ)} differ after the rerun")
-    for name in differ:
-        state = "missing after rerun" if name not in rerun else ("new" if name not in committed else "differs")
-        print(f"  - reports/{name}: {state}")
+    differ = [n for n, g in grades.items() if g != drift.SAME_AT_PRECISION]
+    close = [n for n, g in grades.items() if g == drift.SAME_AT_PRECISION]
+    print(f"verify: {len(committed)} committed files under reports/: {len(committed) - len(changed)} identical, "
+          f"{len(close)} {drift.SAME_AT_PRECISION} ({SIGNIFICANT_DIGITS} significant digits), {len(differ)} differ")
+    for name in sorted(grades):
+        print(f"  - reports/{name}: {grades[name]}")
     print(f"verify: {summary['claims']} published claims: {summary['match']} match, {summary['mismatch']} mismatch, "
           f"{summary['not reproducible from the data']} not reproducible from the data")
     for claim in report["claims"]:

@@ -45,7 +45,29 @@ def _links(files: list[Path], root: Path) -> str:
                    f"{html.escape(p.relative_to(root).as_posix())}</a></li>" for p in files)
 
 
-def index_html(root: Path, summary: dict, synthetic_note: str) -> str:
+def verification_headline(summary: dict, twin: bool) -> str:
+    """The index page's sentence on the verification report.
+
+    On the shipped synthetic study, whose data were written to reproduce the paper,
+    the count of reproduced numbers is the headline. On any other data the published
+    numbers belong to another study: the same count is a comparison ("within their
+    rounding in these data"), not a failure count."""
+    match, claims = int(summary.get("match", 0)), int(summary.get("claims", 0))
+    if twin:
+        return f"{match} of {claims} numbers printed in the paper are reproduced."
+    return (f"Comparison with the original study: {match} of {claims} published numbers are within their rounding "
+            "in these data. The original study's numbers describe other learners, so differences are expected; "
+            "the report sets each one beside the value these data give.")
+
+
+def about_html(meta: dict) -> str:
+    """The About-the-data box: what the study's description (dataset.yaml) says, each
+    missing item marked "[to be completed]"."""
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta["about"])
+    return f'<h2>About the data</h2><table class="about">{rows}</table>'
+
+
+def index_html(root: Path, summary: dict, synthetic_note: str, meta: dict | None = None, twin: bool = True) -> str:
     tables = sorted((root / "tables").glob("*"))
     figures = sorted((root / "figures").glob("*.png"))
     notebooks = sorted((root / "notebooks").glob("*.html"))
@@ -62,25 +84,28 @@ def index_html(root: Path, summary: dict, synthetic_note: str) -> str:
         + (f' (<a href="figures/{html.escape(p.stem)}.svg">svg</a>)' if (p.with_suffix(".svg")).exists() else "")
         + "</li>" for p in figures)
     note = f'<p class="note">{html.escape(synthetic_note)}</p>' if synthetic_note else ""
+    about = about_html(meta) if meta else ""
+    title = "Medical learners' anti-racist activism" if twin or not meta else str(meta["title"])
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Research compendium: medical learners' anti-racist activism</title><style>{STYLE}</style></head>
+<title>Research compendium: {html.escape(title)}</title><style>{STYLE}</style></head>
 <body>
-<h1>Medical learners' anti-racist activism: a reproducible research compendium</h1>
+<h1>{html.escape(title)}: a reproducible research compendium</h1>
 <p>A mixed-methods study of what moves medical learners to anti-racist activism, what they do and what stands in
 their way, with a two-arm survey of competence, participation, leadership and perceived support. Every file linked
 below was produced by the compendium's pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
 {note}
+{about}
 <h2>Rerun it</h2>
 <p>With Python 3.11: <code>make reproduce</code> runs the whole pipeline, <code>make test</code> runs the test
 suite, and <code>make verify</code> reruns everything in a fresh clone and checks that the files below come back
-byte for byte and that every published claim is reproduced.</p>
+byte for byte{" and that every published claim is reproduced" if twin else ""}.</p>
 <h2>Manuscript</h2>
 <ul><li><a href="manuscript.html">HTML</a></li><li><a href="manuscript.pdf">PDF</a></li>
 <li><a href="manuscript.docx">DOCX</a></li><li><a href="manuscript.md">Markdown</a></li></ul>
 <h2>Verification and provenance</h2>
-<p>{summary.get('match', 0)} of {summary.get('claims', 0)} numbers printed in the paper are reproduced.</p>
+<p>{html.escape(verification_headline(summary, twin))} See <a href="verification.md">the verification report</a>.</p>
 <ul><li><a href="verification.md">verification.md</a> and <a href="verification.json">verification.json</a></li>
 <li><a href="provenance.json">provenance.json</a>: commit, input hashes, parameters, environment</li>
 <li><a href="results.json">results.json</a>: every number the tables and the manuscript cite</li></ul>
@@ -108,9 +133,12 @@ def build(root: Path | None = None) -> Path:
         notebook_html(ipynb, ipynb.with_suffix(".html"))
     verification = read_json(root / "verification.json") if (root / "verification.json").is_file() else {}
     from .io import read_study, synthetic_note
+    from .manuscript import is_paper_twin, read_citation, study_meta
 
-    note = synthetic_note(read_study().dataset)
-    page = index_html(root, verification.get("summary", {}), note)
+    dataset = read_study().dataset
+    twin = is_paper_twin(dataset)
+    note = synthetic_note(dataset)
+    page = index_html(root, verification.get("summary", {}), note, study_meta(dataset, read_citation(), twin), twin)
     missing = [t for t in local_links(page) if not (root / t).exists()]
     if missing:
         raise FileNotFoundError(f"index.html would link to files that do not exist: {missing}")

@@ -100,8 +100,8 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
             "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
             f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
-            "`suppressed` column) so that no learner can be singled out. Following CONSORT, the p-values "
-            "test no hypothesis: with random allocation any baseline difference is due to chance.",
+            "`suppressed` column) so that no learner can be singled out. The p-values describe the baseline "
+            "balance; they test no hypothesis (CONSORT advises against reading them as tests).",
             note,
         )
     )
@@ -426,19 +426,21 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
                 "(docs/data-dictionary.md).\n" + _notes(note))
     lines = ["# Joint display: themes beside the survey outcomes", "",
              "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
-             "Learners in both | Agreement | Judgement | Exemplar quote |",
-             "| :--- | :--- | ---: | ---: | ---: | ---: | :--- | :--- |"]
+             "Learners in both | Agreement | Kappa | Judgement | Exemplar quote |",
+             "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | :--- |"]
     for r in joint.itertuples(index=False):
         quote = f"\"{r.quote}\" (source {r.quote_source}, unit {r.quote_unit})" if r.quote else ""
         lines.append(
             f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
             f"{pct_cell(r.talk_control_percent)} / {pct_cell(r.talk_intervention_percent)} | "
             f"{pct_cell(r.outcome_control_percent)} / {pct_cell(r.outcome_intervention_percent)} | "
-            f"{r.learners_both} | {pct_cell(r.agreement_percent)} | {r.judgement} | {quote} |")
+            f"{r.learners_both} | {pct_cell(r.agreement_percent)} | {fmt_num(r.kappa)} | {r.judgement} | {quote} |")
     return "\n".join(lines) + "\n" + _notes(
         "Raised it: share of the learners who spoke or wrote in the qualitative sources whose units carry the "
         "code. Agreement: among learners in both data sets, the share whose talk and survey report agree ('inverse' "
-        "pairs: raising the need goes with the outcome being absent).", note)
+        "pairs: raising the need goes with the outcome being absent). Kappa: Cohen's kappa, the same agreement "
+        "corrected for chance; the judgement follows it (params.yaml: integration.convergent_kappa, "
+        "dissonant_kappa, min_learners).", note)
 
 
 def edges_markdown(edges: pd.DataFrame, alpha: float = 0.05, note: str = "") -> str:

@@ -23,16 +23,66 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import design, textbank
+from . import design as _design
+from . import textbank
 from .qualitative import build_sources
 from .quantitative import build_learners
 
-__all__ = ["synthesize"]
+__all__ = ["DESIGNS", "synthesize"]
+
+DESIGNS = ("paper", "independent")
+
+# What the paper design's dataset.yaml says about the study beyond the generator's
+# arguments (see the agreed keys in docs/data-dictionary.md).
+PAPER_TITLE = ("Medical learners' anti-racist activism: a synthetic demonstration data set modelled on the "
+               "published study (SYNTHETIC)")
+PAPER_LINKS = [
+    {"code": "leadership_development", "outcome": "leadership_role", "direction": "same"},
+    {"code": "mentorship_support_needs", "outcome": "perceived_support", "direction": "inverse"},
+    {"code": "curriculum_advocacy", "outcome": "active_participation", "direction": "same"},
+    {"code": "petitions_town_halls", "outcome": "active_participation", "direction": "same"},
+    {"code": "personal_discrimination", "outcome": "increased_cultural_competence", "direction": "same"},
+]
+PAPER_CONSENSUS_CODER = "coder_a"
 
 
-def synthesize(out_dir: str | Path, *, seed: int = design.DEFAULT_SEED, scale: int = 1, sites: int = 1,
-               truth_dir: str | Path | None = None) -> dict:
-    """Write a synthetic ``data/raw/`` to ``out_dir`` and return a summary."""
+def synthesize(out_dir: str | Path, *, seed: int = _design.DEFAULT_SEED, scale: int = 1, sites: int = 1,
+               truth_dir: str | Path | None = None, design: str = "paper") -> dict:
+    """Write a synthetic ``data/raw/`` to ``out_dir`` and return a summary.
+
+    Parameters
+    ----------
+    out_dir : path
+        The raw-data folder to write.
+    seed : int
+        Seeds everything; the same arguments give the same bytes.
+    scale, sites : int
+        Paper design only: multiply learners and sources by ``scale``; spread the
+        learners over ``sites`` sites.
+    truth_dir : path, optional
+        Also write what only the generator knows (planted identifiers, true codes).
+        ``dataset.yaml`` then names the truth file as ``data/<path relative to the
+        raw folder's parent>``, i.e. project-relative when the raw folder is
+        ``<root>/data/raw``.
+    design : {"paper", "independent"}
+        ``paper``: the shipped twin of the published study (Tables 1 and 2 exactly).
+        ``independent``: a second study sharing nothing with it but the data contract
+        (:func:`compendium.synthesize.independent.synthesize_independent`).
+    """
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {', '.join(DESIGNS)}, found {design!r}")
+    if design == "independent":
+        if scale != 1 or sites != 1:
+            raise ValueError("scale and sites apply to the paper design only; the independent design "
+                             "always has three sites and 34 to 60 learners")
+        from .independent import synthesize_independent
+
+        return synthesize_independent(out_dir, seed=seed, truth_dir=truth_dir)
+    return _synthesize_paper(out_dir, seed=seed, scale=scale, sites=sites, truth_dir=truth_dir)
+
+
+def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int,
+                      truth_dir: str | Path | None) -> dict:
     if scale < 1:
         raise ValueError(f"scale must be a whole number of at least 1, found {scale}")
     if sites < 1:
@@ -56,9 +106,17 @@ def synthesize(out_dir: str | Path, *, seed: int = design.DEFAULT_SEED, scale: i
     (out / "coding").mkdir()
     for coder, frame in qual.codings.items():
         _csv(frame, out / "coding" / f"{coder}.csv")
-    info = {"synthetic": True, "generator": "compendium synthesize", "seed": int(seed),
+    info = {"synthetic": True, "generator": "compendium synthesize", "design": "paper", "seed": int(seed),
             "scale": int(scale), "sites": int(sites)}
-    _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=True))
+    if truth_dir is not None:
+        info["truth_file"] = truth_file(out, Path(truth_dir))
+    info.update({
+        "title": PAPER_TITLE,
+        "consensus_coder": PAPER_CONSENSUS_CODER,
+        "integration": {"links": [dict(link) for link in PAPER_LINKS]},
+        "deidentify": {"places": list(textbank.INSTITUTIONS)},
+    })
+    _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=False, allow_unicode=True, width=100))
     _text(out / "README.md", _readme(info, participants, qual))
 
     if truth_dir is not None:
@@ -74,6 +132,16 @@ def synthesize(out_dir: str | Path, *, seed: int = design.DEFAULT_SEED, scale: i
     }
 
 
+def truth_file(out: Path, truth: Path) -> str:
+    """The truth file's path as the pipeline sees it, relative to the project root,
+    taking the raw folder to sit at ``<root>/data/<name>`` (so ``--out data/raw
+    --truth data/synthetic`` gives ``data/synthetic/planted_identifiers.csv``)."""
+    import os
+
+    rel = os.path.relpath(Path(truth) / "planted_identifiers.csv", start=Path(out).parent)
+    return (Path("data") / rel).as_posix()
+
+
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
 
@@ -83,6 +151,7 @@ def _text(path: Path, text: str) -> None:
 
 
 def _readme(info: dict, participants: pd.DataFrame, qual) -> str:
+    truth = " --truth data/synthetic" if "truth_file" in info else ""
     withdrawn = int((participants["consent"] == "withdrawn").sum())
     kinds = pd.Series([s.split("-")[0] for s in qual.sources]).value_counts().to_dict()
     return f"""# data/raw: SYNTHETIC study data
@@ -90,7 +159,7 @@ def _readme(info: dict, participants: pd.DataFrame, qual) -> str:
 **These data are synthetic.** No real learner, transcript or document is in this
 folder. They were written by the compendium's seeded generator:
 
-    compendium synthesize --seed {info['seed']} --scale {info['scale']} --sites {info['sites']} --out data/raw
+    compendium synthesize --seed {info['seed']} --scale {info['scale']} --sites {info['sites']} --out data/raw{truth}
 
 and the same command gives back exactly these bytes (a test checks it).
 
@@ -108,7 +177,9 @@ Contents ({len(participants)} enrolled learners, {withdrawn} of whom withdrew co
 - `sources/`: interviews, focus groups, documents and online posts
 - `codebook.yaml`: themes and codes
 - `coding/`: each coder's coding and the consensus coding
-- `dataset.yaml`: marks the folder as synthetic, with the generator's arguments
+- `dataset.yaml`: marks the folder as synthetic, with the generator's arguments, and
+  carries what is specific to this study (title, stand-in coder, joint-display links,
+  places to redact, the truth file)
 
 The format of every file is described in `docs/data-dictionary.md`. A replication
 team replaces this folder with its own data in the same format.
@@ -119,8 +190,9 @@ def _truth_readme(info: dict) -> str:
     return f"""# data/synthetic: what the generator knows
 
 Synthetic, like `data/raw/` (seed {info['seed']}, scale {info['scale']}, sites {info['sites']}).
-These files are not part of the data contract and the pipeline never reads them;
-tests use them as the right answers.
+These files are not part of the data contract. `data/raw/dataset.yaml` names
+`planted_identifiers.csv` as its `truth_file`, against which de-identification scores
+itself; tests use both files as the right answers.
 
 - `planted_identifiers.csv`: every invented personal detail placed in a source
   (source, unit, kind, text), for scoring de-identification.

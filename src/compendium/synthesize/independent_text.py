@@ -1,0 +1,384 @@
+"""Text bank of the *independent* synthetic design (``--design independent``).
+
+Written separately from :mod:`.textbank` (the paper design) and sharing nothing with
+it: another setting (a placement workshop for nursing and midwifery students at
+three campuses), another codebook, other wording, other invented people, places and
+institutions. Every person, place, institution, address and number below is made
+up; none of the person names is in the package's lexicons (a test checks it), so
+de-identification meets them for the first time.
+
+Templates carry slots that the generator fills and records as planted identifiers:
+``{titled}`` (title, given name and surname), ``{full}`` (given name and surname),
+``{first}`` (a given name alone), ``{poss}`` (a given name with ``'s``),
+``{surname}`` (title and surname), ``{upper}`` (a full name in capitals),
+``{lower}`` (a given name in lower case), ``{inst}``, ``{place}``, ``{email}``,
+``{phone}``, ``{url}`` (with scheme), ``{bare_url}`` (without), ``{handle}``,
+``{dob_long}``, ``{dob_iso}``, ``{dob_slash}``, ``{student}``, ``{mrn}``, ``{nhi}``.
+"""
+
+from __future__ import annotations
+
+# --------------------------------------------------------------------------- codebook
+# Four theme pools; a study uses 1 to 4 of them (the seed decides). In every pool the
+# first two codes are *anchors* that always appear and are linked to an outcome in
+# the joint display; the others are drawn, so each theme has 2 to 4 codes.
+
+THEME_POOL = [
+    {
+        "id": "voice_on_placement",
+        "label": "Finding a voice on placement",
+        "description": "How students respond when racism happens in front of them on a clinical placement.",
+        "codes": [
+            {"id": "bystander_response", "label": "Stepping in as a bystander",
+             "definition": "The student describes interrupting, questioning or reporting a racist remark or act "
+             "they witnessed on placement.",
+             "exclude": "Wishing they had acted without doing so (reprisal_worry)."},
+            {"id": "reprisal_worry", "label": "Worry about reprisal",
+             "definition": "Fear that speaking up will cost a grade, a reference or a good placement report.",
+             "include": "Staying silent because of who signs the assessment."},
+            {"id": "naming_microaggressions", "label": "Naming everyday slights",
+             "definition": "Putting a name to small repeated comments or habits that single people out."},
+            {"id": "shift_allies", "label": "Allies on the shift",
+             "definition": "A named or unnamed colleague on the ward who backed the student up in the moment."},
+        ],
+    },
+    {
+        "id": "belonging_identity",
+        "label": "Belonging and identity",
+        "description": "Whether students feel they belong in nursing and midwifery, and how the workshop touched that.",
+        "codes": [
+            {"id": "identity_affirmed", "label": "Identity affirmed",
+             "definition": "The student says the workshop or peers made their background feel like a strength "
+             "in care rather than a problem."},
+            {"id": "peer_circle", "label": "A circle of peers",
+             "definition": "A group of fellow students who meet, message or debrief and keep one another going."},
+            {"id": "made_the_token", "label": "Being made the token",
+             "definition": "Being asked to speak for a whole community or to appear in publicity because of "
+             "one's background."},
+            {"id": "alone_on_the_ward", "label": "Alone on the ward",
+             "definition": "Feeling isolated as the only student or staff member of one's background on a unit."},
+        ],
+    },
+    {
+        "id": "organising_change",
+        "label": "Organising for change",
+        "description": "What students build or campaign for beyond their own placements.",
+        "codes": [
+            {"id": "union_campaign", "label": "Campaigning through the students' union",
+             "definition": "Motions, campaigns or stalls run through the students' union or a student society."},
+            {"id": "chairing_a_group", "label": "Chairing or founding a group",
+             "definition": "The student takes the chair, founds a group or becomes its named contact."},
+            {"id": "interpreter_access", "label": "Interpreters and language access",
+             "definition": "Pressing for interpreters, translated leaflets or time for patients who do not "
+             "share the ward's language."},
+            {"id": "teaching_materials", "label": "Making teaching materials",
+             "definition": "Writing case studies, skin-tone photo sets or reading lists for other students."},
+        ],
+    },
+    {
+        "id": "cost_of_the_work",
+        "label": "The cost of the work",
+        "description": "What anti-racist work takes out of the students who do it.",
+        "codes": [
+            {"id": "unpaid_emotional_labour", "label": "Unpaid emotional labour",
+             "definition": "Time, energy and feeling spent on the work with no recognition, credit or pay.",
+             "exclude": "Exhaustion and stepping back from the work (running_on_empty)."},
+            {"id": "running_on_empty", "label": "Running on empty",
+             "definition": "Exhaustion, dropping out of the group or stepping back from a role."},
+            {"id": "money_worries", "label": "Money worries",
+             "definition": "Travel, childcare or lost shifts of paid work that the activity costs."},
+            {"id": "online_pile_on", "label": "Online pile-on",
+             "definition": "Hostile messages or comments after a post or campaign became visible online."},
+        ],
+    },
+]
+
+# Joint-display links of the anchor codes: (outcome, direction, how strongly the
+# learner's outcome drives talk of the code).
+ANCHOR_LINKS = {
+    "bystander_response": ("active_participation", "same"),
+    "reprisal_worry": ("perceived_support", "inverse"),
+    "identity_affirmed": ("increased_cultural_competence", "same"),
+    "peer_circle": ("perceived_support", "same"),
+    "union_campaign": ("active_participation", "same"),
+    "chairing_a_group": ("leadership_role", "same"),
+    "unpaid_emotional_labour": ("perceived_support", "inverse"),
+    "running_on_empty": ("leadership_role", "inverse"),
+}
+
+# Codes that come up rarely (relative weight when a unit's codes are drawn).
+RARE = {"online_pile_on": 0.15, "teaching_materials": 0.3, "made_the_token": 0.35, "money_worries": 0.4}
+
+SENTENCES = {
+    "bystander_response": [
+        "When the charge nurse made that joke about the family's food, I asked him to say it again slowly, and he went quiet.",
+        "I filled in the incident form that evening, even though my hands were shaking while I typed.",
+        "I just said, that is not okay, and carried on with the obs round.",
+        "After the workshop I had a sentence ready, and the next time a relative was mocked at handover I used it.",
+        "I went to the ward manager straight after the shift rather than waiting for the debrief.",
+        "A healthcare assistant was being talked down to by a registrar and I stood next to her until he stopped.",
+    ],
+    "reprisal_worry": [
+        "My practice assessor was the one making the comments, so who was I going to tell?",
+        "I kept my head down because I needed that sign-off to progress to third year.",
+        "Everyone warned me that the unit remembers students who cause trouble.",
+        "I was scared the reference for my first job would come from the same people.",
+        "Part of me still thinks my mark on that placement dropped because I spoke up.",
+    ],
+    "naming_microaggressions": [
+        "It is the little things, like being asked to fetch the interpreter because you look like you might speak the language.",
+        "They kept mixing up the two of us who wear a headscarf, for six weeks.",
+        "Once I had the word for it, I started noticing how often my hair got touched or commented on.",
+        "Being told you are so articulate is meant as praise, but it lands as surprise.",
+        "Patients would ask for the real nurse when I was the one holding the chart.",
+    ],
+    "shift_allies": [
+        "One of the senior midwives took me aside and said she had heard it too and would back me.",
+        "The night sister simply swapped me to another bay without making a fuss, and later asked how I was.",
+        "A staff nurse wrote down exactly what was said, with the time, in case I needed it.",
+        "Having one person on the shift who rolled their eyes with me made the whole week bearable.",
+        "The pharmacist on the ward round corrected the consultant before I even had to.",
+    ],
+    "identity_affirmed": [
+        "For the first time the teaching treated my grandmother's remedies as something to ask about, not laugh at.",
+        "The session on skin assessment used photos that looked like my own family.",
+        "I stopped hiding that I speak three languages, because on the ward it turned out to be useful.",
+        "The workshop made me see my background as part of my nursing, not a thing to leave at the door.",
+        "Reading Audre Lorde in the second session gave me words for things I had only ever felt.",
+        "I realised the patients who look like me actually relax when I walk in.",
+    ],
+    "peer_circle": [
+        "There are five of us who meet on Thursday evenings and go through whatever happened that week.",
+        "Our group chat is where we send a quick message when something goes wrong on shift.",
+        "The cohort from the workshop still eats lunch together on study days.",
+        "Knowing the others had been through the same thing meant I did not have to explain myself.",
+        "We take turns checking in on whoever had the hardest placement.",
+    ],
+    "made_the_token": [
+        "I was put on the prospectus cover and then nobody asked my opinion on anything.",
+        "The lecturer turned to me and asked what my community thinks about organ donation, as if I could answer for millions.",
+        "Every open day they ask me to stand at the stall because I make the photos look diverse.",
+        "I was invited onto the panel, but only to tell my story, not to decide anything.",
+    ],
+    "alone_on_the_ward": [
+        "On that surgical unit I was the only student of colour for the whole ten weeks.",
+        "Nobody on the rota looked like me, and the breaks were the loneliest part of the day.",
+        "I used to eat in the car because the staff room conversation went silent when I came in.",
+        "It is hard to describe being the only one; you are visible and invisible at the same time.",
+        "At the community placement there was no one to debrief with, so I wrote everything in a notebook.",
+    ],
+    "union_campaign": [
+        "We brought a motion to the students' union asking for a clear route to report racism on placement, and it passed.",
+        "Our society ran a stall in freshers' week with badges that said ask me about reporting.",
+        "The campaign got the university to publish how many placement complaints were upheld.",
+        "I spent the spring collecting signatures for the union's motion on uniform rules for headwear.",
+        "We organised a teach-in at the union bar, and more people came than the room could hold.",
+        "We named the study room after Mary Seacole, which took three committee meetings and a vote.",
+    ],
+    "chairing_a_group": [
+        "I ended up chairing the anti-racism group after the founder went on maternity leave.",
+        "I founded the midwifery students' network this year and I am still its only contact.",
+        "Being the person who runs the meeting made me plan, delegate and follow up properly.",
+        "The faculty now emails me first when they want student views on anything about race.",
+        "I never thought I would lead anything, and now I run the monthly forum.",
+    ],
+    "interpreter_access": [
+        "We asked why the ward relied on a patient's ten-year-old to interpret, and wrote to the matron about it.",
+        "Our proposal was simple: every antenatal clinic should have a booked interpreter, not a phone on speaker.",
+        "I translated the discharge leaflet with two other students, and the unit finally printed it.",
+        "Getting extra time in clinic for patients who need an interpreter became our main ask.",
+    ],
+    "teaching_materials": [
+        "We put together a photo set of rashes and pressure damage on darker skin for the first years.",
+        "I wrote two case studies for the simulation suite where the patient's culture matters to the plan.",
+        "Our reading list is now linked from the module page, with a short note on each item.",
+    ],
+    "unpaid_emotional_labour": [
+        "All of this happens in our own time, after twelve-hour shifts, and nobody counts it.",
+        "I was doing the same work as the diversity lead, but she is paid and I am a student.",
+        "Every time something happens, people come to me to talk it through, and it adds up.",
+        "The university likes to mention our group in reports, but it has never given us a penny or an hour.",
+        "I am tired of being the person who explains racism to people who are paid to understand it.",
+    ],
+    "running_on_empty": [
+        "By March I had nothing left and stepped down from the group.",
+        "I stopped going to the meetings for a while because I was crying on the way home.",
+        "Three of us dropped out of the network in the same term, all for the same reason.",
+        "I love the work, but I had to choose between it and passing my exams.",
+        "I said no to leading the next campaign because I could feel myself burning out.",
+    ],
+    "money_worries": [
+        "The bus to the rural placement cost me more each week than my food.",
+        "Going to the evening meetings meant missing a paid shift at the care home.",
+        "I could only come because my aunt looked after the children on Tuesdays.",
+    ],
+    "online_pile_on": [
+        "After our post about the uniform policy, strangers left hundreds of angry comments.",
+        "Someone screenshotted my profile and shared it with a horrible caption.",
+        "We had to turn off replies for a week because the messages got frightening.",
+    ],
+}
+
+FILLERS = [
+    "That was back in the autumn, before the second block of placements.",
+    "I do not want to make it sound bigger than it was.",
+    "It is still a bit raw, to be honest.",
+    "My flatmates got tired of hearing about it.",
+    "I think about that week more than I expected to.",
+    "So yes, it was a lot.",
+    "The workshop timetable was tight that term.",
+    "There was a lot going on at the time.",
+]
+
+# Sentences that plant identifiers. Each one is the only place its slots appear.
+PII_SENTENCES = [
+    "I still have the message {titled} sent me after that shift.",
+    "{first} was the one who stayed behind to help me write it up.",
+    "It was {poss} idea to take it to the practice educator.",
+    "On the ward they only ever called her {surname}, never by her first name.",
+    "The placement was at {inst}, on the night rota.",
+    "I grew up near {place}, so none of this was new to me.",
+    "If anyone wants the slides, email {email}.",
+    "Her mobile is {phone}, but she asked us not to pass it around.",
+    "The toolkit is up at {url} for anyone who needs it.",
+    "We put the reading list on {bare_url} for the next cohort.",
+    "Follow {handle} for the meeting dates.",
+    "The incident form had her full details on it, born {dob_long}, as if that mattered.",
+    "The referral letter listed DOB {dob_iso} and nothing about what actually happened.",
+    "The complaint quoted his date of birth, {dob_slash}, and his home address.",
+    "He read out my student number, {student}, in front of the whole bay.",
+    "The patient's notes, MRN {mrn}, were left open at the nurses' station.",
+    "Her health number, {nhi}, was on the whiteboard all morning.",
+    "In the group chat {lower} just wrote that we should all go together.",
+    "The sign-off sheet said {upper} in block capitals.",
+    "{full} from the year above said the same thing happened to her.",
+    "We drove out to {inst} near {place} for the second placement.",
+]
+
+QUESTIONS = [
+    "Could you walk me through the placement you mentioned in the survey?",
+    "What happened next, after you noticed it?",
+    "Who did you turn to, if anyone?",
+    "Did the workshop change how you handled it?",
+    "What did it cost you, doing this?",
+    "How did your assessor or mentor react?",
+    "Is there anything the university should have done differently?",
+    "Where do you see yourself with this work next year?",
+    "What keeps you going with it?",
+    "How do the other students in your cohort talk about it?",
+]
+
+CLOSINGS = [
+    "That is everything I wanted to ask; thank you for your time.",
+    "Thanks, that is really helpful, we can stop the recording there.",
+]
+
+DOCUMENT_GENRES = ["reflective_log", "newsletter", "open_letter", "meeting_notes"]
+
+DOCUMENT_FRAMES = {
+    "reflective_log": ("Reflective log entry", "Written for the placement portfolio; shared with permission.",
+                       "End of entry."),
+    "newsletter": ("Network newsletter", "News from the student anti-racism network this month.",
+                   "Next issue after the spring placements."),
+    "open_letter": ("Open letter to the head of school", "We write as students of nursing and midwifery.",
+                    "We look forward to a written reply within four weeks."),
+    "meeting_notes": ("Notes of the network meeting", "Present: eight students and one lecturer; notes taken in turn.",
+                      "Date of the next meeting to be confirmed by e-mail."),
+}
+PLATFORMS = {"newsletter": ["Substack", "the network's mailing list"], "open_letter": ["Medium"]}
+
+# --------------------------------------------------------------------------- planted identities
+# Invented people: given names and surnames grouped by region so that most pairs are
+# plausible; a few invented surnames are paired across regions.
+NAMES = {
+    "southern_africa": (["Sindisiwe", "Kgomotso", "Ntombizodwa", "Bongumusa"],
+                        ["Shabangu", "Mahlangu-Khoza", "Letsoalo"]),
+    "west_africa": (["Oyinkansola", "Ifeyinwa", "Ebunoluwa", "Sekou"],
+                    ["Okparaeke", "Ezeugwu", "N'Diaye", "Adebanjo-Cole"]),
+    "east_africa": (["Nyokabi", "Tsehay", "Kiprono", "Nafula"],
+                    ["Wambugu", "Gebremedhin", "Ochieng-Baraka", "Kipchumba"]),
+    "central_asia": (["Aruzhan", "Nursultanbek", "Zhansaya", "Bekzat"], ["Zhakupov", "Seitkali", "Mukhametzhanova"]),
+    "east_asia": (["Bolormaa", "Ganbaatar", "Jia-Hui", "Ha-eun", "Yuzuki"],
+                  ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Enkhjargal"]),
+    "south_east_asia": (["Siriporn", "Kittisak", "Dewi", "Maricel", "Phuong", "Sokha"],
+                        ["Wongsakul", "Setiawan", "Dimaculangan", "Trinh"]),
+    "pacific": (["Sione", "Wiremu", "Salote", "Akanesi", "Kalolaine"],
+                ["Vainikolo", "Raikadroka", "Fonohema", "Tupou-Lavemai"]),
+    "latin_america": (["Yaretzi", "Araceli", "Anahí", "Nayeli"],
+                      ["Mamani", "Villanueva-Ortiz", "Ccahuana", "Ticonipa"]),
+    "eastern_europe": (["Ludmila", "Miroslava", "Bogdan", "Radomir", "Oksana"],
+                       ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"]),
+    "ireland": (["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
+                ["O'Donovan", "Breathnach", "Mac Giolla Phádraig", "Ní Chonchúir"]),
+    "arab_world": (["Yousra", "Marwan", "Muhannad", "Hiba", "Ghassan", "Lujain"],
+                   ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"]),
+    "invented": (["Tovanna", "Quillon"], ["Brindlemaw", "Tallowfen", "Drevnik", "Varnasse", "Quenby-Throssel"]),
+}
+# People who must be planted in full (an apostrophe surname, a hyphenated surname
+# and a hyphenated given name).
+MUST_PLANT = [("Gráinne", "O'Donovan"), ("Yousra", "Al-Rashid"), ("Jia-Hui", "Hwangbo")]
+
+TITLES = ["Dr", "Prof.", "Mx", "Sister", "Dra.", "Matron", "Mr", "Ms", "Charge Nurse"]
+
+INSTITUTIONS = [
+    "Hôpital Saint-Aubert de Valmorin",
+    "Universidad Autónoma de Cerrobajo",
+    "Klinikum Hohenbrackel",
+    "Ospedale San Telmo di Varzano",
+    "Szpital Miejski w Lipnicach",
+    "Hospital Regional de Itaporanga do Sul",
+    "Ziekenhuis Rijnmarken",
+    "Centro de Salud Los Arrayanes",
+    "Mustashfa al-Wadi al-Akhdar",
+    "Bệnh viện Đa khoa Hòa Vinh",
+    "Kilcarrow Community Nursing Unit",
+    "St Brigid's Infirmary",
+    "Tuimavua Health Centre",
+    "Karasuyak Regional Polyclinic",
+]
+PLACES = ["Kilcarrow", "Valmorin", "Cerrobajo", "Karasuyak", "Tuimavua", "Lipnica Dolna", "Hohenbrackel",
+          "Ballyfearna", "Wadi Qirsh", "Matahiwi Bay"]
+EMAIL_DOMAINS = ["hopital-valmorin.fr", "klinikum-hohenbrackel.de", "cerrobajo.edu.mx", "kilcarrow-nursing.ie",
+                 "tuimavua-health.org.fj", "quaymail.example"]
+URLS = ["https://www.valmorin-sante.fr/stages", "http://cerrobajo.edu.mx/enfermeria/taller",
+        "https://talkback-placement.org/toolkit"]
+BARE_URLS = ["kilcarrow-nursing.ie/rota", "www.hohenbrackel-klinikum.de/pflege", "tuimavua-health.org/page",
+             "moorland-midwives.net/reading"]
+HANDLES = ["@talkback_placement", "@moorland_midwives", "@quayside_nurse_network", "@estuary_students4equity"]
+PHONE_FORMATS = ["+353 87 {b} {c}", "+27 82 {b} {c}", "+52 55 {c} {c2}", "+48 601 {b} {b2}",
+                 "+64 21 {b} {c}", "+966 5{a} {b} {c}", "0{a}{a2} {b} {c}"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+# Public names the text may mention: not identifying (deidentify.allowed).
+PUBLIC_NAMES = ["Audre Lorde", "Mary Seacole"]
+
+# --------------------------------------------------------------------------- study description
+SITES = ["Quayside", "Moorland", "Estuary"]
+SITE_PREFIX = {"Quayside": "QY", "Moorland": "MO", "Estuary": "ES"}
+ARMS = ("waitlist", "workshop")  # control, intervention
+CODERS = ("rk", "mt")
+GENDERS = {"woman": 0.72, "man": 0.22, "non-binary": 0.06}
+ETHNICITIES = {"African": 0.2, "Asian": 0.22, "European": 0.3, "Latin American": 0.08,
+               "Middle Eastern": 0.1, "Pacific": 0.1}
+
+TITLE = ("Talking back on placement: a waitlist-controlled study of an anti-racism workshop for "
+         "nursing and midwifery students (SYNTHETIC data set)")
+AUTHORS = [
+    {"name": "Perpetua Anwuli Redgrave", "affiliation": "School of Nursing and Midwifery, University of the "
+     "Western Estuary (fictional; invented for a synthetic data set)", "email": "p.redgrave@uwe-synthetic.example",
+     "corresponding": True},
+    {"name": "Tobiah Kesterwin", "affiliation": "Centre for Health Equity, University of the Western Estuary "
+     "(fictional; invented for a synthetic data set)"},
+    {"name": "Rangi K. Thornbury", "affiliation": "Moorland Campus Library (fictional; invented for a "
+     "synthetic data set)"},
+]
+SETTING = "three campuses (Quayside, Moorland, Estuary) of a fictional university's school of nursing and midwifery"
+PERIOD = "September 2023 to March 2024"
+KEYWORDS = ["nursing education", "midwifery", "anti-racism", "clinical placement", "bystander intervention",
+            "waitlist control", "synthetic data"]
+DESIGN_FEATURES = {
+    "allocation": "students chose a workshop cohort by timetable; those without a place formed the waitlist "
+                  "(not randomised)",
+    "intervention": "four two-hour workshops on responding to racism on clinical placement",
+}

@@ -1,0 +1,160 @@
+"""The rules that choose the manuscript's words: each test pins a threshold or a case
+measured on a replication team's data (issue 11), so that a broken rule fails here."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from compendium import wording as w
+
+
+# --------------------------------------------------------------------------- English
+
+
+@pytest.mark.parametrize("items, expected", [([], ""), (["a"], "a"), (["a", "b"], "a and b"),
+                                             (["a", "b", "c"], "a, b and c")])
+def test_join(items, expected):
+    assert w.join(items) == expected
+
+
+@pytest.mark.parametrize("word, expected", [("interview", "interviews"), ("focus group", "focus groups"),
+                                            ("box", "boxes"), ("study", "studies"), ("survey", "surveys")])
+def test_plural(word, expected):
+    assert w.plural(word) == expected
+
+
+def test_counts_say_one_in_words_and_use_the_plural_otherwise():
+    assert w.count(1, "interview") == "one interview"
+    assert w.count(0, "document") == "0 documents"
+    assert w.count(4, "interview") == "4 interviews"
+    assert w.count(None, "coder") == "an unknown number of coders"
+
+
+# --------------------------------------------------------------------------- source types
+
+
+NOUNS = {"focus_group": ("focus group", "focus groups")}
+
+
+def test_source_types_list_only_the_types_present():
+    # measured: "4 interviews, 0 focus groups and 0 documents"
+    counts = {"interview": 4, "focus_group": 0, "document": 0}
+    assert w.source_types(counts, NOUNS) == "4 interviews"
+    assert w.source_type_names(counts, NOUNS) == "interviews"
+    # measured: "themes ran through the interviews, focus groups and documents" with only interviews
+    assert "focus group" not in w.source_type_names(counts, NOUNS)
+    assert "document" not in w.source_type_names(counts, NOUNS)
+
+
+def test_source_types_singular_and_several():
+    assert w.source_types({"interview": 1, "focus_group": 2, "document": 0}, NOUNS) == \
+        "one interview and 2 focus groups"
+    assert w.source_type_names({"interview": 3, "focus_group": 2, "document": 1}, NOUNS) == \
+        "interviews, focus groups and one document"
+    assert w.source_types({"interview": 0, "document": None}) == "no sources"
+
+
+# --------------------------------------------------------------------------- direction and balance
+
+
+def test_direction_follows_the_printed_values():
+    assert w.direction(25.0, 15.0) == "more"
+    assert w.direction(15.0, 25.0) == "fewer"
+    # measured: "held more learners with previous activism (47% against 47%)"
+    assert w.direction(47.2, 46.8) == "the same share"
+    assert w.direction(47.2, 46.8, decimals=1) == "more"
+    assert w.direction(None, 3.0) == "not estimable"
+    assert w.frequency(45, 12) == "more frequent" and w.frequency(12, 45) == "less frequent"
+    assert w.frequency(30.2, 29.9) == "as frequent"
+
+
+def test_share_phrase_never_says_more_beside_equal_percentages():
+    text = w.share_phrase(47.2, 46.8, "the intervention arm", "learners with previous activism")
+    assert text == "the intervention arm held the same share of learners with previous activism, 47% against 47%"
+    assert " more " not in f" {text} "
+    assert "suppressed" in w.share_phrase(None, 40.0, "the intervention arm", "learners")
+
+
+@pytest.mark.parametrize("smd, verdict", [(0.0, "similar"), (0.099, "similar"), (-0.099, "similar"),
+                                          (0.1, "a small difference"), (-0.15, "a small difference"),
+                                          (0.1999, "a small difference"), (0.2, "differed"), (-0.25, "differed"),
+                                          (None, "not estimable"), (math.nan, "not estimable")])
+def test_balance_thresholds(smd, verdict):
+    assert w.balance(smd) == verdict
+
+
+def test_balance_summary_groups_by_verdict():
+    text = w.balance_summary([("gender", 0.05, ""), ("age", -0.27, "mean 26.8 against 27.4"),
+                              ("ethnicity", None, ""), ("previous activism", 0.15, "x")])
+    assert text.startswith("The arms were similar in gender;")
+    assert "they differed slightly in previous activism (x)" in text
+    assert "differed in age (mean 26.8 against 27.4)" in text
+    assert "balance in ethnicity was not estimable" in text
+    assert w.balance_summary([("age", 0.01, "")]) == "The arms were similar in age."
+
+
+# --------------------------------------------------------------------------- significance
+
+
+def test_holm_each_outcome_holds_only_if_its_own_adjusted_p_is_below_alpha():
+    # measured: "every difference held after Holm's correction" with Holm p = .088
+    text = w.holm_sentence([("leadership", 0.022, 0.088), ("participation", 0.001, 0.004)])
+    assert "participation held" in text
+    assert "those in leadership did not" in text
+    assert "All" not in text and "every" not in text.lower()
+
+
+def test_holm_all_none_and_one():
+    assert w.holm_sentence([("a", 0.001, 0.002), ("b", 0.01, 0.02)]) == "Both differences held after Holm's correction."
+    assert w.holm_sentence([(x, 0.001, 0.002) for x in "abcd"]) == "All four differences held after Holm's correction."
+    none = w.holm_sentence([("a", 0.03, 0.06), ("b", 0.4, 0.4)])
+    assert none.startswith("None of the differences held") and "(a had p < .05 before it)" in none
+    assert w.holm_sentence([("a", 0.5, 0.5)]) == "The difference in a did not hold after Holm's correction."
+    assert "no test was estimable" in w.holm_sentence([("a", 0.001, 0.002), ("b", None, None)])
+    # the boundary: p_holm equal to alpha does not hold
+    assert "did not" in w.holm_sentence([("a", 0.05, 0.05)])
+
+
+def test_adjusted_sentence_uses_the_ten_percent_rule_and_its_own_p():
+    text = w.adjusted_sentence([("a", 6.0, 5.65, 0.001), ("b", 2.0, 3.0, 0.2)])
+    assert "less than 10% for a" in text and "10% or more for b" in text
+    assert "a had p < .05 and b did not" in text
+    assert w.adjusted_sentence([("a", 2.0, 2.1, 0.3)]).endswith("did not have p < .05.")
+    assert "not estimable for a" in w.adjusted_sentence([("a", None, 2.0, 0.01)])
+
+
+# --------------------------------------------------------------------------- scales and coders
+
+
+@pytest.mark.parametrize("alpha, verdict", [(0.9, "internally consistent"), (0.7, "internally consistent"),
+                                            (0.699, "of borderline internal consistency"),
+                                            (0.6, "of borderline internal consistency"),
+                                            (0.59, "not internally consistent"),
+                                            (None, "of unknown internal consistency (alpha not estimable)")])
+def test_consistency_thresholds(alpha, verdict):
+    assert w.consistency(alpha) == verdict
+
+
+def test_consistency_sentence_says_both_only_when_both_agree():
+    same = w.consistency_sentence("support scale", [("before", 0.8, ".80"), ("after", 0.89, ".89")])
+    assert same == "The support scale was internally consistent at both surveys (Cronbach's alpha .80 before and .89 after)."
+    mixed = w.consistency_sentence("support scale", [("before", 0.8, ".80"), ("after", 0.55, ".55")])
+    assert "both" not in mixed and "not internally consistent after" in mixed
+
+
+@pytest.mark.parametrize("kappa, band", [(-0.1, "poor"), (0.0, "slight"), (0.2, "slight"), (0.35, "fair"),
+                                         (0.55, "moderate"), (0.75, "substantial"), (0.85, "almost perfect"),
+                                         (None, "not estimable")])
+def test_kappa_bands(kappa, band):
+    assert w.kappa_band(kappa) == band
+
+
+def test_rule_values_are_the_thresholds():
+    values = w.rule_values()
+    assert values["wording.smd_similar"] == w.SMD_SIMILAR == 0.1
+    assert values["wording.smd_differed"] == w.SMD_DIFFERED == 0.2
+    assert values["wording.alpha"] == w.ALPHA == 0.05
+    assert values["wording.alpha_consistent"] == 0.7 and values["wording.alpha_borderline"] == 0.6
+    assert w.apa_number(0.05) == ".05" and w.apa_number(2.0) == "2"
