@@ -200,6 +200,8 @@ def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatc
     real_run = subprocess.run
 
     def fake_dvc(cmd, cwd=None, env=None, check=False, **kwargs):
+        if cmd[1:4] != ["-m", "dvc", "repro"]:  # after a successful run: dvc gc (withdrawal erases)
+            return subprocess.CompletedProcess(cmd, 0)
         seen["cmd"], seen["socket"] = cmd, env.get(warm.ENV)
         if seen["socket"]:
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
