@@ -89,9 +89,78 @@ def test_irr_matches_sklearn_per_code_on_the_shipped_data(shipped_study):
         assert irr.at[code, "units"] == len(keys)
         assert irr.at[code, "krippendorff_alpha"] == pytest.approx(
             krippendorff_alpha([[k in a for k in keys], [k in b for k in keys]]))
+        # reference: Cicchetti and Feinstein (1990) specific agreement, by hand from the 2x2 counts
+        a, b = a & set(keys), b & set(keys)
+        n11, n00 = len(a & b), len(set(keys) - a - b)
+        assert irr.at[code, "positive_agreement"] == pytest.approx(2 * n11 / (len(a) + len(b)))
+        assert irr.at[code, "negative_agreement"] == pytest.approx(2 * n00 / (2 * len(keys) - len(a) - len(b)))
+        assert irr.at[code, "kappa_ci_low"] <= irr.at[code, "cohen_kappa"] <= irr.at[code, "kappa_ci_high"]
     assert irr.index[-1] == "ALL"
-    assert irr["flagged"].equals(~(irr["cohen_kappa"] >= 0.6))
+    # the rule: flagged when kappa is undefined or below 0.6, or its interval reaches below 0.6
+    assert irr["flagged"].equals(~(irr["cohen_kappa"] >= 0.6) | (irr["kappa_ci_low"] < 0.6))
+    assert (irr["flagged"] & (irr["cohen_kappa"] >= 0.6)).any()  # the interval matters on these data
     assert irr["percent_agreement"].between(0, 100).all()
+
+
+def test_specific_agreement_worked_example():
+    from compendium.agreement import _from_sums
+
+    # 2x2 of two coders over 100 units: a = 40 both present, b = 5 and c = 10 split, d = 45 both absent.
+    # reference: by hand, Cicchetti and Feinstein (1990): PA = 2a / (2a + b + c) = 80/95,
+    # NA = 2d / (2d + b + c) = 90/105; Cohen's kappa = (0.85 - 0.5) / 0.5 = 0.70
+    out = _from_sums(100, 45, 50, 40)
+    assert out["positive_agreement"] == pytest.approx(80 / 95)
+    assert out["negative_agreement"] == pytest.approx(90 / 105)
+    assert out["cohen_kappa"] == pytest.approx((0.85 - (0.45 * 0.5 + 0.55 * 0.5)) / (1 - 0.5))
+
+
+def test_source_bootstrap_matches_a_plain_loop_with_sklearn(shipped_study):
+    from sklearn.metrics import cohen_kappa_score
+
+    from compendium.agreement import matrix, shared_units
+
+    s = shipped_study
+    pair = s.coders[:2]
+    shared = shared_units(s.units, s.codings, pair)
+    codes = list(s.codebook["code"])
+    a, b = (matrix(s.codings, c, shared, codes) for c in pair)
+    irr = irr_table(s.units, s.codings, s.codebook, s.coders, replicates=200, seed=11).set_index("code")
+    # reference: the same resampling of whole sources written as a loop, kappa by sklearn, numpy percentiles
+    sources = shared["source_id"].to_numpy()
+    ids = np.unique(sources)
+    draws = np.random.default_rng(11).integers(0, len(ids), size=(200, len(ids)))
+    rows_of = {i: np.flatnonzero(sources == sid) for i, sid in enumerate(ids)}
+    j = codes.index("hierarchy") if "hierarchy" in codes else 0
+    kappas = []
+    for draw in draws:
+        rows = np.concatenate([rows_of[i] for i in draw])
+        kappas.append(cohen_kappa_score(a[rows, j], b[rows, j]))
+    low, high = np.quantile(kappas, [0.025, 0.975])
+    assert irr.at[codes[j], "kappa_ci_low"] == pytest.approx(low)
+    assert irr.at[codes[j], "kappa_ci_high"] == pytest.approx(high)
+    # same seed, same intervals; another seed, other intervals
+    again = irr_table(s.units, s.codings, s.codebook, s.coders, replicates=200, seed=11).set_index("code")
+    assert again.equals(irr)
+    other = irr_table(s.units, s.codings, s.codebook, s.coders, replicates=200, seed=12).set_index("code")
+    assert not np.allclose(other["kappa_ci_low"], irr["kappa_ci_low"])
+
+
+def test_bootstrap_is_fast_and_works_on_a_three_site_study(tmp_path):
+    import time
+
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    synthesize(tmp_path / "raw", seed=3, scale=1, sites=3)
+    s = load_study(tmp_path / "raw")
+    start = time.perf_counter()
+    irr = irr_table(s.units, s.codings, s.codebook, s.coders, replicates=1000, seed=5)
+    assert time.perf_counter() - start < 1.0
+    ok = irr.dropna(subset=["cohen_kappa"])
+    assert (ok["kappa_ci_low"] <= ok["cohen_kappa"] + 1e-12).all()
+    assert (ok["alpha_ci_high"] >= ok["krippendorff_alpha"] - 1e-12).all()
+    assert set(irr.columns) >= {"kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high",
+                                "positive_agreement", "negative_agreement"}
 
 
 def _toy(coders: dict[str, list[tuple[str, int, str]]]):
@@ -111,7 +180,8 @@ def test_unused_code_has_blank_kappa_and_only_shared_sources_count():
     assert (irr["units"] == 6).all()  # S1 only
     assert math.isnan(irr.at["never", "cohen_kappa"]) and irr.at["never", "flagged"]
     csv_text = irr.reset_index().to_csv(index=False)
-    assert "\nnever,t,6,100.0,,,0,0,True\n" in csv_text  # kappa and alpha blank, never 0
+    # kappa, alpha, their intervals (one source: nothing to resample) and positive agreement blank, never 0
+    assert "\nnever,t,6,100.0,,,0,0,True,1,,,,,,1.0\n" in csv_text
 
 
 def test_three_coders_fleiss_and_pairwise():

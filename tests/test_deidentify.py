@@ -1,17 +1,38 @@
-"""De-identification: each pattern, consistent pseudonyms, and full recall on the
-shipped corpus (the generator knows every identifier it planted)."""
+"""De-identification: each kind of identifier, names never seen before, consistent
+pseudonyms, the review file, and token recall/precision on two independent references:
+the project's held-out benchmark (hand-annotated, names kept out of every word list the
+detector uses) and the identifiers the synthetic-data generator planted."""
 
 from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
 
 import pandas as pd
 import pytest
 
+from compendium import deidentify as d
 from compendium.deidentify import Deidentifier, deidentify_units, score, summary
+
+HALF = re.compile(r"\]-[A-Z]|\]['’][A-Z]|\[(?:Person|Place|Institution) \d+\] ([A-Z][\w'’-]*)")
+
+
+def half_redactions(text: str) -> list[str]:
+    """Pseudonyms glued to what looks like the rest of a name: `]-Jane`, `[Person 3] Okafor`
+    (a following capitalised word that is neither a common nor a public word)."""
+    public = d.word_lists()["public_terms"]
+    out = []
+    for m in HALF.finditer(text):
+        word = m.group(1)
+        if word is None or not (d.is_common(word.lower()) or word.lower() in public or word.isupper()):
+            out.append(m.group())
+    return out
 
 
 @pytest.fixture(scope="module")
 def deid():
-    return Deidentifier(institutions=["Saint Elsewhere Teaching Trust"], names=["Zebedee Quarrington"])
+    return Deidentifier(places=["Saint Elsewhere Teaching Trust"], names=["Zebedee Quarrington"])
 
 
 @pytest.mark.parametrize("text,kind,found", [
@@ -23,16 +44,42 @@ def deid():
     ("call +44 20 5550 0143", "phone", "+44 20 5550 0143"),
     ("see https://www.fairmeded.org/petition.", "url", "https://www.fairmeded.org/petition"),
     ("see www.studentsforequity.net/join, then", "url", "www.studentsforequity.net/join"),
+    ("see example.org/path today", "url", "example.org/path"),
+    ("sign at foo.co.za please", "url", "foo.co.za"),
     ("we post as @antiracist_meds daily", "handle", "@antiracist_meds"),
     ("placement at Hillcrest General Hospital last year", "institution", "Hillcrest General Hospital"),
     ("The Eastbrook School of Medicine agreed", "institution", "Eastbrook School of Medicine"),
     ("at Saint Elsewhere Teaching Trust, things", "institution", "Saint Elsewhere Teaching Trust"),
+    ("she trained at Hôpital Saint-Louis in the south", "institution", "Hôpital Saint-Louis"),
+    ("then the Universidad de Antioquia replied", "institution", "Universidad de Antioquia"),
+    ("a year at Klinikum Großhadern was enough", "institution", "Klinikum Großhadern"),
+    ("on Fridays at Lakeside Clinic we", "institution", "Lakeside Clinic"),
     ("then Dr Farah Siddiqui said", "person", "Dr Farah Siddiqui"),
     ("and Prof. Okonkwo agreed", "person", "Prof. Okonkwo"),
     ("Nurse Rubina was kind", "person", "Nurse Rubina"),
     ("my friend Hamza Malik came", "person", "Hamza Malik"),
     ("Ayesha kept the notes", "person", "Ayesha"),
+    ("Hamza from my year kept the notes", "person", "Hamza"),  # a dictionary word, rare, first in a sentence
+    ("Ethan from my year kept the notes", "person", "Ethan"),
     ("Zebedee Quarrington chaired", "person", "Zebedee Quarrington"),
+    ("then Jane O'Connor-Mbeki spoke", "person", "Jane O'Connor-Mbeki"),
+    ("then Al-Rashid replied late", "person", "Al-Rashid"),
+    ("Jean-Baptiste wrote it", "person", "Jean-Baptiste"),
+    ("we told NOMVULA first", "person", "NOMVULA"),
+    ("and 李明 came too", "person", "李明"),  # a script without capitals
+    ("Dr Brown said so", "person", "Dr Brown"),
+    ("Mohammed Rafiqul Islam told us", "person", "Mohammed Rafiqul Islam"),  # a public word inside a name
+    ("Maria Fernanda Quispe wrote it", "person", "Maria Fernanda Quispe"),  # a dictionary word first
+    ("then Reem Abu-Shakra said", "person", "Reem Abu-Shakra"),
+    ("She was born on 14 March 1999 in a village", "date", "14 March 1999"),
+    ("DOB: 03/07/98, second year", "date", "03/07/98"),
+    ("she was born on the 3rd of August, a Monday", "date", "3rd of August"),
+    ("and J. Okafor-Bello replied", "person", "J. Okafor-Bello"),
+    ("then Dr A. Mensah agreed", "person", "Dr A. Mensah"),
+    ("we asked McAllister and", "person", "McAllister"),
+    ("I met Kim Min-jun there", "person", "Kim Min-jun"),
+    ("my student number is 20417739 if", "id", "20417739"),
+    ("the MRN KX4471920 was on it", "id", "KX4471920"),
 ])
 def test_each_kind_of_identifier_is_found(deid, text, kind, found):
     spans = deid.find(text)
@@ -41,46 +88,295 @@ def test_each_kind_of_identifier_is_found(deid, text, kind, found):
 
 @pytest.mark.parametrize("text", [
     "The hospital was busy and the dean said no.",
-    "We met 12 times between 2023-01-04 and 2024-02-13 with 26.72 per cent attending.",
+    "We met 12 times between January and March 2024 with 26.72 per cent attending.",
     "A petition with six hundred signatures reached the curriculum committee.",
     "Our group: [Person 3] and [Institution 1] met at [Email].",
+    "The NHS trust's BAME network ran CPR training on Tuesdays.",
+    "Grand Rounds at the Royal Infirmary covered sickle cell disease and COVID-19.",
+    "We used Braun and Clarke's thematic analysis and a Likert scale, i.e. five points.",
+    "Microaggressions, gaslighting and allyship came up in the Medical School Council.",
+    "Black and Asian learners in Year 3 met the Dean in the Clinical Skills Centre.",
+    "We met at ten.Then we left, e.g. at 5 p.m. on Saturdays; 2023/24 was busier.",
+    "Has your role changed over time? Does the Foundation Programme help?",
+    "The hospital saw 12000 patients and 45000 calls; 2023 was the busiest year.",
 ])
 def test_ordinary_text_is_left_alone(deid, text):
     assert deid.find(text) == []
 
 
-def test_same_person_gets_the_same_pseudonym_everywhere():
+def test_pseudonyms_stay_consistent_across_sources():
     deid = Deidentifier()
     units = pd.DataFrame({"source_id": ["A", "A", "B"], "unit": [1, 2, 1], "text": [
         "Dr Farah Siddiqui and Hillcrest General Hospital.",
-        "Then Omar Lodhi spoke.",
-        "Ms Farah Siddiqui again, at Hillcrest General Hospital; Omar Lodhi too.",
+        "Then Omar Lodhi spoke, from Tarnowskie Kąty.",
+        "Ms Farah Siddiqui again, at Hillcrest General Hospital; Omar Lodhi too, in Tarnowskie Kąty.",
     ]})
     out, log = deidentify_units(units, deid)
     assert out.loc[0, "text"] == "[Person 1] and [Institution 1]."
-    assert out.loc[1, "text"] == "Then [Person 2] spoke."
-    assert out.loc[2, "text"] == "[Person 1] again, at [Institution 1]; [Person 2] too."
+    assert out.loc[1, "text"] == "Then [Person 2] spoke, from [Place 1]."
+    assert out.loc[2, "text"] == "[Person 1] again, at [Institution 1]; [Person 2] too, in [Place 1]."
     assert set(log["original"]) >= {"Dr Farah Siddiqui", "Ms Farah Siddiqui", "Omar Lodhi"}
 
 
-def test_full_recall_and_reported_precision_on_the_shipped_corpus(root, shipped_study):
-    planted = pd.read_csv(root / "data" / "synthetic" / "planted_identifiers.csv")
-    units, log = deidentify_units(shipped_study.units, Deidentifier())
-    result = score(log, planted, units)
+def test_possessives_keep_their_s_outside_the_pseudonym():
+    out, _ = Deidentifier().redact("It was Siosaia Taufa's idea, and Kwabena’s van.")
+    assert out == "It was [Person 1]'s idea, and [Person 2]’s van."
+
+
+# ---------------------------------------------------------------- held-out benchmark
+
+def _name_tokens():
+    for text, spans in d.heldout():
+        for s, e, kind in spans:
+            if kind in ("person", "place", "institution"):
+                for w in d.WORD.findall(text[s:e]):
+                    yield kind, w
+
+
+def test_heldout_benchmark_is_big_and_varied():
+    rows = d.heldout()
+    kinds = {k for _, spans in rows for *_, k in spans}
+    assert len(rows) >= 300
+    assert kinds == {"person", "place", "institution", "email", "phone", "url", "handle", "date", "id"}
+    assert sum(not spans for _, spans in rows) >= 150  # plenty of ordinary text, for precision
+
+
+def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
+    """The benchmark measures what the detector has never seen. Every word of a marked
+    person or place (particles, titles, street words and words of two letters aside), and at least one
+    word of each marked institution, is in none of the detector's lists (checked with and
+    without accents)."""
+    lists = d.word_lists()
+    skip = lists["connectors"] | lists["titles"]
+
+    def listed(word):
+        low = word.lower()
+        plain = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
+        return [name for name, words in lists.items() if low in words or plain in words]
+
+    clashes = []
+    for text, spans in d.heldout():
+        for s, e, kind in spans:
+            if kind not in ("person", "place", "institution"):
+                continue
+            parts = [p for w in d.WORD.findall(text[s:e]) for p in re.split(r"['’\-]", w)
+                     if len(p) > 2 and p.lower() not in skip
+                     and not (kind == "place" and p.lower() in lists["place_words"])]
+            if kind == "institution":
+                if all(listed(p) for p in parts):
+                    clashes.append((text[s:e], "no unlisted word"))
+            else:
+                clashes.extend((p, listed(p)) for p in parts if listed(p))
+    assert clashes == []
+
+
+def test_recall_and_precision_on_the_heldout_benchmark():
+    result = d.score_heldout()
+    assert result["identifying_tokens"] >= 400
+    assert result["recall"] >= 0.99, result
+    assert result["precision"] >= 0.95, result
+
+
+def test_the_benchmark_can_fail():
+    """The same scorer on a detector that knows only e-mails and phones falls far short."""
+    class Weak(Deidentifier):
+        def find(self, text):
+            return [s for s in super().find(text) if s.kind in ("email", "phone")]
+    assert d.score_heldout(Weak())["recall"] < 0.2
+
+
+def test_no_half_redactions_on_the_heldout_benchmark():
+    deid = Deidentifier()
+    assert half_redactions("[Person 3]-Jane and [Person 4] Okafor") == ["]-J", "[Person 4] Okafor"]
+    for text, _ in d.heldout():
+        out, _ = deid.redact(text)
+        assert half_redactions(out) == [], out
+
+
+# ---------------------------------------------------------------- synthetic data
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    base = tmp_path_factory.mktemp("deid")
+    synthesize(base / "raw", seed=20251026, truth_dir=base / "truth")
+    study = load_study(base / "raw", consensus_coder="coder_a")
+    planted = pd.read_csv(base / "truth" / "planted_identifiers.csv")
+    return study, planted
+
+
+def test_recall_and_precision_on_the_synthetic_corpus(synthetic):
+    study, planted = synthetic
+    deid = Deidentifier(allowed=d.glossary(study))
+    units, log = deidentify_units(study.units, deid)
+    result = score(log, planted, units, study.units)
     assert result["planted"] > 100
     assert result["recall"] == 1.0 and result["missed"] == 0
-    assert 0.9 <= result["precision"] <= 1.0
+    assert result["token_recall"] >= 0.99, result
+    assert result["token_precision"] >= 0.95, result
     for text in planted["text"]:
         assert not units["text"].str.contains(text, regex=False).any(), text
     counts = summary(log)
-    assert set(counts["kind"]) == {"email", "url", "handle", "phone", "institution", "person"}
-    assert (counts["replacements"] > 0).all()
+    assert set(counts["kind"]) == set(d.KINDS)
+    for text in units["text"]:
+        assert half_redactions(text) == [], text
 
 
 def test_precision_counts_ordinary_words_redacted_by_mistake():
-    units = pd.DataFrame({"source_id": ["A"], "unit": [1], "text": ["Mark my words, Dr Hina Baig said so."]})
+    units = pd.DataFrame({"source_id": ["A"], "unit": [1], "text": ["We met Hope there; Dr Hina Baig said so."]})
     planted = pd.DataFrame({"source_id": ["A"], "unit": [1], "kind": ["person"], "text": ["Dr Hina Baig"]})
     out, log = deidentify_units(units, Deidentifier())
-    result = score(log, planted, out)
+    result = score(log, planted, out, units)
     assert result["recall"] == 1.0
-    assert result["false_positives"] == 1 and result["precision"] == 0.5  # "Mark" is in the lexicon
+    assert result["false_positives"] == 1 and result["precision"] == 0.5  # "Hope": undecided, so redacted
+    assert result["token_false_positives"] == 1
+
+
+# ---------------------------------------------------------------- review of ambiguous words
+
+def test_ambiguous_words_go_to_review_and_decisions_are_respected(tmp_path):
+    text = "I asked Will about it, and Hope came too. Mark my words. Grace Okafor agreed."
+    deid = Deidentifier()
+    out, _ = deid.redact(text)
+    assert "Will" not in out and "Hope" not in out  # undecided: redacted
+    assert "Mark my words" in out  # a sentence's first word is not a candidate
+    assert "[Person" in out and "Okafor" not in out and "Grace" not in out  # beside a name: part of it
+    found = deid.review_frame()
+    assert set(found["candidate"]) == {"will", "hope"}
+
+    path = tmp_path / "deidentify_review.csv"
+    review, counts = d.update_review(d.read_review(path), found)
+    assert counts == {"candidates": 2, "new": 2, "undecided": 2, "kept": 0, "redacted": 0}
+    review.loc[review["candidate"] == "will", "decision"] = "keep"
+    review.to_csv(path, index=False)
+
+    again = Deidentifier(decisions=d.decisions_of(d.read_review(path)))
+    out2, _ = again.redact(text + " Then Rose left.")
+    assert "I asked Will about it" in out2 and "Hope" not in out2 and "Rose" not in out2
+    review2, counts2 = d.update_review(d.read_review(path), again.review_frame())
+    assert counts2["new"] == 1 and counts2["kept"] == 1 and counts2["undecided"] == 2
+    assert review2.set_index("candidate").loc["will", "decision"] == "keep"
+
+    # the source that held "Will" and "Hope" is withdrawn: the decision stays, no text does
+    later = Deidentifier(decisions=d.decisions_of(review2))
+    later.redact("Then Rose left.")
+    review3, counts3 = d.update_review(review2, later.review_frame())
+    assert list(review3["candidate"]) == ["rose", "will"]
+    assert review3.set_index("candidate").loc["will"].to_dict() == {
+        "kind": "person", "decision": "keep", "occurrences": "0", "context": ""}
+    assert counts3 == {"candidates": 2, "new": 0, "undecided": 1, "kept": 1, "redacted": 0}
+
+
+def test_a_bad_decision_is_an_error_naming_file_and_row(tmp_path):
+    path = tmp_path / "review.csv"
+    pd.DataFrame({"candidate": ["hope"], "kind": ["person"], "decision": ["maybe"], "occurrences": [1],
+                  "context": ["..."]}).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"review.csv, row 2: decision must be"):
+        d.read_review(path)
+
+
+def test_study_names_and_places_are_always_redacted():
+    deid = Deidentifier(names=["Hope Street Choir"], places=["Tesco"])
+    out, _ = deid.redact("We sang with the Hope Street Choir outside Tesco.")
+    assert "Hope" not in out and "Tesco" not in out
+
+
+def test_linear_time_on_a_long_text():
+    import time
+
+    text = ("Tevita Fifita met Ngozi at Rangiwahia Hospital on 3 May 2001; call +64 21 555 0199. " * 2000)
+    start = time.perf_counter()
+    spans = Deidentifier().find(text)
+    assert time.perf_counter() - start < 20
+    assert len(spans) == 5 * 2000
+
+
+# ---------------------------------------------------------------- the stage under DVC
+
+def test_stage_06_keeps_the_review_file_as_a_persistent_uncached_output(root):
+    import yaml
+
+    stage = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["06-deidentify-sources"]
+    outs = dict(next(iter(o.items())) if isinstance(o, dict) else (o, {}) for o in stage["outs"])
+    assert outs["data/private/deidentify_review.csv"] == {"cache": False, "persist": True}
+    assert "data/private/deidentify_review.csv" not in stage["deps"]  # may be absent
+
+
+@pytest.mark.pipeline
+def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path):
+    """Under DVC: the review file may be absent; an ambiguous word is listed and redacted;
+    writing `keep` makes `dvc status` report the stage changed, and the rerun keeps the
+    word and the decision."""
+    from test_pipeline import make_copy, run_dvc
+
+    from compendium.synthesize import synthesize
+
+    project = make_copy(root, tmp_path / "compendium")
+    shutil.rmtree(project / "data" / "raw")
+    synthesize(project / "data" / "raw", seed=20251026)
+    source = sorted((project / "data" / "raw" / "sources").glob("INT-*.md"))[0]
+    lines = source.read_text(encoding="utf-8").splitlines()
+    turn = next(i for i, line in enumerate(lines) if re.match(r"^L\d+: ", line))
+    lines[turn] += " I asked Hope about it."
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    review_file = project / "data" / "private" / "deidentify_review.csv"
+    assert not review_file.exists()
+
+    result = run_dvc(project, "repro", "06-deidentify-sources")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "1 undecided candidate(s)" in result.stdout + result.stderr
+    review = pd.read_csv(review_file, dtype=str, keep_default_na=False)
+    assert review.set_index("candidate").loc["hope", "decision"] == ""
+    units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")
+    assert not units["text"].str.contains("asked Hope").any()
+
+    review.loc[review["candidate"] == "hope", "decision"] = "keep"
+    review.to_csv(review_file, index=False)
+    status = run_dvc(project, "status", "06-deidentify-sources")
+    assert "deidentify_review.csv" in status.stdout
+    result = run_dvc(project, "repro", "06-deidentify-sources")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")
+    assert units["text"].str.contains("I asked Hope about it.").any()
+    assert pd.read_csv(review_file, dtype=str).set_index("candidate").loc["hope", "decision"] == "keep"
+
+
+def test_the_study_glossary_keeps_its_own_proper_nouns():
+    from types import SimpleNamespace
+
+    study = SimpleNamespace(
+        codebook=pd.DataFrame({"theme": ["ubuntu"], "theme_label": ["Ubuntu Circles"], "code": ["harambee_groups"],
+                               "label": ["Harambee groups"], "definition": ["Talk of Nomvula is not a term."]}),
+        participants=pd.DataFrame({"participant_id": ["P1"], "site": ["Kisumu"], "group": ["Vuka"],
+                                   "age": [30.0]}),
+        sources=pd.DataFrame({"source_id": ["INT-1"]}),
+        dataset={"deidentify": {"allowed": ["Mandela"], "names": ["Quellnoor"], "places": "Rosewood; Tarn Howe"}})
+    terms = d.glossary(study)
+    assert {"Ubuntu Circles", "Harambee groups", "Kisumu", "Vuka", "Mandela"} <= set(terms)
+    assert not any("Nomvula" in t for t in terms)  # definitions are prose, not terms
+    settings = d.study_settings(study.dataset)
+    assert settings == {"names": ["Quellnoor"], "places": ["Rosewood", "Tarn Howe"], "allowed": ["Mandela"]}
+    text = "The Ubuntu Circles and Harambee groups met in Kisumu with the Vuka arm, as Mandela urged."
+    assert Deidentifier().find(text) != []
+    assert Deidentifier(allowed=terms).find(text) == []
+    deid = Deidentifier(allowed=terms, names=settings["names"], places=settings["places"])
+    out, _ = deid.redact("Quellnoor walked from Rosewood to Tarn Howe.")
+    assert out == "[Person 1] walked from [Place 1] to [Place 2]."
+
+
+def test_the_table_reports_both_benchmarks_and_the_review_counts():
+    from compendium.tables import deidentification_markdown
+
+    heldout = d.score_heldout()
+    scores = {"planted": 10, "missed": 0, "recall": 1.0, "replacements": 11, "false_positives": 1,
+              "precision": 10 / 11, "token_identifying_tokens": 20, "token_missed": 0, "token_recall": 1.0,
+              "token_precision": 20 / 21, "token_false_positives": 1}
+    review = {"candidates": 3, "new": 1, "undecided": 2, "kept": 1, "redacted": 0}
+    text = deidentification_markdown(summary(pd.DataFrame(columns=["kind", "original"])), scores, "",
+                                     heldout=heldout, review=review)
+    assert f"{heldout['sentences']} hand-annotated sentences" in text
+    assert f"token recall {100 * heldout['recall']:.1f}%" in text
+    assert "recall 100.0% (0 missed); precision 90.9%" in text and "precision 95.2%" in text
+    assert "3 candidate(s) in data/private/deidentify_review.csv, 1 kept" in text and "2 undecided" in text

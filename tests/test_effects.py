@@ -24,9 +24,13 @@ def learners(shipped_study):
 def test_adjusted_odds_ratio_matches_statsmodels_logit(learners):
     import statsmodels.api as sm
 
-    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"]).set_index("outcome")
+    from compendium.outcomes import BASELINE
+
+    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"],
+                                     baseline=True).set_index("outcome")
     for outcome in OUTCOMES:
-        X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age"])
+        assert table.at[outcome, "baseline"] == BASELINE[outcome]
+        X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age", BASELINE[outcome]])
         y = learners.loc[X.index, outcome].astype(int)
         # reference: statsmodels Logit (maximum likelihood) on the same design
         fit = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
@@ -77,10 +81,96 @@ def test_mantel_haenszel_and_breslow_day_by_hand(learners):
         assert row["breslow_day_p"] == pytest.approx(sps.chi2.sf(row["breslow_day_chi2"], 1))
 
 
-def test_stratum_with_an_empty_cell_is_corrected_and_noted(learners):
-    row = effects.adjusted_effects(learners, Arms(), []).set_index("outcome").loc["leadership_role"]
-    assert "0.5 added" in row["note"]
-    assert math.isfinite(row["mh_or"])
+def test_mantel_haenszel_without_correction_matches_statsmodels_on_the_raw_tables(learners):
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    table = effects.adjusted_effects(learners, Arms(), []).set_index("outcome")
+    for outcome in OUTCOMES:
+        tables = [t for t in _strata(learners, outcome) if (t.sum(axis=0) > 0).all()]
+        # reference: statsmodels StratifiedTable on the uncorrected counts (a zero cell in
+        # one stratum needs no correction: the estimator stays defined)
+        st = StratifiedTable(tables)
+        low, high = st.oddsratio_pooled_confint()
+        row = table.loc[outcome]
+        assert row["mh_or"] == pytest.approx(st.oddsratio_pooled, rel=1e-12)
+        assert (row["mh_ci_low"], row["mh_ci_high"]) == pytest.approx((low, high), rel=1e-12)
+        assert row["mh_p"] == pytest.approx(st.test_null_odds(correction=False).pvalue, rel=1e-12)
+        assert row["breslow_day_p"] == pytest.approx(st.test_equal_odds().pvalue, rel=1e-12)
+        assert "0.5 added" not in row["note"]
+
+
+def test_mantel_haenszel_zero_cell_in_one_stratum_is_not_corrected():
+    # hand-made strata: stratum 1 has an empty cell, stratum 2 carries the estimator
+    t1, t2 = np.array([[5.0, 0.0], [3.0, 4.0]]), np.array([[6.0, 2.0], [1.0, 5.0]])
+    out = effects.mantel_haenszel([t1, t2], notes=(notes := []))
+    # reference: Mantel-Haenszel (1959) by hand: (5*4/12 + 6*5/14) / (0*3/12 + 2*1/14)
+    assert out["mh_or"] == pytest.approx((5 * 4 / 12 + 6 * 5 / 14) / (2 * 1 / 14))
+    assert notes == []
+    # an uninformative stratum (no events at all) changes nothing and is noted
+    out2 = effects.mantel_haenszel([t1, t2, np.array([[0.0, 4.0], [0.0, 5.0]])], notes=(notes := []))
+    assert out2 == pytest.approx(out)
+    assert "left out" in notes[0]
+
+
+def test_mantel_haenszel_undefined_estimator_is_corrected_and_said():
+    # no stratum has a discordant pair (b*c = 0 everywhere): the raw estimator is infinite
+    tables = [np.array([[5.0, 0.0], [3.0, 4.0]]), np.array([[6.0, 0.0], [1.0, 5.0]])]
+    out = effects.mantel_haenszel(tables, notes=(notes := []))
+    assert any("0.5 added" in n for n in notes)
+    # reference: by hand on the corrected counts
+    c = [t + 0.5 for t in tables]
+    mh = sum(t[0, 0] * t[1, 1] / t.sum() for t in c) / sum(t[0, 1] * t[1, 0] / t.sum() for t in c)
+    assert out["mh_or"] == pytest.approx(mh)
+    assert math.isfinite(out["mh_ci_high"])
+
+
+def test_mantel_haenszel_needs_two_informative_strata():
+    out = effects.mantel_haenszel([np.array([[5.0, 1.0], [3.0, 4.0]])], notes=(notes := []), stratum="site")
+    assert math.isnan(out["mh_or"]) and "two strata of site" in notes[0]
+
+
+def test_ancova_matches_statsmodels_ols(learners):
+    import statsmodels.formula.api as smf
+
+    table = effects.ancova(learners, Arms()).set_index("scale")
+    for scale, pre, post in effects.ANCOVA_SCALES:
+        data = learners[["group", pre, post]].dropna().astype({pre: float, post: float})
+        # reference: statsmodels OLS of post on arm and pre (formula interface), t-based 95% CI
+        fit = smf.ols(f"{post} ~ C(group, Treatment('control')) + {pre}", data=data).fit()
+        term = "C(group, Treatment('control'))[T.intervention]"
+        row = table.loc[scale]
+        assert row["mean_difference"] == pytest.approx(fit.params[term], rel=1e-10)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(fit.conf_int().loc[term]), rel=1e-10)
+        assert row["p_value"] == pytest.approx(fit.pvalues[term], rel=1e-8, abs=1e-300)
+        assert row["statistic"] == pytest.approx(fit.tvalues[term], rel=1e-10)
+        assert row["dof"] == fit.df_resid and row["n"] == len(data)
+
+
+def test_ancova_edge_cases_are_blank_with_a_note(learners):
+    one_arm = effects.ancova(learners[learners["group"] == "control"], Arms())
+    assert one_arm["mean_difference"].isna().all() and one_arm["note"].str.contains("not estimable").all()
+    other = learners.assign(group=learners["group"].map({"control": "usual", "intervention": "programme"}))
+    other.loc[other.index[:5], "cc_pre_mean"] = np.nan  # missing baselines: complete cases
+    t = effects.ancova(other, Arms("usual", "programme")).set_index("scale")
+    assert t.at["cultural_competence", "n"] == len(learners) - 5 and np.isfinite(t["mean_difference"]).all()
+
+
+def test_table1_baseline_rows_by_hand(learners, shipped_study):
+    t = demographics.table1(shipped_study.participants, Arms(), learners)
+    cc = t[t["variable"] == "baseline_cultural_competence"].set_index("statistic")
+    x0 = learners.loc[learners["group"] == "control", "cc_pre_mean"].dropna().astype(float)
+    x1 = learners.loc[learners["group"] == "intervention", "cc_pre_mean"].dropna().astype(float)
+    # reference: by hand, SMD = (m1 - m0) / sqrt((s0^2 + s1^2) / 2); scipy Welch t-test
+    assert cc.at["mean", "control"] == pytest.approx(x0.mean())
+    assert cc.at["mean", "smd"] == pytest.approx((x1.mean() - x0.mean()) / math.sqrt((x0.var() + x1.var()) / 2))
+    assert cc.at["mean", "p_value"] == pytest.approx(sps.ttest_ind(x1, x0, equal_var=False).pvalue)
+    lead = t[(t["variable"] == "baseline_leadership") & (t["level"] == "yes")].set_index("statistic")
+    p0 = learners.loc[learners["group"] == "control", "leadership_pre"].astype(float).mean()
+    p1 = learners.loc[learners["group"] == "intervention", "leadership_pre"].astype(float).mean()
+    assert lead.at["percent", "smd"] == pytest.approx((p1 - p0) / math.sqrt((p0 * (1 - p0) + p1 * (1 - p1)) / 2))
+    # survey answers, not demographics: never suppressed
+    shown = demographics.suppress_small_cells(t, 50)
+    assert not shown.loc[shown["variable"].str.startswith("baseline_"), "suppressed"].any()
 
 
 def test_unknown_covariate_is_a_clear_error(learners):
@@ -120,25 +210,63 @@ def test_outcomes_by_stratum_add_up_to_table2(learners):
     pd.testing.assert_frame_equal(sums, t2[sums.columns].loc[sums.index], check_dtype=False)
 
 
-def test_power_matches_statsmodels(learners):
+def test_exact_power_with_fisher_matches_a_seeded_simulation():
+    # small arms: expected counts below 5, so Fisher's exact test decides most tables
+    n, p0, p1, alpha = 20, 0.05, 0.40, 0.0125
+    exact = effects.exact_power(n, p0, p1, alpha=alpha)
+    # reference: simulation with a fixed seed, each table tested by the analysis itself
+    # (compendium.stats.compare_proportions: its own rule, scipy's Fisher test)
+    from compendium.stats import compare_proportions
+
+    rng = np.random.default_rng(20251026)
+    reps = 4000
+    c, i = rng.binomial(n, p0, reps), rng.binomial(n, p1, reps)
+    cache: dict = {}
+    hits = 0
+    for a, b in zip(c, i):
+        if (a, b) not in cache:
+            cache[(a, b)] = compare_proportions(int(a), n, int(b), n).p_value < alpha
+        hits += cache[(a, b)]
+    sim = hits / reps
+    assert abs(exact - sim) < 3 * math.sqrt(sim * (1 - sim) / reps)
+    assert any(compare_proportions(int(a), n, int(b), n).test == "fisher" for a, b in cache)
+
+
+def test_exact_power_with_large_arms_matches_statsmodels_chi2_power():
     from statsmodels.stats.power import GofChisquarePower
 
+    # large arms: chi-square throughout; reference: statsmodels GofChisquarePower (noncentral chi-square,
+    # Cohen's w, df = 1), which the exact power approaches
+    n, p0, p1 = 400, 0.30, 0.40
+    ref = GofChisquarePower().power(effect_size=effects.cohen_w(p0, p1), nobs=2 * n, alpha=0.05, n_bins=2)
+    assert effects.exact_power(n, p0, p1, alpha=0.05) == pytest.approx(ref, abs=0.01)
+
+
+def test_power_planning_from_the_smallest_effect_of_interest_with_holm(learners):
     t2 = table2(learners)
-    power = effects.power_planning(t2).set_index("outcome")
+    power = effects.power_planning(t2, alpha=0.05, min_difference=15).set_index("outcome")
     for r in t2.itertuples():
-        w = power.loc[r.outcome, "cohen_w"]
-        # reference: Cohen's w by hand, sqrt(chi2 / N) for equal arms
-        assert w == pytest.approx(math.sqrt(r.statistic / (r.control_n + r.intervention_n)))
-        for level, column in ((0.8, "n_per_arm_80"), (0.9, "n_per_arm_90")):
-            # reference: statsmodels GofChisquarePower with two bins (df = 1), total n split over two arms
-            total = GofChisquarePower().solve_power(effect_size=w, nobs=None, alpha=0.05, power=level, n_bins=2)
-            assert power.loc[r.outcome, column] == math.ceil(total / 2)
-        # the detectable difference, fed back, gives 80% power at this study's size
+        row = power.loc[r.outcome]
+        assert row["alpha_holm"] == pytest.approx(0.05 / 4)  # the first Holm threshold over four outcomes
         p0 = r.control_events / r.control_n
-        p1 = p0 + power.loc[r.outcome, "detectable_difference_80"] / 100
-        got = GofChisquarePower().power(effect_size=effects.cohen_w(p0, p1), nobs=2 * r.control_n, alpha=0.05,
-                                        n_bins=2)
-        assert got == pytest.approx(0.8, abs=1e-6)
+        assert row["target_percent"] == pytest.approx(100 * p0 + 15)  # not the observed intervention percentage
+        n80 = int(row["n_per_arm_80"])
+        # the planned size reaches 80% and one fewer does not (bisection on the exact power)
+        assert effects.exact_power(n80, p0, p0 + 0.15, alpha=0.0125) >= 0.8
+        assert effects.exact_power(n80 - 1, p0, p0 + 0.15, alpha=0.0125) < 0.8
+        assert row["n_per_arm_90"] >= n80
+        assert row["power_here"] == pytest.approx(effects.exact_power(100, p0, p0 + 0.15, alpha=0.0125))
+
+
+def test_power_planning_edge_cases():
+    t2 = pd.DataFrame({"outcome": ["a", "b", "c"], "control_events": [0, 19, 3], "control_n": [10, 20, 0],
+                       "intervention_events": [2, 20, 1], "intervention_n": [12, 20, 5],
+                       "p_value": [0.5, 0.3, math.nan]})
+    power = effects.power_planning(t2, min_difference=15).set_index("outcome")
+    assert power.at["a", "target_percent"] == pytest.approx(15)
+    assert power.at["b", "target_percent"] == pytest.approx(80)  # 95% + 15 would pass 100%: downwards
+    assert math.isnan(power.at["c", "n_per_arm_80"])  # no control learner: nothing to plan from
+    assert power.at["a", "alpha_holm"] == pytest.approx(0.05 / 2)
 
 
 def test_cronbach_alpha_by_hand_and_feldt_interval_against_pingouin():
@@ -262,3 +390,30 @@ def test_single_site_run_removes_stale_site_files(tmp_path, monkeypatch):
     io.write_site_outputs(None, None, "# Sites\n\nOne site.\n")
     assert sorted(p.name for p in tables.iterdir()) == ["sites.md"]
     assert not list(figs.iterdir())
+
+
+def test_clustered_effects_match_statsmodels_gee_formula_and_one_site_says_so(tmp_path, learners):
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    synthesize(tmp_path / "raw", seed=3, scale=1, sites=3)
+    s = load_study(tmp_path / "raw")
+    three = derive(s.participants, s.survey, s.cc_items, s.support_items)
+    table = effects.clustered_effects(three, s.arms).set_index("outcome")
+    for outcome in OUTCOMES:
+        data = three[three[outcome].notna()].assign(y=lambda d: d[outcome].astype(float),
+                                                    arm=lambda d: (d["group"] == "intervention").astype(float))
+        # reference: statsmodels' formula GEE, exchangeable within site, bias-reduced covariance;
+        # interval by hand from its standard error with t(sites - 1)
+        fit = smf.gee("y ~ arm", groups="site", data=data, family=sm.families.Binomial(),
+                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
+        q = sps.t.ppf(0.975, 2)
+        row = table.loc[outcome]
+        assert row["odds_ratio"] == pytest.approx(math.exp(fit.params["arm"]), rel=1e-6)
+        assert row["ci_low"] == pytest.approx(math.exp(fit.params["arm"] - q * fit.bse["arm"]), rel=1e-6)
+        assert row["sites"] == 3 and "3 sites" in row["note"]
+    one = effects.clustered_effects(learners, Arms())
+    assert one["odds_ratio"].isna().all() and one["note"].str.startswith("one site").all()

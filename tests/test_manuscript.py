@@ -220,7 +220,7 @@ def test_every_formatter_handles_suppressed_and_missing_values(tmp_path):
 def test_statistics_are_reported_in_apa_style(tmp_path, shipped):
     results = make_results(shipped.codebook, links=shipped_links(shipped))
     text, _, _ = render(tmp_path, shipped.codebook, shipped.dataset, results, links=shipped_links(shipped))
-    assert len(re.findall(r"χ²\(1, N = 200\) = 26\.72, p < \.001", text)) == 4
+    assert len(re.findall(r"χ2\(1, N = 200\) = 26\.72, p < \.001", text)) == 4  # ASCII 2: statcheck parses it
 
 
 # --------------------------------------------------------------------------- the shipped study

@@ -100,6 +100,14 @@ def test_table2_matches_scipy_and_reports_the_n_behind_each_percentage():
     assert row["statistic"] == pytest.approx(ref.statistic)
     assert row["p_value"] == pytest.approx(ref.pvalue)
     assert row["control_percent"] == 12 and row["intervention_percent"] == 45
+    # reference: statsmodels Table2x2([[45, 55], [12, 88]]).riskratio, riskratio_confint
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    ref = Table2x2([[45, 55], [12, 88]])
+    assert row["risk_ratio"] == pytest.approx(ref.riskratio)
+    assert (row["rr_ci_low"], row["rr_ci_high"]) == pytest.approx(ref.riskratio_confint())
+    assert row["nnt"] == pytest.approx(1 / 0.33)
+    assert row["nnt_ci_low"] == pytest.approx(1 / row["rd_ci_high"])
     assert t.loc["perceived_support", "control_n"] == 99
     assert t.loc["perceived_support", "control_events"] == 11
 
@@ -123,3 +131,26 @@ def test_table2_with_an_empty_arm_keeps_counts_and_tests_nothing():
     t = table2(learners, Arms())
     assert list(t["control_n"]) == [20] * 4 and list(t["intervention_n"]) == [0] * 4
     assert set(t["test"]) == {"none"} and t["p_value"].isna().all() and t["p_holm"].isna().all()
+    assert t[["risk_ratio", "nnt", "nnt_ci_low"]].isna().all().all()
+
+
+def test_table2_effect_measures_on_an_independent_study(tmp_path):
+    # a study the project did not fit: other arm labels, three sites, 40-odd learners
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    from compendium.contract import load_study
+    from compendium.synthesize import synthesize
+
+    synthesize(tmp_path / "raw", seed=3, design="independent")
+    s = load_study(tmp_path / "raw")
+    t = table2(derive(s.participants, s.survey, s.cc_items, s.support_items), s.arms)
+    for r in t.itertuples(index=False):
+        a, n1, c, n2 = r.intervention_events, r.intervention_n, r.control_events, r.control_n
+        if 0 < a and 0 < c:
+            # reference: statsmodels Table2x2 on the raw counts
+            ref = Table2x2([[a, n1 - a], [c, n2 - c]])
+            assert r.risk_ratio == pytest.approx(ref.riskratio)
+            assert (r.rr_ci_low, r.rr_ci_high) == pytest.approx(ref.riskratio_confint())
+        assert r.nnt == pytest.approx(1 / r.risk_difference)
+        # Altman: the NNT interval passes through infinity exactly when the RD interval includes 0
+        assert (r.nnt_ci_low > r.nnt_ci_high) == (r.rd_ci_low < 0 < r.rd_ci_high)

@@ -72,6 +72,52 @@ def test_odds_ratio_with_a_zero_cell_adds_one_half():
     assert low < or_ < high
 
 
+def test_risk_ratio_and_log_interval_match_statsmodels_table2x2():
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    rr, low, high, corrected = stats.risk_ratio(70, 100, 20, 100)
+    # reference: statsmodels Table2x2([[70, 30], [20, 80]]).riskratio and riskratio_confint
+    ref = Table2x2(np.array([[70, 30], [20, 80]], dtype=float))
+    assert rr == pytest.approx(3.5) and rr == pytest.approx(ref.riskratio)
+    assert (low, high) == pytest.approx(ref.riskratio_confint(), rel=1e-12)
+    # and by hand: exp(log RR +/- z * sqrt(1/a - 1/n1 + 1/c - 1/n2)) (Katz et al. 1978)
+    se = math.sqrt(1 / 70 - 1 / 100 + 1 / 20 - 1 / 100)
+    assert low == pytest.approx(3.5 * math.exp(-sps.norm.ppf(0.975) * se))
+    assert not corrected
+
+
+def test_risk_ratio_with_no_event_in_an_arm_adds_one_half_and_a_degenerate_table_is_nan():
+    rr, low, high, corrected = stats.risk_ratio(5, 30, 0, 30)
+    # reference: by hand on the corrected table: (5.5 / 31) / (0.5 / 31)
+    assert corrected and rr == pytest.approx(11.0) and low < rr < high
+    assert all(math.isnan(x) for x in stats.risk_ratio(0, 30, 0, 20)[:3])
+
+
+def test_nnt_is_the_reciprocal_of_the_risk_difference_and_its_newcombe_limits():
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    res = stats.compare_proportions(20, 100, 70, 100)
+    # reference: statsmodels confint_proportions_2indep(method="newcomb"), reciprocals by hand
+    low, high = confint_proportions_2indep(70, 100, 20, 100, method="newcomb", compare="diff")
+    assert res.nnt == pytest.approx(1 / 0.5)
+    assert (res.nnt_ci_low, res.nnt_ci_high) == pytest.approx((1 / high, 1 / low))
+    assert res.risk_ratio == pytest.approx(3.5)
+
+
+def test_nnt_interval_crossing_zero_follows_altman():
+    # a difference whose interval includes zero: NNTB to infinity to NNTH (Altman 1998, BMJ 317:1309)
+    from compendium.tables import nnt_cell
+
+    res = stats.compare_proportions(10, 40, 14, 40)
+    assert res.rd_ci_low < 0 < res.rd_ci_high
+    assert res.nnt_ci_low == pytest.approx(1 / res.rd_ci_high) and res.nnt_ci_low > 0
+    assert res.nnt_ci_high == pytest.approx(1 / res.rd_ci_low) and res.nnt_ci_high < 0
+    cell = nnt_cell(res.nnt, res.nnt_ci_low, res.nnt_ci_high)
+    assert cell.startswith("NNTB 10.0 (NNTB") and "to ∞ to NNTH" in cell
+    assert nnt_cell(-5.0, -10.0, -10 / 3) == "NNTH 5.0 (3.3 to 10.0)"
+    assert stats.number_needed_to_treat(0.0, -0.1, 0.1)[0] != stats.number_needed_to_treat(0.0, -0.1, 0.1)[0]
+
+
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 

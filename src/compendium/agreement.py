@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 
 IRR_COLUMNS = ["code", "theme", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha",
-               "coder_1_count", "coder_2_count", "flagged"]
+               "coder_1_count", "coder_2_count", "flagged",
+               # added: intervals resampling sources, and specific agreement
+               "sources", "kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high",
+               "positive_agreement", "negative_agreement"]
 
 
 # --------------------------------------------------------------------------- coefficients
@@ -141,37 +144,116 @@ def shared_units(units: pd.DataFrame, codings: pd.DataFrame, coders: list[str]) 
 # --------------------------------------------------------------------------- tables
 
 
+def _from_sums(n: np.ndarray, ones_1: np.ndarray, ones_2: np.ndarray, both: np.ndarray) -> dict[str, np.ndarray]:
+    """Two-coder binary agreement from summed counts (any shape, elementwise): units n,
+    units coder 1 / coder 2 marked present, units both marked present. The same
+    formulas as :func:`binary_agreement`, plus positive and negative specific agreement
+    (Cicchetti and Feinstein 1990): PA = 2 n11 / (2 n11 + n10 + n01), NA = 2 n00 /
+    (2 n00 + n10 + n01)."""
+    n, a1, b1, n11 = (np.asarray(x, float) for x in (n, ones_1, ones_2, both))
+    n00 = n - a1 - b1 + n11
+    disagree = n - n11 - n00
+    ones = a1 + b1
+    zeros = 2 * n - ones
+    with np.errstate(invalid="ignore", divide="ignore"):
+        po = (n11 + n00) / n
+        pa, pb = a1 / n, b1 / n
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        kappa = np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+        alpha = np.where((ones > 0) & (zeros > 0), 1 - (2 * n - 1) * (2 * disagree) / (2 * ones * zeros), np.nan)
+        positive = np.where(ones > 0, 2 * n11 / ones, np.nan)
+        negative = np.where(zeros > 0, 2 * n00 / zeros, np.nan)
+    return {"percent_agreement": 100 * po, "cohen_kappa": kappa, "krippendorff_alpha": alpha,
+            "positive_agreement": positive, "negative_agreement": negative}
+
+
+def cluster_bootstrap(a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, replicates: int = 1000,
+                      seed: int = 1, level: float = 0.95) -> dict[str, np.ndarray]:
+    """Percentile bootstrap intervals of Cohen's kappa and Krippendorff's alpha per
+    column of two coders' boolean units-by-codes matrices, resampling whole clusters
+    (the sources: units of one source are not independent) with replacement
+    (Davison and Hinkley 1997, section 3.8; Efron and Tibshirani 1993, ch. 13).
+
+    Vectorised: the counts are summed per cluster once, and each replicate is a vector
+    of cluster multiplicities, so a replicate costs one matrix product. A replicate in
+    which a coefficient is undefined (no variation) is left out of that coefficient's
+    percentiles. With fewer than two clusters the intervals are NaN (nothing to resample).
+    Returns ``kappa_ci_low``, ``kappa_ci_high``, ``alpha_ci_low``, ``alpha_ci_high``.
+    """
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    ids, index = np.unique(np.asarray(clusters), return_inverse=True)
+    k, width = len(ids), a.shape[1]
+    nan = np.full(width, np.nan)
+    if k < 2 or replicates < 1:
+        return {"kappa_ci_low": nan, "kappa_ci_high": nan.copy(), "alpha_ci_low": nan.copy(),
+                "alpha_ci_high": nan.copy()}
+
+    def per_cluster(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((k, x.shape[1]))
+        np.add.at(out, index, x)
+        return out
+
+    units = per_cluster(np.ones((len(index), 1)))
+    sums = [per_cluster(x.astype(float)) for x in (a, b, a & b)]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, k, size=(replicates, k))
+    weights = np.bincount((draws + k * np.arange(replicates)[:, None]).ravel(),
+                          minlength=replicates * k).reshape(replicates, k).astype(float)
+    boot = _from_sums(np.broadcast_to(weights @ units, (replicates, width)), *(weights @ x for x in sums))
+    tail = (1 - level) / 2
+    out = {}
+    for key, name in (("cohen_kappa", "kappa"), ("krippendorff_alpha", "alpha")):
+        values = boot[key]
+        defined = np.isfinite(values).any(axis=0)
+        with np.errstate(invalid="ignore"):
+            low = np.nanquantile(np.where(defined, values, 0.0), tail, axis=0)
+            high = np.nanquantile(np.where(defined, values, 0.0), 1 - tail, axis=0)
+        out[f"{name}_ci_low"] = np.where(defined, low, np.nan)
+        out[f"{name}_ci_high"] = np.where(defined, high, np.nan)
+    return out
+
+
 def irr_table(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame, coders: list[str],
-              threshold: float = 0.6) -> pd.DataFrame:
+              threshold: float = 0.6, *, replicates: int = 1000, seed: int = 20251026,
+              level: float = 0.95) -> pd.DataFrame:
     """``irr.csv``: agreement per code between the first two coders, and an ``ALL`` row
-    over every unit-and-code decision. ``flagged`` marks codes whose kappa is below
-    ``threshold`` (or undefined), for the coding team to revisit."""
+    over every unit-and-code decision: percent agreement, Cohen's kappa and
+    Krippendorff's alpha (nominal) with percentile bootstrap intervals that resample
+    sources (:func:`cluster_bootstrap`, ``replicates`` and ``seed`` from params.yaml),
+    and positive and negative specific agreement (Cicchetti and Feinstein 1990).
+
+    ``flagged`` marks codes for the coding team to revisit: the kappa is undefined,
+    or it is below ``threshold``, or the lower limit of its interval is (agreement
+    above the threshold is then not established)."""
+    codes = list(codebook["code"])
     if len(coders) < 2:
         # one coder: nothing to compare; every code's row is blank and none is flagged
-        codes = list(codebook["code"])
         blank = pd.DataFrame({"code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": 0,
-                              "percent_agreement": np.nan, "cohen_kappa": np.nan, "krippendorff_alpha": np.nan,
-                              "coder_1_count": np.nan, "coder_2_count": np.nan, "flagged": False})
-        return blank[IRR_COLUMNS]
+                              "sources": 0, "flagged": False})
+        return blank.reindex(columns=IRR_COLUMNS)
     pair = coders[:2]
     shared = shared_units(units, codings, pair)
-    codes = list(codebook["code"])
     a, b = (matrix(codings, c, shared, codes) for c in pair)
-    per_code = binary_agreement(a, b)
-    overall = binary_agreement(a.reshape(-1, 1), b.reshape(-1, 1))
+    # one extra entry pools every unit-and-code decision (the ALL row)
+    n = np.full(len(codes) + 1, float(len(shared)))
+    n[-1] = len(shared) * len(codes)
+    ones_1, ones_2, both = a.sum(axis=0), b.sum(axis=0), (a & b).sum(axis=0)
+    point = _from_sums(n, np.append(ones_1, ones_1.sum()), np.append(ones_2, ones_2.sum()),
+                       np.append(both, both.sum()))
+    sources = shared["source_id"].to_numpy()
+    ci = cluster_bootstrap(a, b, sources, replicates=replicates, seed=seed, level=level)
+    # the pooled row: resample the same sources, pooling the codes of each replicate
+    ci_all = cluster_bootstrap(a.reshape(-1, 1), b.reshape(-1, 1), np.repeat(sources, len(codes)),
+                               replicates=replicates, seed=seed, level=level)
     table = pd.DataFrame({
-        "code": codes, "theme": list(codebook["theme"]), "units": len(shared),
-        "percent_agreement": per_code["percent_agreement"], "cohen_kappa": per_code["cohen_kappa"],
-        "krippendorff_alpha": per_code["krippendorff_alpha"],
-        "coder_1_count": per_code["count_1"], "coder_2_count": per_code["count_2"],
+        "code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": len(shared),
+        "sources": shared["source_id"].nunique(),
+        **{k: point[k] for k in ("percent_agreement", "cohen_kappa", "krippendorff_alpha",
+                                 "positive_agreement", "negative_agreement")},
+        **{k: np.append(v, ci_all[k]) for k, v in ci.items()},
+        "coder_1_count": np.append(ones_1, ones_1.sum()), "coder_2_count": np.append(ones_2, ones_2.sum()),
     })
-    table["flagged"] = ~(table["cohen_kappa"] >= threshold)
-    all_row = {"code": "ALL", "theme": "", "units": len(shared),
-               "percent_agreement": overall["percent_agreement"][0], "cohen_kappa": overall["cohen_kappa"][0],
-               "krippendorff_alpha": overall["krippendorff_alpha"][0],
-               "coder_1_count": int(a.sum()), "coder_2_count": int(b.sum())}
-    all_row["flagged"] = not all_row["cohen_kappa"] >= threshold
-    table = pd.concat([table, pd.DataFrame([all_row])], ignore_index=True)
+    table["flagged"] = ~(table["cohen_kappa"] >= threshold) | (table["kappa_ci_low"] < threshold)
     return table[IRR_COLUMNS]
 
 

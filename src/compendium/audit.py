@@ -88,6 +88,7 @@ TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
 WORDS = re.compile(r"[^\W_]+")
 SEGMENT = re.compile(r"\n|\t|\||(?<=[.!?])[\"'”’)]?\s+")
+DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
 TAG = re.compile(r"<[^>]+>")
 ARCHIVES = {".docx", ".qdpx", ".zip", ".xlsx", ".odt"}
 IMAGES = {".png", ".jpg", ".jpeg", ".gif"}
@@ -438,12 +439,15 @@ def text_of(path: Path) -> str | None:
             chunks.append("".join(cell.get("source", [])))
             for output in cell.get("outputs", []):
                 chunks.append("".join(output.get("text", [])))
-                for value in output.get("data", {}).values():
+                for kind, value in output.get("data", {}).items():
+                    if kind.startswith("image/") and kind != "image/svg+xml":
+                        continue  # base64 pixels: no text, and random letter runs that match short words
                     chunks.append("".join(value) if isinstance(value, list) else str(value))
         return html.unescape("\n".join(chunks))
     if suffix == ".svg":  # labels are <text> elements; path data is left out
         return html.unescape(TAG.sub(" ", raw))
     if suffix in (".html", ".htm", ".xml"):  # text, and attributes such as mailto: links
+        raw = DATA_URI.sub(" ", raw)  # embedded images and fonts: base64, no text
         text = re.sub(r"</(?:p|div|td|th|tr|li|h\d|blockquote|pre)>|<br\s*/?>", "\n", raw, flags=re.I)
         return html.unescape(TAG.sub(" ", text)) + "\n" + re.sub(r'\sd="[^"]*"', " ", raw)
     return raw

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from . import paths, wording
+from .deidentify import PLACEHOLDER
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
@@ -131,7 +132,7 @@ class Numbers:
             return f"Fisher's exact test, {apa_p(self.v(f'{base}.p_value'))}"
         if not (self.has(base + ".statistic") and self.has(base + ".dof")):
             return f"test {wording.NOT_ESTIMABLE}"
-        return (f"χ²({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
+        return (f"χ2({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
                 f"{self.num(base + '.statistic')}, {apa_p(self.v(base + '.p_value'))}")
 
     def odds(self, prefix: str, est: str, low: str, high: str) -> str:
@@ -176,7 +177,7 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
     body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets
     body = re.sub(r"\{[^}]*\}", " ", body)  # attributes such as {width=90%}
-    body = re.sub(r"\[(?:Person|Institution)\s+\d+\]", " ", body)  # pseudonyms in quotations
+    body = PLACEHOLDER.sub(" ", body)  # pseudonyms in quotations
     body = re.sub(r"source\s+\S+,\s+unit\s+\d+", " ", body)  # where a quotation comes from
     allowed = allowed_numbers(results)
     return sorted({m.group(0) for m in NUMBER.finditer(body)
@@ -551,6 +552,11 @@ class Prose:
 
         return [o for o in OUTCOME_LABELS if f"table2.{o}.control_percent" in self.results]
 
+    def primary(self) -> str:
+        """The primary outcome named in params.yaml (outcomes.primary), or '' when none is recorded."""
+        name = self.results.get("params.primary_outcome")
+        return name if name in self.outcomes() else ""
+
     @staticmethod
     def outcome_label(outcome: str) -> str:
         from .outcomes import OUTCOME_LABELS
@@ -719,16 +725,21 @@ class Prose:
         codes = [k.split(".")[1] for k in self.results if k.startswith("irr.") and k.endswith(".flagged")
                  and k.split(".")[1] != "ALL"]
         flagged = [c for c in codes if self.results.get(f"irr.{c}.flagged")]
-        text = (f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa, "
-                f"{wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
-                f"{self.n.apa('irr.ALL.krippendorff_alpha')}). ")
+        interval = (f", {self.n.level()} CI [{self.n.apa('irr.ALL.kappa_ci_low')}, {self.n.apa('irr.ALL.kappa_ci_high')}]"
+                    if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high") else "")
+        text = (f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+                f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
+                f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
+                + (f"; positive agreement {self.n.apa('irr.ALL.positive_agreement')}"
+                   if self.n.has("irr.ALL.positive_agreement") else "") + "). ")
+        threshold = self.n.num('params.kappa_threshold', 1)
         if flagged:
             labels = [self.code_label(c) for c in flagged]
             text += (f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
-                     f"fell below the kappa threshold of {self.n.num('params.kappa_threshold', 1)} "
+                     f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
                      f"({wording.join(labels)}).")
         else:
-            text += f"No code fell below the kappa threshold of {self.n.num('params.kappa_threshold', 1)}."
+            text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
         return text
 
     # ---- themes

@@ -37,6 +37,13 @@ class TwoByTwo:
     or_ci_low: float
     or_ci_high: float
     or_corrected: bool  # 0.5 added to every cell because one was zero
+    risk_ratio: float = math.nan  # intervention over control
+    rr_ci_low: float = math.nan
+    rr_ci_high: float = math.nan
+    rr_corrected: bool = False  # 0.5 added to every cell because an arm had no event
+    nnt: float = math.nan  # 1 / risk difference (negative: number needed to harm)
+    nnt_ci_low: float = math.nan  # 1 / rd_ci_high; above nnt_ci_high when the interval passes through infinity
+    nnt_ci_high: float = math.nan  # 1 / rd_ci_low
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -111,6 +118,42 @@ def odds_ratio(events1: int, n1: int, events2: int, n2: int, level: float = 0.95
     return float(t.oddsratio), float(low), float(high), corrected
 
 
+def risk_ratio(events1: int, n1: int, events2: int, n2: int, level: float = 0.95) -> tuple[float, float, float, bool]:
+    """Risk ratio of group 1 against group 2 with the log (Katz) interval (statsmodels
+    ``Table2x2.riskratio``).
+
+    When a group has no event, 0.5 is added to every cell and the flag in the last
+    position is true. When no learner, or every learner, had the outcome in both
+    groups, the ratio carries no information and all three values are NaN.
+    """
+    from statsmodels.stats.contingency_tables import Table2x2
+
+    table = np.array([[events1, n1 - events1], [events2, n2 - events2]], dtype=float)
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        return math.nan, math.nan, math.nan, False
+    corrected = bool((table[:, 0] == 0).any())
+    t = Table2x2(table + 0.5 if corrected else table)
+    low, high = t.riskratio_confint(alpha=1 - level)
+    return float(t.riskratio), float(low), float(high), corrected
+
+
+def number_needed_to_treat(rd: float, rd_low: float, rd_high: float) -> tuple[float, float, float]:
+    """Number needed to treat, 1 / risk difference, with the reciprocals of the risk
+    difference's confidence limits (Altman 1998, BMJ 317:1309).
+
+    Signed: positive values are numbers needed to treat for one more learner with the
+    outcome (benefit, NNTB), negative ones numbers needed to harm (NNTH). The interval
+    is (1 / rd_high, 1 / rd_low). When the risk difference's interval crosses zero,
+    the first limit is an NNTB and the second an NNTH (first > second): the interval
+    runs from NNTB |first| through infinity to NNTH |second|, Altman's convention. A
+    risk difference, or a limit, of exactly zero has no finite reciprocal: NaN.
+    """
+    def inv(x: float) -> float:
+        return 1 / x if x is not None and math.isfinite(x) and x != 0 else math.nan
+
+    return inv(rd), inv(rd_high), inv(rd_low)
+
+
 def compare_proportions(
     control_events: int,
     control_n: int,
@@ -147,12 +190,18 @@ def compare_proportions(
     or_, or_low, or_high, corrected = odds_ratio(
         intervention_events, intervention_n, control_events, control_n, level
     )
+    rr, rr_low, rr_high, rr_corrected = risk_ratio(
+        intervention_events, intervention_n, control_events, control_n, level
+    )
+    nnt, nnt_low, nnt_high = number_needed_to_treat(rd, rd_low, rd_high)
     return TwoByTwo(
         control_events=int(control_events), control_n=int(control_n),
         intervention_events=int(intervention_events), intervention_n=int(intervention_n),
         test=test, statistic=statistic, dof=dof, p_value=p, min_expected=smallest,
         risk_difference=rd, rd_ci_low=rd_low, rd_ci_high=rd_high,
         odds_ratio=or_, or_ci_low=or_low, or_ci_high=or_high, or_corrected=corrected,
+        risk_ratio=rr, rr_ci_low=rr_low, rr_ci_high=rr_high, rr_corrected=rr_corrected,
+        nnt=nnt, nnt_ci_low=nnt_low, nnt_ci_high=nnt_high,
     )
 
 

@@ -19,6 +19,10 @@ VARIABLE_LABELS = {
     "site": "Site",
     "age": "Age, years",
     "previous_activism": "Previous activism",
+    "baseline_cultural_competence": "Cultural competence before (scale mean)",
+    "baseline_support": "Perceived support before (scale mean)",
+    "baseline_participation": "Active participation before",
+    "baseline_leadership": "Leadership role before",
 }
 
 
@@ -77,10 +81,12 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
         label = VARIABLE_LABELS.get(variable, variable)
         p = block["p_value"].iloc[0]
         rows.append([f"**{label}**", "", "", fmt_p(p), ""])
-        if variable == "age":
+        if "mean" in set(block["statistic"]):
             stats = block.set_index("statistic")
             mean, sd = stats.loc["mean"], stats.loc["sd"]
-            cells = [f"{mean[a]:.1f} ± {sd[a]:.1f}" for a in ("control", "intervention")]
+            decimals = 1 if variable == "age" else 2
+            cells = [f"{mean[a]:.{decimals}f} ± {sd[a]:.{decimals}f}" if pd.notna(mean[a]) else ""
+                     for a in ("control", "intervention")]
             rows.append(["  Mean ± SD", *cells, "", fmt_num(mean["smd"])])
             missing = block[block["level"] == "(missing)"]
             if not missing.empty:
@@ -96,8 +102,10 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
         "# Table 1. Baseline characteristics by arm\n\n"
         + _markdown(header, rows, ["l", "r", "r", "r", "r"])
         + _notes(
-            "Counts with percentages of each arm's analysed learners; age as mean ± SD. "
-            "p: Pearson's chi-square for categories, Welch's t-test for age, descriptive only. "
+            "Counts with percentages of each arm's analysed learners; age and scale means as mean ± SD. "
+            "'Before': the pre-intervention survey wave, the baseline value of each outcome's measure "
+            "(shown in full: survey answers, not demographics). "
+            "p: Pearson's chi-square for categories, Welch's t-test for means, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
             f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
             "`suppressed` column) so that no learner can be singled out. The p-values describe the baseline "
@@ -126,13 +134,30 @@ def pct_cell(value) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.0f}%"
 
 
+def nnt_cell(nnt, low, high, decimals: int = 1) -> str:
+    """A number needed to treat with its interval in Altman's (1998) form: 'NNTB 3.2
+    (2.4 to 4.8)'; 'NNTH 12.0 (...)' for harm; when the risk difference's interval
+    crosses zero, 'NNTB 8.1 (NNTB 3.0 to ∞ to NNTH 20.3)'."""
+    if nnt is None or pd.isna(nnt):
+        return "not estimable"
+
+    def one(x: float) -> str:
+        return f"{'NNTB' if x > 0 else 'NNTH'} {abs(x):.{decimals}f}"
+
+    if pd.isna(low) or pd.isna(high):
+        return one(nnt)
+    if low <= high:  # both limits on the same side: an ordinary interval
+        return f"{one(nnt)} ({abs(low if nnt > 0 else high):.{decimals}f} to {abs(high if nnt > 0 else low):.{decimals}f})"
+    return f"{one(nnt)} ({one(low)} to ∞ to {one(high)})"
+
+
 TEST_NAMES = {"chi2": "χ²(1)", "fisher": "Fisher", "none": "not tested"}
 
 
 def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     header = ["Outcome", f"{arm_heading('control', arms.control)}, n/N (%)",
               f"{arm_heading('intervention', arms.intervention)}, n/N (%)", "Test", "Statistic", "p",
-              "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)"]
+              "p (Holm)", "Risk difference (95% CI)", "Odds ratio (95% CI)", "Risk ratio (95% CI)", "NNT (95% CI)"]
     rows = []
     for r in t2.itertuples(index=False):
         rows.append([
@@ -145,19 +170,43 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
             fmt_p(r.p_holm),
             estimate_cell(r.risk_difference, r.rd_ci_low, r.rd_ci_high, 100, 1),
             estimate_cell(r.odds_ratio, r.or_ci_low, r.or_ci_high),
+            estimate_cell(r.risk_ratio, r.rr_ci_low, r.rr_ci_high),
+            nnt_cell(r.nnt, r.nnt_ci_low, r.nnt_ci_high),
         ])
     return (
         "# Table 2. Post-intervention outcomes by arm\n\n"
-        + _markdown(header, rows, ["l", "r", "r", "l", "r", "r", "r", "r", "r"])
+        + _markdown(header, rows, ["l", "r", "r", "l", "r", "r", "r", "r", "r", "r", "r"])
         + _notes(
             "Test: Pearson's chi-square without continuity correction when every expected count is at "
             "least the threshold in params.yaml, otherwise Fisher's exact test (two-sided). "
             "p (Holm): adjusted for the four outcomes. Risk difference in percentage points, intervention "
             "minus control, with Newcombe's hybrid score interval; odds ratio of intervention against "
-            "control with Woolf's interval.",
+            "control with Woolf's interval; risk ratio of intervention against control with the log (Katz) "
+            "interval (0.5 added to every cell when an arm has no event, and to every cell of the odds ratio's "
+            "table when a cell is zero). NNT: number of learners to offer the intervention for one more to have "
+            "the outcome (NNTB, benefit) or one fewer (NNTH, harm), 1 / risk difference, with the reciprocals of "
+            "the Newcombe limits; when that interval includes no difference, the NNT's interval runs from NNTB through "
+            "infinity to NNTH (Altman 1998).",
             note,
         )
     )
+
+
+def sensitivity_markdown(t: pd.DataFrame, note: str = "") -> str:
+    t = t.assign(best=[estimate_cell(e, lo, hi, 100, 1) for e, lo, hi in
+                       zip(t["best_risk_difference"], t["best_rd_ci_low"], t["best_rd_ci_high"])],
+                 worst=[estimate_cell(e, lo, hi, 100, 1) for e, lo, hi in
+                        zip(t["worst_risk_difference"], t["worst_rd_ci_low"], t["worst_rd_ci_high"])])
+    return frame_markdown("Missing outcomes: best- and worst-case sensitivity analysis", t, {
+        "outcome": ("Outcome", "label"), "control_missing": ("Missing, control", "d"),
+        "intervention_missing": ("Missing, intervention", "d"),
+        "best": ("Best case: risk difference (95% CI)", "text"), "best_p_value": ("p", "p"),
+        "worst": ("Worst case: risk difference (95% CI)", "text"), "worst_p_value": ("p", "p"),
+    }, "Analysis population: every allocated learner who did not withdraw consent (withdrawn learners' data are "
+       "removed: a modified intention-to-treat). Table 2 analyses complete cases, outcome by outcome. Here every "
+       "missing outcome is imputed: best case (for the intervention), missing intervention learners have the "
+       "outcome and missing control learners do not; worst case, the reverse. Risk differences in percentage "
+       "points, intervention minus control, Newcombe's interval; test as in Table 2.", note)
 
 
 def table1_results(t1: pd.DataFrame) -> dict:
@@ -242,17 +291,61 @@ def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str
     return f"# {title}\n\n" + _markdown(header, rows, align) + _notes(*notes)
 
 
-def adjusted_markdown(t: pd.DataFrame, note: str = "") -> str:
+def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str:
+    strata = f"the strata of {stratum.replace('_', ' ')}" if stratum else "the strata in params.yaml (effects.stratum)"
     return frame_markdown("Odds ratios: unadjusted, adjusted and stratified", t, {
         "outcome": ("Outcome", "label"), "odds_ratio": ("OR", ".2f"), "or_ci_low": ("low", ".2f"),
-        "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"), "adjusted_or": ("Adjusted OR", ".2f"),
+        "or_ci_high": ("high", ".2f"), "n_adjusted": ("n (adj.)", "d"),
+        **({"baseline": ("Baseline", "text")} if "baseline" in t else {}), "adjusted_or": ("Adjusted OR", ".2f"),
         "adjusted_ci_low": ("low", ".2f"), "adjusted_ci_high": ("high", ".2f"), "adjusted_p": ("p", "p"),
         "mh_or": ("MH OR", ".2f"), "mh_ci_low": ("low", ".2f"), "mh_ci_high": ("high", ".2f"),
         "breslow_day_p": ("Breslow-Day p", "p"), "note": ("Note", "text"),
     }, "Odds ratios of intervention against control with 95% CIs. Adjusted: logistic regression on arm plus "
-       f"the covariates in params.yaml ({t['covariates'].iloc[0].replace('+', ', ')}), complete cases. "
-       "MH: Mantel-Haenszel odds ratio across previous-activism strata; Breslow-Day tests whether the odds "
+       f"the covariates fixed in params.yaml before the analysis ({t['covariates'].iloc[0].replace('+', ', ')})"
+       + (", and the outcome's own pre-intervention value (Baseline)" if "baseline" in t and t["baseline"].astype(bool).any()
+          else "") + ", complete cases. "
+       f"MH: Mantel-Haenszel odds ratio across {strata}, on the raw counts (0.5 is added to every cell only "
+       "where the estimator is undefined, as the Note says); Breslow-Day tests whether the odds "
        "ratio differs between strata.", note)
+
+
+ANCOVA_LABELS = {"cultural_competence": "Cultural competence (scale mean)", "support": "Perceived support (scale mean)"}
+
+
+def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = 0.95, note: str = "") -> str:
+    t = t.assign(label=[ANCOVA_LABELS.get(x, x) for x in t["scale"]],
+                 control=[_pre_post(a, b) for a, b in zip(t["control_pre_mean"], t["control_post_mean"])],
+                 intervention=[_pre_post(a, b) for a, b in zip(t["intervention_pre_mean"], t["intervention_post_mean"])],
+                 adjusted=[estimate_cell(e, lo, hi) for e, lo, hi in zip(t["mean_difference"], t["ci_low"], t["ci_high"])],
+                 test=[f"t({int(d)}) = {x:.2f}" if pd.notna(x) else "" for x, d in zip(t["statistic"], t["dof"])])
+    return frame_markdown("ANCOVA of the continuous scales", t, {
+        "label": ("Scale", "text"), "n": ("n", "d"),
+        "control": (f"{arm_heading('control', arms.control)}: before → after", "text"),
+        "intervention": (f"{arm_heading('intervention', arms.intervention)}: before → after", "text"),
+        "post_difference": ("Difference after, unadjusted", ".2f"),
+        "adjusted": (f"Difference adjusted for before ({100 * level:g}% CI)", "text"), "test": ("t", "text"),
+        "p_value": ("p", "p"), "note": ("Note", "text"),
+    }, "Analysis of covariance: each learner's post-intervention scale mean regressed on the arm and the "
+       "pre-intervention scale mean by ordinary least squares, complete cases (Vickers and Altman 2001). "
+       "The adjusted difference is intervention minus control, in scale points, with its t-based interval. "
+       "A sensitivity analysis beside the binary outcomes of Table 2, which cut these scales at thresholds.", note)
+
+
+def clustered_markdown(t: pd.DataFrame, level: float = 0.95, note: str = "") -> str:
+    t = t.assign(estimate=[estimate_cell(e, lo, hi) for e, lo, hi in zip(t["odds_ratio"], t["ci_low"], t["ci_high"])])
+    return frame_markdown("Outcomes by arm, accounting for sites", t, {
+        "outcome": ("Outcome", "label"), "sites": ("Sites", "d"), "n": ("n", "d"),
+        "estimate": (f"Odds ratio ({100 * level:g}% CI)", "text"), "p_value": ("p", "p"),
+        "within_site_correlation": ("Within-site correlation", ".3f"), "note": ("Note", "text"),
+    }, "Logistic GEE of each outcome on the arm with an exchangeable working correlation within site and the "
+       "Mancl-DeRouen bias-reduced robust covariance; interval and p from the t distribution with sites - 1 "
+       "degrees of freedom (few clusters); odds ratio of intervention against control. "
+       "Beside the per-site tables and the random-effects pooling; with one site there is nothing to account for.",
+        note)
+
+
+def _pre_post(pre, post) -> str:
+    return "" if pd.isna(pre) or pd.isna(post) else f"{pre:.2f} → {post:.2f}"
 
 
 def correlations_markdown(t: pd.DataFrame, note: str = "") -> str:
@@ -277,15 +370,21 @@ def stratum_markdown(t: pd.DataFrame, note: str = "") -> str:
 
 
 def power_markdown(t: pd.DataFrame, alpha: float, note: str = "") -> str:
+    alpha_holm = t["alpha_holm"].dropna()
+    level = f"{alpha_holm.iloc[0]:.4g}" if len(alpha_holm) else "alpha / m"
+    difference = t["min_difference"].dropna()
+    d = f"{difference.iloc[0]:g}" if len(difference) else "the smallest effect of interest"
     return frame_markdown("Replication planning", t, {
         "outcome": ("Outcome", "label"), "control_percent": ("Control %", ".1f"),
-        "intervention_percent": ("Intervention %", ".1f"), "cohen_w": ("Cohen's w", ".3f"),
+        "target_percent": ("Intervention % to detect", ".1f"),
         "n_per_arm_80": ("Per arm, 80% power", "d"), "n_per_arm_90": ("Per arm, 90% power", "d"),
-        "n_per_arm_analysed": ("Per arm here", "d"),
-        "detectable_difference_80": ("Detectable difference here (points)", ".1f"),
-    }, f"Learners per arm (equal arms) for a two-sided chi-square test at alpha = {alpha} to detect the observed "
-       "difference (Cohen's w). The last column is the smallest difference from the observed control "
-       "percentage that this study's size detects with 80% power.", note)
+        "n_per_arm_analysed": ("Per arm here", "d"), "power_here": ("Power here", ".2f"),
+    }, f"Learners per arm (equal arms) to detect the smallest effect of interest, {d} percentage points from this "
+       "study's control percentage (params.yaml: effects.power_min_difference; not the observed effect), with the "
+       "test the analysis uses (Pearson's chi-square, or Fisher's exact test where an expected count is small), "
+       f"two-sided at alpha = {alpha} divided by the number of outcomes ({level}), the first threshold of Holm's "
+       "procedure. Power is exact: every possible table enumerated with its binomial probability. Power here: "
+       "that of this study's smaller arm for the same effect.", note)
 
 
 def reliability_markdown(t: pd.DataFrame, note: str = "") -> str:
@@ -326,35 +425,84 @@ def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
        "odds ratios of intervention against control.", note)
 
 
-def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "") -> str:
+def deidentification_markdown(summary: pd.DataFrame, scores: dict, note: str = "", heldout: dict | None = None,
+                              review: dict | None = None) -> str:
+    """De-identification: replacements per kind, token recall and precision on the
+    project's held-out benchmark and (synthetic data) against the generator's planted
+    identifiers, and the review file's counts. Counts only: nothing identifying."""
     text = frame_markdown("De-identification", summary, {
         "kind": ("Kind of identifier", "text"), "replacements": ("Replacements", "d"),
         "distinct": ("Distinct originals", "d"),
     }, "Each identifier was replaced by a bracketed pseudonym before any analysis; the log that maps "
        "originals to pseudonyms stays in the git-ignored data/private/.")
+
+    def pct(x: float) -> str:
+        return "n/a" if x != x else f"{100 * x:.1f}%"
+
+    if heldout:
+        text += (f"\nOn the project's held-out benchmark ({heldout['sentences']} hand-annotated sentences in the "
+                 f"register of learners' interviews and documents, shipped with the package; no name or place in "
+                 f"it is in any word list the detector uses): token recall {pct(heldout['recall'])} "
+                 f"({heldout['missed']} of {heldout['identifying_tokens']} identifying tokens missed), token "
+                 f"precision {pct(heldout['precision'])} ({heldout['false_positives']} ordinary tokens "
+                 f"redacted). {heldout.get('history', '')}".rstrip() + "\n")
     if scores:
-        text += (f"\nAgainst the {scores['planted']} identifiers the generator planted: recall "
-                 f"{100 * scores['recall']:.1f}% ({scores['missed']} missed); precision {100 * scores['precision']:.1f}% "
-                 f"({scores['false_positives']} of {scores['replacements']} replacements hit ordinary words).\n")
+        text += (f"\nAgainst the {scores['planted']} identifiers the generator planted (dataset.yaml truth_file): "
+                 f"recall {pct(scores['recall'])} ({scores['missed']} missed); precision {pct(scores['precision'])} "
+                 f"({scores['false_positives']} of {scores['replacements']} replacements hit ordinary words).")
+        if "token_recall" in scores:
+            text += (f" By token: recall {pct(scores['token_recall'])} ({scores['token_missed']} of "
+                     f"{scores['token_identifying_tokens']} missed), precision {pct(scores['token_precision'])} "
+                     f"({scores['token_false_positives']} ordinary tokens redacted).")
+        text += "\n"
+    if review:
+        text += (f"\nReview of ambiguous words (a name that is also an ordinary word): {review['candidates']} "
+                 f"candidate(s) in data/private/deidentify_review.csv, {review['kept']} kept and "
+                 f"{review['redacted']} redacted by the team's decision, {review['undecided']} undecided "
+                 "(redacted until decided).\n")
     return text + _notes(note)
 
 
-def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "") -> str:
+def irr_markdown(irr: pd.DataFrame, coders: list[str], threshold: float, note: str = "", *,
+                 replicates: int = 1000, level: float = 0.95) -> str:
+    level_label = f"{100 * level:g}%"
     if len(coders) < 2:
         who = f"one coder ({coders[0]})" if coders else "no coder"
         return ("# Inter-rater reliability\n\n"
                 f"The sources were coded by {who}, so agreement between coders cannot be measured; irr.csv "
                 "lists the codes with blank agreement columns.\n" + _notes(note))
-    t = irr.assign(flag=["below threshold" if f else "" for f in irr["flagged"]])
+    def flag(r) -> str:
+        if not r["flagged"]:
+            return ""
+        if not r["cohen_kappa"] >= threshold:
+            return "below threshold" if pd.notna(r["cohen_kappa"]) else "undefined"
+        return "interval reaches below"
+
+    t = irr.assign(flag=[flag(r) for r in irr.to_dict(orient="records")],
+                   kappa_ci=[_interval(lo, hi, 2) for lo, hi in zip(irr["kappa_ci_low"], irr["kappa_ci_high"])],
+                   alpha_ci=[_interval(lo, hi, 2) for lo, hi in zip(irr["alpha_ci_low"], irr["alpha_ci_high"])])
     return frame_markdown("Inter-rater reliability", t, {
-        "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"),
-        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".3f"),
-        "krippendorff_alpha": ("Krippendorff's alpha", ".3f"), "coder_1_count": (coders[0], "d"),
-        "coder_2_count": (coders[1], "d"), "flag": ("Flag", "text"),
+        "code": ("Code", "text"), "theme": ("Theme", "text"), "units": ("Units", "d"), "sources": ("Sources", "d"),
+        "percent_agreement": ("Agreement %", ".1f"), "cohen_kappa": ("Cohen's kappa", ".2f"),
+        "kappa_ci": (f"{level_label} CI", "text"),
+        "krippendorff_alpha": ("Krippendorff's alpha", ".2f"), "alpha_ci": (f"{level_label} CI", "text"),
+        "positive_agreement": ("Positive agreement", ".2f"), "negative_agreement": ("Negative agreement", ".2f"),
+        "coder_1_count": (coders[0], "d"), "coder_2_count": (coders[1], "d"), "flag": ("Flag", "text"),
     }, f"Coders {coders[0]} and {coders[1]}, over the units of the sources both coded; each code judged present "
-       "or absent on each unit. ALL pools every unit-and-code decision. Krippendorff's alpha is nominal. A kappa "
-       "that is undefined (a code neither coder used) is left blank. Flag: kappa below "
-       f"{threshold} (params.yaml: agreement.kappa_threshold) or undefined.", note)
+       "or absent on each unit. ALL pools every unit-and-code decision. Krippendorff's alpha is nominal. "
+       f"Intervals: percentile bootstrap of {replicates} replicates resampling whole sources (the unit of "
+       "sampling; units of one source are not independent), seeded (params.yaml: agreement.bootstrap_seed). "
+       "Positive (negative) agreement: of the times a coder marked the code present (absent), the share the "
+       "other coder agreed, 2a / (2a + b + c) (Cicchetti and Feinstein 1990); with rare codes kappa and "
+       "percent agreement rest mostly on agreed absence. A kappa that is undefined (a code neither coder used) "
+       f"is left blank. Flag: kappa undefined, below {threshold} (params.yaml: agreement.kappa_threshold), or "
+       "with the lower limit of its interval below it (interval reaches below).", note)
+
+
+def _interval(low, high, decimals: int = 2) -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:.{decimals}f} to {high:.{decimals}f}"
 
 
 def pairwise_markdown(pairwise: pd.DataFrame, note: str = "") -> str:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .agreement import matrix
+from .deidentify import PLACEHOLDER
 
 FREQUENCY_COLUMNS = ["level", "id", "label", "by", "group", "units", "sources", "participants"]
 QUOTE_COLUMNS = ["code", "rank", "source_id", "unit", "source_type", "speaker", "arm", "quote"]
@@ -86,7 +87,7 @@ def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int =
     learner_units = coded[coded["learners"].map(len) > 0].copy()
     learner_units["n_codes"] = learner_units.groupby(["source_id", "unit"])["code"].transform("size")
     learner_units["distance"] = (learner_units["text"].str.len() - target_length).abs()
-    learner_units["redactions"] = learner_units["text"].str.count(r"\[(?:Person|Institution|Email|Phone|URL|Handle)")
+    learner_units["redactions"] = learner_units["text"].str.count(PLACEHOLDER.pattern)
     rows = []
     for code, part in learner_units.groupby("code", sort=True):
         ranked = part.sort_values(["n_codes", "redactions", "distance", "source_id", "unit"], kind="stable")

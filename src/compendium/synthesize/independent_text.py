@@ -294,29 +294,29 @@ NAMES = {
     "southern_africa": (["Sindisiwe", "Kgomotso", "Ntombizodwa", "Bongumusa"],
                         ["Shabangu", "Mahlangu-Khoza", "Letsoalo"]),
     "west_africa": (["Oyinkansola", "Ifeyinwa", "Ebunoluwa", "Sekou"],
-                    ["Okparaeke", "Ezeugwu", "N'Diaye", "Adebanjo-Cole"]),
+                    ["Okparaeke", "Ezeugwu", "N'Diaye", "Odukoya-Cole"]),
     "east_africa": (["Nyokabi", "Tsehay", "Kiprono", "Nafula"],
                     ["Wambugu", "Gebremedhin", "Ochieng-Baraka", "Kipchumba"]),
-    "central_asia": (["Aruzhan", "Nursultanbek", "Zhansaya", "Bekzat"], ["Zhakupov", "Seitkali", "Mukhametzhanova"]),
-    "east_asia": (["Bolormaa", "Ganbaatar", "Jia-Hui", "Ha-eun", "Yuzuki"],
+    "central_asia": (["Aruzhan", "Nursultanbek", "Zhansaya", "Bekzat"], ["Zhakupov", "Tolegenuly", "Baimukhanbetova"]),
+    "east_asia": (["Enkhjargal", "Tumurbaatar", "Jia-Wen", "Ha-eun", "Yuzuki"],
                   ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Enkhjargal"]),
-    "south_east_asia": (["Siriporn", "Kittisak", "Dewi", "Maricel", "Phuong", "Sokha"],
-                        ["Wongsakul", "Setiawan", "Dimaculangan", "Trinh"]),
-    "pacific": (["Sione", "Wiremu", "Salote", "Akanesi", "Kalolaine"],
-                ["Vainikolo", "Raikadroka", "Fonohema", "Tupou-Lavemai"]),
-    "latin_america": (["Yaretzi", "Araceli", "Anahí", "Nayeli"],
-                      ["Mamani", "Villanueva-Ortiz", "Ccahuana", "Ticonipa"]),
-    "eastern_europe": (["Ludmila", "Miroslava", "Bogdan", "Radomir", "Oksana"],
+    "south_east_asia": (["Siriporn", "Kittisak", "Dewi", "Maricel", "Khanh", "Sokha"],
+                        ["Wongsakul", "Setiawan", "Dimaculangan", "Quach"]),
+    "pacific": (["Siaosi", "Tamati", "Salote", "Akanesi", "Kalolaine"],
+                ["Taufahema", "Raikadroka", "Fonohema", "Mateaki-Lolohea"]),
+    "latin_america": (["Yaretzi", "Araceli", "Itzayana", "Nayeli"],
+                      ["Huarachi", "Villanueva-Ortiz", "Quispicusi", "Ticonipa"]),
+    "eastern_europe": (["Ludmila", "Miroslava", "Bogdan", "Radomir", "Yaryna"],
                        ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"]),
     "ireland": (["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
-                ["O'Donovan", "Breathnach", "Mac Giolla Phádraig", "Ní Chonchúir"]),
+                ["O'Donovan", "Breathnach", "Mac Con Uladh", "Ní Chonchúir"]),
     "arab_world": (["Yousra", "Marwan", "Muhannad", "Hiba", "Ghassan", "Lujain"],
                    ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"]),
     "invented": (["Tovanna", "Quillon"], ["Brindlemaw", "Tallowfen", "Drevnik", "Varnasse", "Quenby-Throssel"]),
 }
 # People who must be planted in full (an apostrophe surname, a hyphenated surname
 # and a hyphenated given name).
-MUST_PLANT = [("Gráinne", "O'Donovan"), ("Yousra", "Al-Rashid"), ("Jia-Hui", "Hwangbo")]
+MUST_PLANT = [("Gráinne", "O'Donovan"), ("Yousra", "Al-Rashid"), ("Jia-Wen", "Hwangbo")]
 
 TITLES = ["Dr", "Prof.", "Mx", "Sister", "Dra.", "Matron", "Mr", "Ms", "Charge Nurse"]
 
