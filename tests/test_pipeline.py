@@ -235,8 +235,6 @@ def test_make_verify_reports_a_changed_artifact(shipped, tmp_path):
     assert result.returncode == 1, out[-2000:] + result.stderr[-2000:]
     assert re.search(r"committed files under reports/: .*, 1 differ\n", out), out[-2000:]
     assert "reports/tables/table2_outcomes.md: differs" in out
-    import re
-
     m = re.search(r"(\d+) published claims: (\d+) match, 0 mismatch", out)
     assert m and m.group(1) == m.group(2) and "verify: FAILED" in out
 
