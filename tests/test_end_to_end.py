@@ -12,7 +12,6 @@ Select them with ``pytest -m e2e``; ``make test`` runs them too.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from pathlib import Path
@@ -21,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from replication import expected_table2, make_replication_data
+from replication import expected_table2
 from scratch import make_project, reproduce, study_arms, study_params
 
 pytestmark = [pytest.mark.e2e, pytest.mark.pipeline]
@@ -31,24 +30,15 @@ COUNTS = ["control_events", "control_n", "intervention_events", "intervention_n"
 SECOND_SEED = 5
 
 
-def _has_second_mode() -> bool:
-    from compendium.synthesize import synthesize
-
-    return "design" in inspect.signature(synthesize).parameters
-
-
 def write_second_study(base: Path) -> tuple[Path, Path]:
     """The second data set, ``base/data/raw``, with the generator's truth in
-    ``base/data/synthetic``: the generator's ``design="independent"`` mode. Until that
-    mode exists, the replication team's data (``tests/replication.py``: other arm labels
-    named in a dataset.yaml, unequal arms, three sites, missing values) stand in for it."""
+    ``base/data/synthetic``: the generator's ``design="independent"`` mode (the one
+    function to switch for another second study; ``replication.make_replication_data``
+    with ``describe=True`` is a drop-in alternative)."""
     from compendium.synthesize import synthesize
 
     raw, truth = base / "data" / "raw", base / "data" / "synthetic"
-    if _has_second_mode():
-        synthesize(raw, seed=SECOND_SEED, design="independent", truth_dir=truth)
-    else:
-        make_replication_data(raw, seed=SECOND_SEED, scale=1, sites=3, truth_dir=truth, describe=True)
+    synthesize(raw, seed=SECOND_SEED, design="independent", truth_dir=truth)
     return raw, truth
 
 
@@ -122,9 +112,6 @@ def test_the_second_study_shares_nothing_with_the_shipped_one(shipped_study, sec
     """What makes the second study a test of generality: another codebook, other arm
     labels, three sites, 30-60 learners, missing ages, no consensus file, source types
     missing."""
-    if not _has_second_mode():
-        pytest.skip("TODO: the generator's second mode (design='independent') has not landed; the "
-                    "replication data stand in and share the shipped codebook")
     from compendium.contract import load_study
 
     raw, _ = second_data
