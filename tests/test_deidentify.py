@@ -305,7 +305,7 @@ def test_stage_06_keeps_the_review_file_as_a_persistent_uncached_output(root):
 
 
 @pytest.mark.pipeline
-def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path):
+def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path, capsys):
     """Under DVC: the review file may be absent; an ambiguous word is listed and redacted;
     writing `keep` makes `dvc status` report the stage changed, and the rerun keeps the
     word and the decision."""
@@ -326,7 +326,10 @@ def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path):
 
     result = run_dvc(project, "repro", "06-deidentify-sources")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "1 undecided candidate(s)" in result.stdout + result.stderr
+    from compendium.reproduce import report_review
+
+    report_review(project)  # what `compendium reproduce` prints at the end of a run
+    assert "1 of 1 candidate word(s) await a decision" in capsys.readouterr().out
     review = pd.read_csv(review_file, dtype=str, keep_default_na=False)
     assert review.set_index("candidate").loc["hope", "decision"] == ""
     units = pd.read_parquet(project / "data" / "interim" / "units_deidentified.parquet")

@@ -453,3 +453,18 @@ def test_paper_twin_rule():
     assert manuscript.is_paper_twin({"synthetic": True, "design": "paper"})
     assert not manuscript.is_paper_twin({"synthetic": True, "design": "independent"})
     assert not manuscript.is_paper_twin({})
+
+
+def test_labels_with_markup_characters_print_as_written(tmp_path):
+    """Codebook labels are the team's text: '@', '#', '$', '*', '<' and '|' must reach
+    the reader as characters, not as a citation, heading, maths, emphasis or HTML."""
+    codebook = other_codebook()
+    codebook.loc[0, "code_label"] = "@reprisal #1 $cost *fear* <b>|x|"
+    codebook.loc[2, "theme_label"] = "Gains @ work"
+    results = make_results(codebook)
+    text, _, _ = render(tmp_path, codebook, {}, results)
+    assert r"\@reprisal \#1 \$cost \*fear\* \<b\>\|x\|" in text and "Gains \\@ work" in text
+    import pypandoc
+
+    rendered = pypandoc.convert_text(text, "plain", format="markdown", extra_args=["--wrap=none"])
+    assert "@reprisal #1 $cost *fear* <b>|x|" in rendered and "Gains @ work" in rendered

@@ -222,19 +222,33 @@ def test_a_planted_leak_fails_the_run_and_restores_reports(shipped, tmp_path):
 
 
 def test_make_verify_reports_a_changed_artifact(shipped, tmp_path):
-    """``compendium verify`` reruns everything in a fresh clone of the last commit; a committed
-    file that the rerun does not give back is listed and the command fails."""
+    """``compendium verify`` reruns everything in a fresh clone of the last commit and grades
+    each committed file the rerun does not give back: a number whose last stated digit
+    flipped (another CPU) is the same at the stated precision; an edited table or a
+    number changed at the published rounding differs, and the command fails."""
     project = make_copy(shipped, tmp_path / "compendium")
     table = project / "reports" / "tables" / "table2_outcomes.md"
     table.write_text(table.read_text() + "\nedited by hand\n")
+    results = project / "reports" / "results.json"
+    text = results.read_text()
+    m = re.search(r": (0\.[1-9]\d{6}[1-8]),", text)  # a number at the working precision, last digit 1-8
+    results.write_text(text[:m.start(1)] + m.group(1)[:-1] + str(int(m.group(1)[-1]) + 1) + text[m.end(1):])
+    csv = project / "reports" / "tables" / "adjusted_effects.csv"
+    lines = csv.read_text().splitlines()
+    cells = lines[1].split(",")
+    k = next(i for i, c in enumerate(cells) if re.fullmatch(r"\d+\.\d{3,}", c))
+    cells[k] = f"{float(cells[k]) + 0.01:.8g}"  # a change a reader would see at two decimals
+    csv.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "add", "-A"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-qm", "snapshot"], cwd=project, check=True)
     result = run(project, "verify")
     out = result.stdout
     assert result.returncode == 1, out[-2000:] + result.stderr[-2000:]
-    assert re.search(r"committed files under reports/: .*, 1 differ\n", out), out[-2000:]
-    assert "reports/tables/table2_outcomes.md: differs" in out
+    assert "2 differ" in out and "reports/tables/table2_outcomes.md: differs" in out
+    assert "reports/tables/adjusted_effects.csv: differs" in out
+    assert "reports/results.json: same at the stated precision" in out
+
     m = re.search(r"(\d+) published claims: (\d+) match, 0 mismatch", out)
     assert m and m.group(1) == m.group(2) and "verify: FAILED" in out
 

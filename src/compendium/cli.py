@@ -67,14 +67,32 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from .qdpx import read_qdpx, write_contract
+    from .qdpx import Limits, QdaError, check_out_dir, read_qdpx, summary_text, write_contract
 
-    imported = read_qdpx(args.file)
+    mb = 1024 * 1024
+    check_out_dir(args.out)
+    limits = Limits.from_env(
+        max_members=args.max_members, max_units=args.max_units, max_rows=args.max_rows,
+        **{name: int(value * mb) if value is not None else None for name, value in (
+            ("max_member_bytes", args.max_member_mb), ("max_qde_bytes", args.max_qde_mb),
+            ("max_total_bytes", args.max_total_mb))})
+    try:
+        imported = read_qdpx(args.file, offsets=args.offsets, limits=limits)
+    except (QdaError, MemoryError, RecursionError) as exc:
+        raise QdaError(str(exc) if isinstance(exc, QdaError) else
+                       f"{args.file.name}: too large or too deeply nested to import ({type(exc).__name__})") from None
+    print(summary_text(imported.summary))
+    if imported.problems and not args.keep_going:
+        print(f"error: {args.file.name}: {imported.summary.get('not_placed', 0)} coding(s) could not be placed and "
+              f"{imported.summary.get('unreadable_sources', 0)} source(s) could not be read (see above); nothing "
+              "was written. Fix the export, or rerun with --keep-going to write what could be placed.",
+              file=sys.stderr)
+        return 1
     write_contract(imported, args.out)
     n_codes = sum(len(t["codes"]) for t in imported.codebook)
-    coders = ", ".join(sorted(imported.codings)) or "none"
+    coders = ", ".join(sorted(imported.rows)) or "none"
     print(f"{args.out}: {len(imported.sources)} source(s), {n_codes} code(s) in {len(imported.codebook)} theme(s), "
-          f"coders: {coders}")
+          f"coders: {coders}; summary in {args.out / 'import-summary.json'}")
     return 0
 
 
@@ -169,7 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-qdpx", help="turn a REFI-QDA project (.qdpx) or codebook (.qdc) into contract files")
     p.add_argument("file", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="folder for sources/, codebook.yaml and coding/")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder for sources/, codebook.yaml and coding/ (must be empty or absent)")
+    p.add_argument("--offsets", choices=("codepoints", "utf16"), default=None,
+                   help="how the export counts positions: codepoints (REFI-QDA) or utf16 (NVivo); "
+                        "default: detected from the project's origin and its texts")
+    p.add_argument("--keep-going", action="store_true",
+                   help="write what could be placed even when some codings could not be (they are listed)")
+    p.add_argument("--max-member-mb", type=float, default=None, help="largest source text read (default 32)")
+    p.add_argument("--max-qde-mb", type=float, default=None, help="largest project.qde read (default 64)")
+    p.add_argument("--max-total-mb", type=float, default=None, help="most source text read in all (default 64)")
+    p.add_argument("--max-members", type=int, default=None, help="most entries in the archive (default 20000)")
+    p.add_argument("--max-units", type=int, default=None, help="most units in all sources (default 1000000)")
+    p.add_argument("--max-rows", type=int, default=None, help="most coding rows (default 2000000)")
     p.set_defaults(func=_cmd_import_qdpx)
 
     p = sub.add_parser("render-manuscript", help="render the manuscript (HTML, DOCX, PDF) and the checklists")

@@ -18,12 +18,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import sources as src
-from .config import Arms
+from .config import Arms, YamlLimitError, get_limit, load_yaml, size_text
 
 YES = frozenset({"yes", "true", "1", "y"})
 NO = frozenset({"no", "false", "0", "n"})
@@ -92,12 +93,37 @@ class Study:
     withdrawn: list[str] = field(default_factory=list)
 
 
+MAX_PER_COLUMN = 200  # violations kept for one column of one file, whatever the rule; the rest are counted
+MAX_LISTED = 2000  # violations kept in all; the rest are counted
+
+
 class _Collector:
+    """Violations, bounded: at most :data:`MAX_PER_COLUMN` are kept for one column (or
+    key) of one file; the rest are counted and reported as one line, so a file of a
+    million bad rows gives a short message and takes little memory."""
+
     def __init__(self) -> None:
-        self.items: list[Violation] = []
+        self._items: list[Violation] = []
+        self._kept: dict[tuple[str, str], int] = defaultdict(int)
+        self._over: dict[tuple[str, str], int] = defaultdict(int)
 
     def add(self, file: str, where: str, column: str, rule: str) -> None:
-        self.items.append(Violation(file, where, column, rule))
+        key = (file, column)
+        if len(self._items) >= MAX_LISTED:
+            key = ("further files", "")
+        if self._kept[key] >= MAX_PER_COLUMN or len(self._items) >= MAX_LISTED:
+            self._over[key] += 1
+            return
+        self._kept[key] += 1
+        self._items.append(Violation(file, where, column, rule))
+
+    @property
+    def items(self) -> list[Violation]:
+        more = [Violation(f, "more rows", c, f"{n} further problem(s) in this column are not listed")
+                if f != "further files" else
+                Violation(f"{MAX_LISTED} problems listed", "and more", "", f"{n} further problem(s) are not listed")
+                for (f, c), n in self._over.items()]
+        return self._items + more
 
 
 # --------------------------------------------------------------------------- CSV
@@ -106,28 +132,108 @@ class _Collector:
 @dataclass
 class _Table:
     frame: pd.DataFrame  # every cell a stripped str; "" is missing
-    lines: list[int]  # file line of each data row
+    lines: "Sequence[int]"  # file line of each data row
 
     def where(self, i: int) -> str:
         return f"row {i + 1} (line {self.lines[i]})"
 
 
+def _escapes_raw(path: Path, label: str) -> bool:
+    """True when ``path`` (a file ``label`` under data/raw/, e.g. ``sources/a.md``) is
+    a link that leads outside the raw-data folder."""
+    root = path
+    for _ in Path(label).parts:
+        root = root.parent
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def _limit_for(label: str) -> tuple[str, int]:
+    if label.endswith(".csv"):
+        name = "MAX_CSV_BYTES"
+    elif label.endswith((".yaml", ".yml")):
+        name = "MAX_YAML_BYTES"
+    else:
+        name = "MAX_SOURCE_BYTES"
+    return name, get_limit(name)
+
+
 def _read_text(path: Path, label: str, out: _Collector) -> str | None:
-    data = path.read_bytes()
+    """A text file under data/raw/, refused (with a violation naming the rule) when it
+    is a link leading outside data/raw/, larger than its limit, not UTF-8 or holds a
+    NUL byte."""
+    if _escapes_raw(path, label):
+        out.add(label, "file", "", "is a link to a file outside data/raw/; copy the file into data/raw/ instead")
+        return None
+    name, max_bytes = _limit_for(label)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            out.add(label, "file", "", "is not a regular file")
+            return None
+        if size > max_bytes:
+            out.add(label, "file", "", f"is {size_text(size)}, more than the limit of {size_text(max_bytes)} "
+                                       f"(set COMPENDIUM_{name} to raise it)")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        out.add(label, "file", "", f"cannot be read ({exc.strerror or exc})")
+        return None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data[:nul].count(b"\n") + 1
+        out.add(label, f"line {line}", "", f"holds a NUL byte (byte {nul}); a text file may not (is it binary, "
+                                           "or saved as UTF-16?)")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         out.add(label, f"line {line}", "", f"not valid UTF-8 text (byte {exc.start})")
         return None
+    del data
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _read_yaml(text: str, label: str, out: _Collector, *, strings: bool, by_line: bool = True):
+    """(ok, data): YAML read with the limits of :func:`config.load_yaml`; a problem is
+    recorded as a violation naming the line."""
+    import yaml
+
+    try:
+        return True, load_yaml(text, label, strings=strings)
+    except YamlLimitError as exc:
+        out.add(label, "file", "", str(exc).removeprefix(f"{label}: "))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        out.add(label, f"line {mark.line + 1}" if mark and by_line else "file", "",
+                f"not valid YAML: {getattr(exc, 'problem', None) or exc}" + (f" (line {mark.line + 1})" if mark and not by_line else ""))
+    return False, None
+
+
+def _lines(text: str):
+    """The lines of ``text`` (line ends kept), one at a time: no second copy of the file."""
+    start, n = 0, len(text)
+    while start < n:
+        stop = text.find("\n", start)
+        stop = n if stop < 0 else stop + 1
+        yield text[start:stop]
+        start = stop
+
+
 def _read_csv(path: Path, label: str, out: _Collector) -> _Table | None:
+    """A CSV as a table of stripped text cells. Memory stays a small multiple of the
+    file: lines are read one at a time, cells are kept column by column, and repeated
+    values share one string."""
+    from array import array
+
     text = _read_text(path, label, out)
     if text is None:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -148,29 +254,38 @@ def _read_csv(path: Path, label: str, out: _Collector) -> _Table | None:
             ok = False
         else:
             seen[name] = pos
-    rows: list[list[str]] = []
-    lines: list[int] = []
+    width = len(header)
+    columns: list[list[str]] = [[] for _ in header]
+    shared: dict[str, str] = {}
+    lines = array("q")
+    n_rows = 0
     start = 2
     try:
         for row in reader:
             if not row or all(not c.strip() for c in row):
                 start = reader.line_num + 1
                 continue
-            if len(row) != len(header):
+            if len(row) != width:
                 out.add(
-                    label, f"row {len(rows) + 1} (line {start})", "",
-                    f"has {len(row)} fields where the header has {len(header)}",
+                    label, f"row {n_rows + 1} (line {start})", "",
+                    f"has {len(row)} fields where the header has {width}",
                 )
                 ok = False
-            rows.append([c.strip() for c in row[: len(header)]] + [""] * (len(header) - len(row)))
-            lines.append(start)
+            if ok:
+                for k in range(width):
+                    cell = row[k].strip() if k < len(row) else ""
+                    columns[k].append(shared.setdefault(cell, cell) if len(cell) < 64 else cell)
+                lines.append(start)
+            n_rows += 1
             start = reader.line_num + 1
     except csv.Error as exc:
         out.add(label, f"line {reader.line_num}", "", f"not readable as CSV: {exc}")
         return None
+    del text, shared
     if not ok:
         return None
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = pd.DataFrame({name: pd.Series(col, dtype=object) for name, col in zip(header, columns)})
+    del columns
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in header})
     return _Table(frame, lines)
@@ -184,11 +299,19 @@ def _require_columns(table: _Table, label: str, required: tuple[str, ...], out: 
 
 
 def _each(table: _Table, mask: pd.Series, label: str, column: str, rule, out: _Collector) -> None:
-    """Record one violation for every row where ``mask`` is true."""
+    """Record one violation for every row where ``mask`` is true, the first
+    ``MAX_ERRORS_PER_RULE`` of them by row and the rest as a count."""
     values = table.frame[column]
-    for i in np.flatnonzero(mask.to_numpy()):
+    rows = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
+    cap = get_limit("MAX_ERRORS_PER_RULE")
+    for i in rows[:cap]:
         text = rule(values.iat[i]) if callable(rule) else rule
         out.add(label, table.where(int(i)), column, text)
+    if len(rows) > cap:
+        last = rule(values.iat[rows[cap]]) if callable(rule) else rule
+        out.add(label, f"{len(rows) - cap} more row(s)", column,
+                f"break the same rule (as {table.where(int(rows[cap]))}: {last}); only the first {cap} are listed "
+                "(COMPENDIUM_MAX_ERRORS_PER_RULE)")
 
 
 def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -326,17 +449,12 @@ def _survey(table: _Table, known_ids: set[str] | None, out: _Collector):
 
 
 def _codebook(path: Path, out: _Collector) -> pd.DataFrame | None:
-    import yaml
-
     label = "codebook.yaml"
     text = _read_text(path, label, out)
     if text is None:
         return None
-    try:
-        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - strings only
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        out.add(label, f"line {mark.line + 1}" if mark else "file", "", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+    ok, data = _read_yaml(text, label, out, strings=True)
+    if not ok:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("themes"), list) or not data["themes"]:
         out.add(label, "file", "themes", "a non-empty list 'themes' is required at the top level")
@@ -382,8 +500,17 @@ def _codebook(path: Path, out: _Collector) -> pd.DataFrame | None:
                 "code": code_id,
                 "code_label": str(code.get("label", "")).strip(),
                 "definition": str(code.get("definition", "")).strip(),
+                "theme_description": _optional_text(theme.get("description")),
+                "include": _optional_text(code.get("include")),
+                "exclude": _optional_text(code.get("exclude")),
             })
-    return pd.DataFrame(rows, columns=["theme", "theme_label", "code", "code_label", "definition"])
+    return pd.DataFrame(rows, columns=["theme", "theme_label", "code", "code_label", "definition",
+                                       "theme_description", "include", "exclude"])
+
+
+def _optional_text(value) -> str:
+    """An optional codebook text ('' when absent or not text)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 # --------------------------------------------------------------------------- sources
@@ -394,11 +521,25 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
     if not files:
         out.add("sources/", "folder", "", "no source files (<id>.md) were found")
         return None
+    total, cap = 0, get_limit("MAX_SOURCES_BYTES")
+    for path in files:
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            pass
+    if total > cap:
+        out.add("sources/", "folder", "", f"the source files hold {size_text(total)} in all, more than the limit of "
+                                          f"{size_text(cap)} (set COMPENDIUM_MAX_SOURCES_BYTES to raise it)")
+        return None
     from .feedback import progress
 
     meta_rows, unit_rows = [], []
     for path in progress(files, "reading sources"):
         label = f"sources/{path.name}"
+        if not ID_PATTERN.match(path.stem):
+            out.add(label, "file", "", "a source's file name must be its id and '.md': the id may hold only "
+                                       "letters, digits, '-' and '_'")
+            continue
         text = _read_text(path, label, out)
         if text is None:
             continue
@@ -672,17 +813,13 @@ def _dataset(path: Path, out: _Collector) -> dict:
     them, the coder who stands in for a missing consensus, the joint display's links
     between codes and outcomes, names to redact and proper nouns to keep, and, for
     generated data, ``synthetic: true`` with the generator's arguments."""
-    import yaml
-
     if not path.is_file():
         return {}
     text = _read_text(path, DATASET_FILE, out)
     if text is None:
         return {}
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        out.add(DATASET_FILE, "file", "", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+    ok, data = _read_yaml(text, DATASET_FILE, out, strings=False, by_line=False)
+    if not ok:
         return {}
     if data is None:
         return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -140,12 +141,54 @@ def read_interim(name: str) -> pd.DataFrame:
 # ----------------------------------------------------------------- tables
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+_NUMBER_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would not run as a formula.
+
+    The OWASP rule for CSV injection (https://owasp.org/www-community/attacks/CSV_Injection):
+    a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a single quote in front of it, so that Excel, LibreOffice and Google Sheets show
+    it as text. Text that is a plain number (``-0.5``) is left as it is, and so is every
+    non-text value."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER_TEXT.match(value):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`neutralise_cell` applied to its text columns and column names."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise_cell, na_action="ignore")
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
+_MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_text(value: Any) -> str:
+    """Text from the data (a label, a category) as pandoc Markdown that shows exactly
+    these characters: every ASCII punctuation mark is backslash-escaped (pandoc's
+    ``all_symbols_escapable``), so ``@`` is no citation, ``#`` no heading, ``$`` no
+    maths, ``*``/``_`` no emphasis, ``<`` no HTML and ``|`` no table cell, in HTML,
+    DOCX and Typst alike; line breaks become spaces."""
+    return _MARKUP.sub(r"\\\1", " ".join(str(value).split()))
+
+
 def write_table(frame: pd.DataFrame, stem: str, markdown: str, folder: Path | None = None) -> tuple[Path, Path]:
     """Write a table as CSV at the working precision (:data:`SIGNIFICANT_DIGITS`) plus
-    formatted Markdown under ``reports/tables``."""
+    formatted Markdown under ``reports/tables``. Text cells are neutralised against
+    spreadsheet formulas (:func:`neutralise_cell`)."""
     folder = folder or paths.tables_dir()
     csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
-    write_text(csv_path, frame.to_csv(index=False, lineterminator="\n", float_format=f"%.{SIGNIFICANT_DIGITS}g"))
+    write_text(csv_path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n",
+                                                        float_format=f"%.{SIGNIFICANT_DIGITS}g"))
     write_text(md_path, markdown)
     return csv_path, md_path
 

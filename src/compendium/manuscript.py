@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import paths, wording
 from .deidentify import PLACEHOLDER
+from .io import markdown_text
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
@@ -747,8 +748,8 @@ class Prose:
         if self.codebook is not None:
             match = self.codebook[self.codebook["code"] == code]
             if len(match):
-                return str(match["code_label"].iloc[0])
-        return code.replace("_", " ")
+                return markdown_text(match["code_label"].iloc[0])
+        return markdown_text(code.replace("_", " "))
 
     def themes(self) -> list[dict]:
         """The codebook's themes in codebook order, each with its codes and counts."""
@@ -756,8 +757,8 @@ class Prose:
             return []
         out = []
         for theme, block in self.codebook.groupby("theme", sort=False):
-            out.append({"id": theme, "label": str(block["theme_label"].iloc[0]),
-                        "codes": list(block["code"]), "code_labels": list(block["code_label"])})
+            out.append({"id": theme, "label": markdown_text(block["theme_label"].iloc[0]),
+                        "codes": list(block["code"]), "code_labels": [markdown_text(v) for v in block["code_label"]]})
         return out
 
     def theme_list(self) -> str:

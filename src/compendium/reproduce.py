@@ -87,7 +87,10 @@ def fingerprint(root: Path) -> str:
 def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool = True) -> int:
     """Run ``dvc repro``; with ``warm``, the stages start from a warm server (see
     :mod:`compendium.warm`) instead of importing their libraries afresh."""
+    from .config import load_params
+
     root = paths.project_root()
+    load_params()  # refuse a malformed or hostile params.yaml (an alias bomb) before DVC parses it
     marker = root / FINGERPRINT
     if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
         print("Nothing changed since the last successful run: data and pipeline are up to date.")
@@ -116,10 +119,27 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
             )
             return result.returncode
     forget_old_versions(root, env)
+    report_review(root)
     if not targets:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(fingerprint(root))
     return 0
+
+
+def report_review(root: Path) -> None:
+    """End a successful run by counting the de-identification candidates that still wait
+    for the team's decision (they are redacted until decided)."""
+    from .deidentify import read_review
+
+    path = root / "data" / "private" / "deidentify_review.csv"
+    if not path.is_file():
+        return
+    review = read_review(path)
+    undecided = int((review["decision"].fillna("").str.strip() == "").sum())
+    if undecided:
+        print(f"De-identification: {undecided} of {len(review)} candidate word(s) await a decision in "
+              f"{paths.relative(path)} (write keep or redact in its decision column; until then they are "
+              "redacted).")
 
 
 def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from .config import YamlLimitError, load_yaml
+
 SOURCE_TYPES = ("interview", "focus_group", "document")
 SPOKEN_TYPES = ("interview", "focus_group")
 
@@ -59,7 +61,9 @@ def split_front_matter(text: str) -> ParsedSource:
         if lines[i].strip() == "---":
             block = "\n".join(lines[1:i])
             try:
-                meta = yaml.load(block, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+                meta = load_yaml(block, "front matter", strings=True)  # scalars as text; alias limits
+            except YamlLimitError as exc:
+                raise FrontMatterError(str(exc).removeprefix("front matter: "), 2) from None
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = (mark.line + 2) if mark is not None else 2

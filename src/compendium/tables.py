@@ -10,6 +10,7 @@ import math
 import pandas as pd
 
 from .config import Arms
+from .io import markdown_text
 from .outcomes import OUTCOME_LABELS
 
 VARIABLE_LABELS = {
@@ -529,7 +530,7 @@ def frequencies_markdown(freq: pd.DataFrame, note: str = "") -> str:
     rows = []
     groups = list(wide.columns)
     for (level, ident, label), r in overall.iterrows():
-        name = f"**{label}**" if level == "theme" else f"  {label}"
+        name = f"**{markdown_text(label)}**" if level == "theme" else f"  {markdown_text(label)}"
         cells = [str(int(wide.loc[(level, ident, label), g])) if (level, ident, label) in wide.index else "0"
                  for g in groups]
         rows.append([name, str(int(r["units"])), str(int(r["sources"])), str(int(r["participants"])), *cells])
@@ -554,7 +555,7 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
     labels = dict(zip(codebook["code"], codebook["code_label"]))
     lines = ["# Exemplar quotes", ""]
     for code, block in quotes.groupby("code", sort=False):
-        lines.append(f"## {labels.get(code, code)}")
+        lines.append(f"## {markdown_text(labels.get(code, code))}")
         lines.append("")
         for r in block.itertuples(index=False):
             lines.append(f"> {r.quote}")
