@@ -60,7 +60,7 @@ def test_round_trip_gives_back_the_same_codings(shipped_study, exported, tmp_pat
     assert back == original
 
 
-def test_round_trip_output_meets_the_data_contract(raw_copy, exported):
+def test_round_trip_output_meets_the_data_contract(raw_copy, exported, tmp_path):
     path, _, _ = exported
     raw = raw_copy
     for name in ("sources", "coding"):
