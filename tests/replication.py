@@ -15,10 +15,17 @@ from compendium.synthesize import synthesize
 ARMS = ("usual_care", "programme")
 
 
-def make_replication_data(dest: Path, seed: int = 11) -> Path:
-    synthesize(dest, seed=seed, scale=2, sites=3)
+def make_replication_data(dest: Path, seed: int = 11, scale: int = 2, sites: int = 3,
+                          truth_dir: Path | None = None, describe: bool = False) -> Path:
+    """Write the replication team's data to ``dest``. The generator's truth (what it
+    planted in the sources) goes to ``truth_dir`` when given. The data carry no
+    synthetic marker; with ``describe`` they carry a ``dataset.yaml`` that names their
+    arm labels and nothing else, as a team's own study description would."""
+    synthesize(dest, seed=seed, scale=scale, sites=sites, truth_dir=truth_dir)
     (dest / "dataset.yaml").unlink()  # a team's own data carry no synthetic marker
     (dest / "README.md").unlink()
+    if describe:
+        (dest / "dataset.yaml").write_text(f"arms:\n  control: {ARMS[0]}\n  intervention: {ARMS[1]}\n")
     rng = np.random.default_rng(seed)
     p = pd.read_csv(dest / "participants.csv", dtype=str, keep_default_na=False)
     s = pd.read_csv(dest / "survey.csv", dtype=str, keep_default_na=False)
@@ -53,8 +60,10 @@ def make_replication_data(dest: Path, seed: int = 11) -> Path:
     return dest
 
 
-def expected_table2(raw: Path, cc_min: float = 0.5, support_min: float = 4.0) -> pd.DataFrame:
-    """Table 2's counts, computed independently of the package from the CSV files."""
+def expected_table2(raw: Path, cc_min: float = 0.5, support_min: float = 4.0,
+                    arms: tuple[str, str] = ARMS) -> pd.DataFrame:
+    """Table 2's counts, computed independently of the package from the CSV files
+    (``arms``: the control and intervention labels)."""
     yes = {"yes", "true", "1", "y"}
     p = pd.read_csv(raw / "participants.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     s = pd.read_csv(raw / "survey.csv", dtype=str, keep_default_na=False)
@@ -85,7 +94,7 @@ def expected_table2(raw: Path, cc_min: float = 0.5, support_min: float = 4.0) ->
     for outcome in ("increased_cultural_competence", "active_participation", "leadership_role", "perceived_support"):
         d = frame.dropna(subset=[outcome])
         rec = {"outcome": outcome}
-        for label, prefix in ((ARMS[0], "control"), (ARMS[1], "intervention")):
+        for label, prefix in ((arms[0], "control"), (arms[1], "intervention")):
             g = d[d["arm"] == label][outcome].astype(bool)
             rec[f"{prefix}_events"], rec[f"{prefix}_n"] = int(g.sum()), int(len(g))
         out.append(rec)

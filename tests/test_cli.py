@@ -19,13 +19,14 @@ def test_validate_reports_every_problem_and_exits_2(raw_copy, capsys):
     assert "Traceback" not in err
 
 
-def test_validate_the_shipped_data(root, capsys, monkeypatch):
-    monkeypatch.chdir(root)
+def test_validate_the_shipped_data(shipped_project, capsys, monkeypatch):
+    monkeypatch.chdir(shipped_project)  # params.yaml names data/raw
     assert main(["validate"]) == 0
     assert "100 consented of 102" in capsys.readouterr().out
 
 
-def test_synthesize_writes_a_valid_folder(tmp_path, capsys):
+def test_synthesize_writes_a_valid_folder(shipped_project, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(shipped_project)  # validated with params.yaml as shipped, not a team's
     assert main(["synthesize", "--seed", "3", "--out", str(tmp_path / "raw")]) == 0
     assert main(["validate", str(tmp_path / "raw")]) == 0
 

@@ -431,12 +431,10 @@ def test_missing_consensus_uses_the_coder_named_in_params(raw_copy):
 # ------------------------------------------------------------------ consent
 
 
-def test_withdrawn_learners_are_removed_everywhere(shipped_study):
+def test_withdrawn_learners_are_removed_everywhere(pristine, shipped_study):
     import pandas as pd
 
-    from conftest import SHIPPED_RAW
-
-    raw = pd.read_csv(SHIPPED_RAW / "participants.csv", dtype=str)
+    raw = pd.read_csv(pristine.raw / "participants.csv", dtype=str)
     gone = set(raw.loc[raw["consent"] == "withdrawn", "participant_id"])
     assert gone
     s = shipped_study

@@ -2,61 +2,35 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats as sps
 
 from replication import ARMS, expected_table2, make_replication_data
+from scratch import copy_project as make_copy
+from scratch import ROOT, digest, make_project, reproduce, run, run_dvc
 
 pytestmark = pytest.mark.pipeline
 
-SKIP = shutil.ignore_patterns(".git", ".venv", ".lock-venv", "interim", "cache", "tmp", "__pycache__",
-                              ".pytest_cache", "*.egg-info", ".ipynb_checkpoints", "private")
-
-
-def make_copy(root: Path, dest: Path) -> Path:
-    shutil.copytree(root, dest, ignore=SKIP)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    return dest
-
-
-def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "COMPENDIUM_ROOT"}
-    env["DVC_NO_ANALYTICS"] = "1"
-    return subprocess.run([sys.executable, "-m", "compendium.cli", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
-def run_dvc(project: Path, *args: str) -> subprocess.CompletedProcess:
-    from compendium.reproduce import dvc_env
-
-    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=dvc_env(),
-                          capture_output=True, text=True, timeout=900)
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
 
 @pytest.fixture(scope="module")
-def shipped(root, tmp_path_factory) -> Path:
-    project = make_copy(root, tmp_path_factory.mktemp("shipped") / "compendium")
-    result = run(project, "reproduce", "--force")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return project
+def shipped(shipped_run) -> Path:
+    """The shipped study after a full run (the session's shared run: copy before changing)."""
+    return shipped_run
 
 
-def test_forced_rerun_reproduces_the_committed_reports_byte_for_byte(root, shipped):
-    committed, rerun = digest(root / "reports"), digest(shipped / "reports")
+def test_a_rerun_reproduces_the_committed_reports_byte_for_byte(root, as_is_run):
+    """Whatever study the repository holds: its committed reports are what the code and
+    its data/raw give, no file missing and none left over (with the shipped study, the
+    rerun is the session's pristine one)."""
+    committed, rerun = digest(root / "reports"), digest(as_is_run / "reports")
     for d in (committed, rerun):  # records the commit and the machine: not promised (README)
         d.pop("provenance.json", None)
     assert sorted(committed) == sorted(rerun)
@@ -85,15 +59,23 @@ def test_nothing_to_do_when_nothing_changed(shipped):
     assert "up to date" in result.stdout, result.stdout
 
 
-def test_no_absolute_path_or_withdrawn_learner_in_any_artifact(root, shipped):
+@pytest.fixture(params=["shipped", "as-is"])
+def any_run(request) -> Path:
+    """The shipped study's run and the repository's own study's run (the same project
+    when the repository holds the shipped study)."""
+    return request.getfixturevalue("shipped_run" if request.param == "shipped" else "as_is_run")
+
+
+def test_no_absolute_path_or_withdrawn_learner_in_any_artifact(root, any_run):
     from compendium.audit import text_of
 
-    gone = pd.read_csv(shipped / "data" / "raw" / "participants.csv", dtype=str)
-    gone = set(gone.loc[gone["consent"] == "withdrawn", "participant_id"])
-    for path in (shipped / "reports").rglob("*"):
+    gone = pd.read_csv(any_run / "data" / "raw" / "participants.csv", dtype=str, encoding="utf-8-sig",
+                       keep_default_na=False)
+    gone = set(gone.loc[gone["consent"].str.strip().str.lower() == "withdrawn", "participant_id"])
+    for path in (any_run / "reports").rglob("*"):
         if path.is_file() and path.suffix != ".png":
             text = text_of(path)  # inside DOCX, QDPX and PDF files too
-            assert str(shipped) not in text and str(root) not in text, path
+            assert str(any_run) not in text and str(root) not in text, path
             assert not [g for g in gone if g in text], (path, gone)
 
 
@@ -129,17 +111,15 @@ def test_a_failing_later_stage_puts_reports_back(shipped, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def replication(root, tmp_path_factory) -> Path:
-    project = make_copy(root, tmp_path_factory.mktemp("replication") / "compendium")
-    shutil.rmtree(project / "data" / "raw")
-    make_replication_data(project / "data" / "raw")
-    params = project / "params.yaml"
-    params.write_text(params.read_text().replace("control: control", f"control: {ARMS[0]}")
-                      .replace("intervention: intervention", f"intervention: {ARMS[1]}")
-                      .replace("truth_file: data/synthetic/planted_identifiers.csv", 'truth_file: ""'))
-    result = run(project, "reproduce")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return project
+def replication(tmp_path_factory) -> Path:
+    """A replication team's study (other arm labels, three sites, ...) named in params.yaml,
+    the way a team that keeps no dataset.yaml sets its arms."""
+    base = tmp_path_factory.mktemp("replication")
+    raw = make_replication_data(base / "raw")
+    params = {"arms.control": ARMS[0], "arms.intervention": ARMS[1]}
+    if "truth_file" in (yaml.safe_load((ROOT / "params.yaml").read_text()).get("deidentify") or {}):
+        params["deidentify.truth_file"] = ""  # a team's own data: no generator's truth
+    return reproduce(make_project(base / "compendium", raw, params=params))
 
 
 def test_replication_data_run_without_code_change_and_match_scipy(replication):

@@ -60,10 +60,9 @@ def test_round_trip_gives_back_the_same_codings(shipped_study, exported, tmp_pat
     assert back == original
 
 
-def test_round_trip_output_meets_the_data_contract(root, exported, tmp_path):
+def test_round_trip_output_meets_the_data_contract(raw_copy, exported, tmp_path):
     path, _, _ = exported
-    raw = tmp_path / "raw"
-    shutil.copytree(root / "data" / "raw", raw)
+    raw = raw_copy
     for name in ("sources", "coding"):
         shutil.rmtree(raw / name)
     imported = qdpx.write_contract(qdpx.read_qdpx(path), tmp_path / "imported")

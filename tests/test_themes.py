@@ -45,14 +45,14 @@ def test_cooccurrence_against_a_brute_force_count(analysed):
         assert co.at[(a, b), "sources"] == sum(a in c and b in c for c in per_source)
 
 
-def test_quotes_are_deidentified_traceable_and_deterministic(analysed, root):
+def test_quotes_are_deidentified_traceable_and_deterministic(analysed, pristine):
     import pandas as pd
 
     s, people, coded = analysed
     quotes = themes.exemplar_quotes(coded, per_code=2)
     again = themes.exemplar_quotes(coded.sample(frac=1, random_state=3), per_code=2)
     pd.testing.assert_frame_equal(quotes, again)
-    planted = pd.read_csv(root / "data" / "synthetic" / "planted_identifiers.csv")
+    planted = pd.read_csv(pristine.planted)
     text = {(r.source_id, int(r.unit)): r.text for r in people.itertuples()}
     for q in quotes.itertuples():
         assert text[(q.source_id, q.unit)] == q.quote  # traceable to its source and unit

@@ -20,17 +20,20 @@ def doc(root):
 
 
 @pytest.fixture(scope="module")
-def report(root, doc):
-    results = json.loads((root / "reports" / "results.json").read_text())
+def report(root, doc, shipped_run):
+    """The paper's claims checked against the shipped study's results (pristine run)."""
+    results = json.loads((shipped_run / "reports" / "results.json").read_text())
     return v.verify(doc, results, (root / "manuscript" / "references.bib").read_text())
 
 
+@pytest.mark.pipeline
 def test_every_published_claim_reproduces(report):
     assert report["summary"]["claims"] >= 50
     assert report["summary"]["match"] == report["summary"]["claims"], [
         c for c in report["claims"] if c["status"] != "match"]
 
 
+@pytest.mark.pipeline
 def test_the_papers_real_problems_are_reported(report):
     checks = report["checks"]
     sums = {(r["variable"], r["arm"]): r["adds_up"] for r in checks["sums_to_100"]["rows"]}

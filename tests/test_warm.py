@@ -18,6 +18,7 @@ import pytest
 
 from compendium import warm
 from compendium.notebooks import run as run_notebook
+from scratch import ROOT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm server runs on Linux only")
 
@@ -63,15 +64,26 @@ def server(root):
 
 
 @pytest.fixture()
-def broken_project(root, tmp_path) -> Path:
+def valid_project(shipped_project) -> Path:
+    """A project whose data pass validation (the shipped study)."""
+    return shipped_project
+
+
+@pytest.fixture()
+def broken_project(pristine, tmp_path) -> Path:
     """A project whose participants.csv fails validation (a group that is no arm)."""
+    from scratch import SHIPPED_ARMS, shipped_params
+
     project = tmp_path / "project"
     project.mkdir()
     for name in ("params.yaml", "dvc.yaml"):
-        shutil.copy(root / name, project / name)
-    shutil.copytree(root / "data" / "raw", project / "data" / "raw")
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(pristine.raw, project / "data" / "raw")
+    params = project / "params.yaml"
+    params.write_text(shipped_params(params.read_text(), pristine.raw))
     csv = project / "data" / "raw" / "participants.csv"
     lines = csv.read_text().split("\n")
+    assert SHIPPED_ARMS[0] in lines[3] or SHIPPED_ARMS[1] in lines[3]
     lines[3] = lines[3].replace("control", "contrl").replace("intervention", "interventn")
     csv.write_text("\n".join(lines))
     return project
@@ -94,7 +106,7 @@ def test_a_server_that_has_gone_leaves_the_work_to_the_caller(server, monkeypatc
 
 
 def test_a_command_runs_in_a_child_with_the_callers_directory_environment_and_streams(
-        server, broken_project, tmp_path, monkeypatch, capfd):
+        server, broken_project, valid_project, tmp_path, monkeypatch, capfd):
     """The server runs from the project root; the caller's working directory (a
     different, broken project) and its COMPENDIUM_ROOT must be the ones used, its
     exit status must come back, and its messages must reach the caller's stderr."""
@@ -108,7 +120,7 @@ def test_a_command_runs_in_a_child_with_the_callers_directory_environment_and_st
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COMPENDIUM_ROOT", str(broken_project))
     assert warm.delegate("cli", ["validate", "data/raw"]) == 2
-    monkeypatch.setenv("COMPENDIUM_ROOT", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(valid_project))
     assert warm.delegate("cli", ["validate", "data/raw"]) == 0
     assert "data/raw: valid" in capfd.readouterr().out
 
@@ -188,6 +200,8 @@ def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatc
     real_run = subprocess.run
 
     def fake_dvc(cmd, cwd=None, env=None, check=False, **kwargs):
+        if cmd[1:4] != ["-m", "dvc", "repro"]:  # after a successful run: dvc gc (withdrawal erases)
+            return subprocess.CompletedProcess(cmd, 0)
         seen["cmd"], seen["socket"] = cmd, env.get(warm.ENV)
         if seen["socket"]:
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
