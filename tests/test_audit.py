@@ -175,6 +175,14 @@ def test_shapes_in_a_quote_are_flagged(fresh, tmp_path):
         assert kind in kinds, (kind, kinds)
 
 
+def test_exchange_format_ids_are_not_id_numbers(fresh, tmp_path):
+    """REFI-QDA elements carry GUIDs; a digit run inside one is no student number."""
+    _, study, found = fresh
+    quote = _clean_quotes(study, found, 1)[0]
+    _quotes_file(tmp_path, [quote + ' <Source guid="1F894008-D249-58C6-8C5F-509970FBE20B"/>'])
+    assert "id-number-like" not in [h["kind"] for h in audit.scan(found, tmp_path)["hits"]]
+
+
 def test_withdrawn_learners_words_and_ids_are_found(fresh, tmp_path):
     raw, study, found = fresh
     assert study.withdrawn and found.sentences

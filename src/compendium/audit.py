@@ -83,6 +83,7 @@ DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[
                   rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s+(?:19|20)\d{{2}}\b"
                   rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b", re.I)
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+GUID = re.compile(r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b")
 ID_NUMBER = re.compile(r"(?<![\w.,])(?:[A-Za-z]{1,4}[-/]?)?\d[\d-]{4,}\d(?![\w.,]\d)")
 TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,40}\]")
@@ -517,7 +518,8 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
     for m in DATE.finditer(text):
         if m.group() not in found.dates:
             hits.setdefault("date-like", []).append(m.group())
-    undated = DATE.sub(" ", ISO_TIME.sub(" ", text))  # a date is not an ID number
+    # a date is not an ID number, nor is a GUID (the exchange formats' element ids)
+    undated = GUID.sub(" ", DATE.sub(" ", ISO_TIME.sub(" ", text)))
     for m in ID_NUMBER.finditer(undated):
         if m.group().lower() not in found.ids and m.group() not in found.public.literals:
             hits.setdefault("id-number-like", []).append(m.group())
