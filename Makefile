@@ -12,11 +12,12 @@ export SOURCE_DATE_EPOCH ?= 1761436800
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup reproduce test verify bench lab lock clean
+.PHONY: help setup reproduce test lint verify bench lab lock clean
 
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
 	@echo "make test        run the test suite"
+	@echo "make lint        check style and formatting with ruff (configured in pyproject.toml)"
 	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
 	@echo "make bench       measure cold, in-process floor, no-op, incremental and 100x runs (bench/latest.json)"
 	@echo "make lab         open JupyterLab on the notebooks with the project's environment"
@@ -35,6 +36,10 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 verify: $(STAMP)
 	$(BIN)/compendium verify

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from scratch import ROOT, digest, make_project, reproduce, shipped_params, write_shipped
 
 
@@ -94,9 +93,11 @@ def shipped_run(pristine, tmp_path_factory) -> Path:
 
 def _holds_the_shipped_study(pristine: Pristine) -> bool:
     params = (ROOT / "params.yaml").read_text()
-    return (digest(ROOT / "data" / "raw") == digest(pristine.raw)
-            and digest(ROOT / "data" / "synthetic") == digest(pristine.truth)
-            and shipped_params(params, pristine.raw) == params)
+    return (
+        digest(ROOT / "data" / "raw") == digest(pristine.raw)
+        and digest(ROOT / "data" / "synthetic") == digest(pristine.truth)
+        and shipped_params(params, pristine.raw) == params
+    )
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +106,7 @@ def as_is_run(pristine, tmp_path_factory, request) -> Path:
     if _holds_the_shipped_study(pristine):
         return request.getfixturevalue("shipped_run")
     truth = ROOT / "data" / "synthetic"
-    project = make_project(tmp_path_factory.mktemp("as-is") / "compendium", ROOT / "data" / "raw",
-                           truth if truth.is_dir() else None)
+    project = make_project(
+        tmp_path_factory.mktemp("as-is") / "compendium", ROOT / "data" / "raw", truth if truth.is_dir() else None
+    )
     return reproduce(project)

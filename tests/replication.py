@@ -15,8 +15,9 @@ from compendium.synthesize import synthesize
 ARMS = ("usual_care", "programme")
 
 
-def make_replication_data(dest: Path, seed: int = 11, scale: int = 2, sites: int = 3,
-                          truth_dir: Path | None = None, describe: bool = False) -> Path:
+def make_replication_data(
+    dest: Path, seed: int = 11, scale: int = 2, sites: int = 3, truth_dir: Path | None = None, describe: bool = False
+) -> Path:
     """Write the replication team's data to ``dest``. The generator's truth (what it
     planted in the sources) goes to ``truth_dir`` when given. The data carry no
     synthetic marker; with ``describe`` they carry a ``dataset.yaml`` that names their
@@ -60,8 +61,9 @@ def make_replication_data(dest: Path, seed: int = 11, scale: int = 2, sites: int
     return dest
 
 
-def expected_table2(raw: Path, cc_min: float = 0.5, support_min: float = 4.0,
-                    arms: tuple[str, str] = ARMS) -> pd.DataFrame:
+def expected_table2(
+    raw: Path, cc_min: float = 0.5, support_min: float = 4.0, arms: tuple[str, str] = ARMS
+) -> pd.DataFrame:
     """Table 2's counts, computed independently of the package from the CSV files
     (``arms``: the control and intervention labels)."""
     yes = {"yes", "true", "1", "y"}

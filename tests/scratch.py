@@ -30,10 +30,32 @@ SHIPPED_TRUTH_FILE = "data/synthetic/planted_identifiers.csv"
 
 # Never copied into a scratch project: the study's data and everything the pipeline
 # derives from them (a scratch project gets its own), and local state.
-_NOT_COPIED = ("data/raw/", "data/synthetic/", "data/interim/", "data/private/", "reports/", "dvc.lock",
-               ".dvc/cache/", ".dvc/tmp/", ".git/", ".venv/", ".lock-venv/")
-_SKIP = shutil.ignore_patterns(".git", ".venv", ".lock-venv", "interim", "cache", "tmp", "__pycache__",
-                               ".pytest_cache", "*.egg-info", ".ipynb_checkpoints", "private")
+_NOT_COPIED = (
+    "data/raw/",
+    "data/synthetic/",
+    "data/interim/",
+    "data/private/",
+    "reports/",
+    "dvc.lock",
+    ".dvc/cache/",
+    ".dvc/tmp/",
+    ".git/",
+    ".venv/",
+    ".lock-venv/",
+)
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".lock-venv",
+    "interim",
+    "cache",
+    "tmp",
+    "__pycache__",
+    ".pytest_cache",
+    "*.egg-info",
+    ".ipynb_checkpoints",
+    "private",
+)
 
 
 def write_shipped(base: Path) -> tuple[Path, Path]:
@@ -53,8 +75,12 @@ def project_files(root: Path = ROOT) -> list[str]:
     """The repository's files, project-relative: tracked and untracked-but-not-ignored
     ones (work in progress counts), less the study's data and what derives from them."""
     try:
-        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             cwd=root, capture_output=True, check=True).stdout.decode("utf-8")
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout.decode("utf-8")
         names = sorted(set(n for n in out.split("\0") if n))
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: everything but local state
         names = []
@@ -64,8 +90,9 @@ def project_files(root: Path = ROOT) -> list[str]:
     return [n for n in names if not n.startswith(_NOT_COPIED) and n != "dvc.lock" and (root / n).is_file()]
 
 
-def make_project(dest: Path, raw: Path, truth: Path | None = None, params: dict | None = None,
-                 root: Path = ROOT) -> Path:
+def make_project(
+    dest: Path, raw: Path, truth: Path | None = None, params: dict | None = None, root: Path = ROOT
+) -> Path:
     """A scratch project at ``dest``: the repository's files, ``raw`` as ``data/raw/``,
     ``truth`` (a generator's truth folder) as ``data/synthetic/``, no ``reports/`` and no
     ``dvc.lock`` (so the first run builds everything), ``params`` (dotted keys) set in
@@ -159,16 +186,28 @@ def run(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedPr
     """``compendium <args>`` in ``project``, as a user would type it there."""
     env = {k: v for k, v in os.environ.items() if k != "COMPENDIUM_ROOT"}
     env["DVC_NO_ANALYTICS"] = "1"
-    return subprocess.run([sys.executable, "-m", "compendium.cli", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "compendium.cli", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_dvc(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Plain ``dvc <args>`` in ``project`` (no warm server)."""
     from compendium.reproduce import dvc_env
 
-    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=dvc_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=project,
+        env=dvc_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def reproduce(project: Path, *args: str) -> Path:
@@ -180,8 +219,11 @@ def reproduce(project: Path, *args: str) -> Path:
 
 def digest(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, by relative path."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def study_arms(project: Path) -> tuple[str, str]:

@@ -25,14 +25,18 @@ FRICTIONLESS = Path(sys.executable).with_name("frictionless")
 
 def stock_validate(descriptor: Path) -> subprocess.CompletedProcess:
     """The stock command line a replication team runs, before installing the compendium."""
-    return subprocess.run([str(FRICTIONLESS), "validate", "--json", str(descriptor)], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(descriptor)], capture_output=True, text=True, timeout=300
+    )
 
 
 def errors_of(result: subprocess.CompletedProcess) -> list[tuple[str, int | None, str | None, str]]:
     report = json.loads(result.stdout)
-    return [(task["name"], err.get("rowNumber"), err.get("fieldName"), err["type"])
-            for task in report["tasks"] for err in task["errors"]]
+    return [
+        (task["name"], err.get("rowNumber"), err.get("fieldName"), err["type"])
+        for task in report["tasks"]
+        for err in task["errors"]
+    ]
 
 
 @pytest.fixture(scope="module", params=["paper", "independent"])
@@ -92,9 +96,14 @@ def test_raw_package_reports_table_level_errors_on_a_broken_copy(raw, tmp_path):
     assert result.returncode != 0
     found = set(errors_of(result))
     resource = "coding-" + coder.stem.lower()
-    assert {("participants", 2, "age", "constraint-error"), ("participants", 3, "group", "constraint-error"),
-            ("participants", 4, "consent", "constraint-error"), ("survey", 2, None, "foreign-key"),
-            ("survey", 3, "cc_1", "constraint-error"), (resource, 2, "code", "constraint-error")} <= found
+    assert {
+        ("participants", 2, "age", "constraint-error"),
+        ("participants", 3, "group", "constraint-error"),
+        ("participants", 4, "consent", "constraint-error"),
+        ("survey", 2, None, "foreign-key"),
+        ("survey", 3, "cc_1", "constraint-error"),
+        (resource, 2, "code", "constraint-error"),
+    } <= found
 
 
 def test_raw_package_reads_its_rules_from_the_contract(raw, monkeypatch):
@@ -151,16 +160,20 @@ def test_results_package_validates_and_catches_a_changed_table(tmp_path):
 def _project_metadata(root: Path) -> tuple[dict, dict]:
     import tomllib
 
-    return (yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8")),
-            tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")))
+    return (
+        yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8")),
+        tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")),
+    )
 
 
 def test_committed_codemeta_and_zenodo_are_generated_from_citation_and_pyproject(root):
     citation, pyproject = _project_metadata(root)
-    assert json.loads((root / "codemeta.json").read_text()) == archive.codemeta(citation, pyproject), \
+    assert json.loads((root / "codemeta.json").read_text()) == archive.codemeta(citation, pyproject), (
         "codemeta.json is stale: run `compendium metadata`"
-    assert json.loads((root / ".zenodo.json").read_text()) == archive.zenodo(citation, pyproject), \
+    )
+    assert json.loads((root / ".zenodo.json").read_text()) == archive.zenodo(citation, pyproject), (
         ".zenodo.json is stale: run `compendium metadata`"
+    )
 
 
 def test_codemeta_and_zenodo_agree_with_citation_cff(root):
@@ -177,43 +190,66 @@ def test_codemeta_and_zenodo_agree_with_citation_cff(root):
     pref = citation["preferred-citation"]
     assert meta["referencePublication"]["name"] == pref["title"]
     assert pref["title"] in zen["references"][0]
-    assert [a["familyName"] for a in meta["referencePublication"]["author"]] == \
-        [a["family-names"] for a in pref["authors"]]
+    assert [a["familyName"] for a in meta["referencePublication"]["author"]] == [
+        a["family-names"] for a in pref["authors"]
+    ]
 
 
 def test_the_original_article_becomes_a_related_identifier_when_its_doi_is_known(root):
     citation, pyproject = _project_metadata(root)
     citation["preferred-citation"]["doi"] = "10.1234/example.5678"
     zen = archive.zenodo(citation, pyproject)
-    assert zen["related_identifiers"] == [{"identifier": "10.1234/example.5678", "relation": "isSupplementTo",
-                                           "scheme": "doi", "resource_type": "publication-article"}]
-    assert archive.codemeta(citation, pyproject)["referencePublication"]["@id"] == "https://doi.org/10.1234/example.5678"
+    assert zen["related_identifiers"] == [
+        {
+            "identifier": "10.1234/example.5678",
+            "relation": "isSupplementTo",
+            "scheme": "doi",
+            "resource_type": "publication-article",
+        }
+    ]
+    assert (
+        archive.codemeta(citation, pyproject)["referencePublication"]["@id"] == "https://doi.org/10.1234/example.5678"
+    )
 
 
 # --------------------------------------------------------------------------- CODECHECK
 
 
 def test_manuscript_labels_follow_the_rendered_manuscript():
-    md = ("![Figure 1. Flow.](figures/participant_flow.png){width=95%}\n: Table 1. Baseline.\n"
-          ": Table 2. Outcomes.\n![Figure 2. Props.](figures/outcome_proportions.png)\n")
+    md = (
+        "![Figure 1. Flow.](figures/participant_flow.png){width=95%}\n: Table 1. Baseline.\n"
+        ": Table 2. Outcomes.\n![Figure 2. Props.](figures/outcome_proportions.png)\n"
+    )
     labels = archive.manuscript_labels(md, {"table1": 1, "table2": 2})
-    assert labels == {"figures/participant_flow": "Figure 1", "figures/outcome_proportions": "Figure 2",
-                      "tables/table1_demographics": "Table 1", "tables/table2_outcomes": "Table 2"}
+    assert labels == {
+        "figures/participant_flow": "Figure 1",
+        "figures/outcome_proportions": "Figure 2",
+        "tables/table1_demographics": "Table 1",
+        "tables/table2_outcomes": "Table 2",
+    }
 
 
 def test_codecheck_manifest_lists_every_table_and_figure(tmp_path):
-    for rel in ("reports/tables/table1_demographics.csv", "reports/tables/table1_demographics.md",
-                "reports/tables/extra.csv", "reports/figures/participant_flow.png",
-                "reports/figures/participant_flow.svg"):
+    for rel in (
+        "reports/tables/table1_demographics.csv",
+        "reports/tables/table1_demographics.md",
+        "reports/tables/extra.csv",
+        "reports/figures/participant_flow.png",
+        "reports/figures/participant_flow.svg",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
-    config = archive.codecheck_config(tmp_path, {"title": "T", "preferred-citation": {"title": "P"}},
-                                      {"tables/table1_demographics": "Table 1", "figures/participant_flow": "Figure 1"})
+    config = archive.codecheck_config(
+        tmp_path,
+        {"title": "T", "preferred-citation": {"title": "P"}},
+        {"tables/table1_demographics": "Table 1", "figures/participant_flow": "Figure 1"},
+    )
     assert config["version"] == "https://codecheck.org.uk/spec/config/1.0/"
     assert {"manifest", "codechecker", "report"} <= set(config)
     files = {m["file"]: m["comment"] for m in config["manifest"]}
-    assert sorted(files) == sorted(p.relative_to(tmp_path).as_posix()
-                                   for p in (tmp_path / "reports").rglob("*") if p.is_file())
+    assert sorted(files) == sorted(
+        p.relative_to(tmp_path).as_posix() for p in (tmp_path / "reports").rglob("*") if p.is_file()
+    )
     assert files["reports/figures/participant_flow.svg"].startswith("Figure 1")
     assert files["reports/tables/extra.csv"].startswith(archive.SUPPLEMENTARY)
 
@@ -223,12 +259,21 @@ def test_codecheck_paper_is_the_study_at_hand_not_the_original_article(tmp_path)
     byline from dataset.yaml through study_meta), not the article the compendium cites."""
     from compendium.manuscript import study_meta
 
-    citation = {"title": "Compendium", "preferred-citation": {"title": "Original article", "doi": "10.1/x",
-                                                               "authors": [{"family-names": "A", "given-names": "B"}]}}
+    citation = {
+        "title": "Compendium",
+        "preferred-citation": {
+            "title": "Original article",
+            "doi": "10.1/x",
+            "authors": [{"family-names": "A", "given-names": "B"}],
+        },
+    }
     other = study_meta({"title": "Workshops at three schools", "authors": [{"name": "C. Author"}]}, citation, False)
     config = archive.codecheck_config(tmp_path, citation, {}, other)
-    assert config["paper"] == {"title": "Workshops at three schools", "authors": [{"name": "C. Author"}],
-                               "reference": "FIXME"}
+    assert config["paper"] == {
+        "title": "Workshops at three schools",
+        "authors": [{"name": "C. Author"}],
+        "reference": "FIXME",
+    }
     twin = study_meta({"synthetic": True, "design": "paper"}, citation, True)
     config = archive.codecheck_config(tmp_path, citation, {}, twin)
     assert config["paper"]["reference"] == "https://doi.org/10.1/x"
@@ -247,12 +292,17 @@ def project(root, tmp_path) -> Path:
     for name in ("dvc.yaml", "params.yaml", "CITATION.cff", "pyproject.toml", "requirements.lock"):
         shutil.copy(root / name, dest / name)
     shutil.copytree(root / "notebooks", dest / "notebooks")
-    shutil.copytree(root / "src" / "compendium", dest / "src" / "compendium",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        root / "src" / "compendium", dest / "src" / "compendium", ignore=shutil.ignore_patterns("__pycache__")
+    )
     synthesize(dest / "data" / "raw", seed=11, design="independent")
-    for rel, text in (("reports/tables/table1_demographics.csv", "a,b\n1,2\n"), ("reports/index.html", "<html>"),
-                      ("reports/figures/participant_flow.png", "png"), ("reports/provenance.json", "{}"),
-                      ("reports/notebooks/01-validate-data.ipynb", "{}")):
+    for rel, text in (
+        ("reports/tables/table1_demographics.csv", "a,b\n1,2\n"),
+        ("reports/index.html", "<html>"),
+        ("reports/figures/participant_flow.png", "png"),
+        ("reports/provenance.json", "{}"),
+        ("reports/notebooks/01-validate-data.ipynb", "{}"),
+    ):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         (dest / rel).write_text(text)
     return dest
@@ -263,15 +313,18 @@ def test_ro_crate_reads_back_and_describes_every_stage(project):
 
     crate_json = archive.ro_crate(project, "Synthetic data: a note.")
     (project / archive.CRATE).write_text(archive.dumps(crate_json))
-    assert archive.dumps(archive.ro_crate(project, "Synthetic data: a note.")) == \
-        (project / archive.CRATE).read_text(), "not deterministic"
+    assert (
+        archive.dumps(archive.ro_crate(project, "Synthetic data: a note.")) == (project / archive.CRATE).read_text()
+    ), "not deterministic"
     crate = ROCrate(str(project))
     root_ds = crate.root_dataset
     assert "Synthetic data: a note." in root_ds["description"]
     assert root_ds["license"].id.startswith("https://spdx.org/licenses/")
     assert root_ds["author"]
-    assert {p.id for p in root_ds["conformsTo"]} >= {"https://w3id.org/ro/wfrun/process/0.6",
-                                                     "https://w3id.org/ro/wfrun/provenance/0.6"}
+    assert {p.id for p in root_ds["conformsTo"]} >= {
+        "https://w3id.org/ro/wfrun/process/0.6",
+        "https://w3id.org/ro/wfrun/provenance/0.6",
+    }
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     expected = [s for s in stages if s != archive.CRATE_STAGE]
     runs = {e.id: e for e in crate.get_entities() if e.type == "CreateAction" and e.id.startswith("#run-")}
@@ -283,8 +336,7 @@ def test_ro_crate_reads_back_and_describes_every_stage(project):
         if notebook:
             assert action["instrument"].id == notebook
         values = {o["name"]: o["value"] for o in action["object"] if o.type == "PropertyValue"}
-        assert all(o["exampleOfWork"].type == "FormalParameter"
-                   for o in action["object"] if o.type == "PropertyValue")
+        assert all(o["exampleOfWork"].type == "FormalParameter" for o in action["object"] if o.type == "PropertyValue")
         for entry in spec.get("params") or []:  # every parameter the stage declares is recorded
             assert any(k == entry or k.startswith(entry + ".") for k in values), (name, entry)
         for key, value in values.items():
@@ -308,8 +360,9 @@ def test_ro_crate_reads_back_and_describes_every_stage(project):
             if path.is_file() and entity.get("sha256"):
                 assert entity["sha256"] == archive.sha256(path), entity.id
     reports = [e for e in crate.get_entities() if e.id.startswith("reports/") and not e.id.endswith("/")]
-    assert sorted(e.id for e in reports) == sorted(p.relative_to(project).as_posix()
-                                                   for p in (project / "reports").rglob("*") if p.is_file())
+    assert sorted(e.id for e in reports) == sorted(
+        p.relative_to(project).as_posix() for p in (project / "reports").rglob("*") if p.is_file()
+    )
     assert all(e["encodingFormat"] for e in reports)
 
 
@@ -322,8 +375,15 @@ def test_index_links_the_archive_files(tmp_path):
     from compendium import site
 
     page = site.index_html(tmp_path, {}, "")
-    for target in ("../ro-crate-metadata.json", "datapackage.json", "datapackage-raw.json", "../codemeta.json",
-                   "../.zenodo.json", "../codecheck.yml", "codecheck-certificate.md"):
+    for target in (
+        "../ro-crate-metadata.json",
+        "datapackage.json",
+        "datapackage-raw.json",
+        "../codemeta.json",
+        "../.zenodo.json",
+        "../codecheck.yml",
+        "codecheck-certificate.md",
+    ):
         assert f'href="{target}"' in page
     assert os.path.basename(archive.CRATE) == "ro-crate-metadata.json"
 

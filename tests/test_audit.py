@@ -14,8 +14,12 @@ from compendium import audit
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NEEDLES = {"replaced": {"Dr Farah Siddiqui"}, "configured": {"Hillcrest General Hospital"}, "planted": set(),
-           "withdrawn": {"L0042"}}
+NEEDLES = {
+    "replaced": {"Dr Farah Siddiqui"},
+    "configured": {"Hillcrest General Hospital"},
+    "planted": set(),
+    "withdrawn": {"L0042"},
+}
 
 
 def _docx(path, text):
@@ -24,16 +28,24 @@ def _docx(path, text):
         zf.writestr("word/document.xml", f'<w:document xmlns:w="w"><w:body><w:p>{runs}</w:p></w:body></w:document>')
 
 
-@pytest.mark.parametrize("name,writer,kind", [
-    ("table.md", lambda p: p.write_text("quote from Dr Farah Siddiqui"), "replaced"),
-    ("nb.ipynb", lambda p: p.write_text(json.dumps({"cells": [{"source": ["x"], "outputs": [
-        {"data": {"text/html": ["<td>L0042</td>"]}}]}]})), "withdrawn"),
-    ("paper.docx", lambda p: _docx(p, "met at Hillcrest General Hospital"), "configured"),
-    ("page.html", lambda p: p.write_text('<a href="mailto:someone@example.org">write</a>'), "email-like"),
-    ("data.csv", lambda p: p.write_text("call,+92 312 555 0143\n"), "phone-like"),
-    ("national.txt", lambda p: p.write_text("ring 0312-5550143 today"), "phone-like"),
-    ("area.txt", lambda p: p.write_text("ring (051) 555-0199 today"), "phone-like"),
-])
+@pytest.mark.parametrize(
+    "name,writer,kind",
+    [
+        ("table.md", lambda p: p.write_text("quote from Dr Farah Siddiqui"), "replaced"),
+        (
+            "nb.ipynb",
+            lambda p: p.write_text(
+                json.dumps({"cells": [{"source": ["x"], "outputs": [{"data": {"text/html": ["<td>L0042</td>"]}}]}]})
+            ),
+            "withdrawn",
+        ),
+        ("paper.docx", lambda p: _docx(p, "met at Hillcrest General Hospital"), "configured"),
+        ("page.html", lambda p: p.write_text('<a href="mailto:someone@example.org">write</a>'), "email-like"),
+        ("data.csv", lambda p: p.write_text("call,+92 312 555 0143\n"), "phone-like"),
+        ("national.txt", lambda p: p.write_text("ring 0312-5550143 today"), "phone-like"),
+        ("area.txt", lambda p: p.write_text("ring (051) 555-0199 today"), "phone-like"),
+    ],
+)
 def test_a_leak_is_found_in_every_kind_of_file(tmp_path, name, writer, kind):
     writer(tmp_path / name)
     report = audit.scan(NEEDLES, tmp_path)
@@ -45,8 +57,9 @@ def test_a_leak_is_found_in_every_kind_of_file(tmp_path, name, writer, kind):
 
 
 def test_clean_reports_pass(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps({"p": 2.350959e-07, "chi2": 26.720647773279353,
-                                                       "date": "2025-10-26"}))
+    (tmp_path / "results.json").write_text(
+        json.dumps({"p": 2.350959e-07, "chi2": 26.720647773279353, "date": "2025-10-26"})
+    )
     (tmp_path / "fig.svg").write_text('<svg><path d="M 123.45 678.9 L 12 345 678"/></svg>')
     (tmp_path / "table.md").write_text("| 10200 10200 | 20400 | 2024-02-13 |\n")
     (tmp_path / "fig.png").write_bytes(b"\x89PNG")
@@ -56,7 +69,9 @@ def test_clean_reports_pass(tmp_path):
 
 
 def test_needles_come_from_every_list():
-    found = audit.needles(None, None, ["Hillcrest General Hospital"], pd.DataFrame({"text": ["omar.lodhi@cvmc.edu.pk"]}))
+    found = audit.needles(
+        None, None, ["Hillcrest General Hospital"], pd.DataFrame({"text": ["omar.lodhi@cvmc.edu.pk"]})
+    )
     assert found.exact == {"configured": {"Hillcrest General Hospital"}, "planted": {"omar.lodhi@cvmc.edu.pk"}}
 
 
@@ -87,7 +102,8 @@ def _clean_quotes(study, found, n=6):
     out = []
     for text in study.units["text"]:
         if not audit.unknown_in_passage(text, found) and not any(
-                audit._pattern(v) and audit._pattern(v).search(text) for v in found.exact.values()):
+            audit._pattern(v) and audit._pattern(v).search(text) for v in found.exact.values()
+        ):
             out.append(text)
         if len(out) == n:
             break
@@ -156,7 +172,8 @@ def test_public_names_in_public_places_do_not_trip_it(fresh, tmp_path):
     (tmp_path / "manuscript.md").write_text(
         f"# Title\n\n{byline}\n\n> {quotes[0]}\n\n## References\n\n"
         "1. Fazle T, Feliciano A, Brown L, Roberts F. Anti-racism in medical schools. 2023.\n"
-        "2. Cohen J. A coefficient of agreement for nominal scales. 1960.\n")
+        "2. Cohen J. A coefficient of agreement for nominal scales. 1960.\n"
+    )
     assert audit.scan(found, tmp_path)["hits"] == []
     # the same authors' names inside a published quote are not public there
     author = next(t for t in audit.TOKEN.findall(byline) if len(t) > 4 and not audit.is_word(t))
@@ -167,9 +184,12 @@ def test_public_names_in_public_places_do_not_trip_it(fresh, tmp_path):
 def test_shapes_in_a_quote_are_flagged(fresh, tmp_path):
     _, study, found = fresh
     quote = _clean_quotes(study, found, 1)[0]
-    for extra, kind in ((" See tinyurl.com/xq7 for more.", "url-like"), (" I post as @quiet_fox88.", "handle-like"),
-                        (" I was born on 14/03/1999.", "date-like"), (" My student number is 20198834.",
-                                                                       "id-number-like")):
+    for extra, kind in (
+        (" See tinyurl.com/xq7 for more.", "url-like"),
+        (" I post as @quiet_fox88.", "handle-like"),
+        (" I was born on 14/03/1999.", "date-like"),
+        (" My student number is 20198834.", "id-number-like"),
+    ):
         _quotes_file(tmp_path / kind, [quote + extra])
         kinds = [h["kind"] for h in audit.scan(found, tmp_path / kind)["hits"]]
         assert kind in kinds, (kind, kinds)
@@ -197,8 +217,9 @@ def test_withdrawn_learners_words_and_ids_are_found(fresh, tmp_path):
 def test_it_neither_reads_the_deidentifiers_log_nor_imports_it():
     source = (ROOT / "src" / "compendium" / "audit.py").read_text()
     assert "deidentification_log" not in source
-    assert not re.search(r"^\s*(?:from \.|from compendium\.?|import compendium\.)\s*deidentify|import deidentify",
-                         source, re.M)
+    assert not re.search(
+        r"^\s*(?:from \.|from compendium\.?|import compendium\.)\s*deidentify|import deidentify", source, re.M
+    )
 
 
 @pytest.mark.pipeline
@@ -209,8 +230,9 @@ def test_the_pipeline_stage_passes_shipped_reports_and_fails_on_a_planted_quote(
     authors in a byline and a reference's surname do not."""
     import shutil
 
-    from compendium.synthesize import synthesize
     from test_pipeline import make_copy, run, run_dvc
+
+    from compendium.synthesize import synthesize
 
     project = make_copy(root, tmp_path / "compendium")
     shutil.rmtree(project / "data" / "raw")

@@ -17,8 +17,16 @@ def test_bench_measures_every_key_and_meets_the_targets(shipped_project, tmp_pat
     monkeypatch.setenv("COMPENDIUM_ROOT", str(shipped_project))
     report = run(out=tmp_path / "latest.json", scale=2, without_warm=False)
     assert json.loads((tmp_path / "latest.json").read_text()) == report
-    for key in ("cold_s", "floor_s", "cold_over_floor", "noop_s", "incremental_only_dependents",
-                "incremental_stages", "scale_2x_over_1x", "scale_2x_peak_mib"):
+    for key in (
+        "cold_s",
+        "floor_s",
+        "cold_over_floor",
+        "noop_s",
+        "incremental_only_dependents",
+        "incremental_stages",
+        "scale_2x_over_1x",
+        "scale_2x_peak_mib",
+    ):
         assert key in report, key
     assert report["cold_over_floor"] == pytest.approx(report["cold_s"] / report["floor_s"])
     assert report["incremental_stages"][0] == "07-measure-agreement"

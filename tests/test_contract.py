@@ -119,8 +119,9 @@ def test_errors_in_several_files_are_all_listed(raw_copy):
 # ------------------------------------------------------------------ participants.csv
 
 
-@pytest.mark.parametrize("column", ["participant_id", "group", "gender", "ethnicity", "age",
-                                    "previous_activism", "consent"])
+@pytest.mark.parametrize(
+    "column", ["participant_id", "group", "gender", "ethnicity", "age", "previous_activism", "consent"]
+)
 def test_participants_required_columns(raw_copy, column):
     drop_column(raw_copy / "participants.csv", column)
     expect(raw_copy, rf"participants\.csv, header, column '{column}': required column is missing")
@@ -130,8 +131,11 @@ def test_participant_id_unique(raw_copy):
     p = raw_copy / "participants.csv"
     first = rows_of(p)[0]["participant_id"]
     edit(p, 5, "participant_id", first)
-    expect(raw_copy, rf"participants\.csv, row 5 \(line 6\), column 'participant_id': '{first}' is not unique "
-                     r"\(first used in row 1 \(line 2\)\)")
+    expect(
+        raw_copy,
+        rf"participants\.csv, row 5 \(line 6\), column 'participant_id': '{first}' is not unique "
+        r"\(first used in row 1 \(line 2\)\)",
+    )
 
 
 @pytest.mark.parametrize("bad", ["L 001", "L/001", "Lé01", ""])
@@ -153,8 +157,11 @@ def test_arm_labels_come_from_params(raw_copy):
     write_rows(p, rows)
     study = load(raw_copy, arms=Arms("usual_care", "programme"))
     assert set(study.participants["group"]) == {"usual_care", "programme"}
-    error = expect(raw_copy, r"participants\.csv, every row, column 'group': holds 'programme', 'usual_care', "
-                             r"none of them an arm label")
+    error = expect(
+        raw_copy,
+        r"participants\.csv, every row, column 'group': holds 'programme', 'usual_care', "
+        r"none of them an arm label",
+    )
     assert "dataset.yaml" in str(error) and len(error.violations) == 1
 
 
@@ -174,7 +181,8 @@ def test_arm_labels_come_with_the_data(raw_copy):
 def test_dataset_links_are_checked_against_the_codebook(raw_copy):
     (raw_copy / "dataset.yaml").write_text(
         "integration:\n  links:\n    - {code: no_such_code, outcome: leadership_role}\n"
-        "    - {code: hierarchy, outcome: happiness, direction: sideways}\n")
+        "    - {code: hierarchy, outcome: happiness, direction: sideways}\n"
+    )
     error = str(expect(raw_copy, r"integration\.links\[1\]\.code.*'no_such_code' is not a code id"))
     assert "integration.links[2].outcome" in error and "integration.links[2].direction" in error
 
@@ -195,8 +203,10 @@ def test_without_consensus_the_coders_majority_stands_in(raw_copy):
     assert named.consensus == "coder:coder_b"
 
 
-@pytest.mark.parametrize("bad,rule", [("15", "outside the accepted range 16 to 99"),
-                                      ("100", "outside the accepted range"), ("abc", "is not a number")])
+@pytest.mark.parametrize(
+    "bad,rule",
+    [("15", "outside the accepted range 16 to 99"), ("100", "outside the accepted range"), ("abc", "is not a number")],
+)
 def test_age_is_a_number_from_16_to_99(raw_copy, bad, rule):
     edit(raw_copy / "participants.csv", 6, "age", bad)
     expect(raw_copy, rf"participants\.csv, row 6 \(line 7\), column 'age': .*{rule}")
@@ -207,8 +217,19 @@ def test_blank_age_is_missing_not_an_error(raw_copy):
     assert load(raw_copy).participants["age"].isna().sum() <= 1
 
 
-@pytest.mark.parametrize("value,expected", [("YES", True), ("True", True), ("1", True), ("y", True),
-                                            ("No", False), ("FALSE", False), ("0", False), ("N", False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("YES", True),
+        ("True", True),
+        ("1", True),
+        ("y", True),
+        ("No", False),
+        ("FALSE", False),
+        ("0", False),
+        ("N", False),
+    ],
+)
 def test_yes_no_values_in_any_case(value, expected):
     import pandas as pd
 
@@ -282,7 +303,10 @@ def test_one_row_per_learner_and_wave(raw_copy):
 @pytest.mark.parametrize("bad", ["0", "6", "2.5", "four"])
 def test_items_are_whole_numbers_from_1_to_5(raw_copy, bad):
     edit(raw_copy / "survey.csv", 4, "support_2", bad)
-    expect(raw_copy, rf"survey\.csv, row 4 \(line 5\), column 'support_2': '{re.escape(bad)}' is not a whole number from 1 to 5")
+    expect(
+        raw_copy,
+        rf"survey\.csv, row 4 \(line 5\), column 'support_2': '{re.escape(bad)}' is not a whole number from 1 to 5",
+    )
 
 
 def test_participation_is_yes_no(raw_copy):
@@ -424,8 +448,12 @@ def test_missing_consensus_uses_the_coder_named_in_params(raw_copy):
     cons = study.codings[study.codings["coder"] == "consensus"].drop(columns="coder").reset_index(drop=True)
     b = study.codings[study.codings["coder"] == "coder_b"].drop(columns="coder").reset_index(drop=True)
     assert cons.equals(b)
-    expect(raw_copy, r"coding/consensus\.csv, file: the file is absent and the coder named to stand in for it, "
-                     r"'coder_z', has no file", consensus_coder="coder_z")
+    expect(
+        raw_copy,
+        r"coding/consensus\.csv, file: the file is absent and the coder named to stand in for it, "
+        r"'coder_z', has no file",
+        consensus_coder="coder_z",
+    )
 
 
 # ------------------------------------------------------------------ consent
@@ -503,9 +531,14 @@ def test_codebook_theme_label_required(raw_copy):
     expect(raw_copy, r"codebook\.yaml, theme 1, column 'label': required text is missing")
 
 
-@pytest.mark.parametrize("text,rule", [("synthetic: maybe\n", "must be true or false"),
-                                       ("- a\n- b\n", "must be a mapping"),
-                                       ("a: [\n", "not valid YAML")])
+@pytest.mark.parametrize(
+    "text,rule",
+    [
+        ("synthetic: maybe\n", "must be true or false"),
+        ("- a\n- b\n", "must be a mapping"),
+        ("a: [\n", "not valid YAML"),
+    ],
+)
 def test_dataset_yaml(raw_copy, text, rule):
     (raw_copy / "dataset.yaml").write_text(text)
     expect(raw_copy, rf"dataset\.yaml, file.*{rule}")

@@ -35,82 +35,94 @@ def deid():
     return Deidentifier(places=["Saint Elsewhere Teaching Trust"], names=["Zebedee Quarrington"])
 
 
-@pytest.mark.parametrize("text,kind,found", [
-    ("write to amina.rauf@northfield-hospital.org today", "email", "amina.rauf@northfield-hospital.org"),
-    ("or j_smith+meds@mail.example.co.uk.", "email", "j_smith+meds@mail.example.co.uk"),
-    ("call +92 312 555 0143 now", "phone", "+92 312 555 0143"),
-    ("call 0312-5550143 now", "phone", "0312-5550143"),
-    ("call (051) 555-0199.", "phone", "(051) 555-0199"),
-    ("call +44 20 5550 0143", "phone", "+44 20 5550 0143"),
-    ("see https://www.fairmeded.org/petition.", "url", "https://www.fairmeded.org/petition"),
-    ("see www.studentsforequity.net/join, then", "url", "www.studentsforequity.net/join"),
-    ("see example.org/path today", "url", "example.org/path"),
-    ("sign at foo.co.za please", "url", "foo.co.za"),
-    ("we post as @antiracist_meds daily", "handle", "@antiracist_meds"),
-    ("placement at Hillcrest General Hospital last year", "institution", "Hillcrest General Hospital"),
-    ("The Eastbrook School of Medicine agreed", "institution", "Eastbrook School of Medicine"),
-    ("at Saint Elsewhere Teaching Trust, things", "institution", "Saint Elsewhere Teaching Trust"),
-    ("she trained at Hôpital Saint-Louis in the south", "institution", "Hôpital Saint-Louis"),
-    ("then the Universidad de Antioquia replied", "institution", "Universidad de Antioquia"),
-    ("a year at Klinikum Großhadern was enough", "institution", "Klinikum Großhadern"),
-    ("on Fridays at Lakeside Clinic we", "institution", "Lakeside Clinic"),
-    ("then Dr Farah Siddiqui said", "person", "Dr Farah Siddiqui"),
-    ("and Prof. Okonkwo agreed", "person", "Prof. Okonkwo"),
-    ("Nurse Rubina was kind", "person", "Nurse Rubina"),
-    ("my friend Hamza Malik came", "person", "Hamza Malik"),
-    ("Ayesha kept the notes", "person", "Ayesha"),
-    ("Hamza from my year kept the notes", "person", "Hamza"),  # a dictionary word, rare, first in a sentence
-    ("Ethan from my year kept the notes", "person", "Ethan"),
-    ("Zebedee Quarrington chaired", "person", "Zebedee Quarrington"),
-    ("then Jane O'Connor-Mbeki spoke", "person", "Jane O'Connor-Mbeki"),
-    ("then Al-Rashid replied late", "person", "Al-Rashid"),
-    ("Jean-Baptiste wrote it", "person", "Jean-Baptiste"),
-    ("we told NOMVULA first", "person", "NOMVULA"),
-    ("and 李明 came too", "person", "李明"),  # a script without capitals
-    ("Dr Brown said so", "person", "Dr Brown"),
-    ("Mohammed Rafiqul Islam told us", "person", "Mohammed Rafiqul Islam"),  # a public word inside a name
-    ("Maria Fernanda Quispe wrote it", "person", "Maria Fernanda Quispe"),  # a dictionary word first
-    ("then Reem Abu-Shakra said", "person", "Reem Abu-Shakra"),
-    ("She was born on 14 March 1999 in a village", "date", "14 March 1999"),
-    ("DOB: 03/07/98, second year", "date", "03/07/98"),
-    ("she was born on the 3rd of August, a Monday", "date", "3rd of August"),
-    ("and J. Okafor-Bello replied", "person", "J. Okafor-Bello"),
-    ("then Dr A. Mensah agreed", "person", "Dr A. Mensah"),
-    ("we asked McAllister and", "person", "McAllister"),
-    ("I met Kim Min-jun there", "person", "Kim Min-jun"),
-    ("my student number is 20417739 if", "id", "20417739"),
-    ("the MRN KX4471920 was on it", "id", "KX4471920"),
-])
+@pytest.mark.parametrize(
+    "text,kind,found",
+    [
+        ("write to amina.rauf@northfield-hospital.org today", "email", "amina.rauf@northfield-hospital.org"),
+        ("or j_smith+meds@mail.example.co.uk.", "email", "j_smith+meds@mail.example.co.uk"),
+        ("call +92 312 555 0143 now", "phone", "+92 312 555 0143"),
+        ("call 0312-5550143 now", "phone", "0312-5550143"),
+        ("call (051) 555-0199.", "phone", "(051) 555-0199"),
+        ("call +44 20 5550 0143", "phone", "+44 20 5550 0143"),
+        ("see https://www.fairmeded.org/petition.", "url", "https://www.fairmeded.org/petition"),
+        ("see www.studentsforequity.net/join, then", "url", "www.studentsforequity.net/join"),
+        ("see example.org/path today", "url", "example.org/path"),
+        ("sign at foo.co.za please", "url", "foo.co.za"),
+        ("we post as @antiracist_meds daily", "handle", "@antiracist_meds"),
+        ("placement at Hillcrest General Hospital last year", "institution", "Hillcrest General Hospital"),
+        ("The Eastbrook School of Medicine agreed", "institution", "Eastbrook School of Medicine"),
+        ("at Saint Elsewhere Teaching Trust, things", "institution", "Saint Elsewhere Teaching Trust"),
+        ("she trained at Hôpital Saint-Louis in the south", "institution", "Hôpital Saint-Louis"),
+        ("then the Universidad de Antioquia replied", "institution", "Universidad de Antioquia"),
+        ("a year at Klinikum Großhadern was enough", "institution", "Klinikum Großhadern"),
+        ("on Fridays at Lakeside Clinic we", "institution", "Lakeside Clinic"),
+        ("then Dr Farah Siddiqui said", "person", "Dr Farah Siddiqui"),
+        ("and Prof. Okonkwo agreed", "person", "Prof. Okonkwo"),
+        ("Nurse Rubina was kind", "person", "Nurse Rubina"),
+        ("my friend Hamza Malik came", "person", "Hamza Malik"),
+        ("Ayesha kept the notes", "person", "Ayesha"),
+        ("Hamza from my year kept the notes", "person", "Hamza"),  # a dictionary word, rare, first in a sentence
+        ("Ethan from my year kept the notes", "person", "Ethan"),
+        ("Zebedee Quarrington chaired", "person", "Zebedee Quarrington"),
+        ("then Jane O'Connor-Mbeki spoke", "person", "Jane O'Connor-Mbeki"),
+        ("then Al-Rashid replied late", "person", "Al-Rashid"),
+        ("Jean-Baptiste wrote it", "person", "Jean-Baptiste"),
+        ("we told NOMVULA first", "person", "NOMVULA"),
+        ("and 李明 came too", "person", "李明"),  # a script without capitals
+        ("Dr Brown said so", "person", "Dr Brown"),
+        ("Mohammed Rafiqul Islam told us", "person", "Mohammed Rafiqul Islam"),  # a public word inside a name
+        ("Maria Fernanda Quispe wrote it", "person", "Maria Fernanda Quispe"),  # a dictionary word first
+        ("then Reem Abu-Shakra said", "person", "Reem Abu-Shakra"),
+        ("She was born on 14 March 1999 in a village", "date", "14 March 1999"),
+        ("DOB: 03/07/98, second year", "date", "03/07/98"),
+        ("she was born on the 3rd of August, a Monday", "date", "3rd of August"),
+        ("and J. Okafor-Bello replied", "person", "J. Okafor-Bello"),
+        ("then Dr A. Mensah agreed", "person", "Dr A. Mensah"),
+        ("we asked McAllister and", "person", "McAllister"),
+        ("I met Kim Min-jun there", "person", "Kim Min-jun"),
+        ("my student number is 20417739 if", "id", "20417739"),
+        ("the MRN KX4471920 was on it", "id", "KX4471920"),
+    ],
+)
 def test_each_kind_of_identifier_is_found(deid, text, kind, found):
     spans = deid.find(text)
     assert [(s.kind, s.text) for s in spans] == [(kind, found)], spans
 
 
-@pytest.mark.parametrize("text", [
-    "The hospital was busy and the dean said no.",
-    "We met 12 times between January and March 2024 with 26.72 per cent attending.",
-    "A petition with six hundred signatures reached the curriculum committee.",
-    "Our group: [Person 3] and [Institution 1] met at [Email].",
-    "The NHS trust's BAME network ran CPR training on Tuesdays.",
-    "Grand Rounds at the Royal Infirmary covered sickle cell disease and COVID-19.",
-    "We used Braun and Clarke's thematic analysis and a Likert scale, i.e. five points.",
-    "Microaggressions, gaslighting and allyship came up in the Medical School Council.",
-    "Black and Asian learners in Year 3 met the Dean in the Clinical Skills Centre.",
-    "We met at ten.Then we left, e.g. at 5 p.m. on Saturdays; 2023/24 was busier.",
-    "Has your role changed over time? Does the Foundation Programme help?",
-    "The hospital saw 12000 patients and 45000 calls; 2023 was the busiest year.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The hospital was busy and the dean said no.",
+        "We met 12 times between January and March 2024 with 26.72 per cent attending.",
+        "A petition with six hundred signatures reached the curriculum committee.",
+        "Our group: [Person 3] and [Institution 1] met at [Email].",
+        "The NHS trust's BAME network ran CPR training on Tuesdays.",
+        "Grand Rounds at the Royal Infirmary covered sickle cell disease and COVID-19.",
+        "We used Braun and Clarke's thematic analysis and a Likert scale, i.e. five points.",
+        "Microaggressions, gaslighting and allyship came up in the Medical School Council.",
+        "Black and Asian learners in Year 3 met the Dean in the Clinical Skills Centre.",
+        "We met at ten.Then we left, e.g. at 5 p.m. on Saturdays; 2023/24 was busier.",
+        "Has your role changed over time? Does the Foundation Programme help?",
+        "The hospital saw 12000 patients and 45000 calls; 2023 was the busiest year.",
+    ],
+)
 def test_ordinary_text_is_left_alone(deid, text):
     assert deid.find(text) == []
 
 
 def test_pseudonyms_stay_consistent_across_sources():
     deid = Deidentifier()
-    units = pd.DataFrame({"source_id": ["A", "A", "B"], "unit": [1, 2, 1], "text": [
-        "Dr Farah Siddiqui and Hillcrest General Hospital.",
-        "Then Omar Lodhi spoke, from Tarnowskie Kąty.",
-        "Ms Farah Siddiqui again, at Hillcrest General Hospital; Omar Lodhi too, in Tarnowskie Kąty.",
-    ]})
+    units = pd.DataFrame(
+        {
+            "source_id": ["A", "A", "B"],
+            "unit": [1, 2, 1],
+            "text": [
+                "Dr Farah Siddiqui and Hillcrest General Hospital.",
+                "Then Omar Lodhi spoke, from Tarnowskie Kąty.",
+                "Ms Farah Siddiqui again, at Hillcrest General Hospital; Omar Lodhi too, in Tarnowskie Kąty.",
+            ],
+        }
+    )
     out, log = deidentify_units(units, deid)
     assert out.loc[0, "text"] == "[Person 1] and [Institution 1]."
     assert out.loc[1, "text"] == "Then [Person 2] spoke, from [Place 1]."
@@ -124,6 +136,7 @@ def test_possessives_keep_their_s_outside_the_pseudonym():
 
 
 # ---------------------------------------------------------------- held-out benchmark
+
 
 def _name_tokens():
     for text, spans in d.heldout():
@@ -159,9 +172,12 @@ def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
         for s, e, kind in spans:
             if kind not in ("person", "place", "institution"):
                 continue
-            parts = [p for w in d.WORD.findall(text[s:e]) for p in re.split(r"['’\-]", w)
-                     if len(p) > 2 and p.lower() not in skip
-                     and not (kind == "place" and p.lower() in lists["place_words"])]
+            parts = [
+                p
+                for w in d.WORD.findall(text[s:e])
+                for p in re.split(r"['’\-]", w)
+                if len(p) > 2 and p.lower() not in skip and not (kind == "place" and p.lower() in lists["place_words"])
+            ]
             if kind == "institution":
                 if all(listed(p) for p in parts):
                     clashes.append((text[s:e], "no unlisted word"))
@@ -179,9 +195,11 @@ def test_recall_and_precision_on_the_heldout_benchmark():
 
 def test_the_benchmark_can_fail():
     """The same scorer on a detector that knows only e-mails and phones falls far short."""
+
     class Weak(Deidentifier):
         def find(self, text):
             return [s for s in super().find(text) if s.kind in ("email", "phone")]
+
     assert d.score_heldout(Weak())["recall"] < 0.2
 
 
@@ -194,6 +212,7 @@ def test_no_half_redactions_on_the_heldout_benchmark():
 
 
 # ---------------------------------------------------------------- synthetic data
+
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
@@ -236,6 +255,7 @@ def test_precision_counts_ordinary_words_redacted_by_mistake():
 
 # ---------------------------------------------------------------- review of ambiguous words
 
+
 def test_ambiguous_words_go_to_review_and_decisions_are_respected(tmp_path):
     text = "I asked Will about it, and Hope came too. Mark my words. Grace Okafor agreed."
     deid = Deidentifier()
@@ -265,14 +285,19 @@ def test_ambiguous_words_go_to_review_and_decisions_are_respected(tmp_path):
     review3, counts3 = d.update_review(review2, later.review_frame())
     assert list(review3["candidate"]) == ["rose", "will"]
     assert review3.set_index("candidate").loc["will"].to_dict() == {
-        "kind": "person", "decision": "keep", "occurrences": "0", "context": ""}
+        "kind": "person",
+        "decision": "keep",
+        "occurrences": "0",
+        "context": "",
+    }
     assert counts3 == {"candidates": 2, "new": 0, "undecided": 1, "kept": 1, "redacted": 0}
 
 
 def test_a_bad_decision_is_an_error_naming_file_and_row(tmp_path):
     path = tmp_path / "review.csv"
-    pd.DataFrame({"candidate": ["hope"], "kind": ["person"], "decision": ["maybe"], "occurrences": [1],
-                  "context": ["..."]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"candidate": ["hope"], "kind": ["person"], "decision": ["maybe"], "occurrences": [1], "context": ["..."]}
+    ).to_csv(path, index=False)
     with pytest.raises(ValueError, match=r"review.csv, row 2: decision must be"):
         d.read_review(path)
 
@@ -286,7 +311,7 @@ def test_study_names_and_places_are_always_redacted():
 def test_linear_time_on_a_long_text():
     import time
 
-    text = ("Tevita Fifita met Ngozi at Rangiwahia Hospital on 3 May 2001; call +64 21 555 0199. " * 2000)
+    text = "Tevita Fifita met Ngozi at Rangiwahia Hospital on 3 May 2001; call +64 21 555 0199. " * 2000
     start = time.perf_counter()
     spans = Deidentifier().find(text)
     assert time.perf_counter() - start < 20
@@ -294,6 +319,7 @@ def test_linear_time_on_a_long_text():
 
 
 # ---------------------------------------------------------------- the stage under DVC
+
 
 def test_stage_06_keeps_the_review_file_as_a_persistent_uncached_output(root):
     import yaml
@@ -350,12 +376,19 @@ def test_the_study_glossary_keeps_its_own_proper_nouns():
     from types import SimpleNamespace
 
     study = SimpleNamespace(
-        codebook=pd.DataFrame({"theme": ["ubuntu"], "theme_label": ["Ubuntu Circles"], "code": ["harambee_groups"],
-                               "label": ["Harambee groups"], "definition": ["Talk of Nomvula is not a term."]}),
-        participants=pd.DataFrame({"participant_id": ["P1"], "site": ["Kisumu"], "group": ["Vuka"],
-                                   "age": [30.0]}),
+        codebook=pd.DataFrame(
+            {
+                "theme": ["ubuntu"],
+                "theme_label": ["Ubuntu Circles"],
+                "code": ["harambee_groups"],
+                "label": ["Harambee groups"],
+                "definition": ["Talk of Nomvula is not a term."],
+            }
+        ),
+        participants=pd.DataFrame({"participant_id": ["P1"], "site": ["Kisumu"], "group": ["Vuka"], "age": [30.0]}),
         sources=pd.DataFrame({"source_id": ["INT-1"]}),
-        dataset={"deidentify": {"allowed": ["Mandela"], "names": ["Quellnoor"], "places": "Rosewood; Tarn Howe"}})
+        dataset={"deidentify": {"allowed": ["Mandela"], "names": ["Quellnoor"], "places": "Rosewood; Tarn Howe"}},
+    )
     terms = d.glossary(study)
     assert {"Ubuntu Circles", "Harambee groups", "Kisumu", "Vuka", "Mandela"} <= set(terms)
     assert not any("Nomvula" in t for t in terms)  # definitions are prose, not terms
@@ -373,12 +406,23 @@ def test_the_table_reports_both_benchmarks_and_the_review_counts():
     from compendium.tables import deidentification_markdown
 
     heldout = d.score_heldout()
-    scores = {"planted": 10, "missed": 0, "recall": 1.0, "replacements": 11, "false_positives": 1,
-              "precision": 10 / 11, "token_identifying_tokens": 20, "token_missed": 0, "token_recall": 1.0,
-              "token_precision": 20 / 21, "token_false_positives": 1}
+    scores = {
+        "planted": 10,
+        "missed": 0,
+        "recall": 1.0,
+        "replacements": 11,
+        "false_positives": 1,
+        "precision": 10 / 11,
+        "token_identifying_tokens": 20,
+        "token_missed": 0,
+        "token_recall": 1.0,
+        "token_precision": 20 / 21,
+        "token_false_positives": 1,
+    }
     review = {"candidates": 3, "new": 1, "undecided": 2, "kept": 1, "redacted": 0}
-    text = deidentification_markdown(summary(pd.DataFrame(columns=["kind", "original"])), scores, "",
-                                     heldout=heldout, review=review)
+    text = deidentification_markdown(
+        summary(pd.DataFrame(columns=["kind", "original"])), scores, "", heldout=heldout, review=review
+    )
     assert f"{heldout['sentences']} hand-annotated sentences" in text
     assert f"token recall {100 * heldout['recall']:.1f}%" in text
     assert "recall 100.0% (0 missed); precision 90.9%" in text and "precision 95.2%" in text

@@ -26,8 +26,9 @@ def test_adjusted_odds_ratio_matches_statsmodels_logit(learners):
 
     from compendium.outcomes import BASELINE
 
-    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"],
-                                     baseline=True).set_index("outcome")
+    table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"], baseline=True).set_index(
+        "outcome"
+    )
     for outcome in OUTCOMES:
         assert table.at[outcome, "baseline"] == BASELINE[outcome]
         X = effects.design_matrix(learners, Arms(), ["previous_activism", "gender", "age", BASELINE[outcome]])
@@ -259,9 +260,16 @@ def test_power_planning_from_the_smallest_effect_of_interest_with_holm(learners)
 
 
 def test_power_planning_edge_cases():
-    t2 = pd.DataFrame({"outcome": ["a", "b", "c"], "control_events": [0, 19, 3], "control_n": [10, 20, 0],
-                       "intervention_events": [2, 20, 1], "intervention_n": [12, 20, 5],
-                       "p_value": [0.5, 0.3, math.nan]})
+    t2 = pd.DataFrame(
+        {
+            "outcome": ["a", "b", "c"],
+            "control_events": [0, 19, 3],
+            "control_n": [10, 20, 0],
+            "intervention_events": [2, 20, 1],
+            "intervention_n": [12, 20, 5],
+            "p_value": [0.5, 0.3, math.nan],
+        }
+    )
     power = effects.power_planning(t2, min_difference=15).set_index("outcome")
     assert power.at["a", "target_percent"] == pytest.approx(15)
     assert power.at["b", "target_percent"] == pytest.approx(80)  # 95% + 15 would pass 100%: downwards
@@ -344,13 +352,17 @@ def test_pooling_needs_two_sites():
 
 
 def test_small_cells_are_suppressed_with_a_complementary_cell():
-    participants = pd.DataFrame({
-        "participant_id": [f"p{i}" for i in range(40)], "site": "all",
-        "group": ["control"] * 20 + ["intervention"] * 20,
-        "gender": ["F"] * 10 + ["M"] * 8 + ["X"] * 2 + ["F"] * 10 + ["M"] * 10,
-        "ethnicity": ["A"] * 20 + ["B"] * 20, "age": 25.0,
-        "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
-    })
+    participants = pd.DataFrame(
+        {
+            "participant_id": [f"p{i}" for i in range(40)],
+            "site": "all",
+            "group": ["control"] * 20 + ["intervention"] * 20,
+            "gender": ["F"] * 10 + ["M"] * 8 + ["X"] * 2 + ["F"] * 10 + ["M"] * 10,
+            "ethnicity": ["A"] * 20 + ["B"] * 20,
+            "age": 25.0,
+            "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
+        }
+    )
     t1 = demographics.suppress_small_cells(demographics.table1(participants, Arms()), 5)
     g = t1[(t1["variable"] == "gender") & (t1["statistic"] == "n")].set_index("level")
     assert math.isnan(g.at["X", "control"])  # 2 learners: hidden
@@ -404,12 +416,14 @@ def test_clustered_effects_match_statsmodels_gee_formula_and_one_site_says_so(tm
     three = derive(s.participants, s.survey, s.cc_items, s.support_items)
     table = effects.clustered_effects(three, s.arms).set_index("outcome")
     for outcome in OUTCOMES:
-        data = three[three[outcome].notna()].assign(y=lambda d: d[outcome].astype(float),
-                                                    arm=lambda d: (d["group"] == "intervention").astype(float))
+        data = three[three[outcome].notna()].assign(
+            y=lambda d: d[outcome].astype(float), arm=lambda d: (d["group"] == "intervention").astype(float)
+        )
         # reference: statsmodels' formula GEE, exchangeable within site, bias-reduced covariance;
         # interval by hand from its standard error with t(sites - 1)
-        fit = smf.gee("y ~ arm", groups="site", data=data, family=sm.families.Binomial(),
-                      cov_struct=sm.cov_struct.Exchangeable()).fit(cov_type="bias_reduced")
+        fit = smf.gee(
+            "y ~ arm", groups="site", data=data, family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable()
+        ).fit(cov_type="bias_reduced")
         q = sps.t.ppf(0.975, 2)
         row = table.loc[outcome]
         assert row["odds_ratio"] == pytest.approx(math.exp(fit.params["arm"]), rel=1e-6)

@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from replication import expected_table2
 from scratch import make_project, reproduce, study_arms, study_params
 
@@ -70,16 +69,21 @@ def _truth_file(project: Path) -> Path:
 
 
 def _withdrawn(project: Path) -> set[str]:
-    p = pd.read_csv(project / "data" / "raw" / "participants.csv", dtype=str, keep_default_na=False,
-                    encoding="utf-8-sig")
+    p = pd.read_csv(
+        project / "data" / "raw" / "participants.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
     return set(p.loc[p["consent"].str.strip().str.lower() == "withdrawn", "participant_id"])
 
 
 def test_table2_counts_in_results_json_match_the_csv_files(study):
     """Reference: replication.expected_table2, from participants.csv and survey.csv alone."""
     outcomes = yaml.safe_load((study / "params.yaml").read_text())["outcomes"]
-    want = expected_table2(study / "data" / "raw", cc_min=float(outcomes["cc_min_change"]),
-                           support_min=float(outcomes["support_min_mean"]), arms=study_arms(study))
+    want = expected_table2(
+        study / "data" / "raw",
+        cc_min=float(outcomes["cc_min_change"]),
+        support_min=float(outcomes["support_min_mean"]),
+        arms=study_arms(study),
+    )
     want = want.set_index("outcome")
     results = json.loads((study / "reports" / "results.json").read_text())
     got = {(o, c): results[f"table2.{o}.{c}"] for o in OUTCOMES for c in COUNTS}

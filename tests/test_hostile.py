@@ -52,11 +52,16 @@ print("PROBE " + json.dumps(result))
 
 def probe(kind: str, *args: str, env: dict | None = None, capture_stderr: bool = False) -> dict:
     """Run one reading in a fresh process; its result and its peak memory."""
-    done = subprocess.run([sys.executable, "-c", PROBE, kind, *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, kind, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith("PROBE ")), None)
     assert line is not None, done.stdout[-2000:] + done.stderr[-4000:]
-    result = json.loads(line[len("PROBE "):])
+    result = json.loads(line[len("PROBE ") :])
     result["stderr"] = done.stderr
     result["stdout"] = done.stdout
     said = result["message"] or " | ".join(line for line in done.stderr.splitlines() if line.startswith("error"))
@@ -240,13 +245,23 @@ def test_formula_cells_are_neutralised_in_result_csvs(tmp_path):
 
     from compendium.io import write_table
 
-    frame = pd.DataFrame({"label": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3",
-                                    "\tx", "plain", "-0.5"],
-                          "value": [1.0, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
+    frame = pd.DataFrame(
+        {
+            "label": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tx", "plain", "-0.5"],
+            "value": [1.0, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        }
+    )
     csv_path, _ = write_table(frame, "t", "# t\n", folder=tmp_path)
     back = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    assert back["label"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3",
-                                      "'\tx", "plain", "-0.5"]
+    assert back["label"].tolist() == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+cmd|' /C calc'!A0",
+        "'@SUM(1+1)",
+        "'-2+3",
+        "'\tx",
+        "plain",
+        "-0.5",
+    ]
     assert back["value"].tolist() == ["1", "-2", "3", "4", "5", "6", "7"]  # numbers untouched
 
 
@@ -258,7 +273,9 @@ def _shapes():
 
     if "qda_shapes" in sys.modules:
         return sys.modules["qda_shapes"]
-    spec = importlib.util.spec_from_file_location("qda_shapes", Path(__file__).parent / "fixtures" / "qda" / "shapes.py")
+    spec = importlib.util.spec_from_file_location(
+        "qda_shapes", Path(__file__).parent / "fixtures" / "qda" / "shapes.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["qda_shapes"] = module
     spec.loader.exec_module(module)
@@ -278,9 +295,10 @@ def _project_with_member(path: Path, member_size: int, referenced: bool, line: b
         qde = zf.read("project.qde").decode()
     big_guid = shapes.gid("source", "Big")
     if referenced:
-        qde = qde.replace(f'<TextSource guid="{big_guid}" name="Big" richTextPath', f'<TextSource guid="{big_guid}" '
-                          f'name="Big" plainTextPath="internal://{big_guid}.txt" richTextPath').replace(
-                          "<PlainTextContent></PlainTextContent>", "")
+        qde = qde.replace(
+            f'<TextSource guid="{big_guid}" name="Big" richTextPath',
+            f'<TextSource guid="{big_guid}" name="Big" plainTextPath="internal://{big_guid}.txt" richTextPath',
+        ).replace("<PlainTextContent></PlainTextContent>", "")
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         block = line * (MB // len(line))  # whole lines, so no character is cut
         with zf.open(f"sources/{big_guid}.txt", "w", force_zip64=True) as fh:
@@ -290,8 +308,10 @@ def _project_with_member(path: Path, member_size: int, referenced: bool, line: b
     with zipfile.ZipFile(path) as zf:
         names = [n for n in zf.namelist() if n != "project.qde"]
     rebuilt = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as src_zf, zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED,
-                                                          compresslevel=1) as out:
+    with (
+        zipfile.ZipFile(path) as src_zf,
+        zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
         out.writestr("project.qde", qde)
         for name in names:
             with src_zf.open(name) as fin, out.open(name, "w", force_zip64=True) as fout:
@@ -315,8 +335,10 @@ def test_a_1_gib_referenced_source_text_is_refused_by_the_member_limit(tmp_path)
     result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
     assert result["status"] == 1
     assert "p.qdpx: archive member 'sources/" in result["stderr"]
-    assert "more than the limit of 32.0 MB (--max-member-mb or COMPENDIUM_QDA_MAX_MEMBER_BYTES raises it)" in \
-        result["stderr"]
+    assert (
+        "more than the limit of 32.0 MB (--max-member-mb or COMPENDIUM_QDA_MAX_MEMBER_BYTES raises it)"
+        in result["stderr"]
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -329,17 +351,22 @@ def test_a_member_that_lies_about_its_size_is_stopped_at_the_limit(tmp_path):
     with zipfile.ZipFile(path) as zf:
         info = next(i for i in zf.infolist() if i.filename.startswith("sources/") and i.file_size > MB)
     header = data.rfind(info.filename.encode()) - 46
-    assert data[header:header + 4] == b"PK\x01\x02"
-    data[header + 24:header + 28] = struct.pack("<I", 100)
+    assert data[header : header + 4] == b"PK\x01\x02"
+    data[header + 24 : header + 28] = struct.pack("<I", 100)
     path.write_bytes(bytes(data))
     result = probe("cli", "import-qdpx", path, "--out", tmp_path / "out")
     assert result["status"] == 1 and "p.qdpx: " in result["stderr"]
     assert "Traceback" not in result["stderr"]
 
 
-@pytest.mark.parametrize("line", ["One long line of an interview without any blank line. ",
-                                  "Une longue ligne \U0001F642 sans ligne vide, \u00e9t\u00e9 comme hiver.\r\n"],
-                         ids=["ascii", "emoji-crlf"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "One long line of an interview without any blank line. ",
+        "Une longue ligne \U0001f642 sans ligne vide, \u00e9t\u00e9 comme hiver.\r\n",
+    ],
+    ids=["ascii", "emoji-crlf"],
+)
 @pytest.mark.parametrize("size", [20, 31], ids=["20MB", "31MB-at-the-limit"])
 def test_a_20_mb_source_without_blank_lines_imports_in_bounded_memory(tmp_path, line, size):
     path = _project_with_member(tmp_path / "p.qdpx", size * MB, referenced=True, line=line.encode())
@@ -359,21 +386,28 @@ def test_too_many_archive_members_are_refused_before_listing_them(tmp_path):
     assert "many.qdpx: the archive's 301 entries is more than the limit of 200 (--max-members" in result["stderr"]
 
 
-@pytest.mark.parametrize("shape", ["billion laughs", "external entity", "deep nesting", "not xml", "not a zip",
-                                   "no qde", "huge qde"])
+@pytest.mark.parametrize(
+    "shape", ["billion laughs", "external entity", "deep nesting", "not xml", "not a zip", "no qde", "huge qde"]
+)
 def test_hostile_xml_and_archives_give_a_named_error(tmp_path, shape):
     path = tmp_path / "h.qdpx"
     ns = 'xmlns="urn:QDA-XML:project:1.0"'
-    laughs = ('<?xml version="1.0"?><!DOCTYPE Project [<!ENTITY a "lollollollollollollollollollol">'
-              + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
-              + f']><Project {ns} name="&j;"/>')
-    qde = {"billion laughs": laughs,
-           "external entity": f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                              f'<Project {ns} name="&x;"/>',
-           "deep nesting": f"<Project {ns} name='x'><CodeBook><Codes>" + "<Code guid='x' name='c'>" * 5000
-                           + "</Code>" * 5000 + "</Codes></CodeBook></Project>",
-           "not xml": "this is not xml <<<",
-           "huge qde": None}.get(shape, "")
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE Project [<!ENTITY a "lollollollollollollollollollol">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9))
+        + f']><Project {ns} name="&j;"/>'
+    )
+    qde = {
+        "billion laughs": laughs,
+        "external entity": f'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f'<Project {ns} name="&x;"/>',
+        "deep nesting": f"<Project {ns} name='x'><CodeBook><Codes>"
+        + "<Code guid='x' name='c'>" * 5000
+        + "</Code>" * 5000
+        + "</Codes></CodeBook></Project>",
+        "not xml": "this is not xml <<<",
+        "huge qde": None,
+    }.get(shape, "")
     if shape == "not a zip":
         path.write_bytes(b"PK\x03\x04 not really")
     elif shape == "huge qde":
@@ -394,8 +428,20 @@ def test_hostile_xml_and_archives_give_a_named_error(tmp_path, shape):
         assert result["status"] == 1 and "error: h.qdpx: " in result["stderr"], result["stderr"]
 
 
-LABELS = ["@home", "#1 priority", "$5 fee", "*starred* and _under_", "<b>bold</b>", "a | b", "[link](x)",
-          "`tick`", "~sub~ ^sup^", "back\\slash", "=SUM(A1)", "50% <5"]
+LABELS = [
+    "@home",
+    "#1 priority",
+    "$5 fee",
+    "*starred* and _under_",
+    "<b>bold</b>",
+    "a | b",
+    "[link](x)",
+    "`tick`",
+    "~sub~ ^sup^",
+    "back\\slash",
+    "=SUM(A1)",
+    "50% <5",
+]
 
 
 def test_markup_in_labels_survives_the_manuscript_build(tmp_path):
@@ -436,29 +482,61 @@ def test_code_and_theme_labels_are_escaped_in_the_result_tables():
 
     from compendium.tables import frequencies_markdown, quotes_markdown
 
-    freq = pd.DataFrame({"level": ["theme", "code"], "id": ["t", "c"], "label": ["@theme $1", "<b>*code*</b>"],
-                         "by": ["all", "all"], "group": ["all", "all"], "units": [3, 2], "sources": [1, 1],
-                         "participants": [1, 1]})
+    freq = pd.DataFrame(
+        {
+            "level": ["theme", "code"],
+            "id": ["t", "c"],
+            "label": ["@theme $1", "<b>*code*</b>"],
+            "by": ["all", "all"],
+            "group": ["all", "all"],
+            "units": [3, 2],
+            "sources": [1, 1],
+            "participants": [1, 1],
+        }
+    )
     md = frequencies_markdown(freq)
     assert r"**\@theme \$1**" in md and r"\<b\>\*code\*\<\/b\>" in md
     cb = pd.DataFrame({"code": ["c"], "code_label": ["#hashtag @x"]})
-    quotes = pd.DataFrame({"code": ["c"], "quote": ["q"], "speaker": ["L1"], "source_type": ["interview"],
-                           "source_id": ["s"], "unit": [1], "arm": ["a"]})
+    quotes = pd.DataFrame(
+        {
+            "code": ["c"],
+            "quote": ["q"],
+            "speaker": ["L1"],
+            "source_type": ["interview"],
+            "source_id": ["s"],
+            "unit": [1],
+            "arm": ["a"],
+        }
+    )
     assert r"## \#hashtag \@x" in quotes_markdown(quotes, cb)
 
 
-FUZZ = [b"", b"\xff\xfe\x00a", b"---\n---\n", b"id,unit\n\"unclosed", b"a" * 200_000 + b"\n",
-        b"---\nid: [\n---\n", b"themes: {a: b}\n", b"- 1\n- 2\n", b"arms: [1, 2]\nintegration: 5\n",
-        b"themes:\n  - codes: [[], {}, 3]\n", b"participant_id\n" + b"x," * 5000 + b"\n", b"\r\r\r\n\n"]
+FUZZ = [
+    b"",
+    b"\xff\xfe\x00a",
+    b"---\n---\n",
+    b'id,unit\n"unclosed',
+    b"a" * 200_000 + b"\n",
+    b"---\nid: [\n---\n",
+    b"themes: {a: b}\n",
+    b"- 1\n- 2\n",
+    b"arms: [1, 2]\nintegration: 5\n",
+    b"themes:\n  - codes: [[], {}, 3]\n",
+    b"participant_id\n" + b"x," * 5000 + b"\n",
+    b"\r\r\r\n\n",
+]
 
 
-@pytest.mark.parametrize("target", ["participants.csv", "survey.csv", "codebook.yaml", "dataset.yaml", "source",
-                                    "coding"])
+@pytest.mark.parametrize(
+    "target", ["participants.csv", "survey.csv", "codebook.yaml", "dataset.yaml", "source", "coding"]
+)
 def test_garbage_in_any_raw_file_gives_a_contract_error_not_a_traceback(raw, target):
     from compendium.contract import DataContractError, load_study
 
-    path = {"source": sorted((raw / "sources").glob("*.md"))[0],
-            "coding": sorted((raw / "coding").glob("*.csv"))[0]}.get(target, raw / target)
+    path = {
+        "source": sorted((raw / "sources").glob("*.md"))[0],
+        "coding": sorted((raw / "coding").glob("*.csv"))[0],
+    }.get(target, raw / target)
     for junk in FUZZ:
         path.write_bytes(junk)
         with pytest.raises(DataContractError) as info:
@@ -473,7 +551,7 @@ def test_a_source_at_the_size_limit_validates_in_bounded_memory(raw):
     head, body = path.read_text().split("\n---\n", 1)
     with path.open("w") as fh:
         fh.write(head + "\n---\n" + body.split("\n\n")[0].rstrip() + "\n\n")
-        line = "A paragraph that goes on \U0001F642 and on without a break.\n"
+        line = "A paragraph that goes on \U0001f642 and on without a break.\n"
         for _ in range(15 * MB // len(line.encode())):
             fh.write(line)
     result = probe("validate", raw)

@@ -22,8 +22,9 @@ def pieces(shipped_study):
 
 
 def test_links_come_from_the_study_description():
-    dataset = {"integration": {"links": [{"code": "a", "outcome": "b", "direction": "same"},
-                                         {"code": "c", "outcome": "d"}]}}
+    dataset = {
+        "integration": {"links": [{"code": "a", "outcome": "b", "direction": "same"}, {"code": "c", "outcome": "d"}]}
+    }
     assert integration.study_links(dataset) == [("a", "b", "same"), ("c", "d", "same")]
     assert integration.study_links({}) == [] and integration.study_links({"integration": {}}) == []
 
@@ -38,9 +39,17 @@ def test_joint_display_counts_by_hand(pieces):
     s, people, coded, learners = pieces
     interviewed = {p for ps in people["learners"] for p in ps}
     quotes = themes.exemplar_quotes(coded)
-    joint = integration.joint_display([("leadership_development", "leadership_role", "same"),
-                                       ("mentorship_support_needs", "perceived_support", "inverse")],
-                                      coded, learners, quotes, interviewed, Arms()).set_index("code")
+    joint = integration.joint_display(
+        [
+            ("leadership_development", "leadership_role", "same"),
+            ("mentorship_support_needs", "perceived_support", "inverse"),
+        ],
+        coded,
+        learners,
+        quotes,
+        interviewed,
+        Arms(),
+    ).set_index("code")
     talkers = set(coded.loc[coded["code"] == "leadership_development"].explode("learners")["learners"].dropna())
     outcome = learners.set_index("participant_id")["leadership_role"]
     both = [p for p in sorted(interviewed) if pd.notna(outcome.get(p))]
@@ -61,7 +70,8 @@ def test_joint_display_counts_by_hand(pieces):
     assert row["judgement"] == judged
     inverse = joint.loc["mentorship_support_needs"]
     assert inverse["agreement_percent"] == pytest.approx(
-        100 * (inverse["said_not_reported"] + inverse["reported_not_said"]) / inverse["learners_both"])
+        100 * (inverse["said_not_reported"] + inverse["reported_not_said"]) / inverse["learners_both"]
+    )
     assert row["quote"] and row["quote_source"]
 
 
@@ -80,13 +90,18 @@ def test_judgement_thresholds_come_from_params(pieces):
 def test_chance_agreement_is_not_convergent():
     """A rare code beside a rare outcome, independent of each other: raw agreement is
     high (most learners neither said nor reported), kappa is about zero."""
-    learners = pd.DataFrame({"participant_id": [f"p{i:02d}" for i in range(40)],
-                             "group": ["control", "intervention"] * 20,
-                             "leadership_role": [i in (0, 1, 2) for i in range(40)]})
+    learners = pd.DataFrame(
+        {
+            "participant_id": [f"p{i:02d}" for i in range(40)],
+            "group": ["control", "intervention"] * 20,
+            "leadership_role": [i in (0, 1, 2) for i in range(40)],
+        }
+    )
     coded = pd.DataFrame({"code": ["lead"] * 3, "learners": [["p10"], ["p11"], ["p12"]]})
     quotes = pd.DataFrame(columns=["code", "rank", "quote", "source_id", "unit"])
-    row = integration.joint_display([("lead", "leadership_role", "same")], coded, learners, quotes,
-                                    set(learners["participant_id"]), Arms()).iloc[0]
+    row = integration.joint_display(
+        [("lead", "leadership_role", "same")], coded, learners, quotes, set(learners["participant_id"]), Arms()
+    ).iloc[0]
     assert row["agreement_percent"] == pytest.approx(85.0)
     assert row["kappa"] < 0 and row["judgement"] == "dissonant"
 
@@ -104,8 +119,10 @@ def test_framework_edges_match_fisher_and_holm(pieces):
     assert len(edges) == k * (k - 1) // 2
     n = len(people)
     for e in edges.itertuples():
-        table = [[e.units_both, e.units_1 - e.units_both],
-                 [e.units_2 - e.units_both, n - e.units_1 - e.units_2 + e.units_both]]
+        table = [
+            [e.units_both, e.units_1 - e.units_both],
+            [e.units_2 - e.units_both, n - e.units_1 - e.units_2 + e.units_both],
+        ]
         assert e.p_value == pytest.approx(fisher_exact(table, alternative="greater")[1], rel=1e-9, abs=1e-12)
         assert e.expected == pytest.approx(e.units_1 * e.units_2 / n)
     holm = multipletests(edges["p_value"], method="holm")[1]
@@ -116,8 +133,9 @@ def test_framework_edges_match_fisher_and_holm(pieces):
 def test_framework_links_only_pairs_stronger_than_chance():
     """Two codes that always travel together are linked; codes spread independently are not."""
     codes = ["x1", "x2", "y1", "y2"]
-    codebook = pd.DataFrame({"code": codes, "theme": ["tx", "tx", "ty", "ty"], "code_label": codes,
-                             "theme_label": ["TX", "TX", "TY", "TY"]})
+    codebook = pd.DataFrame(
+        {"code": codes, "theme": ["tx", "tx", "ty", "ty"], "code_label": codes, "theme_label": ["TX", "TX", "TY", "TY"]}
+    )
     units = pd.DataFrame({"source_id": ["s"] * 80, "unit": range(1, 81)})
     rows = []
     for u in range(1, 81):

@@ -24,10 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "manuscript" / "manuscript.md.j2"
 CHECKLISTS = ROOT / "manuscript" / "checklists"
 OUTCOMES = ("increased_cultural_competence", "active_participation", "leadership_role", "perceived_support")
-CITATION = {"authors": [{"name": "The compendium authors"}],
-            "preferred-citation": {"title": "Original study title", "year": 2025,
-                                   "authors": [{"family-names": "Firstauthor", "given-names": "Alice"},
-                                               {"family-names": "Source", "given-names": "Bob"}]}}
+CITATION = {
+    "authors": [{"name": "The compendium authors"}],
+    "preferred-citation": {
+        "title": "Original study title",
+        "year": 2025,
+        "authors": [
+            {"family-names": "Firstauthor", "given-names": "Alice"},
+            {"family-names": "Source", "given-names": "Bob"},
+        ],
+    },
+}
 
 # --------------------------------------------------------------------------- hand-made inputs
 
@@ -35,63 +42,130 @@ CITATION = {"authors": [{"name": "The compendium authors"}],
 def other_codebook() -> pd.DataFrame:
     """A codebook that shares nothing with the shipped one: one theme of two codes and
     one theme of one code."""
-    return pd.DataFrame({"theme": ["barriers", "barriers", "gains"],
-                         "theme_label": ["Barriers to action", "Barriers to action", "What learners gained"],
-                         "code": ["time_pressure", "fear_of_reprisal", "confidence"],
-                         "code_label": ["Time pressure", "Fear of reprisal", "Confidence"],
-                         "definition": ["", "", ""]})
+    return pd.DataFrame(
+        {
+            "theme": ["barriers", "barriers", "gains"],
+            "theme_label": ["Barriers to action", "Barriers to action", "What learners gained"],
+            "code": ["time_pressure", "fear_of_reprisal", "confidence"],
+            "code_label": ["Time pressure", "Fear of reprisal", "Confidence"],
+            "definition": ["", "", ""],
+        }
+    )
 
 
-def make_results(codebook: pd.DataFrame, *, arms=("control", "intervention"), percents=None, p=None, p_holm=None,
-                 sources=(23, 4, 19), coders=2, suppressed=False, activism=(25.0, 15.0, 0.25), links=(),
-                 alphas=(0.82, 0.81, 0.80, 0.89)) -> dict:
+def make_results(
+    codebook: pd.DataFrame,
+    *,
+    arms=("control", "intervention"),
+    percents=None,
+    p=None,
+    p_holm=None,
+    sources=(23, 4, 19),
+    coders=2,
+    suppressed=False,
+    activism=(25.0, 15.0, 0.25),
+    links=(),
+    alphas=(0.82, 0.81, 0.80, 0.89),
+) -> dict:
     """results.json as the pipeline writes it, for the keys the manuscript and checklists use."""
     percents = percents or {o: (45.0 + 5 * i, 12.0 + 3 * i) for i, o in enumerate(OUTCOMES)}
     p = p or {o: 1e-6 for o in OUTCOMES}
     p_holm = p_holm or {o: 4e-6 for o in OUTCOMES}
-    r: dict = {"dataset.seed": 20251026, "sites.count": 1, "format.p_floor": 0.001,
-               "params.cc_min_change": 0.5, "params.support_min_mean": 4.0, "params.kappa_threshold": 0.6,
-               "params.convergent_kappa": 0.4, "params.dissonant_kappa": 0.0, "params.min_learners": 10,
-               "params.min_expected": 5, "params.ci_level": 0.95, "params.min_cell": 5, "params.power_alpha": 0.05}
+    r: dict = {
+        "dataset.seed": 20251026,
+        "sites.count": 1,
+        "format.p_floor": 0.001,
+        "params.cc_min_change": 0.5,
+        "params.support_min_mean": 4.0,
+        "params.kappa_threshold": 0.6,
+        "params.convergent_kappa": 0.4,
+        "params.dissonant_kappa": 0.0,
+        "params.min_learners": 10,
+        "params.min_expected": 5,
+        "params.ci_level": 0.95,
+        "params.min_cell": 5,
+        "params.power_alpha": 0.05,
+    }
     for role, label in zip(("control", "intervention"), arms):
-        r |= {f"flow.{role}.label": label, f"flow.{role}.enrolled": 102, f"flow.{role}.withdrew": 2,
-              f"flow.{role}.consented": 100, f"flow.{role}.no_post_wave": 0}
+        r |= {
+            f"flow.{role}.label": label,
+            f"flow.{role}.enrolled": 102,
+            f"flow.{role}.withdrew": 2,
+            f"flow.{role}.consented": 100,
+            f"flow.{role}.no_post_wave": 0,
+        }
     r |= {"flow.sources.dropped_withdrawn": 2, "flow.sources.units_dropped_withdrawn": 18}
-    r |= {"study.sources.interview": sources[0], "study.sources.focus_group": sources[1],
-          "study.sources.document": sources[2], "study.sources.total": sum(sources), "study.coders": coders,
-          "study.codes": int(codebook["code"].nunique()), "study.themes": int(codebook["theme"].nunique()),
-          "study.learners_analysed": 200, "study.learners_in_sources": 57, "study.cc_items": 6,
-          "study.support_items": 4}
+    r |= {
+        "study.sources.interview": sources[0],
+        "study.sources.focus_group": sources[1],
+        "study.sources.document": sources[2],
+        "study.sources.total": sum(sources),
+        "study.coders": coders,
+        "study.codes": int(codebook["code"].nunique()),
+        "study.themes": int(codebook["theme"].nunique()),
+        "study.learners_analysed": 200,
+        "study.learners_in_sources": 57,
+        "study.cc_items": 6,
+        "study.support_items": 4,
+    }
     for o in OUTCOMES:
         a, b = percents[o]
-        r |= {f"table2.{o}.intervention_percent": a, f"table2.{o}.control_percent": b,
-              f"table2.{o}.p_value": p[o], f"table2.{o}.p_holm": p_holm[o], f"table2.{o}.test": "chi2",
-              f"table2.{o}.statistic": 26.72, f"table2.{o}.dof": 1, f"table2.{o}.n_total": 200}
-        r |= {f"adjusted.{o}.odds_ratio": 6.0, f"adjusted.{o}.or_ci_low": 2.92, f"adjusted.{o}.or_ci_high": 12.33,
-              f"adjusted.{o}.adjusted_or": 5.65, f"adjusted.{o}.adjusted_ci_low": 2.73,
-              f"adjusted.{o}.adjusted_ci_high": 11.69, f"adjusted.{o}.adjusted_p": p[o],
-              f"adjusted.{o}.covariates": "previous_activism+gender+age",
-              f"stratified.{o}.yes.stratum": "previous_activism"}
-    for (scale, wave), alpha in zip([("cultural_competence", "pre"), ("cultural_competence", "post"),
-                                     ("support", "pre"), ("support", "post")], alphas):
+        r |= {
+            f"table2.{o}.intervention_percent": a,
+            f"table2.{o}.control_percent": b,
+            f"table2.{o}.p_value": p[o],
+            f"table2.{o}.p_holm": p_holm[o],
+            f"table2.{o}.test": "chi2",
+            f"table2.{o}.statistic": 26.72,
+            f"table2.{o}.dof": 1,
+            f"table2.{o}.n_total": 200,
+        }
+        r |= {
+            f"adjusted.{o}.odds_ratio": 6.0,
+            f"adjusted.{o}.or_ci_low": 2.92,
+            f"adjusted.{o}.or_ci_high": 12.33,
+            f"adjusted.{o}.adjusted_or": 5.65,
+            f"adjusted.{o}.adjusted_ci_low": 2.73,
+            f"adjusted.{o}.adjusted_ci_high": 11.69,
+            f"adjusted.{o}.adjusted_p": p[o],
+            f"adjusted.{o}.covariates": "previous_activism+gender+age",
+            f"stratified.{o}.yes.stratum": "previous_activism",
+        }
+    for (scale, wave), alpha in zip(
+        [("cultural_competence", "pre"), ("cultural_competence", "post"), ("support", "pre"), ("support", "post")],
+        alphas,
+    ):
         r[f"reliability.{scale}.{wave}.alpha"] = alpha
     a, b, smd = activism
     hidden = None if suppressed else 1
-    r |= {"table1.n.n.control": 100, "table1.n.n.intervention": 100,
-          "table1.gender.Female.n.control": 50, "table1.gender.Female.n.intervention": 55,
-          "table1.gender.Female.percent.control": 50.0, "table1.gender.Female.percent.intervention": 55.0,
-          "table1.gender.Female.n.smd": 0.05, "table1.gender.Female.percent.smd": 0.05,
-          "table1.gender.Nonbinary.n.control": hidden and 3, "table1.gender.Nonbinary.n.intervention": hidden and 4,
-          "table1.gender.Nonbinary.percent.control": hidden and 3.0,
-          "table1.gender.Nonbinary.percent.intervention": hidden and 4.0,
-          "table1.gender.Nonbinary.n.smd": hidden and 0.05, "table1.gender.Nonbinary.percent.smd": hidden and 0.05,
-          "table1.gender.p_value": 0.48,
-          "table1.age.years.mean.control": 27.4, "table1.age.years.mean.intervention": 27.3,
-          "table1.age.years.mean.smd": -0.04, "table1.age.p_value": None,
-          "table1.previous_activism.yes.n.control": 15, "table1.previous_activism.yes.n.intervention": 25,
-          "table1.previous_activism.yes.percent.control": b, "table1.previous_activism.yes.percent.intervention": a,
-          "table1.previous_activism.yes.percent.smd": smd, "table1.previous_activism.yes.n.smd": smd,
-          "table1.previous_activism.p_value": 0.08}
+    r |= {
+        "table1.n.n.control": 100,
+        "table1.n.n.intervention": 100,
+        "table1.gender.Female.n.control": 50,
+        "table1.gender.Female.n.intervention": 55,
+        "table1.gender.Female.percent.control": 50.0,
+        "table1.gender.Female.percent.intervention": 55.0,
+        "table1.gender.Female.n.smd": 0.05,
+        "table1.gender.Female.percent.smd": 0.05,
+        "table1.gender.Nonbinary.n.control": hidden and 3,
+        "table1.gender.Nonbinary.n.intervention": hidden and 4,
+        "table1.gender.Nonbinary.percent.control": hidden and 3.0,
+        "table1.gender.Nonbinary.percent.intervention": hidden and 4.0,
+        "table1.gender.Nonbinary.n.smd": hidden and 0.05,
+        "table1.gender.Nonbinary.percent.smd": hidden and 0.05,
+        "table1.gender.p_value": 0.48,
+        "table1.age.years.mean.control": 27.4,
+        "table1.age.years.mean.intervention": 27.3,
+        "table1.age.years.mean.smd": -0.04,
+        "table1.age.p_value": None,
+        "table1.previous_activism.yes.n.control": 15,
+        "table1.previous_activism.yes.n.intervention": 25,
+        "table1.previous_activism.yes.percent.control": b,
+        "table1.previous_activism.yes.percent.intervention": a,
+        "table1.previous_activism.yes.percent.smd": smd,
+        "table1.previous_activism.yes.n.smd": smd,
+        "table1.previous_activism.p_value": 0.08,
+    }
     if coders >= 2:
         r |= {"irr.ALL.cohen_kappa": 0.755, "irr.ALL.krippendorff_alpha": 0.755, "irr.ALL.flagged": False}
         for i, code in enumerate(codebook["code"]):
@@ -99,19 +173,27 @@ def make_results(codebook: pd.DataFrame, *, arms=("control", "intervention"), pe
             r[f"irr.{code}.cohen_kappa"] = 0.5 if i == 0 else 0.8
     types = dict(zip(("interview", "focus_group", "document"), sources))
     for theme, block in codebook.groupby("theme", sort=False):
-        r |= {f"themes.theme.{theme}.all.all.units": 40, f"themes.theme.{theme}.all.all.sources": 12,
-              f"themes.theme.{theme}.all.all.participants": 20}
+        r |= {
+            f"themes.theme.{theme}.all.all.units": 40,
+            f"themes.theme.{theme}.all.all.sources": 12,
+            f"themes.theme.{theme}.all.all.participants": 20,
+        }
         for t, n in types.items():
             if n:
                 r[f"themes.theme.{theme}.source_type.{t}.sources"] = min(n, 12)
         for i, code in enumerate(block["code"]):
             r[f"themes.code.{code}.all.all.units"] = 30 - 7 * i
     for code, outcome in links:
-        r |= {f"joint.{code}.{outcome}.judgement": "convergent", f"joint.{code}.{outcome}.agreement_percent": 75.4,
-              f"joint.{code}.{outcome}.kappa": 0.45, f"joint.{code}.{outcome}.learners_both": 57, f"joint.{code}.{outcome}.talk_control_percent": 39.3,
-              f"joint.{code}.{outcome}.talk_intervention_percent": 41.4,
-              f"joint.{code}.{outcome}.outcome_control_percent": 5.0,
-              f"joint.{code}.{outcome}.outcome_intervention_percent": 40.0}
+        r |= {
+            f"joint.{code}.{outcome}.judgement": "convergent",
+            f"joint.{code}.{outcome}.agreement_percent": 75.4,
+            f"joint.{code}.{outcome}.kappa": 0.45,
+            f"joint.{code}.{outcome}.learners_both": 57,
+            f"joint.{code}.{outcome}.talk_control_percent": 39.3,
+            f"joint.{code}.{outcome}.talk_intervention_percent": 41.4,
+            f"joint.{code}.{outcome}.outcome_control_percent": 5.0,
+            f"joint.{code}.{outcome}.outcome_intervention_percent": 40.0,
+        }
     return r
 
 
@@ -123,16 +205,56 @@ def write_tables(folder: Path, codebook: pd.DataFrame, *, coders=2, links=()) ->
     (folder / "table2_outcomes.md").write_text(plain.format("Table two"))
     if coders >= 2:
         (folder / "irr.md").write_text(plain.format("Agreement"))
-    pd.DataFrame([{"code": c, "rank": 1, "source_id": "INT-001", "unit": 3, "source_type": "interview",
-                   "speaker": "L0001", "arm": "control", "quote": f"A quotation about {c.replace('_', ' ')}."}
-                  for c in codebook["code"]]).to_csv(folder / "exemplar_quotes.csv", index=False)
-    columns = ["code", "outcome", "direction", "learners_both", "agreement_percent", "kappa", "judgement",
-               "talk_control_percent", "talk_intervention_percent", "outcome_control_percent",
-               "outcome_intervention_percent", "quote", "quote_source", "quote_unit"]
-    rows = [{"code": c, "outcome": o, "direction": "same", "learners_both": 57, "agreement_percent": 75.4,
-             "kappa": 0.45, "judgement": "convergent", "talk_control_percent": 39.3, "talk_intervention_percent": 41.4,
-             "outcome_control_percent": 5.0, "outcome_intervention_percent": 40.0, "quote": "", "quote_source": "",
-             "quote_unit": 1} for c, o in links]
+    pd.DataFrame(
+        [
+            {
+                "code": c,
+                "rank": 1,
+                "source_id": "INT-001",
+                "unit": 3,
+                "source_type": "interview",
+                "speaker": "L0001",
+                "arm": "control",
+                "quote": f"A quotation about {c.replace('_', ' ')}.",
+            }
+            for c in codebook["code"]
+        ]
+    ).to_csv(folder / "exemplar_quotes.csv", index=False)
+    columns = [
+        "code",
+        "outcome",
+        "direction",
+        "learners_both",
+        "agreement_percent",
+        "kappa",
+        "judgement",
+        "talk_control_percent",
+        "talk_intervention_percent",
+        "outcome_control_percent",
+        "outcome_intervention_percent",
+        "quote",
+        "quote_source",
+        "quote_unit",
+    ]
+    rows = [
+        {
+            "code": c,
+            "outcome": o,
+            "direction": "same",
+            "learners_both": 57,
+            "agreement_percent": 75.4,
+            "kappa": 0.45,
+            "judgement": "convergent",
+            "talk_control_percent": 39.3,
+            "talk_intervention_percent": 41.4,
+            "outcome_control_percent": 5.0,
+            "outcome_intervention_percent": 40.0,
+            "quote": "",
+            "quote_source": "",
+            "quote_unit": 1,
+        }
+        for c, o in links
+    ]
     pd.DataFrame(rows, columns=columns).to_csv(folder / "joint_display.csv", index=False)
     return folder
 
@@ -176,9 +298,11 @@ def test_apa_p_values():
 
 def test_stray_numbers_are_found_and_legitimate_ones_pass():
     results = {"a": 26.720647, "b": 0.45, "c": 100}
-    text = ("χ²(1, N = 100) = 26.72 with 45% and .45; Table 3 and Figure 2 in 2025 [1,2] [3–5] "
-            "[Person 7] (interview, source INT-011, unit 14) but 3.14 and 17 are typed.\n"
-            "| 29 | Quotations presented | yes |\n# References\n1. x 99")
+    text = (
+        "χ²(1, N = 100) = 26.72 with 45% and .45; Table 3 and Figure 2 in 2025 [1,2] [3–5] "
+        "[Person 7] (interview, source INT-011, unit 14) but 3.14 and 17 are typed.\n"
+        "| 29 | Quotations presented | yes |\n# References\n1. x 99"
+    )
     assert manuscript.stray_numbers(text, results) == ["1", "17", "3.14"]
 
 
@@ -204,9 +328,16 @@ def test_typed_numbers_stop_the_build(tmp_path):
 
 def test_every_formatter_handles_suppressed_and_missing_values(tmp_path):
     """measured: with privacy.min_cell 5 and 40 learners the stage ended in a TypeError."""
-    n = manuscript.Numbers({"table1.gender.Other.percent.control": None, "table2.x.p_value": None,
-                            "table2.x.test": "chi2", "table2.x.statistic": None, "adjusted.x.adjusted_or": None,
-                            "reliability.s.pre.alpha": None})
+    n = manuscript.Numbers(
+        {
+            "table1.gender.Other.percent.control": None,
+            "table2.x.p_value": None,
+            "table2.x.test": "chi2",
+            "table2.x.statistic": None,
+            "adjusted.x.adjusted_or": None,
+            "reliability.s.pre.alpha": None,
+        }
+    )
     assert n.pct("table1.gender.Other.percent.control") == "suppressed"
     assert n.num("table1.gender.Other.percent.control") == "suppressed"
     assert n.int("table1.gender.Other.percent.control") == "suppressed"
@@ -228,8 +359,9 @@ def test_statistics_are_reported_in_apa_style(tmp_path, shipped):
 
 def test_shipped_study_is_a_demonstration_bylined_by_the_compendium(tmp_path, shipped):
     links = shipped_links(shipped)
-    text, lists, _ = render(tmp_path, shipped.codebook, shipped.dataset, make_results(shipped.codebook, links=links),
-                            links=links)
+    text, lists, _ = render(
+        tmp_path, shipped.codebook, shipped.dataset, make_results(shipped.codebook, links=links), links=links
+    )
     front = text.split("\n---\n")[0]
     assert "demonstration on synthetic data" in front
     assert "The compendium authors" in front
@@ -261,9 +393,17 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
     """The sentences measured as wrong on a replication team's data must not come back."""
     codebook = other_codebook()
     percents = {o: (40.0, 30.0) for o in OUTCOMES} | {"leadership_role": (15.0, 5.0)}
-    results = make_results(codebook, arms=("usual_care", "programme"), percents=percents,
-                           p={o: 0.022 for o in OUTCOMES}, p_holm={o: 0.088 for o in OUTCOMES},
-                           sources=(4, 0, 0), coders=1, suppressed=True, activism=(47.2, 46.8, 0.008))
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents=percents,
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+        suppressed=True,
+        activism=(47.2, 46.8, 0.008),
+    )
     text, lists, ctx = render(tmp_path, codebook, {}, results, coders=1)
 
     assert "every difference held after Holm" not in text.lower()
@@ -278,8 +418,15 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
     assert "Agreement between coders could not be measured" in text and "Table 3" not in text
     assert "[to be completed]" in text
     assert "the usual care arm" in text and "the programme arm" in text
-    for shipped_word in ("Motivations for engagement", "Strategies of activism", "empowerment", "Health fairs",
-                         "curriculum advocacy", "Need for mentorship", "Tasawar"):
+    for shipped_word in (
+        "Motivations for engagement",
+        "Strategies of activism",
+        "empowerment",
+        "Health fairs",
+        "curriculum advocacy",
+        "Need for mentorship",
+        "Tasawar",
+    ):
         assert shipped_word.lower() not in text.lower(), shipped_word
     assert "*Barriers to action.*" in text and "*What learners gained.*" in text
     assert "two codes (Time pressure and Fear of reprisal)" in text
@@ -296,12 +443,19 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
 
 def test_design_title_and_byline_come_from_dataset_yaml(tmp_path):
     codebook = other_codebook()
-    dataset = {"title": "Learner activism in three schools", "setting": "three schools in 2 regions",
-               "period": "2023 to 2024",
-               "authors": [{"name": "Ngozi Eze", "affiliation": "University A"},
-                           {"name": "Tomás Ruiz", "affiliation": "University B"}],
-               "design_features": {"allocation": "randomised 1:1 by computer-generated list",
-                                   "blinding": "outcome assessors blinded"}}
+    dataset = {
+        "title": "Learner activism in three schools",
+        "setting": "three schools in 2 regions",
+        "period": "2023 to 2024",
+        "authors": [
+            {"name": "Ngozi Eze", "affiliation": "University A"},
+            {"name": "Tomás Ruiz", "affiliation": "University B"},
+        ],
+        "design_features": {
+            "allocation": "randomised 1:1 by computer-generated list",
+            "blinding": "outcome assessors blinded",
+        },
+    }
     links = [("confidence", "leadership_role")]
     results = make_results(codebook, links=links)
     text, lists, _ = render(tmp_path, codebook, dataset, results, links=links)
@@ -320,8 +474,9 @@ def test_design_title_and_byline_come_from_dataset_yaml(tmp_path):
 def test_tables_are_numbered_in_the_order_they_appear(tmp_path):
     codebook = other_codebook()
     links = [("confidence", "leadership_role")]
-    one_coder, _, ctx = render(tmp_path / "a", codebook, {}, make_results(codebook, coders=1, links=links),
-                               coders=1, links=links)
+    one_coder, _, ctx = render(
+        tmp_path / "a", codebook, {}, make_results(codebook, coders=1, links=links), coders=1, links=links
+    )
     assert ctx["table_number"] == {"table1": 1, "table2": 2, "table4": 3}
     assert "The joint display (Table 3)" in one_coder
     both, _, ctx = render(tmp_path / "b", codebook, {}, make_results(codebook, links=links), links=links)
@@ -361,8 +516,9 @@ def built(tmp_path_factory, shipped):
     links = shipped_links(shipped)
     results = make_results(shipped.codebook, links=links)
     tables = write_tables(folder / "tables", shipped.codebook, links=links)
-    ctx = manuscript.context(SimpleNamespace(codebook=shipped.codebook, dataset=shipped.dataset), tables, results,
-                             CITATION)
+    ctx = manuscript.context(
+        SimpleNamespace(codebook=shipped.codebook, dataset=shipped.dataset), tables, results, CITATION
+    )
     out = manuscript.build(TEMPLATE, results, ctx, {}, folder=folder)
     checklists = manuscript.build_checklists(CHECKLISTS, results, folder / "checklists", ctx)
     return SimpleNamespace(folder=folder, out=out, results=results, ctx=ctx, checklists=checklists)
@@ -423,8 +579,13 @@ def test_index_headline_is_a_comparison_on_other_data(tmp_path):
     assert "Comparison with the original study: 2 of 52 published numbers are within their rounding" in page
     assert 'href="verification.md"' in page
     assert "About the data" in page and "[to be completed]" in page
-    twin_page = site.index_html(tmp_path, SUMMARY, "Synthetic data.", manuscript.study_meta(
-        {"synthetic": True, "seed": 1}, CITATION, twin=True), twin=True)
+    twin_page = site.index_html(
+        tmp_path,
+        SUMMARY,
+        "Synthetic data.",
+        manuscript.study_meta({"synthetic": True, "seed": 1}, CITATION, twin=True),
+        twin=True,
+    )
     assert "2 of 52 numbers printed in the paper are reproduced." in twin_page
 
 
@@ -437,9 +598,20 @@ def test_index_links_resolve(tmp_path):
 
 
 def test_verification_report_is_a_comparison_on_other_data():
-    report = {"summary": SUMMARY, "claims": [{"id": "table2.x.control", "where": "Table 2", "text": "12%",
-                                              "recomputed": 30.0, "rule": "rounded", "status": "mismatch"}],
-              "checks": {}}
+    report = {
+        "summary": SUMMARY,
+        "claims": [
+            {
+                "id": "table2.x.control",
+                "where": "Table 2",
+                "text": "12%",
+                "recomputed": 30.0,
+                "rule": "rounded",
+                "status": "mismatch",
+            }
+        ],
+        "checks": {},
+    }
     other = verification.markdown(report, twin=False)
     assert other.startswith("# Comparison with the original study")
     assert "Of the 52 numbers the original study's paper prints, **2 are within their rounding in these data**" in other

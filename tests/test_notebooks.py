@@ -80,16 +80,22 @@ def test_reports_are_committed_and_not_cached(root):
                 assert path.startswith("data/interim/"), (name, path)
 
 
-@pytest.mark.parametrize("text,value", [("0.5", 0.5), ("5", 5), ("true", True), ("data/raw", "data/raw"),
-                                        ("coder_a", "coder_a"), ("1e-3", "1e-3")])
+@pytest.mark.parametrize(
+    "text,value",
+    [("0.5", 0.5), ("5", 5), ("true", True), ("data/raw", "data/raw"), ("coder_a", "coder_a"), ("1e-3", "1e-3")],
+)
 def test_parameters_are_typed_like_papermill(text, value):
     assert parse_value(text) == value and type(parse_value(text)) is type(value)
 
 
 def test_normalise_removes_run_dependent_metadata():
-    nb = {"metadata": {"papermill": {"start_time": "x", "end_time": "y", "duration": 1.0, "parameters": {"a": 1}},
-                       "language_info": {"name": "python", "version": "3.11.7"}},
-          "cells": [{"id": "abc", "metadata": {"execution": {"t": 1}, "papermill": {"duration": 2, "status": "ok"}}}]}
+    nb = {
+        "metadata": {
+            "papermill": {"start_time": "x", "end_time": "y", "duration": 1.0, "parameters": {"a": 1}},
+            "language_info": {"name": "python", "version": "3.11.7"},
+        },
+        "cells": [{"id": "abc", "metadata": {"execution": {"t": 1}, "papermill": {"duration": 2, "status": "ok"}}}],
+    }
     out = normalise(nb)
     assert out["metadata"]["papermill"] == {"parameters": {"a": 1}}
     assert out["metadata"]["language_info"] == {"name": "python"}

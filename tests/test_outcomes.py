@@ -16,11 +16,16 @@ SUP = ["support_1", "support_2"]
 
 
 def frames(rows: list[dict], people: dict[str, str]):
-    participants = pd.DataFrame({
-        "participant_id": list(people), "group": list(people.values()), "site": "all",
-        "previous_activism": pd.array([False] * len(people), dtype="boolean"),
-        "gender": "F", "age": 25.0,
-    })
+    participants = pd.DataFrame(
+        {
+            "participant_id": list(people),
+            "group": list(people.values()),
+            "site": "all",
+            "previous_activism": pd.array([False] * len(people), dtype="boolean"),
+            "gender": "F",
+            "age": 25.0,
+        }
+    )
     survey = pd.DataFrame(rows)
     for c in CC + SUP:
         survey[c] = survey[c].astype("Int64")
@@ -30,17 +35,28 @@ def frames(rows: list[dict], people: dict[str, str]):
 
 
 def answers(pid, wave, cc, sup, part=False, lead=False):
-    return {"participant_id": pid, "wave": wave, **dict(zip(CC, cc)), **dict(zip(SUP, sup)),
-            "participation": part, "leadership": lead}
+    return {
+        "participant_id": pid,
+        "wave": wave,
+        **dict(zip(CC, cc)),
+        **dict(zip(SUP, sup)),
+        "participation": part,
+        "leadership": lead,
+    }
 
 
 def test_thresholds_are_inclusive_and_exact():
     # A: cc mean 2 -> 8/3 (change 2/3 -> counts); support mean exactly 4.0 -> counts
     # B: cc change 1/3 (below 0.5); support 3.5 (below 4.0)
-    p, s = frames([
-        answers("A", "pre", [2, 2, 2], [1, 1]), answers("A", "post", [3, 2, 3], [4, 4], True, False),
-        answers("B", "pre", [2, 2, 2], [1, 1]), answers("B", "post", [3, 2, 2], [3, 4], False, True),
-    ], {"A": "control", "B": "intervention"})
+    p, s = frames(
+        [
+            answers("A", "pre", [2, 2, 2], [1, 1]),
+            answers("A", "post", [3, 2, 3], [4, 4], True, False),
+            answers("B", "pre", [2, 2, 2], [1, 1]),
+            answers("B", "post", [3, 2, 2], [3, 4], False, True),
+        ],
+        {"A": "control", "B": "intervention"},
+    )
     out = derive(p, s, CC, SUP).set_index("participant_id")
     assert out.at["A", "cc_change"] == pytest.approx(2 / 3)
     assert out.at["B", "support_post_mean"] == pytest.approx(3.5)
@@ -56,24 +72,46 @@ def test_change_of_exactly_one_half_counts_despite_floating_point():
     cc6 = [f"cc_{i}" for i in range(1, 7)]
     pre = dict(zip(cc6, [4, 4, 4, 4, 3, 3]))
     post = dict(zip(cc6, [5, 5, 4, 4, 4, 3]))
-    survey = pd.DataFrame([
-        {"participant_id": "A", "wave": "pre", **pre, "support_1": 3, "participation": False, "leadership": False},
-        {"participant_id": "A", "wave": "post", **post, "support_1": 3, "participation": False, "leadership": False},
-    ])
-    participants = pd.DataFrame({"participant_id": ["A"], "group": ["control"], "site": ["all"],
-                                 "previous_activism": [False], "gender": ["F"], "age": [30.0]})
+    survey = pd.DataFrame(
+        [
+            {"participant_id": "A", "wave": "pre", **pre, "support_1": 3, "participation": False, "leadership": False},
+            {
+                "participant_id": "A",
+                "wave": "post",
+                **post,
+                "support_1": 3,
+                "participation": False,
+                "leadership": False,
+            },
+        ]
+    )
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["A"],
+            "group": ["control"],
+            "site": ["all"],
+            "previous_activism": [False],
+            "gender": ["F"],
+            "age": [30.0],
+        }
+    )
     out = derive(participants, survey, cc6, ["support_1"])
     assert bool(out.loc[0, "increased_cultural_competence"]) is True
-    assert derive(participants, survey, cc6, ["support_1"], OutcomeRules(cc_min_change=0.6)).loc[
-        0, "increased_cultural_competence"] == False  # noqa: E712
+    stricter = derive(participants, survey, cc6, ["support_1"], OutcomeRules(cc_min_change=0.6))
+    assert bool(stricter.loc[0, "increased_cultural_competence"]) is False
 
 
 def test_missing_items_make_only_the_outcomes_that_need_them_missing():
-    p, s = frames([
-        answers("A", "pre", [2, None, 2], [1, 1]), answers("A", "post", [3, 3, 3], [5, 5], True, True),
-        answers("B", "pre", [2, 2, 2], [1, 1]), answers("B", "post", [4, 4, 4], [5, None], None, False),
-        answers("C", "pre", [2, 2, 2], [1, 1]),  # no post wave
-    ], {"A": "control", "B": "intervention", "C": "control"})
+    p, s = frames(
+        [
+            answers("A", "pre", [2, None, 2], [1, 1]),
+            answers("A", "post", [3, 3, 3], [5, 5], True, True),
+            answers("B", "pre", [2, 2, 2], [1, 1]),
+            answers("B", "post", [4, 4, 4], [5, None], None, False),
+            answers("C", "pre", [2, 2, 2], [1, 1]),  # no post wave
+        ],
+        {"A": "control", "B": "intervention", "C": "control"},
+    )
     out = derive(p, s, CC, SUP).set_index("participant_id")
     assert pd.isna(out.at["A", "increased_cultural_competence"])
     assert bool(out.at["A", "perceived_support"]) and bool(out.at["A", "leadership_role"])

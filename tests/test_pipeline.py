@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from scipy import stats as sps
-
 from replication import ARMS, expected_table2, make_replication_data
-from scratch import copy_project as make_copy
+from scipy import stats as sps
 from scratch import ROOT, digest, make_project, reproduce, run, run_dvc
+from scratch import copy_project as make_copy
 
 pytestmark = pytest.mark.pipeline
 
@@ -69,8 +68,9 @@ def any_run(request) -> Path:
 def test_no_absolute_path_or_withdrawn_learner_in_any_artifact(root, any_run):
     from compendium.audit import text_of
 
-    gone = pd.read_csv(any_run / "data" / "raw" / "participants.csv", dtype=str, encoding="utf-8-sig",
-                       keep_default_na=False)
+    gone = pd.read_csv(
+        any_run / "data" / "raw" / "participants.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False
+    )
     gone = set(gone.loc[gone["consent"].str.strip().str.lower() == "withdrawn", "participant_id"])
     for path in (any_run / "reports").rglob("*"):
         if path.is_file() and path.suffix != ".png":
@@ -128,9 +128,11 @@ def test_replication_data_run_without_code_change_and_match_scipy(replication):
     counts = ["control_events", "control_n", "intervention_events", "intervention_n"]
     pd.testing.assert_frame_equal(got[counts], want[counts], check_dtype=False)
     assert got["control_n"].ne(got["intervention_n"]).all()  # unequal arms
-    for outcome, row in got.iterrows():
-        table = [[row.intervention_events, row.intervention_n - row.intervention_events],
-                 [row.control_events, row.control_n - row.control_events]]
+    for _outcome, row in got.iterrows():
+        table = [
+            [row.intervention_events, row.intervention_n - row.intervention_events],
+            [row.control_events, row.control_n - row.control_events],
+        ]
         expected = sps.contingency.expected_freq(table)
         if expected.min() >= 5:
             # reference: scipy.stats.chi2_contingency(correction=False)
@@ -232,7 +234,7 @@ def test_make_verify_reports_a_changed_artifact(shipped, tmp_path):
     results = project / "reports" / "results.json"
     text = results.read_text()
     m = re.search(r": (0\.[1-9]\d{6}[1-8]),", text)  # a number at the working precision, last digit 1-8
-    results.write_text(text[:m.start(1)] + m.group(1)[:-1] + str(int(m.group(1)[-1]) + 1) + text[m.end(1):])
+    results.write_text(text[: m.start(1)] + m.group(1)[:-1] + str(int(m.group(1)[-1]) + 1) + text[m.end(1) :])
     csv = project / "reports" / "tables" / "adjusted_effects.csv"
     lines = csv.read_text().splitlines()
     cells = lines[1].split(",")
@@ -297,9 +299,13 @@ def test_replication_irr_matches_sklearn_per_code(replication):
     units = s.units[s.units["source_id"].isin(both)]
     keys = list(zip(units["source_id"], units["unit"].astype(int)))
     for code in s.codebook["code"]:
-        coded = {coder: {(a, int(b)) for a, b in zip(*c.loc[(c["coder"] == coder) & (c["code"] == code),
-                                                            ["source_id", "unit"]].T.values)}
-                 for coder in ("coder_a", "coder_b")}
+        coded = {
+            coder: {
+                (a, int(b))
+                for a, b in zip(*c.loc[(c["coder"] == coder) & (c["code"] == code), ["source_id", "unit"]].T.values)
+            }
+            for coder in ("coder_a", "coder_b")
+        }
         # reference: sklearn.metrics.cohen_kappa_score over the same units
         ref = cohen_kappa_score([k in coded["coder_a"] for k in keys], [k in coded["coder_b"] for k in keys])
         assert irr.at[code, "cohen_kappa"] == pytest.approx(ref)

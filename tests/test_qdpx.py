@@ -52,10 +52,14 @@ def test_round_trip_gives_back_the_same_codings(shipped_study, exported, tmp_pat
     assert sorted(imported.codings) == ["coder_a", "coder_b", "consensus"]
     assert [t["id"] for t in imported.codebook] == list(dict.fromkeys(shipped_study.codebook["theme"]))
     # units are renumbered in file order on import (gaps left by withdrawn turns close up)
-    position = {(sid, int(u)): i + 1 for sid, part in units.groupby("source_id")
-                for i, u in enumerate(sorted(part["unit"].astype(int)))}
-    original = {(r.coder, r.source_id, position[(r.source_id, int(r.unit))], r.code)
-                for r in shipped_study.codings.itertuples()}
+    position = {
+        (sid, int(u)): i + 1
+        for sid, part in units.groupby("source_id")
+        for i, u in enumerate(sorted(part["unit"].astype(int)))
+    }
+    original = {
+        (r.coder, r.source_id, position[(r.source_id, int(r.unit))], r.code) for r in shipped_study.codings.itertuples()
+    }
     back = {(coder, r["source_id"], r["unit"], r["code"]) for coder, rows in imported.codings.items() for r in rows}
     assert back == original
 
@@ -75,15 +79,23 @@ def test_round_trip_output_meets_the_data_contract(raw_copy, exported, tmp_path)
 
 def test_atlas_ti_codebook_imports(tmp_path):
     imported = qdpx.read_qdpx(FIXTURES / "atlas_ti_23_4_codebook.qdc")
-    assert imported.codebook == [{"id": "code_group_1", "label": "code group 1", "description": "kategorie 1",
-                                  "codes": [{"id": "code1", "label": "code1", "definition": "description"}]}]
+    assert imported.codebook == [
+        {
+            "id": "code_group_1",
+            "label": "code group 1",
+            "description": "kategorie 1",
+            "codes": [{"id": "code1", "label": "code1", "definition": "description"}],
+        }
+    ]
     qdpx.write_contract(imported, tmp_path)
     assert "code_group_1" in (tmp_path / "codebook.yaml").read_text()
 
 
 ANA, BEN = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
 PARENT, C1, C2, C3 = ("AAAAAAAA-0000-0000-0000-00000000000" + str(i) for i in range(4))
-TEXT = "Prima parte: la résistance 🙂 était forte.\r\n\r\nSecond paragraph about mentors.\r\nStill second.\r\n\r\nThird."
+TEXT = (
+    "Prima parte: la résistance 🙂 était forte.\r\n\r\nSecond paragraph about mentors.\r\nStill second.\r\n\r\nThird."
+)
 
 
 def other_tool_project(tmp_path: Path) -> Path:
@@ -177,16 +189,25 @@ shapes = sys.modules.get("qda_shapes") or _load_shapes()
 
 
 def rows(imported, coder=None):
-    return sorted((c, r["source_id"], r["unit"], r["code"]) for c, rs in imported.codings.items() for r in rs
-                  if coder is None or c == coder)
+    return sorted(
+        (c, r["source_id"], r["unit"], r["code"])
+        for c, rs in imported.codings.items()
+        for r in rs
+        if coder is None or c == coder
+    )
 
 
 def test_atlas_ti_project_takes_code_groups_as_themes(tmp_path):
     imported = qdpx.read_qdpx(shapes.atlas_ti(tmp_path / "a.qdpx"))
-    assert [(t["id"], t.get("description")) for t in imported.codebook] == [("activism", "Activism group"),
-                                                                            ("ungrouped", None)]
-    assert rows(imported) == [("ana", "Interview_1", 1, "reading_group"), ("ana", "Interview_1", 3, "curriculum_change"),
-                              ("ben", "Interview_1", 4, "mentors")]
+    assert [(t["id"], t.get("description")) for t in imported.codebook] == [
+        ("activism", "Activism group"),
+        ("ungrouped", None),
+    ]
+    assert rows(imported) == [
+        ("ana", "Interview_1", 1, "reading_group"),
+        ("ana", "Interview_1", 3, "curriculum_change"),
+        ("ben", "Interview_1", 4, "mentors"),
+    ]
     assert imported.summary["not_placed"] == 0
 
 
@@ -205,15 +226,25 @@ def test_maxqda_hierarchy_of_depth_seven_keeps_the_full_path(tmp_path):
     (theme,) = imported.codebook
     assert theme["label"] == "L1 Barriers" and theme["description"] == "What stood in the way."
     leaf = next(c for c in theme["codes"] if c["id"] == "l7_leaf")
-    assert leaf["path"] == "L1 Barriers > L2 Institutional > L3 Curriculum > L4 Assessment > L5 Exams > L6 Written > L7 leaf"
+    assert (
+        leaf["path"]
+        == "L1 Barriers > L2 Institutional > L3 Curriculum > L4 Assessment > L5 Exams > L6 Written > L7 leaf"
+    )
     assert leaf["label"].endswith("L6 Written > L7 leaf")
     assert len(theme["codes"]) == 8  # the codable parent, six levels below it, and L2 Personal
-    assert rows(imported) == [("mq", "Focus_group_2", 1, "l1_barriers_general"), ("mq", "Focus_group_2", 1, "l7_leaf"),
-                              ("mq", "Focus_group_2", 2, "l2_personal")]
+    assert rows(imported) == [
+        ("mq", "Focus_group_2", 1, "l1_barriers_general"),
+        ("mq", "Focus_group_2", 1, "l7_leaf"),
+        ("mq", "Focus_group_2", 2, "l2_personal"),
+    ]
 
 
-NVIVO_ROWS = [("nurse_a", "Interview_1", 1, "reading_group"), ("nurse_a", "Interview_1", 3, "curriculum_change"),
-              ("nurse_b", "Interview_1", 2, "reading_group"), ("nurse_b", "Interview_1", 4, "mentors")]
+NVIVO_ROWS = [
+    ("nurse_a", "Interview_1", 1, "reading_group"),
+    ("nurse_a", "Interview_1", 3, "curriculum_change"),
+    ("nurse_b", "Interview_1", 2, "reading_group"),
+    ("nurse_b", "Interview_1", 4, "mentors"),
+]
 
 
 @pytest.mark.parametrize("mac,version", [(False, "15"), (False, "12"), (True, "12"), (True, "15")])
@@ -243,8 +274,11 @@ def test_utf16_offsets_are_detected_from_the_text_when_the_origin_does_not_say(t
 
 def test_qualcoder_and_taguette_count_code_points(tmp_path):
     qc = qdpx.read_qdpx(shapes.qualcoder(tmp_path / "q.qdpx"))
-    assert rows(qc) == [("qc", "Field_note", 1, "mentors"), ("qc", "Interview_1", 1, "reading_group"),
-                        ("qc", "Interview_1", 4, "mentors")]
+    assert rows(qc) == [
+        ("qc", "Field_note", 1, "mentors"),
+        ("qc", "Interview_1", 1, "reading_group"),
+        ("qc", "Interview_1", 4, "mentors"),
+    ]
     tg = qdpx.read_qdpx(shapes.taguette(tmp_path / "t.qdpx"))  # no users, relative:// paths
     assert rows(tg) == [("unknown", "interview-1", 1, "reading_group"), ("unknown", "interview-1", 4, "mentors")]
 
@@ -305,11 +339,13 @@ def test_a_coding_that_cannot_be_placed_fails_the_import_unless_kept_going(tmp_p
 def test_unreadable_and_empty_sources_are_reported(tmp_path, capsys):
     from compendium.cli import main
 
-    sources = [shapes.Source("Latin", "caf\u00e9 culture", [shapes.Sel("culture", "mentors", "Ana")], encoding="latin-1"),
-               shapes.Source("Binary", None, raw_bytes=b"\x00\x01\x02PK\x03\x04" * 50),
-               shapes.Source("Blank", "\r\n"),
-               shapes.Source("Gone", "x", path="missing"),
-               shapes.Source("Fine", "Mentors helped.", [shapes.Sel("Mentors", "mentors", "Ana")])]
+    sources = [
+        shapes.Source("Latin", "caf\u00e9 culture", [shapes.Sel("culture", "mentors", "Ana")], encoding="latin-1"),
+        shapes.Source("Binary", None, raw_bytes=b"\x00\x01\x02PK\x03\x04" * 50),
+        shapes.Source("Blank", "\r\n"),
+        shapes.Source("Gone", "x", path="missing"),
+        shapes.Source("Fine", "Mentors helped.", [shapes.Sel("Mentors", "mentors", "Ana")]),
+    ]
     path = shapes.project(tmp_path / "p.qdpx", "MAXQDA 24", [shapes.Code("mentors")], sources, ["Ana"])
     assert main(["import-qdpx", str(path), "--out", str(tmp_path / "out")]) == 1
     out = capsys.readouterr().out
@@ -321,31 +357,39 @@ def test_unreadable_and_empty_sources_are_reported(tmp_path, capsys):
 
 
 def test_codings_on_media_and_whole_sources_are_counted(tmp_path, capsys):
-    from compendium.cli import main
 
     c = shapes.gid("code", "mentors")
-    extra = (f'<Notes><Note guid="{shapes.gid("n")}" name="memo"><PlainTextContent>memo</PlainTextContent></Note></Notes>')
-    media = (f'<PDFSource guid="{shapes.gid("pdf")}" name="scan.pdf" path="internal://scan.pdf">'
-             f'<PDFSelection guid="{shapes.gid("ps")}" page="1" firstX="0" firstY="0" secondX="5" secondY="5">'
-             f'<Coding guid="{shapes.gid("pc")}"><CodeRef targetGUID="{c}"/></Coding></PDFSelection>'
-             f'<Representation guid="{shapes.gid("rep")}" name="scan text"><PlainTextContent>Mentors on paper.'
-             f'</PlainTextContent><PlainTextSelection guid="{shapes.gid("rs")}" startPosition="0" endPosition="7">'
-             f'<Coding guid="{shapes.gid("rc")}"><CodeRef targetGUID="{c}"/></Coding></PlainTextSelection>'
-             f'</Representation></PDFSource>'
-             f'<AudioSource guid="{shapes.gid("au")}" name="talk.mp3" path="internal://talk.mp3">'
-             f'<Transcript guid="{shapes.gid("tr")}" name="talk transcript"><PlainTextContent>Intro.\n\nMentors!'
-             f'</PlainTextContent><SyncPoint guid="{shapes.gid("s1")}" position="8"/>'
-             f'<SyncPoint guid="{shapes.gid("s2")}" position="15"/>'
-             f'<TranscriptSelection guid="{shapes.gid("ts")}" fromSyncPoint="{shapes.gid("s1")}" '
-             f'toSyncPoint="{shapes.gid("s2")}"><Coding guid="{shapes.gid("tc")}"><CodeRef targetGUID="{c}"/></Coding>'
-             f'</TranscriptSelection></Transcript>'
-             f'<AudioSelection guid="{shapes.gid("as")}" begin="0" end="10"><Coding guid="{shapes.gid("ac")}">'
-             f'<CodeRef targetGUID="{c}"/></Coding></AudioSelection></AudioSource>')
-    path = shapes.project(tmp_path / "p.qdpx", "ATLAS.ti Win 23.4.0", [shapes.Code("mentors")],
-                          [shapes.Source("Doc", "Text.")], ["Ana"])
+    extra = (
+        f'<Notes><Note guid="{shapes.gid("n")}" name="memo"><PlainTextContent>memo</PlainTextContent></Note></Notes>'
+    )
+    media = (
+        f'<PDFSource guid="{shapes.gid("pdf")}" name="scan.pdf" path="internal://scan.pdf">'
+        f'<PDFSelection guid="{shapes.gid("ps")}" page="1" firstX="0" firstY="0" secondX="5" secondY="5">'
+        f'<Coding guid="{shapes.gid("pc")}"><CodeRef targetGUID="{c}"/></Coding></PDFSelection>'
+        f'<Representation guid="{shapes.gid("rep")}" name="scan text"><PlainTextContent>Mentors on paper.'
+        f'</PlainTextContent><PlainTextSelection guid="{shapes.gid("rs")}" startPosition="0" endPosition="7">'
+        f'<Coding guid="{shapes.gid("rc")}"><CodeRef targetGUID="{c}"/></Coding></PlainTextSelection>'
+        f"</Representation></PDFSource>"
+        f'<AudioSource guid="{shapes.gid("au")}" name="talk.mp3" path="internal://talk.mp3">'
+        f'<Transcript guid="{shapes.gid("tr")}" name="talk transcript"><PlainTextContent>Intro.\n\nMentors!'
+        f'</PlainTextContent><SyncPoint guid="{shapes.gid("s1")}" position="8"/>'
+        f'<SyncPoint guid="{shapes.gid("s2")}" position="15"/>'
+        f'<TranscriptSelection guid="{shapes.gid("ts")}" fromSyncPoint="{shapes.gid("s1")}" '
+        f'toSyncPoint="{shapes.gid("s2")}"><Coding guid="{shapes.gid("tc")}"><CodeRef targetGUID="{c}"/></Coding>'
+        f"</TranscriptSelection></Transcript>"
+        f'<AudioSelection guid="{shapes.gid("as")}" begin="0" end="10"><Coding guid="{shapes.gid("ac")}">'
+        f'<CodeRef targetGUID="{c}"/></Coding></AudioSelection></AudioSource>'
+    )
+    path = shapes.project(
+        tmp_path / "p.qdpx", "ATLAS.ti Win 23.4.0", [shapes.Code("mentors")], [shapes.Source("Doc", "Text.")], ["Ana"]
+    )
     with zipfile.ZipFile(path) as zf:
-        qde = zf.read("project.qde").decode().replace("</Sources>", media + "</Sources>").replace(
-            "</Sources>", "</Sources>" + extra)
+        qde = (
+            zf.read("project.qde")
+            .decode()
+            .replace("</Sources>", media + "</Sources>")
+            .replace("</Sources>", "</Sources>" + extra)
+        )
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("project.qde", qde)
     qdpx.validate(qde, "Project-mrt2019.xsd")
@@ -353,8 +397,10 @@ def test_codings_on_media_and_whole_sources_are_counted(tmp_path, capsys):
     # the PDF's text representation and the transcript are placed
     assert rows(imported) == [("unknown", "scan", 1, "mentors"), ("unknown", "talk_transcript", 2, "mentors")]
     reasons = {e["reason"]: e["codings"] for e in imported.summary["skipped"]}
-    assert reasons == {"coding on a region of a PDF page (no text unit to place it on)": 1,
-                       "coding on a stretch of audio (no text unit to place it on)": 1}
+    assert reasons == {
+        "coding on a region of a PDF page (no text unit to place it on)": 1,
+        "coding on a stretch of audio (no text unit to place it on)": 1,
+    }
     assert imported.summary["read"]["codings"] == 4 and imported.summary["written"]["codings_placed"] == 2
 
 
@@ -401,7 +447,9 @@ def test_round_trip_keeps_theme_descriptions_and_rules(shipped_study, exported, 
     for r in cb.itertuples():
         assert back[r.code]["definition"] == r.definition
         assert back[r.code].get("include", "") == r.include and back[r.code].get("exclude", "") == r.exclude
-    assert {t["id"]: t.get("description", "") for t in imported.codebook} == dict(zip(cb["theme"], cb["theme_description"]))
+    assert {t["id"]: t.get("description", "") for t in imported.codebook} == dict(
+        zip(cb["theme"], cb["theme_description"])
+    )
     qdc = tmp_path / "codebook.qdc"
     qdc.write_text(qdpx.codebook_qdc(cb, "test"))
     from_qdc = {c["label"]: c for t in qdpx.read_qdpx(qdc).codebook for c in t["codes"]}

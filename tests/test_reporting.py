@@ -13,9 +13,9 @@ import re
 import warnings
 
 import pytest
+from test_manuscript import make_results, render
 
 from compendium import effects, outcomes, tables
-from test_manuscript import make_results, render
 
 statcheck_st = pytest.importorskip("statcheck.st")
 
@@ -86,7 +86,8 @@ def test_primary_outcome_population_and_missing_data_are_stated(tmp_path):
     assert "The primary outcome, named in the analysis parameters, was leadership roles" in text
     assert "modified intention-to-treat" in text
     missing = outcomes.missing_sensitivity(
-        outcomes.derive(study.participants, study.survey, study.cc_items, study.support_items), study.arms)
+        outcomes.derive(study.participants, study.survey, study.cc_items, study.support_items), study.arms
+    )
     if (missing["control_missing"] + missing["intervention_missing"]).sum():
         assert "in the best case for the" in text and "worst case" in text
     else:
@@ -107,8 +108,12 @@ def test_missing_sensitivity_by_hand():
 
     # control: 10 learners, 3 with the outcome, 2 missing; intervention: 12, 8 with it, 1 missing
     y = [True] * 3 + [False] * 5 + [None] * 2 + [True] * 8 + [False] * 3 + [None]
-    learners = pd.DataFrame({"group": ["control"] * 10 + ["intervention"] * 12,
-                             **{o: pd.array(y, dtype="boolean") for o in outcomes.OUTCOMES}})
+    learners = pd.DataFrame(
+        {
+            "group": ["control"] * 10 + ["intervention"] * 12,
+            **{o: pd.array(y, dtype="boolean") for o in outcomes.OUTCOMES},
+        }
+    )
     row = outcomes.missing_sensitivity(learners, Arms()).iloc[0]
     assert (row["control_missing"], row["intervention_missing"]) == (2, 1)
     # reference: by hand; best case 3/10 against 9/12, worst case 5/10 against 8/12; scipy Fisher's test

@@ -28,8 +28,9 @@ def test_shipped_raw_data_is_exactly_the_generators_output(root, tmp_path):
     info = yaml.safe_load(dataset.read_text()) if dataset.is_file() else {}
     if not is_paper_twin(info or {}):
         pytest.skip("data/raw holds a study's own data, not the shipped synthetic set")
-    synthesize(tmp_path / "raw", seed=info["seed"], scale=info["scale"], sites=info["sites"],
-               truth_dir=tmp_path / "synthetic")
+    synthesize(
+        tmp_path / "raw", seed=info["seed"], scale=info["scale"], sites=info["sites"], truth_dir=tmp_path / "synthetic"
+    )
     shipped, fresh = _tree(root / "data" / "raw"), _tree(tmp_path / "raw")
     assert sorted(shipped) == sorted(fresh)
     differ = [name for name in shipped if shipped[name] != fresh[name]]
@@ -104,9 +105,11 @@ def test_coders_disagree_realistically(shipped_study):
     keys = list(zip(units["source_id"], units["unit"].astype(int)))
     kappas = {}
     for code in sorted(set(c["code"])):
+
         def coded(coder):
             rows = c[(c["coder"] == coder) & (c["code"] == code)]
             return set(zip(rows["source_id"], rows["unit"].astype(int)))
+
         a, b = coded("coder_a"), coded("coder_b")
         kappas[code] = cohen_kappa_score([k in a for k in keys], [k in b for k in keys])
     values = sorted(kappas.values())
@@ -288,8 +291,16 @@ def test_truth_lists_every_planted_identifier(indep):
         assert row.text in units[(row.source_id, int(row.unit))], row
     listed = set(zip(planted["source_id"], planted["unit"].astype(int), planted["text"]))
     names = {n for first, last in itb.NAMES.values() for n in first + last}
-    needles = (names | {n.upper() for n in names} | {n.lower() for n in names} | set(itb.INSTITUTIONS)
-               | set(itb.PLACES) | set(itb.URLS) | set(itb.BARE_URLS) | set(itb.HANDLES))
+    needles = (
+        names
+        | {n.upper() for n in names}
+        | {n.lower() for n in names}
+        | set(itb.INSTITUTIONS)
+        | set(itb.PLACES)
+        | set(itb.URLS)
+        | set(itb.BARE_URLS)
+        | set(itb.HANDLES)
+    )
     email = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     for (source, unit), text in units.items():
         for found in re.findall(email, text):
@@ -298,12 +309,21 @@ def test_truth_lists_every_planted_identifier(indep):
         for needle in needles:
             if re.search(rf"(?<![\w@.-]){re.escape(needle)}(?![\w-])", text):
                 # a place inside a listed institution's name is covered by the institution
-                inside = any(needle != t and needle in t and (source, unit, t) in listed
-                             for t in set(itb.INSTITUTIONS))
+                inside = any(needle != t and needle in t and (source, unit, t) in listed for t in set(itb.INSTITUTIONS))
                 assert inside or (source, unit, needle) in listed, (source, unit, needle)
     kinds = planted.groupby("form").size()
-    for form in ("titled", "possessive", "upper case", "lower case", "given name alone", "title and surname",
-                 "web address without scheme", "web address with scheme", "student number", "date of birth, ISO"):
+    for form in (
+        "titled",
+        "possessive",
+        "upper case",
+        "lower case",
+        "given name alone",
+        "title and surname",
+        "web address without scheme",
+        "web address with scheme",
+        "student number",
+        "date of birth, ISO",
+    ):
         assert kinds.get(form, 0) >= 1, form
     texts = set(planted["text"])
     assert "O'Donovan" in texts and "Al-Rashid" in texts
@@ -350,8 +370,22 @@ def test_independent_coders_disagree_and_some_codes_are_rare(indep_study):
 def test_cli_writes_the_independent_design(tmp_path):
     from compendium.cli import main
 
-    assert main(["synthesize", "--design", "independent", "--seed", "11", "--out", str(tmp_path / "data" / "raw"),
-                 "--truth", str(tmp_path / "data" / "synthetic")]) == 0
+    assert (
+        main(
+            [
+                "synthesize",
+                "--design",
+                "independent",
+                "--seed",
+                "11",
+                "--out",
+                str(tmp_path / "data" / "raw"),
+                "--truth",
+                str(tmp_path / "data" / "synthetic"),
+            ]
+        )
+        == 0
+    )
     load_study(tmp_path / "data" / "raw", arms=INDEPENDENT_ARMS, consensus_coder="rk")
     assert (tmp_path / "data" / "synthetic" / "planted_identifiers.csv").is_file()
 

@@ -30,8 +30,13 @@ def test_pooling_leaves_out_sites_without_information():
     statsmodels' DerSimonian-Laird combination of the other two sites."""
     from statsmodels.stats.meta_analysis import combine_effects
 
-    by_site = _by_site([("a", "leadership_role", 2, 20, 8, 22), ("b", "leadership_role", 0, 15, 0, 14),
-                        ("c", "leadership_role", 3, 18, 9, 19)])
+    by_site = _by_site(
+        [
+            ("a", "leadership_role", 2, 20, 8, 22),
+            ("b", "leadership_role", 0, 15, 0, 14),
+            ("c", "leadership_role", 3, 18, 9, 19),
+        ]
+    )
     pooled = sites.meta_analysis(by_site).set_index("measure")
     row = pooled.loc["log_odds_ratio"]
     assert row["sites"] == 2 and "b" in row["note"]
@@ -51,10 +56,17 @@ def test_pooling_with_fewer_than_two_informative_sites_is_blank():
 
 def test_missing_age_keeps_the_age_p_value():
     rng = np.random.default_rng(3)
-    people = pd.DataFrame({"participant_id": [f"p{i}" for i in range(40)],
-                           "group": ["a"] * 20 + ["b"] * 20, "site": "one",
-                           "gender": rng.choice(["w", "m"], 40), "ethnicity": rng.choice(["x", "y"], 40),
-                           "age": rng.normal(23, 2, 40).round(), "previous_activism": rng.random(40) < 0.4})
+    people = pd.DataFrame(
+        {
+            "participant_id": [f"p{i}" for i in range(40)],
+            "group": ["a"] * 20 + ["b"] * 20,
+            "site": "one",
+            "gender": rng.choice(["w", "m"], 40),
+            "ethnicity": rng.choice(["x", "y"], 40),
+            "age": rng.normal(23, 2, 40).round(),
+            "previous_activism": rng.random(40) < 0.4,
+        }
+    )
     people.loc[3, "age"] = np.nan
     t1 = demographics.table1(people, Arms("a", "b"))
     results = tables.table1_results(t1)

@@ -30,15 +30,20 @@ def report(root, doc, shipped_run):
 def test_every_published_claim_reproduces(report):
     assert report["summary"]["claims"] >= 50
     assert report["summary"]["match"] == report["summary"]["claims"], [
-        c for c in report["claims"] if c["status"] != "match"]
+        c for c in report["claims"] if c["status"] != "match"
+    ]
 
 
 @pytest.mark.pipeline
 def test_the_papers_real_problems_are_reported(report):
     checks = report["checks"]
     sums = {(r["variable"], r["arm"]): r["adds_up"] for r in checks["sums_to_100"]["rows"]}
-    assert sums == {("gender", "control"): True, ("gender", "intervention"): True,
-                    ("ethnicity", "control"): False, ("ethnicity", "intervention"): False}
+    assert sums == {
+        ("gender", "control"): True,
+        ("gender", "intervention"): True,
+        ("ethnicity", "control"): False,
+        ("ethnicity", "intervention"): False,
+    }
     dups = checks["duplicate_references"]["rows"]
     assert [(d["reference"], d["duplicates"]) for d in dups] == [(6, 5)]
     assert checks["change_language"]["problems"] >= 5
@@ -47,10 +52,12 @@ def test_the_papers_real_problems_are_reported(report):
 
 
 def test_claim_statuses():
-    claims = [{"id": "a", "where": "T", "text": "12%", "value": 12, "decimals": 0, "kind": "percent", "key": "x"},
-              {"id": "b", "where": "T", "text": "27.4", "value": 27.4, "decimals": 1, "kind": "mean", "key": "y"},
-              {"id": "c", "where": "T", "text": "<0.001", "value": 0.001, "decimals": 3, "kind": "p_below", "key": "z"},
-              {"id": "d", "where": "T", "text": "5%", "value": 5, "decimals": 0, "kind": "percent", "key": "missing"}]
+    claims = [
+        {"id": "a", "where": "T", "text": "12%", "value": 12, "decimals": 0, "kind": "percent", "key": "x"},
+        {"id": "b", "where": "T", "text": "27.4", "value": 27.4, "decimals": 1, "kind": "mean", "key": "y"},
+        {"id": "c", "where": "T", "text": "<0.001", "value": 0.001, "decimals": 3, "kind": "p_below", "key": "z"},
+        {"id": "d", "where": "T", "text": "5%", "value": 5, "decimals": 0, "kind": "percent", "key": "missing"},
+    ]
     out = v.check_claims(claims, {"x": 12.4, "y": 27.46, "z": 0.0004}).set_index("id")["status"]
     assert out.to_dict() == {"a": "match", "b": "mismatch", "c": "match", "d": "not reproducible from the data"}
 
@@ -84,25 +91,39 @@ def test_grimmer_against_brute_force():
     achievable = _achievable(5, range(1, 8))
     for mean, sd in achievable:
         assert v.grimmer(mean, sd, 5, 2, 2), (mean, sd)
-    rejected = [(m / 100, s / 100) for m in range(100, 701, 7) for s in range(0, 320, 3)
-                if not v.grimmer(m / 100, s / 100, 5, 2, 2)]
+    rejected = [
+        (m / 100, s / 100)
+        for m in range(100, 701, 7)
+        for s in range(0, 320, 3)
+        if not v.grimmer(m / 100, s / 100, 5, 2, 2)
+    ]
     assert rejected and not set(rejected) & achievable
 
 
 def test_debit_against_brute_force():
     # reference: Heathers and Brown (2019) DEBIT: for 0/1 data the SD is sqrt(p(1-p) n/(n-1)); enumerated
     n = 40
-    pairs = {(v.round_half_up(k / n, 2), v.round_half_up(math.sqrt(k / n * (1 - k / n) * n / (n - 1)), 2))
-             for k in range(n + 1)}
+    pairs = {
+        (v.round_half_up(k / n, 2), v.round_half_up(math.sqrt(k / n * (1 - k / n) * n / (n - 1)), 2))
+        for k in range(n + 1)
+    }
     for mean, sd in pairs:
         assert v.debit(mean, sd, n, 2, 2)
     assert not v.debit(0.30, 0.40, n, 2, 2)  # the SD of 30% of 40 is 0.46
 
 
-@pytest.mark.parametrize("reported,computed,ok", [
-    ("< .001", 2.35e-07, True), ("< .001", 0.002, False), ("= .04", 0.036, True), ("= .03", 0.036, False),
-    ("= .05", 0.0504, True), ("> .05", 0.2, True), ("p < 0.001", 0.0009, True),
-])
+@pytest.mark.parametrize(
+    "reported,computed,ok",
+    [
+        ("< .001", 2.35e-07, True),
+        ("< .001", 0.002, False),
+        ("= .04", 0.036, True),
+        ("= .03", 0.036, False),
+        ("= .05", 0.0504, True),
+        ("> .05", 0.2, True),
+        ("p < 0.001", 0.0009, True),
+    ],
+)
 def test_p_consistency_follows_statcheck(reported, computed, ok):
     # reference: statcheck (Nuijten et al. 2016): p = .036 is reported as .04, not .03; an inequality holds
     # when the recomputed p lies on its side
@@ -125,16 +146,24 @@ def test_table2_pvalues_from_percentages_match_scipy():
 
 
 def test_change_language_flags_only_change_words():
-    out = v.change_language([
-        {"where": "x", "compares": "arms", "excerpt": "a decrease in White participants (from 30% to 20%)"},
-        {"where": "y", "compares": "arms", "excerpt": "a higher share in the intervention arm than in the control arm"},
-    ])
+    out = v.change_language(
+        [
+            {"where": "x", "compares": "arms", "excerpt": "a decrease in White participants (from 30% to 20%)"},
+            {
+                "where": "y",
+                "compares": "arms",
+                "excerpt": "a higher share in the intervention arm than in the control arm",
+            },
+        ]
+    )
     assert out["flagged"].tolist() == [True, False]
 
 
 def test_bibtex_duplicates():
-    bib = "@article{a,\n title = {One {REACT}},\n author = {Doe, J.},\n year = {2022}\n}\n" \
-          "@article{b,\n title = {One REACT},\n author = {Doe, J. and Roe, K.},\n year = {2022}\n}\n" \
-          "@article{c,\n title = {Two},\n author = {Doe, J.},\n year = {2022}\n}\n"
+    bib = (
+        "@article{a,\n title = {One {REACT}},\n author = {Doe, J.},\n year = {2022}\n}\n"
+        "@article{b,\n title = {One REACT},\n author = {Doe, J. and Roe, K.},\n year = {2022}\n}\n"
+        "@article{c,\n title = {Two},\n author = {Doe, J.},\n year = {2022}\n}\n"
+    )
     dups = v.duplicate_references(v.parse_bibtex(bib))
     assert dups[["reference", "duplicates"]].values.tolist() == [[2, 1]]

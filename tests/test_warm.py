@@ -15,10 +15,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from scratch import ROOT
 
 from compendium import warm
 from compendium.notebooks import run as run_notebook
-from scratch import ROOT
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm server runs on Linux only")
 
@@ -106,7 +106,8 @@ def test_a_server_that_has_gone_leaves_the_work_to_the_caller(server, monkeypatc
 
 
 def test_a_command_runs_in_a_child_with_the_callers_directory_environment_and_streams(
-        server, broken_project, valid_project, tmp_path, monkeypatch, capfd):
+    server, broken_project, valid_project, tmp_path, monkeypatch, capfd
+):
     """The server runs from the project root; the caller's working directory (a
     different, broken project) and its COMPENDIUM_ROOT must be the ones used, its
     exit status must come back, and its messages must reach the caller's stderr."""
@@ -128,8 +129,14 @@ def test_a_command_runs_in_a_child_with_the_callers_directory_environment_and_st
 def test_the_console_script_hands_stage_commands_to_the_server(server, broken_project):
     _, path = server
     exe = Path(sys.executable).with_name("compendium")
-    result = subprocess.run([str(exe), "validate", "data/raw"], cwd=broken_project, env=_env(**{warm.ENV: path}),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(exe), "validate", "data/raw"],
+        cwd=broken_project,
+        env=_env(**{warm.ENV: path}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert "column 'group'" in result.stderr and "Traceback" not in result.stderr
 
@@ -149,15 +156,18 @@ def test_a_kernel_forked_from_the_server_gives_the_same_notebook_as_a_new_kernel
     (pandas shows at most 20 columns in a kernel, fits a terminal outside one)."""
     _, path = server
     ppid_file = tmp_path / "kernel-parent.txt"
-    source = _notebook(tmp_path / "probe.ipynb", [
-        "columns = 30",
-        "import os, sys\nimport pandas as pd\nimport matplotlib.pyplot as plt",
-        "pd.DataFrame({f'column_{i}': range(3) for i in range(columns)})",
-        "print('to stdout'); print('to stderr', file=sys.stderr)",
-        "fig, ax = plt.subplots(); ax.plot([1, 2, 3]); plt.close(fig); pd.get_option('display.max_columns')",
-        # the kernel runs in the project root; the statement displays nothing (pids differ in length)
-        f"with open({ppid_file.name!r}, 'w') as f:\n    f.write(str(os.getppid()))",
-    ])
+    source = _notebook(
+        tmp_path / "probe.ipynb",
+        [
+            "columns = 30",
+            "import os, sys\nimport pandas as pd\nimport matplotlib.pyplot as plt",
+            "pd.DataFrame({f'column_{i}': range(3) for i in range(columns)})",
+            "print('to stdout'); print('to stderr', file=sys.stderr)",
+            "fig, ax = plt.subplots(); ax.plot([1, 2, 3]); plt.close(fig); pd.get_option('display.max_columns')",
+            # the kernel runs in the project root; the statement displays nothing (pids differ in length)
+            f"with open({ppid_file.name!r}, 'w') as f:\n    f.write(str(os.getppid()))",
+        ],
+    )
     monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
     monkeypatch.delenv(warm.ENV, raising=False)
     fresh = run_notebook(source, {"columns": 25}, tmp_path / "fresh.ipynb")
@@ -174,14 +184,19 @@ def test_a_killed_stage_takes_its_forked_command_and_kernel_with_it(server, tmp_
     """DVC may kill a stage: nothing forked for it may go on running."""
     _, path = server
     pid_file = tmp_path / "kernel.pid"
-    source = _notebook(tmp_path / "sleeper.ipynb", [
-        "seconds = 120",
-        f"import os, time\nopen({pid_file.name!r}, 'w').write(str(os.getpid()))\ntime.sleep(seconds)",
-    ])
-    stage = subprocess.Popen([sys.executable, "-m", "compendium.cli", "run-notebook", str(source),
-                              "-o", str(tmp_path / "out.ipynb")],
-                             env=_env(**{warm.ENV: path, "COMPENDIUM_ROOT": str(tmp_path)}),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    source = _notebook(
+        tmp_path / "sleeper.ipynb",
+        [
+            "seconds = 120",
+            f"import os, time\nopen({pid_file.name!r}, 'w').write(str(os.getpid()))\ntime.sleep(seconds)",
+        ],
+    )
+    stage = subprocess.Popen(
+        [sys.executable, "-m", "compendium.cli", "run-notebook", str(source), "-o", str(tmp_path / "out.ipynb")],
+        env=_env(**{warm.ENV: path, "COMPENDIUM_ROOT": str(tmp_path)}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert _wait_for(lambda: pid_file.exists() and pid_file.read_text().strip())
     kernel = int(pid_file.read_text())
     assert _alive(kernel)

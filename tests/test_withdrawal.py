@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from test_pipeline import make_copy, run, run_dvc
 
 pytestmark = pytest.mark.pipeline
@@ -70,8 +69,12 @@ def _pick_learner(raw: Path) -> tuple[str, list[str]]:
     candidates = sorted(interviewed & authors)
     assert candidates, "the generated data have no learner who was interviewed and wrote a document"
     for pid in candidates:
-        docs = set(study.sources.loc[(study.sources["type"] == "document")
-                                     & study.sources["participants"].map(lambda ps, p=pid: p in ps), "source_id"])
+        docs = set(
+            study.sources.loc[
+                (study.sources["type"] == "document") & study.sources["participants"].map(lambda ps, p=pid: p in ps),
+                "source_id",
+            ]
+        )
         theirs = (units["speaker"] == pid) | units["source_id"].isin(docs)
         others = _norm("\n".join(units.loc[~theirs, "text"]))
         said = re.split(r"(?<=[.!?])\s+", "\n".join(units.loc[theirs, "text"]))
@@ -109,8 +112,11 @@ def test_a_withdrawn_learner_leaves_no_trace_but_in_raw(root, tmp_path):
     assert _where(project, sentences) == {}
     from compendium.audit import text_of
 
-    in_reports = [p.relative_to(project).as_posix() for p in sorted((project / "reports").rglob("*"))
-                  if p.is_file() and re.search(rf"(?<![\w]){re.escape(pid)}(?![\w])", text_of(p) or "")]
+    in_reports = [
+        p.relative_to(project).as_posix()
+        for p in sorted((project / "reports").rglob("*"))
+        if p.is_file() and re.search(rf"(?<![\w]){re.escape(pid)}(?![\w])", text_of(p) or "")
+    ]
     assert in_reports == []
     # the current run's outputs stay available: DVC sees nothing to do
     status = run_dvc(project, "status")

@@ -9,18 +9,26 @@ import pytest
 
 from compendium import wording as w
 
-
 # --------------------------------------------------------------------------- English
 
 
-@pytest.mark.parametrize("items, expected", [([], ""), (["a"], "a"), (["a", "b"], "a and b"),
-                                             (["a", "b", "c"], "a, b and c")])
+@pytest.mark.parametrize(
+    "items, expected", [([], ""), (["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c")]
+)
 def test_join(items, expected):
     assert w.join(items) == expected
 
 
-@pytest.mark.parametrize("word, expected", [("interview", "interviews"), ("focus group", "focus groups"),
-                                            ("box", "boxes"), ("study", "studies"), ("survey", "surveys")])
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("interview", "interviews"),
+        ("focus group", "focus groups"),
+        ("box", "boxes"),
+        ("study", "studies"),
+        ("survey", "surveys"),
+    ],
+)
 def test_plural(word, expected):
     assert w.plural(word) == expected
 
@@ -49,10 +57,13 @@ def test_source_types_list_only_the_types_present():
 
 
 def test_source_types_singular_and_several():
-    assert w.source_types({"interview": 1, "focus_group": 2, "document": 0}, NOUNS) == \
-        "one interview and 2 focus groups"
-    assert w.source_type_names({"interview": 3, "focus_group": 2, "document": 1}, NOUNS) == \
-        "interviews, focus groups and one document"
+    assert (
+        w.source_types({"interview": 1, "focus_group": 2, "document": 0}, NOUNS) == "one interview and 2 focus groups"
+    )
+    assert (
+        w.source_type_names({"interview": 3, "focus_group": 2, "document": 1}, NOUNS)
+        == "interviews, focus groups and one document"
+    )
     assert w.source_types({"interview": 0, "document": None}) == "no sources"
 
 
@@ -77,17 +88,34 @@ def test_share_phrase_never_says_more_beside_equal_percentages():
     assert "suppressed" in w.share_phrase(None, 40.0, "the intervention arm", "learners")
 
 
-@pytest.mark.parametrize("smd, verdict", [(0.0, "similar"), (0.099, "similar"), (-0.099, "similar"),
-                                          (0.1, "a small difference"), (-0.15, "a small difference"),
-                                          (0.1999, "a small difference"), (0.2, "differed"), (-0.25, "differed"),
-                                          (None, "not estimable"), (math.nan, "not estimable")])
+@pytest.mark.parametrize(
+    "smd, verdict",
+    [
+        (0.0, "similar"),
+        (0.099, "similar"),
+        (-0.099, "similar"),
+        (0.1, "a small difference"),
+        (-0.15, "a small difference"),
+        (0.1999, "a small difference"),
+        (0.2, "differed"),
+        (-0.25, "differed"),
+        (None, "not estimable"),
+        (math.nan, "not estimable"),
+    ],
+)
 def test_balance_thresholds(smd, verdict):
     assert w.balance(smd) == verdict
 
 
 def test_balance_summary_groups_by_verdict():
-    text = w.balance_summary([("gender", 0.05, ""), ("age", -0.27, "mean 26.8 against 27.4"),
-                              ("ethnicity", None, ""), ("previous activism", 0.15, "x")])
+    text = w.balance_summary(
+        [
+            ("gender", 0.05, ""),
+            ("age", -0.27, "mean 26.8 against 27.4"),
+            ("ethnicity", None, ""),
+            ("previous activism", 0.15, "x"),
+        ]
+    )
     assert text.startswith("The arms were similar in gender;")
     assert "they differed slightly in previous activism (x)" in text
     assert "differed in age (mean 26.8 against 27.4)" in text
@@ -128,25 +156,44 @@ def test_adjusted_sentence_uses_the_ten_percent_rule_and_its_own_p():
 # --------------------------------------------------------------------------- scales and coders
 
 
-@pytest.mark.parametrize("alpha, verdict", [(0.9, "internally consistent"), (0.7, "internally consistent"),
-                                            (0.699, "of borderline internal consistency"),
-                                            (0.6, "of borderline internal consistency"),
-                                            (0.59, "not internally consistent"),
-                                            (None, "of unknown internal consistency (alpha not estimable)")])
+@pytest.mark.parametrize(
+    "alpha, verdict",
+    [
+        (0.9, "internally consistent"),
+        (0.7, "internally consistent"),
+        (0.699, "of borderline internal consistency"),
+        (0.6, "of borderline internal consistency"),
+        (0.59, "not internally consistent"),
+        (None, "of unknown internal consistency (alpha not estimable)"),
+    ],
+)
 def test_consistency_thresholds(alpha, verdict):
     assert w.consistency(alpha) == verdict
 
 
 def test_consistency_sentence_says_both_only_when_both_agree():
     same = w.consistency_sentence("support scale", [("before", 0.8, ".80"), ("after", 0.89, ".89")])
-    assert same == "The support scale was internally consistent at both surveys (Cronbach's alpha .80 before and .89 after)."
+    assert (
+        same
+        == "The support scale was internally consistent at both surveys (Cronbach's alpha .80 before and .89 after)."
+    )
     mixed = w.consistency_sentence("support scale", [("before", 0.8, ".80"), ("after", 0.55, ".55")])
     assert "both" not in mixed and "not internally consistent after" in mixed
 
 
-@pytest.mark.parametrize("kappa, band", [(-0.1, "poor"), (0.0, "slight"), (0.2, "slight"), (0.35, "fair"),
-                                         (0.55, "moderate"), (0.75, "substantial"), (0.85, "almost perfect"),
-                                         (None, "not estimable")])
+@pytest.mark.parametrize(
+    "kappa, band",
+    [
+        (-0.1, "poor"),
+        (0.0, "slight"),
+        (0.2, "slight"),
+        (0.35, "fair"),
+        (0.55, "moderate"),
+        (0.75, "substantial"),
+        (0.85, "almost perfect"),
+        (None, "not estimable"),
+    ],
+)
 def test_kappa_bands(kappa, band):
     assert w.kappa_band(kappa) == band
 

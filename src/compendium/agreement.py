@@ -19,11 +19,25 @@ import math
 import numpy as np
 import pandas as pd
 
-IRR_COLUMNS = ["code", "theme", "units", "percent_agreement", "cohen_kappa", "krippendorff_alpha",
-               "coder_1_count", "coder_2_count", "flagged",
-               # added: intervals resampling sources, and specific agreement
-               "sources", "kappa_ci_low", "kappa_ci_high", "alpha_ci_low", "alpha_ci_high",
-               "positive_agreement", "negative_agreement"]
+IRR_COLUMNS = [
+    "code",
+    "theme",
+    "units",
+    "percent_agreement",
+    "cohen_kappa",
+    "krippendorff_alpha",
+    "coder_1_count",
+    "coder_2_count",
+    "flagged",
+    # added: intervals resampling sources, and specific agreement
+    "sources",
+    "kappa_ci_low",
+    "kappa_ci_high",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "positive_agreement",
+    "negative_agreement",
+]
 
 
 # --------------------------------------------------------------------------- coefficients
@@ -99,8 +113,13 @@ def binary_agreement(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
         ones = (a.sum(axis=0) + b.sum(axis=0)).astype(float)
         zeros = 2 * n - ones
         alpha = np.where((ones > 0) & (zeros > 0), 1 - (2 * n - 1) * (2 * disagree) / (2 * ones * zeros), np.nan)
-    return {"percent_agreement": 100 * po, "cohen_kappa": kappa, "krippendorff_alpha": alpha,
-            "count_1": a.sum(axis=0), "count_2": b.sum(axis=0)}
+    return {
+        "percent_agreement": 100 * po,
+        "cohen_kappa": kappa,
+        "krippendorff_alpha": alpha,
+        "count_1": a.sum(axis=0),
+        "count_2": b.sum(axis=0),
+    }
 
 
 def fleiss_kappa(ratings: np.ndarray) -> float:
@@ -111,8 +130,8 @@ def fleiss_kappa(ratings: np.ndarray) -> float:
         raise ValueError("Fleiss' kappa needs the same number (at least two) of ratings on every unit")
     r = n_raters[0]
     p_j = table.sum(axis=0) / table.sum()
-    p_i = ((table ** 2).sum(axis=1) - r) / (r * (r - 1))
-    pe = (p_j ** 2).sum()
+    p_i = ((table**2).sum(axis=1) - r) / (r * (r - 1))
+    pe = (p_j**2).sum()
     return math.nan if pe == 1 else float((p_i.mean() - pe) / (1 - pe))
 
 
@@ -163,12 +182,18 @@ def _from_sums(n: np.ndarray, ones_1: np.ndarray, ones_2: np.ndarray, both: np.n
         alpha = np.where((ones > 0) & (zeros > 0), 1 - (2 * n - 1) * (2 * disagree) / (2 * ones * zeros), np.nan)
         positive = np.where(ones > 0, 2 * n11 / ones, np.nan)
         negative = np.where(zeros > 0, 2 * n00 / zeros, np.nan)
-    return {"percent_agreement": 100 * po, "cohen_kappa": kappa, "krippendorff_alpha": alpha,
-            "positive_agreement": positive, "negative_agreement": negative}
+    return {
+        "percent_agreement": 100 * po,
+        "cohen_kappa": kappa,
+        "krippendorff_alpha": alpha,
+        "positive_agreement": positive,
+        "negative_agreement": negative,
+    }
 
 
-def cluster_bootstrap(a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, replicates: int = 1000,
-                      seed: int = 1, level: float = 0.95) -> dict[str, np.ndarray]:
+def cluster_bootstrap(
+    a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, replicates: int = 1000, seed: int = 1, level: float = 0.95
+) -> dict[str, np.ndarray]:
     """Percentile bootstrap intervals of Cohen's kappa and Krippendorff's alpha per
     column of two coders' boolean units-by-codes matrices, resampling whole clusters
     (the sources: units of one source are not independent) with replacement
@@ -185,8 +210,12 @@ def cluster_bootstrap(a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, rep
     k, width = len(ids), a.shape[1]
     nan = np.full(width, np.nan)
     if k < 2 or replicates < 1:
-        return {"kappa_ci_low": nan, "kappa_ci_high": nan.copy(), "alpha_ci_low": nan.copy(),
-                "alpha_ci_high": nan.copy()}
+        return {
+            "kappa_ci_low": nan,
+            "kappa_ci_high": nan.copy(),
+            "alpha_ci_low": nan.copy(),
+            "alpha_ci_high": nan.copy(),
+        }
 
     def per_cluster(x: np.ndarray) -> np.ndarray:
         out = np.zeros((k, x.shape[1]))
@@ -197,8 +226,11 @@ def cluster_bootstrap(a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, rep
     sums = [per_cluster(x.astype(float)) for x in (a, b, a & b)]
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, k, size=(replicates, k))
-    weights = np.bincount((draws + k * np.arange(replicates)[:, None]).ravel(),
-                          minlength=replicates * k).reshape(replicates, k).astype(float)
+    weights = (
+        np.bincount((draws + k * np.arange(replicates)[:, None]).ravel(), minlength=replicates * k)
+        .reshape(replicates, k)
+        .astype(float)
+    )
     boot = _from_sums(np.broadcast_to(weights @ units, (replicates, width)), *(weights @ x for x in sums))
     tail = (1 - level) / 2
     out = {}
@@ -213,9 +245,17 @@ def cluster_bootstrap(a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, rep
     return out
 
 
-def irr_table(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame, coders: list[str],
-              threshold: float = 0.6, *, replicates: int = 1000, seed: int = 20251026,
-              level: float = 0.95) -> pd.DataFrame:
+def irr_table(
+    units: pd.DataFrame,
+    codings: pd.DataFrame,
+    codebook: pd.DataFrame,
+    coders: list[str],
+    threshold: float = 0.6,
+    *,
+    replicates: int = 1000,
+    seed: int = 20251026,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """``irr.csv``: agreement per code between the first two coders, and an ``ALL`` row
     over every unit-and-code decision: percent agreement, Cohen's kappa and
     Krippendorff's alpha (nominal) with percentile bootstrap intervals that resample
@@ -228,8 +268,9 @@ def irr_table(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame
     codes = list(codebook["code"])
     if len(coders) < 2:
         # one coder: nothing to compare; every code's row is blank and none is flagged
-        blank = pd.DataFrame({"code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": 0,
-                              "sources": 0, "flagged": False})
+        blank = pd.DataFrame(
+            {"code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": 0, "sources": 0, "flagged": False}
+        )
         return blank.reindex(columns=IRR_COLUMNS)
     pair = coders[:2]
     shared = shared_units(units, codings, pair)
@@ -238,42 +279,69 @@ def irr_table(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame
     n = np.full(len(codes) + 1, float(len(shared)))
     n[-1] = len(shared) * len(codes)
     ones_1, ones_2, both = a.sum(axis=0), b.sum(axis=0), (a & b).sum(axis=0)
-    point = _from_sums(n, np.append(ones_1, ones_1.sum()), np.append(ones_2, ones_2.sum()),
-                       np.append(both, both.sum()))
+    point = _from_sums(n, np.append(ones_1, ones_1.sum()), np.append(ones_2, ones_2.sum()), np.append(both, both.sum()))
     sources = shared["source_id"].to_numpy()
     ci = cluster_bootstrap(a, b, sources, replicates=replicates, seed=seed, level=level)
     # the pooled row: resample the same sources, pooling the codes of each replicate
-    ci_all = cluster_bootstrap(a.reshape(-1, 1), b.reshape(-1, 1), np.repeat(sources, len(codes)),
-                               replicates=replicates, seed=seed, level=level)
-    table = pd.DataFrame({
-        "code": [*codes, "ALL"], "theme": [*codebook["theme"], ""], "units": len(shared),
-        "sources": shared["source_id"].nunique(),
-        **{k: point[k] for k in ("percent_agreement", "cohen_kappa", "krippendorff_alpha",
-                                 "positive_agreement", "negative_agreement")},
-        **{k: np.append(v, ci_all[k]) for k, v in ci.items()},
-        "coder_1_count": np.append(ones_1, ones_1.sum()), "coder_2_count": np.append(ones_2, ones_2.sum()),
-    })
+    ci_all = cluster_bootstrap(
+        a.reshape(-1, 1),
+        b.reshape(-1, 1),
+        np.repeat(sources, len(codes)),
+        replicates=replicates,
+        seed=seed,
+        level=level,
+    )
+    table = pd.DataFrame(
+        {
+            "code": [*codes, "ALL"],
+            "theme": [*codebook["theme"], ""],
+            "units": len(shared),
+            "sources": shared["source_id"].nunique(),
+            **{
+                k: point[k]
+                for k in (
+                    "percent_agreement",
+                    "cohen_kappa",
+                    "krippendorff_alpha",
+                    "positive_agreement",
+                    "negative_agreement",
+                )
+            },
+            **{k: np.append(v, ci_all[k]) for k, v in ci.items()},
+            "coder_1_count": np.append(ones_1, ones_1.sum()),
+            "coder_2_count": np.append(ones_2, ones_2.sum()),
+        }
+    )
     table["flagged"] = ~(table["cohen_kappa"] >= threshold) | (table["kappa_ci_low"] < threshold)
     return table[IRR_COLUMNS]
 
 
-def pairwise_kappas(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame,
-                    coders: list[str]) -> pd.DataFrame:
+def pairwise_kappas(
+    units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame, coders: list[str]
+) -> pd.DataFrame:
     """Cohen's kappa per code for every pair of coders."""
     codes = list(codebook["code"])
     frames = []
     for c1, c2 in itertools.combinations(coders, 2):
         shared = shared_units(units, codings, [c1, c2])
         res = binary_agreement(matrix(codings, c1, shared, codes), matrix(codings, c2, shared, codes))
-        frames.append(pd.DataFrame({"coder_1": c1, "coder_2": c2, "code": codes, "units": len(shared),
-                                    "percent_agreement": res["percent_agreement"],
-                                    "cohen_kappa": res["cohen_kappa"]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "coder_1": c1,
+                    "coder_2": c2,
+                    "code": codes,
+                    "units": len(shared),
+                    "percent_agreement": res["percent_agreement"],
+                    "cohen_kappa": res["cohen_kappa"],
+                }
+            )
+        )
     columns = ["coder_1", "coder_2", "code", "units", "percent_agreement", "cohen_kappa"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def multi_coder(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame,
-                coders: list[str]) -> pd.DataFrame:
+def multi_coder(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame, coders: list[str]) -> pd.DataFrame:
     """With more than two coders: Fleiss' kappa per code over the units every coder
     coded, and Krippendorff's alpha per code over all coders (a coder who did not
     code a source counts as missing there)."""
@@ -290,8 +358,15 @@ def multi_coder(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFra
         for i, coder in enumerate(coders):
             mine = any_coded["source_id"].isin(coded_sources(codings, coder)).to_numpy()
             data[i, mine] = matrix(codings, coder, any_coded, [code])[mine, 0]
-        rows.append({"code": code, "coders": len(coders), "units_all_coders": len(every), "fleiss_kappa": fleiss,
-                     "krippendorff_alpha_all": krippendorff_alpha(data, "nominal")})
+        rows.append(
+            {
+                "code": code,
+                "coders": len(coders),
+                "units_all_coders": len(every),
+                "fleiss_kappa": fleiss,
+                "krippendorff_alpha_all": krippendorff_alpha(data, "nominal"),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -51,13 +51,28 @@ PROFILES = {
     "https://w3id.org/workflowhub/workflow-ro-crate/1.0": ("Workflow RO-Crate", "1.0"),
 }
 FORMATS = {
-    ".csv": "text/csv", ".md": "text/markdown", ".png": "image/png", ".svg": "image/svg+xml",
-    ".html": "text/html", ".ipynb": "application/x-ipynb+json", ".json": "application/json",
-    ".pdf": "application/pdf", ".yaml": "application/yaml", ".yml": "application/yaml", ".cff": "application/yaml",
+    ".csv": "text/csv",
+    ".md": "text/markdown",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".html": "text/html",
+    ".ipynb": "application/x-ipynb+json",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".cff": "application/yaml",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".qdpx": "application/zip", ".qdc": "application/xml", ".xsd": "application/xml",
-    ".parquet": "application/vnd.apache.parquet", ".txt": "text/plain", ".py": "text/x-python",
-    ".toml": "application/toml", ".lock": "text/plain", ".bib": "application/x-bibtex", ".j2": "text/plain",
+    ".qdpx": "application/zip",
+    ".qdc": "application/xml",
+    ".xsd": "application/xml",
+    ".parquet": "application/vnd.apache.parquet",
+    ".txt": "text/plain",
+    ".py": "text/x-python",
+    ".toml": "application/toml",
+    ".lock": "text/plain",
+    ".bib": "application/x-bibtex",
+    ".j2": "text/plain",
     ".csl": "application/vnd.citationstyles.style+xml",
 }
 SPDX = "https://spdx.org/licenses/"
@@ -82,7 +97,7 @@ def sha256(path: Path) -> str:
 def build_date() -> str:
     """The date stamped on generated metadata: ``SOURCE_DATE_EPOCH`` (never the clock)."""
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).date().isoformat()
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
 
 
 def encoding_format(path: str | Path) -> str:
@@ -134,8 +149,13 @@ def _pattern(regex: re.Pattern) -> str:
 
 
 def _boolean(name: str, description: str) -> dict:
-    return {"name": name, "type": "boolean", "description": description,
-            "trueValues": _case_variants(contract.YES), "falseValues": _case_variants(contract.NO)}
+    return {
+        "name": name,
+        "type": "boolean",
+        "description": description,
+        "trueValues": _case_variants(contract.YES),
+        "falseValues": _case_variants(contract.NO),
+    }
 
 
 def _participant_id(description: str, *, required: bool = True, unique: bool = False) -> dict:
@@ -148,8 +168,12 @@ def _participant_id(description: str, *, required: bool = True, unique: bool = F
 
 
 def _likert(name: str, what: str) -> dict:
-    return {"name": name, "type": "integer", "description": f"{what} item, {contract.LIKERT[0]} to {contract.LIKERT[1]}",
-            "constraints": {"minimum": contract.LIKERT[0], "maximum": contract.LIKERT[1]}}
+    return {
+        "name": name,
+        "type": "integer",
+        "description": f"{what} item, {contract.LIKERT[0]} to {contract.LIKERT[1]}",
+        "constraints": {"minimum": contract.LIKERT[0], "maximum": contract.LIKERT[1]},
+    }
 
 
 def participants_schema(header: list[str], arms) -> dict:
@@ -157,21 +181,41 @@ def participants_schema(header: list[str], arms) -> dict:
     contract does not know are allowed (``fieldsMatch: subset``)."""
     fields = {
         "participant_id": _participant_id("the learner's study id", unique=True),
-        "site": {"name": "site", "type": "string", "description": "where the learner was recruited",
-                 "constraints": {"required": True}},
-        "group": {"name": "group", "type": "string", "description": "the arm",
-                  "constraints": {"required": True, "enum": list(arms.labels)}},
+        "site": {
+            "name": "site",
+            "type": "string",
+            "description": "where the learner was recruited",
+            "constraints": {"required": True},
+        },
+        "group": {
+            "name": "group",
+            "type": "string",
+            "description": "the arm",
+            "constraints": {"required": True, "enum": list(arms.labels)},
+        },
         "gender": {"name": "gender", "type": "string", "description": "self-described gender"},
         "ethnicity": {"name": "ethnicity", "type": "string", "description": "self-described ethnic group"},
-        "age": {"name": "age", "type": "number", "description": "age in years",
-                "constraints": {"minimum": contract.AGE_RANGE[0], "maximum": contract.AGE_RANGE[1]}},
+        "age": {
+            "name": "age",
+            "type": "number",
+            "description": "age in years",
+            "constraints": {"minimum": contract.AGE_RANGE[0], "maximum": contract.AGE_RANGE[1]},
+        },
         "previous_activism": _boolean("previous_activism", "took part in activism before enrolling"),
-        "consent": {"name": "consent", "type": "string", "description": "consent status (any case)",
-                    "constraints": {"required": True, "pattern": _any_case(contract.CONSENT)}},
+        "consent": {
+            "name": "consent",
+            "type": "string",
+            "description": "consent status (any case)",
+            "constraints": {"required": True, "pattern": _any_case(contract.CONSENT)},
+        },
     }
     names = list(contract.PARTICIPANT_COLUMNS) + (["site"] if "site" in header else [])
-    return {"fields": [fields[n] for n in sorted(names, key=_order(header))], "fieldsMatch": "subset",
-            "missingValues": [""], "primaryKey": ["participant_id"]}
+    return {
+        "fields": [fields[n] for n in sorted(names, key=_order(header))],
+        "fieldsMatch": "subset",
+        "missingValues": [""],
+        "primaryKey": ["participant_id"],
+    }
 
 
 def _order(header: list[str]):
@@ -185,31 +229,60 @@ def survey_schema(header: list[str]) -> dict:
     items = [c for c in header if any(p.match(c) for p in contract.ITEM_PATTERN.values())]
     fields = {
         "participant_id": _participant_id("the learner (in participants.csv)"),
-        "wave": {"name": "wave", "type": "string", "description": "which survey (any case)",
-                 "constraints": {"required": True, "pattern": _any_case(contract.WAVES)}},
-        "participation": _boolean("participation", "took an active part in an anti-racist initiative since the previous wave"),
-        "leadership": _boolean("leadership", "held a leadership role in a social-change effort since the previous wave"),
+        "wave": {
+            "name": "wave",
+            "type": "string",
+            "description": "which survey (any case)",
+            "constraints": {"required": True, "pattern": _any_case(contract.WAVES)},
+        },
+        "participation": _boolean(
+            "participation", "took an active part in an anti-racist initiative since the previous wave"
+        ),
+        "leadership": _boolean(
+            "leadership", "held a leadership role in a social-change effort since the previous wave"
+        ),
     }
     for col in items:
         kind = "cultural-competence" if contract.ITEM_PATTERN["cc"].match(col) else "perceived-support"
         fields[col] = _likert(col, kind)
     names = list(contract.SURVEY_COLUMNS) + items
-    return {"fields": [fields[n] for n in sorted(names, key=_order(header))], "fieldsMatch": "subset",
-            "missingValues": [""], "primaryKey": ["participant_id", "wave"],
-            "foreignKeys": [{"fields": ["participant_id"],
-                             "reference": {"resource": "participants", "fields": ["participant_id"]}}]}
+    return {
+        "fields": [fields[n] for n in sorted(names, key=_order(header))],
+        "fieldsMatch": "subset",
+        "missingValues": [""],
+        "primaryKey": ["participant_id", "wave"],
+        "foreignKeys": [
+            {"fields": ["participant_id"], "reference": {"resource": "participants", "fields": ["participant_id"]}}
+        ],
+    }
 
 
 def coding_schema(source_ids: list[str], codes: list[str]) -> dict:
     """Table Schema of one ``coding/<coder>.csv``: sources and codes that exist."""
-    return {"fields": [
-        {"name": "source_id", "type": "string", "description": "a source in sources/",
-         "constraints": {"required": True, "enum": source_ids}},
-        {"name": "unit", "type": "integer", "description": "a unit number of that source (from 1)",
-         "constraints": {"required": True, "minimum": 1}},
-        {"name": "code", "type": "string", "description": "a code id from codebook.yaml",
-         "constraints": {"required": True, "enum": codes}},
-    ], "fieldsMatch": "subset", "missingValues": [""]}
+    return {
+        "fields": [
+            {
+                "name": "source_id",
+                "type": "string",
+                "description": "a source in sources/",
+                "constraints": {"required": True, "enum": source_ids},
+            },
+            {
+                "name": "unit",
+                "type": "integer",
+                "description": "a unit number of that source (from 1)",
+                "constraints": {"required": True, "minimum": 1},
+            },
+            {
+                "name": "code",
+                "type": "string",
+                "description": "a code id from codebook.yaml",
+                "constraints": {"required": True, "enum": codes},
+            },
+        ],
+        "fieldsMatch": "subset",
+        "missingValues": [""],
+    }
 
 
 def raw_package(raw_dir: Path, arms=None, consensus_coder: str | None = None) -> dict:
@@ -226,27 +299,50 @@ def raw_package(raw_dir: Path, arms=None, consensus_coder: str | None = None) ->
     codes = sorted(map(str, study.codebook["code"]))
     source_ids = sorted(p.stem for p in (raw_dir / "sources").glob("*.md"))
     resources = [
-        {"name": "participants", "type": "table", "path": "participants.csv", "format": "csv", "mediatype": "text/csv",
-         "encoding": "utf-8", "description": "everyone who enrolled, one row each",
-         "schema": participants_schema(contract.read_header(raw_dir / "participants.csv"), study.arms)},
-        {"name": "survey", "type": "table", "path": "survey.csv", "format": "csv", "mediatype": "text/csv",
-         "encoding": "utf-8", "description": "one row per learner per survey wave",
-         "schema": survey_schema(contract.read_header(raw_dir / "survey.csv"))},
+        {
+            "name": "participants",
+            "type": "table",
+            "path": "participants.csv",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "description": "everyone who enrolled, one row each",
+            "schema": participants_schema(contract.read_header(raw_dir / "participants.csv"), study.arms),
+        },
+        {
+            "name": "survey",
+            "type": "table",
+            "path": "survey.csv",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "description": "one row per learner per survey wave",
+            "schema": survey_schema(contract.read_header(raw_dir / "survey.csv")),
+        },
     ]
     for path in sorted((raw_dir / "coding").glob("*.csv")):
-        resources.append({
-            "name": "coding-" + re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()), "type": "table",
-            "path": f"coding/{path.name}", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "description": "the agreed final coding" if path.stem == "consensus" else f"codes applied by coder {path.stem}",
-            "schema": coding_schema(source_ids, codes)})
+        resources.append(
+            {
+                "name": "coding-" + re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()),
+                "type": "table",
+                "path": f"coding/{path.name}",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": "the agreed final coding"
+                if path.stem == "consensus"
+                else f"codes applied by coder {path.stem}",
+                "schema": coding_schema(source_ids, codes),
+            }
+        )
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "compendium-raw-data",
         "title": "The compendium's raw-data contract",
         "description": "The tables of a raw-data folder as the data contract (docs/data-dictionary.md) accepts "
-                       "them; generated by `compendium datapackage` from the rules of src/compendium/contract.py. "
-                       "Rules across files that a Table Schema cannot state (a unit must exist in its source, "
-                       "at most one row per learner and wave in any case) are checked by `compendium validate`.",
+        "them; generated by `compendium datapackage` from the rules of src/compendium/contract.py. "
+        "Rules across files that a Table Schema cannot state (a unit must exist in its source, "
+        "at most one row per learner and wave in any case) are checked by `compendium validate`.",
         "resources": resources,
     }
 
@@ -283,20 +379,29 @@ def results_package(reports: Path) -> dict:
         with path.open(encoding="utf-8", newline="") as fh:
             rows = list(csv.reader(fh))
         header, body = (rows[0], rows[1:]) if rows else ([], [])
-        fields = [{"name": name, "type": column_type([r[i] if i < len(r) else "" for r in body])}
-                  for i, name in enumerate(header)]
-        resources.append({
-            "name": re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()), "type": "table", "path": f"tables/{path.name}",
-            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "hash": f"sha256:{sha256(path)}", "bytes": path.stat().st_size,
-            "schema": {"fields": fields, "missingValues": [""]},
-        })
+        fields = [
+            {"name": name, "type": column_type([r[i] if i < len(r) else "" for r in body])}
+            for i, name in enumerate(header)
+        ]
+        resources.append(
+            {
+                "name": re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()),
+                "type": "table",
+                "path": f"tables/{path.name}",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": f"sha256:{sha256(path)}",
+                "bytes": path.stat().st_size,
+                "schema": {"fields": fields, "missingValues": [""]},
+            }
+        )
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": "compendium-result-tables",
         "title": "Result tables of the compendium",
         "description": "Every table the pipeline writes to reports/tables/ (the Markdown copies render the same "
-                       "rows for reading); each column typed by the narrowest type all its rows fit.",
+        "rows for reading); each column typed by the narrowest type all its rows fit.",
         "resources": resources,
     }
 
@@ -345,8 +450,10 @@ def _article_id(pref: dict) -> tuple[str, str] | None:
 
 
 def _article_text(pref: dict) -> str:
-    names = "; ".join(", ".join(str(a[k]) for k in ("family-names", "given-names") if a.get(k)) or str(a.get("name", ""))
-                      for a in pref.get("authors") or [])
+    names = "; ".join(
+        ", ".join(str(a[k]) for k in ("family-names", "given-names") if a.get(k)) or str(a.get("name", ""))
+        for a in pref.get("authors") or []
+    )
     parts = [names, str(pref.get("title", "")), str(pref.get("journal", "")), str(pref.get("year", ""))]
     ident = _article_id(pref)
     if ident:
@@ -381,8 +488,11 @@ def codemeta(citation: dict, pyproject: dict) -> dict:
     if citation.get("doi"):
         out["identifier"] = f"https://doi.org/{citation['doi']}"
     if pref.get("title"):
-        article = {"@type": "ScholarlyArticle", "name": str(pref["title"]),
-                   "author": [_cff_person(a) for a in pref.get("authors") or []]}
+        article = {
+            "@type": "ScholarlyArticle",
+            "name": str(pref["title"]),
+            "author": [_cff_person(a) for a in pref.get("authors") or []],
+        }
         if pref.get("year"):
             article["datePublished"] = str(pref["year"])
         ident = _article_id(pref)
@@ -413,8 +523,14 @@ def zenodo(citation: dict, pyproject: dict) -> dict:
         out["references"] = [_article_text(pref)]
         ident = _article_id(pref)
         if ident:
-            out["related_identifiers"] = [{"identifier": ident[0], "relation": "isSupplementTo",
-                                           "scheme": ident[1], "resource_type": "publication-article"}]
+            out["related_identifiers"] = [
+                {
+                    "identifier": ident[0],
+                    "relation": "isSupplementTo",
+                    "scheme": ident[1],
+                    "resource_type": "publication-article",
+                }
+            ]
     return out
 
 
@@ -448,15 +564,23 @@ def codecheck_config(root: Path, citation: dict, labels: dict[str, str], meta: d
     for p in files:
         label = labels.get(f"{p.parent.name}/{p.stem}", SUPPLEMENTARY)
         kind = "table" if p.parent.name == "tables" else "figure"
-        manifest.append({"file": p.relative_to(root).as_posix(),
-                         "comment": f"{label}: {kind} {p.stem} ({p.suffix[1:]})"})
+        manifest.append(
+            {"file": p.relative_to(root).as_posix(), "comment": f"{label}: {kind} {p.stem} ({p.suffix[1:]})"}
+        )
     ident = _article_id(pref) if not meta or meta.get("twin") else None
     if meta:
         paper = {"title": str(meta["title"]), "authors": [{"name": str(a)} for a in meta.get("authors") or []]}
     else:
-        paper = {"title": str(pref.get("title") or citation.get("title", "")),
-                 "authors": [{"name": " ".join(str(a[k]) for k in ("given-names", "family-names") if a.get(k))
-                              or str(a.get("name", ""))} for a in pref.get("authors") or citation.get("authors") or []]}
+        paper = {
+            "title": str(pref.get("title") or citation.get("title", "")),
+            "authors": [
+                {
+                    "name": " ".join(str(a[k]) for k in ("given-names", "family-names") if a.get(k))
+                    or str(a.get("name", ""))
+                }
+                for a in pref.get("authors") or citation.get("authors") or []
+            ],
+        }
     paper["reference"] = (("https://doi.org/" if ident[1] == "doi" else "") + ident[0]) if ident else "FIXME"
     return {
         "version": "https://codecheck.org.uk/spec/config/1.0/",
@@ -472,21 +596,25 @@ def codecheck_config(root: Path, citation: dict, labels: dict[str, str], meta: d
     }
 
 
-def codecheck_certificate(root: Path, config: dict, verification: dict, synthetic_note: str,
-                          twin: bool = True) -> str:
+def codecheck_certificate(root: Path, config: dict, verification: dict, synthetic_note: str, twin: bool = True) -> str:
     """A certificate draft for a human codechecker: what to run, where run times are
     measured (``bench/latest.json``), the environment (pinned in ``requirements.lock``),
     the claim verification, the manifest; every judgement left to the codechecker."""
     lock = root / "requirements.lock"
-    pins = [line for line in lock.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")] \
-        if lock.is_file() else []
+    pins = (
+        [line for line in lock.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        if lock.is_file()
+        else []
+    )
     pyproject = _read_toml(root / "pyproject.toml") if (root / "pyproject.toml").is_file() else {}
     python = pyproject.get("project", {}).get("requires-python", "")
     summary = verification.get("summary", {})
     # Measured run times live in bench/latest.json (`make bench`), which is rewritten on every
     # measurement: quoting them here would make this file depend on when it was last measured.
-    timing = ("measured by `make bench` (cold, no-op, incremental and 100x runs) and recorded in "
-              "bench/latest.json; FIXME: the codechecker's own run time")
+    timing = (
+        "measured by `make bench` (cold, no-op, incremental and 100x runs) and recorded in "
+        "bench/latest.json; FIXME: the codechecker's own run time"
+    )
     rows = "\n".join(f"| `{m['file']}` | {m['comment'].split(':')[0]} |" for m in config["manifest"])
     note = f"\n> {synthetic_note}\n" if synthetic_note else ""
     from .site import verification_headline
@@ -494,7 +622,7 @@ def codecheck_certificate(root: Path, config: dict, verification: dict, syntheti
     matched = verification_headline(summary, twin) if summary else "The verification report is not available."
     return f"""# CODECHECK certificate (draft)
 
-Paper: {config['paper']['title']}
+Paper: {config["paper"]["title"]}
 {note}
 This draft was written by the compendium's pipeline (`compendium archive`); a human
 codechecker completes it. Items marked FIXME are theirs to fill in.
@@ -513,7 +641,7 @@ Run time: {timing}.
 ## Environment
 
 Python {python}; {len(pins)} packages pinned at exact versions in `requirements.lock`
-(SHA-256 `{sha256(lock) if lock.is_file() else 'missing'}`); also as `environment.yml` for conda.
+(SHA-256 `{sha256(lock) if lock.is_file() else "missing"}`); also as `environment.yml` for conda.
 `SOURCE_DATE_EPOCH` fixes every date the outputs carry.
 
 ## Result of the claim verification
@@ -539,6 +667,7 @@ FIXME: what was checked, what came back identical, what differed and why.
 
 def _resolve(text: str, params: dict, withhold: tuple[str, ...] = PRIVATE_PARAMS) -> str:
     """``${a.b}`` interpolated from params.yaml as DVC does; private keys withheld."""
+
     def value(match: re.Match) -> str:
         key = match.group(1)
         if key in withhold:
@@ -598,16 +727,33 @@ class _Graph:
         rel = rel.rstrip("/")
         path = self.root / rel
         if rel.startswith(("data/interim", "data/private")) or not path.exists():
-            kind = "private: never shared" if rel.startswith("data/private") else \
-                "intermediate: kept in the DVC cache, not in the crate"
-            return self.add({"@id": f"#{rel}", "@type": "Dataset" if not Path(rel).suffix else "File",
-                             "name": rel, "description": kind})
+            kind = (
+                "private: never shared"
+                if rel.startswith("data/private")
+                else "intermediate: kept in the DVC cache, not in the crate"
+            )
+            return self.add(
+                {
+                    "@id": f"#{rel}",
+                    "@type": "Dataset" if not Path(rel).suffix else "File",
+                    "name": rel,
+                    "description": kind,
+                }
+            )
         if path.is_dir():
-            parts = [self.file(p.relative_to(self.root).as_posix())
-                     for p in sorted(path.rglob("*")) if p.is_file() and not _ignored(p)]
+            parts = [
+                self.file(p.relative_to(self.root).as_posix())
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not _ignored(p)
+            ]
             return self.add({"@id": rel + "/", "@type": "Dataset", "name": rel, "hasPart": parts})
-        entity = {"@id": rel, "@type": "File", "name": path.name, "encodingFormat": encoding_format(rel),
-                  "contentSize": str(path.stat().st_size)}
+        entity = {
+            "@id": rel,
+            "@type": "File",
+            "name": path.name,
+            "encodingFormat": encoding_format(rel),
+            "contentSize": str(path.stat().st_size),
+        }
         if rel not in NOT_HASHED:
             entity["sha256"] = sha256(path)
         else:
@@ -616,8 +762,11 @@ class _Graph:
 
 
 def _ignored(path: Path) -> bool:
-    return any(part in ("__pycache__", ".ipynb_checkpoints") for part in path.parts) or path.suffix == ".pyc" \
+    return (
+        any(part in ("__pycache__", ".ipynb_checkpoints") for part in path.parts)
+        or path.suffix == ".pyc"
         or path.name.startswith(".")
+    )
 
 
 def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> dict:
@@ -629,9 +778,9 @@ def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> d
     and ``ControlAction`` per stage, DVC's ``OrganizeAction``), every file under
     ``reports/`` as a data entity with its format, the authors and licence from
     CITATION.cff and the synthetic-data notice. Private parameters are withheld."""
-    import yaml
-
     from importlib import metadata
+
+    import yaml
 
     citation = _read_yaml(root / "CITATION.cff")
     params = _read_yaml(root / "params.yaml")
@@ -649,19 +798,42 @@ def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> d
             person["name"] = " ".join(x for x in (person.get("givenName"), person.get("familyName")) if x)
         person.pop("affiliation", None)
         authors.append(g.add(person))
-    licence = g.add({"@id": SPDX + str(citation.get("license", "")), "@type": "CreativeWork",
-                     "name": f"{citation.get('license', '')} License", "identifier": str(citation.get("license", ""))})
-    profiles = [g.add({"@id": uri, "@type": "CreativeWork", "name": name, "version": version})
-                for uri, (name, version) in PROFILES.items()]
-    python = g.add({"@id": "#python", "@type": "ComputerLanguage", "name": "Python", "url": {"@id": "https://www.python.org/"}})
-    dvc_lang = g.add({"@id": "#dvc-language", "@type": "ComputerLanguage", "name": "DVC pipeline (dvc.yaml)",
-                      "url": {"@id": "https://dvc.org/doc/user-guide/project-structure/dvcyaml-files"}})
+    licence = g.add(
+        {
+            "@id": SPDX + str(citation.get("license", "")),
+            "@type": "CreativeWork",
+            "name": f"{citation.get('license', '')} License",
+            "identifier": str(citation.get("license", "")),
+        }
+    )
+    profiles = [
+        g.add({"@id": uri, "@type": "CreativeWork", "name": name, "version": version})
+        for uri, (name, version) in PROFILES.items()
+    ]
+    python = g.add(
+        {"@id": "#python", "@type": "ComputerLanguage", "name": "Python", "url": {"@id": "https://www.python.org/"}}
+    )
+    dvc_lang = g.add(
+        {
+            "@id": "#dvc-language",
+            "@type": "ComputerLanguage",
+            "name": "DVC pipeline (dvc.yaml)",
+            "url": {"@id": "https://dvc.org/doc/user-guide/project-structure/dvcyaml-files"},
+        }
+    )
     try:
         dvc_version = metadata.version("dvc")
     except metadata.PackageNotFoundError:
         dvc_version = ""
-    engine = g.add({"@id": "#dvc", "@type": "SoftwareApplication", "name": "DVC", "version": dvc_version,
-                    "url": {"@id": "https://dvc.org/"}})
+    engine = g.add(
+        {
+            "@id": "#dvc",
+            "@type": "SoftwareApplication",
+            "name": "DVC",
+            "version": dvc_version,
+            "url": {"@id": "https://dvc.org/"},
+        }
+    )
 
     tools, steps, controls, actions = [], [], [], []
     for position, (name, spec) in enumerate(stages, start=1):
@@ -673,62 +845,155 @@ def ro_crate(root: Path, synthetic_note: str = "", upto: str = CRATE_STAGE) -> d
             g.entities[tool["@id"]]["programmingLanguage"] = python
         else:
             command = cmd.split()[1] if cmd.startswith("compendium ") and len(cmd.split()) > 1 else cmd.split()[0]
-            tool = g.add({"@id": f"#tool-{command}", "@type": "SoftwareApplication",
-                          "name": f"compendium {command}" if cmd.startswith("compendium ") else command})
+            tool = g.add(
+                {
+                    "@id": f"#tool-{command}",
+                    "@type": "SoftwareApplication",
+                    "name": f"compendium {command}" if cmd.startswith("compendium ") else command,
+                }
+            )
         tools.append(tool)
-        step = g.add({"@id": f"#step-{name}", "@type": "HowToStep", "name": name, "position": str(position),
-                      "workExample": tool})
+        step = g.add(
+            {"@id": f"#step-{name}", "@type": "HowToStep", "name": name, "position": str(position), "workExample": tool}
+        )
         steps.append(step)
         objects = [g.file(_resolve(p, params)) for p in _paths(spec.get("deps"))]
         inputs = []
         for key, val in _stage_params(spec, params):
-            formal = g.add({"@id": f"#formal-{name}-{key}", "@type": "FormalParameter", "name": key,
-                            "additionalType": "Text", "description": f"params.yaml: {key}",
-                            "conformsTo": {"@id": FORMAL_PARAMETER}})
+            formal = g.add(
+                {
+                    "@id": f"#formal-{name}-{key}",
+                    "@type": "FormalParameter",
+                    "name": key,
+                    "additionalType": "Text",
+                    "description": f"params.yaml: {key}",
+                    "conformsTo": {"@id": FORMAL_PARAMETER},
+                }
+            )
             inputs.append(formal)
-            objects.append(g.add({"@id": f"#param-{name}-{key}", "@type": "PropertyValue", "name": key, "value": val,
-                                  "exampleOfWork": formal}))
+            objects.append(
+                g.add(
+                    {
+                        "@id": f"#param-{name}-{key}",
+                        "@type": "PropertyValue",
+                        "name": key,
+                        "value": val,
+                        "exampleOfWork": formal,
+                    }
+                )
+            )
         if inputs:
             g.entities[tool["@id"]]["input"] = inputs
         results = [g.file(_resolve(p, params)) for p in _paths(spec.get("outs"))]
-        action = g.add({"@id": f"#run-{name}", "@type": "CreateAction", "name": f"Run of stage {name}",
-                        "description": _resolve(cmd, params), "instrument": tool,
-                        "object": objects, "result": results, "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"}})
+        action = g.add(
+            {
+                "@id": f"#run-{name}",
+                "@type": "CreateAction",
+                "name": f"Run of stage {name}",
+                "description": _resolve(cmd, params),
+                "instrument": tool,
+                "object": objects,
+                "result": results,
+                "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"},
+            }
+        )
         actions.append(action)
-        controls.append(g.add({"@id": f"#control-{name}", "@type": "ControlAction", "name": f"Orchestrate {name}",
-                               "instrument": step, "object": action}))
+        controls.append(
+            g.add(
+                {
+                    "@id": f"#control-{name}",
+                    "@type": "ControlAction",
+                    "name": f"Orchestrate {name}",
+                    "instrument": step,
+                    "object": action,
+                }
+            )
+        )
 
-    reports = [g.file(p.relative_to(root).as_posix()) for p in sorted((root / "reports").rglob("*"))
-               if p.is_file() and not _ignored(p)]
+    reports = [
+        g.file(p.relative_to(root).as_posix())
+        for p in sorted((root / "reports").rglob("*"))
+        if p.is_file() and not _ignored(p)
+    ]
     raw = g.file(_resolve("${data.raw_dir}", params) or "data/raw")
     workflow = g.file("dvc.yaml")
-    g.entities["dvc.yaml"].update({"@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
-                                   "name": "The compendium's DVC pipeline", "programmingLanguage": dvc_lang,
-                                   "hasPart": tools, "step": steps})
+    g.entities["dvc.yaml"].update(
+        {
+            "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
+            "name": "The compendium's DVC pipeline",
+            "programmingLanguage": dvc_lang,
+            "hasPart": tools,
+            "step": steps,
+        }
+    )
     params_file = g.file("params.yaml")
-    run = g.add({"@id": "#pipeline-run", "@type": "CreateAction", "name": "Run of the pipeline (make reproduce)",
-                 "instrument": workflow, "object": [raw, params_file], "result": reports,
-                 "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"}})
-    organize = g.add({"@id": "#organize", "@type": "OrganizeAction", "name": "DVC runs the pipeline",
-                      "instrument": engine, "object": controls, "result": run})
-    extras = [g.file(p) for p in ("CITATION.cff", "codemeta.json", ".zenodo.json", "codecheck.yml",
-                                  "pyproject.toml", "requirements.lock", "environment.yml", "README.md", "LICENSE")
-              if (root / p).is_file()]
-    description = ("A research compendium: the DVC pipeline that turns the raw data into the tables, figures, "
-                   "manuscript and reports under reports/, with the provenance of its last run.")
+    run = g.add(
+        {
+            "@id": "#pipeline-run",
+            "@type": "CreateAction",
+            "name": "Run of the pipeline (make reproduce)",
+            "instrument": workflow,
+            "object": [raw, params_file],
+            "result": reports,
+            "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"},
+        }
+    )
+    organize = g.add(
+        {
+            "@id": "#organize",
+            "@type": "OrganizeAction",
+            "name": "DVC runs the pipeline",
+            "instrument": engine,
+            "object": controls,
+            "result": run,
+        }
+    )
+    for p in (
+        "CITATION.cff",
+        "codemeta.json",
+        ".zenodo.json",
+        "codecheck.yml",
+        "pyproject.toml",
+        "requirements.lock",
+        "environment.yml",
+        "README.md",
+        "LICENSE",
+    ):
+        if (root / p).is_file():
+            g.file(p)  # the repository's metadata files, as data entities of the crate
+    description = (
+        "A research compendium: the DVC pipeline that turns the raw data into the tables, figures, "
+        "manuscript and reports under reports/, with the provenance of its last run."
+    )
     if synthetic_note:
         description += " " + synthetic_note
-    parts = sorted(k for k, e in g.entities.items() if not k.startswith("#")
-                   and {"File", "Dataset"} & set(e["@type"] if isinstance(e["@type"], list) else [e["@type"]]))
+    parts = sorted(
+        k
+        for k, e in g.entities.items()
+        if not k.startswith("#")
+        and {"File", "Dataset"} & set(e["@type"] if isinstance(e["@type"], list) else [e["@type"]])
+    )
     root_entity = {
-        "@id": "./", "@type": "Dataset", "name": str(citation.get("title", "Research compendium")),
-        "description": description, "datePublished": build_date(), "license": licence, "author": authors,
-        "keywords": [str(k) for k in citation.get("keywords") or []], "version": str(citation.get("version", "")),
-        "conformsTo": profiles, "mainEntity": workflow, "hasPart": [{"@id": p} for p in parts],
+        "@id": "./",
+        "@type": "Dataset",
+        "name": str(citation.get("title", "Research compendium")),
+        "description": description,
+        "datePublished": build_date(),
+        "license": licence,
+        "author": authors,
+        "keywords": [str(k) for k in citation.get("keywords") or []],
+        "version": str(citation.get("version", "")),
+        "conformsTo": profiles,
+        "mainEntity": workflow,
+        "hasPart": [{"@id": p} for p in parts],
         "mentions": [run, organize, *actions],
     }
-    meta = {"@id": CRATE, "@type": "CreativeWork", "conformsTo": {"@id": "https://w3id.org/ro/crate/1.3"},
-            "about": {"@id": "./"}}
+    meta = {
+        "@id": CRATE,
+        "@type": "CreativeWork",
+        "conformsTo": {"@id": "https://w3id.org/ro/crate/1.3"},
+        "about": {"@id": "./"},
+    }
     graph = [meta, root_entity] + [g.entities[k] for k in sorted(g.entities)]
     return {"@context": "https://w3id.org/ro/crate/1.3/context", "@graph": graph}
 
@@ -772,12 +1037,17 @@ def write_archive(root: Path | None = None, raw_dir: str | Path = "data/raw") ->
     params = config.load_params()
     written = write_metadata(root)
     raw = paths.resolve(raw_dir)
-    package = raw_package(raw, config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder") or None)
+    package = raw_package(
+        raw, config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder") or None
+    )
     write_text(root / RAW_PACKAGE, dumps(package))
     write_text(root / RESULTS_PACKAGE, dumps(results_package(root / "reports")))
     study, numbers = _study_context(root)
-    manuscript_md = (root / "reports" / "manuscript.md").read_text(encoding="utf-8") \
-        if (root / "reports" / "manuscript.md").is_file() else ""
+    manuscript_md = (
+        (root / "reports" / "manuscript.md").read_text(encoding="utf-8")
+        if (root / "reports" / "manuscript.md").is_file()
+        else ""
+    )
     from .io import is_paper_twin
     from .manuscript import study_meta
 
@@ -788,10 +1058,14 @@ def write_archive(root: Path | None = None, raw_dir: str | Path = "data/raw") ->
     text = "# CODECHECK configuration (https://codecheck.org.uk/spec/config/1.0/), written by `compendium archive`.\n"
     text += yaml.safe_dump(config_, sort_keys=False, allow_unicode=True, width=100)
     write_text(root / CODECHECK, text)
-    verification = json.loads((root / "reports" / "verification.json").read_text(encoding="utf-8")) \
-        if (root / "reports" / "verification.json").is_file() else {}
-    write_text(root / CERTIFICATE, codecheck_certificate(root, config_, verification, synthetic_note(study.dataset),
-                                                           twin))
+    verification = (
+        json.loads((root / "reports" / "verification.json").read_text(encoding="utf-8"))
+        if (root / "reports" / "verification.json").is_file()
+        else {}
+    )
+    write_text(
+        root / CERTIFICATE, codecheck_certificate(root, config_, verification, synthetic_note(study.dataset), twin)
+    )
     return written + [root / RAW_PACKAGE, root / RESULTS_PACKAGE, root / CODECHECK, root / CERTIFICATE]
 
 
@@ -814,7 +1088,9 @@ def write_raw_package(raw_dir: str | Path, dest: str | Path | None = None) -> Pa
 
     params = config.load_params()
     raw = paths.resolve(raw_dir)
-    package = raw_package(raw, config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder") or None)
+    package = raw_package(
+        raw, config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder") or None
+    )
     out = Path(dest) if dest else raw / "datapackage.json"
     write_text(out, dumps(package))
     return out

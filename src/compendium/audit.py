@@ -74,14 +74,20 @@ PHONE = re.compile(
     r"|\d{3,5}-\d{3,5}(?:-\d{3,5})?)(?![\w.])"
 )
 _GTLD = r"(?:com|org|net|edu|gov|info|io|me|app|dev|xyz|online|site|health)"
-URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+"
-                 r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + _GTLD + r"|(?:ac|co|org|edu|gov|net)\.[a-z]{2})\b"
-                 r"(?:/[^\s<>\"')\]]*)?", re.I)
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"')\]]+"
+    r"|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + _GTLD + r"|(?:ac|co|org|edu|gov|net)\.[a-z]{2})\b"
+    r"(?:/[^\s<>\"')\]]*)?",
+    re.I,
+)
 HANDLE = re.compile(r"(?<![\w@./])@[A-Za-z0-9_]{2,}")
 _MONTH = "(?:" + "|".join(m for m in calendar.month_name[1:] + calendar.month_abbr[1:]) + r")\.?"
-DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
-                  rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s+(?:19|20)\d{{2}}\b"
-                  rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b", re.I)
+DATE = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s+(?:19|20)\d{{2}}\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b",
+    re.I,
+)
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 GUID = re.compile(r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b")
 ID_NUMBER = re.compile(r"(?<![\w.,])(?:[A-Za-z]{1,4}[-/]?)?\d[\d-]{4,}\d(?![\w.,]\d)")
@@ -98,32 +104,173 @@ SENTENCE = 6  # words of a withdrawn learner's sentence, at least, for it to be 
 
 # Eponyms of the methods the compendium uses and names in its prose (statisticians and
 # methodologists): public in any passage that is not data-derived.
-EPONYMS = ("Benjamini", "Bonferroni", "Braun", "Breslow", "Clarke", "Cohen", "Cronbach", "DerSimonian", "Feldt",
-           "Fisher", "Fleiss", "Haenszel", "Hochberg", "Holm", "Kendall", "Krippendorff", "Laird", "Likert",
-           "Mantel", "Newcombe", "Pearson", "Porter", "Shapiro", "Spearman", "Wald", "Welch", "Wilk", "Wilson",
-           "Woolf", "Yates")
+EPONYMS = (
+    "Benjamini",
+    "Bonferroni",
+    "Braun",
+    "Breslow",
+    "Clarke",
+    "Cohen",
+    "Cronbach",
+    "DerSimonian",
+    "Feldt",
+    "Fisher",
+    "Fleiss",
+    "Haenszel",
+    "Hochberg",
+    "Holm",
+    "Kendall",
+    "Krippendorff",
+    "Laird",
+    "Likert",
+    "Mantel",
+    "Newcombe",
+    "Pearson",
+    "Porter",
+    "Shapiro",
+    "Spearman",
+    "Wald",
+    "Welch",
+    "Wilk",
+    "Wilson",
+    "Woolf",
+    "Yates",
+)
 # Well-known public names that are not identifying in a quote (countries and continents
 # count as public too, from Babel's locale data, as under HIPAA's Safe Harbor rule, which
 # removes geographic units smaller than a state): world religions and their adherents,
 # continents' adjectives, and the social platforms learners name. A study adds its own
 # under ``deidentify.allowed`` in dataset.yaml.
-COMMON_PUBLIC = ("Islam", "Islamic", "Muslim", "Christian", "Christianity", "Catholic", "Protestant", "Hindu",
-                 "Hinduism", "Sikh", "Sikhism", "Jewish", "Judaism", "Buddhist", "Buddhism", "Ramadan", "Eid",
-                 "Diwali", "Christmas", "Easter", "African", "American", "Asian", "European", "Caribbean",
-                 "Latino", "Latina", "Latinx", "Hispanic", "Arab", "Arabic", "Indigenous", "Aboriginal", "Maori",
-                 "Facebook", "Instagram", "WhatsApp", "Twitter", "TikTok", "YouTube", "LinkedIn", "Google",
-                 "Zoom", "Reddit", "Snapchat", "Telegram", "Slack", "Teams")
+COMMON_PUBLIC = (
+    "Islam",
+    "Islamic",
+    "Muslim",
+    "Christian",
+    "Christianity",
+    "Catholic",
+    "Protestant",
+    "Hindu",
+    "Hinduism",
+    "Sikh",
+    "Sikhism",
+    "Jewish",
+    "Judaism",
+    "Buddhist",
+    "Buddhism",
+    "Ramadan",
+    "Eid",
+    "Diwali",
+    "Christmas",
+    "Easter",
+    "African",
+    "American",
+    "Asian",
+    "European",
+    "Caribbean",
+    "Latino",
+    "Latina",
+    "Latinx",
+    "Hispanic",
+    "Arab",
+    "Arabic",
+    "Indigenous",
+    "Aboriginal",
+    "Maori",
+    "Facebook",
+    "Instagram",
+    "WhatsApp",
+    "Twitter",
+    "TikTok",
+    "YouTube",
+    "LinkedIn",
+    "Google",
+    "Zoom",
+    "Reddit",
+    "Snapchat",
+    "Telegram",
+    "Slack",
+    "Teams",
+)
 # Country and language names that are also given names stay suspicious in a quote.
-GIVEN_NAMES_TOO = frozenset({"jordan", "chad", "georgia", "india", "kenya", "israel", "jersey", "victoria",
-                             "paris", "florence", "austin", "sydney", "chelsea", "lucia", "helena", "tamil"})
-HONORIFICS = ("dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "sir", "dame", "rev", "sr", "jr",
-              "st", "mt", "nurse", "dean")
-_BRITISH = (("isation", "ization"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"), ("our", "or"),
-            ("tre", "ter"), ("yse", "yze"), ("ogue", "og"), ("ence", "ense"), ("ll", "l"))
-_SUFFIXES = (("'s", ""), ("’s", ""), ("'", ""), ("s", ""), ("es", ""), ("ies", "y"), ("ied", "y"), ("ed", ""),
-             ("ed", "e"), ("d", ""), ("ing", ""), ("ing", "e"), ("ly", ""), ("ily", "y"), ("er", ""), ("er", "e"),
-             ("ers", ""), ("est", ""), ("ness", ""), ("ment", ""), ("ity", ""), ("ist", "ism"), ("ists", "ism"),
-             ("n", ""), ("en", ""), ("en", "e"))
+GIVEN_NAMES_TOO = frozenset(
+    {
+        "jordan",
+        "chad",
+        "georgia",
+        "india",
+        "kenya",
+        "israel",
+        "jersey",
+        "victoria",
+        "paris",
+        "florence",
+        "austin",
+        "sydney",
+        "chelsea",
+        "lucia",
+        "helena",
+        "tamil",
+    }
+)
+HONORIFICS = (
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "mx",
+    "miss",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "rev",
+    "sr",
+    "jr",
+    "st",
+    "mt",
+    "nurse",
+    "dean",
+)
+_BRITISH = (
+    ("isation", "ization"),
+    ("ise", "ize"),
+    ("ised", "ized"),
+    ("ising", "izing"),
+    ("our", "or"),
+    ("tre", "ter"),
+    ("yse", "yze"),
+    ("ogue", "og"),
+    ("ence", "ense"),
+    ("ll", "l"),
+)
+_SUFFIXES = (
+    ("'s", ""),
+    ("’s", ""),
+    ("'", ""),
+    ("s", ""),
+    ("es", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ed", ""),
+    ("ed", "e"),
+    ("d", ""),
+    ("ing", ""),
+    ("ing", "e"),
+    ("ly", ""),
+    ("ily", "y"),
+    ("er", ""),
+    ("er", "e"),
+    ("ers", ""),
+    ("est", ""),
+    ("ness", ""),
+    ("ment", ""),
+    ("ity", ""),
+    ("ist", "ism"),
+    ("ists", "ism"),
+    ("n", ""),
+    ("en", ""),
+    ("en", "e"),
+)
 
 
 class LeakFound(RuntimeError):
@@ -180,8 +327,9 @@ def _strings_of_python(path: Path) -> str:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (SyntaxError, UnicodeDecodeError):
         return ""
-    return "\n".join(node.value for node in ast.walk(tree)
-                     if isinstance(node, ast.Constant) and isinstance(node.value, str))
+    return "\n".join(
+        node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
 
 
 def _strings(value) -> Iterable[str]:
@@ -239,8 +387,11 @@ def public_text(root: Path, study=None) -> Public:
     texts.extend(EPONYMS)
     for path in (root / "manuscript" / "references.bib",):
         if path.is_file():
-            for field_text in re.findall(r"\b(?:author|editor)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$",
-                                         path.read_text(encoding="utf-8", errors="replace"), re.M | re.I):
+            for field_text in re.findall(
+                r"\b(?:author|editor)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$",
+                path.read_text(encoding="utf-8", errors="replace"),
+                re.M | re.I,
+            ):
                 pub.people |= _tokens(field_text)
     if (root / "CITATION.cff").is_file():
         cff = yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8")) or {}
@@ -260,8 +411,10 @@ def public_text(root: Path, study=None) -> Public:
     for text in texts:
         pub.words |= _tokens(text)
     pub.words |= pub.people
-    pub.words |= {m.lower() for m in calendar.day_name[:] + calendar.month_name[1:] + calendar.day_abbr[:]
-                  + calendar.month_abbr[1:]}
+    pub.words |= {
+        m.lower()
+        for m in calendar.day_name[:] + calendar.month_name[1:] + calendar.day_abbr[:] + calendar.month_abbr[1:]
+    }
     pub.words |= set(HONORIFICS) | _tokens(" ".join(COMMON_PUBLIC)) | _locale_names()
     return pub
 
@@ -342,8 +495,14 @@ def read_raw(raw_dir: Path, study) -> Raw:
             if set(people) & withdrawn:
                 gone.extend(u.text for u in units)
     ids |= set(study.participants["participant_id"]) | withdrawn
-    return Raw(texts=texts, kept_texts=list(study.units["text"]), withdrawn_ids=sorted(withdrawn),
-               withdrawn_texts=gone, ids={i for i in ids if i}, dates={d for d in dates if d})
+    return Raw(
+        texts=texts,
+        kept_texts=list(study.units["text"]),
+        withdrawn_ids=sorted(withdrawn),
+        withdrawn_texts=gone,
+        ids={i for i in ids if i},
+        dates={d for d in dates if d},
+    )
 
 
 def _is_acronym(token: str) -> bool:
@@ -400,7 +559,7 @@ def raw_runs(raw: Raw) -> set[int]:
     runs: set[int] = set()
     for text in raw.texts:
         w = WORDS.findall(PLACEHOLDER.sub(" ", text).lower())
-        runs.update(hash(tuple(w[i:i + RUN])) for i in range(len(w) - RUN + 1))
+        runs.update(hash(tuple(w[i : i + RUN])) for i in range(len(w) - RUN + 1))
     return runs
 
 
@@ -425,8 +584,11 @@ def text_of(path: Path) -> str | None:
         with zipfile.ZipFile(path) as zf:
             for name in sorted(zf.namelist()):
                 data = zf.read(name)
-                parts.append(_xml_text(data) if name.endswith((".xml", ".qde", ".rels")) else
-                             data.decode("utf-8", errors="replace"))
+                parts.append(
+                    _xml_text(data)
+                    if name.endswith((".xml", ".qde", ".rels"))
+                    else data.decode("utf-8", errors="replace")
+                )
         return "\n".join(parts)
     if suffix == ".pdf":
         from pypdf import PdfReader
@@ -469,8 +631,13 @@ class Needles:
     dates: set[str] = field(default_factory=set)
 
 
-def needles(raw: Raw | None = None, public: Public | None = None, configured: Iterable[str] = (),
-            planted: pd.DataFrame | None = None, words: frozenset[str] | None = None) -> Needles:
+def needles(
+    raw: Raw | None = None,
+    public: Public | None = None,
+    configured: Iterable[str] = (),
+    planted: pd.DataFrame | None = None,
+    words: frozenset[str] | None = None,
+) -> Needles:
     """Assemble what to look for from the raw data, the public text and the lists."""
     public = public or Public()
     exact: dict[str, set[str]] = {"configured": {s for s in configured if len(s.strip()) >= 3}}
@@ -503,9 +670,12 @@ def data_passages(text: str, runs: set[int]) -> list[str]:
     marks = []
     for seg in segments:
         w = WORDS.findall(PLACEHOLDER.sub(" ", seg).lower())
-        marks.append(any(hash(tuple(w[i:i + RUN])) in runs for i in range(len(w) - RUN + 1)))
-    return [seg for i, seg in enumerate(segments)
-            if marks[i] or (i > 0 and marks[i - 1]) or (i + 1 < len(marks) and marks[i + 1])]
+        marks.append(any(hash(tuple(w[i : i + RUN])) in runs for i in range(len(w) - RUN + 1)))
+    return [
+        seg
+        for i, seg in enumerate(segments)
+        if marks[i] or (i > 0 and marks[i - 1]) or (i + 1 < len(marks) and marks[i + 1])
+    ]
 
 
 def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | None = None) -> dict[str, list[str]]:
@@ -537,8 +707,7 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
     return hits
 
 
-def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
-         words: frozenset[str] | None = None) -> dict:
+def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words: frozenset[str] | None = None) -> dict:
     """Search every file under ``folder`` (default ``reports/``)."""
     if isinstance(found, dict):  # plain lists of strings to find
         found = Needles(exact={k: set(v) for k, v in found.items()})
@@ -546,8 +715,11 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
     # single words are looked up token by token (linear in the text, however many words
     # are searched); strings of several words, with spaces or punctuation, by regex
     single = {kind: {v.lower() for v in values if TOKEN.fullmatch(v)} for kind, values in found.exact.items()}
-    patterns = {kind: p for kind, values in found.exact.items()
-                if (p := _pattern({v for v in values if not TOKEN.fullmatch(v)}))}
+    patterns = {
+        kind: p
+        for kind, values in found.exact.items()
+        if (p := _pattern({v for v in values if not TOKEN.fullmatch(v)}))
+    }
     by_start: dict[int, list[str]] = {}
     for sentence in found.sentences:
         by_start.setdefault(hash(tuple(sentence.split()[:SENTENCE])), []).append(sentence)
@@ -570,12 +742,15 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
                     if key in values or base in values:
                         matched.setdefault(kind, []).append(token)
         for kind, pattern in (("email-like", EMAIL), ("phone-like", PHONE)):
-            matched[kind] = [m.group() for m in pattern.finditer(text)
-                             if kind == "email-like" or sum(ch.isdigit() for ch in m.group()) >= 9]
+            matched[kind] = [
+                m.group()
+                for m in pattern.finditer(text)
+                if kind == "email-like" or sum(ch.isdigit() for ch in m.group()) >= 9
+            ]
         if found.sentences:
             norm = _norm(text)
             toks = norm.split()
-            starts = {hash(tuple(toks[i:i + SENTENCE])) for i in range(len(toks) - SENTENCE + 1)}
+            starts = {hash(tuple(toks[i : i + SENTENCE])) for i in range(len(toks) - SENTENCE + 1)}
             # the sentence itself is not recorded, not even privately: it is what a withdrawn learner said
             matched["withdrawn-sentence"] = ["" for h in starts & set(by_start) for s in by_start[h] if s in norm]
         for passage in data_passages(text, found.runs):
@@ -585,15 +760,24 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None,
             if values:
                 hits.append({"file": rel, "kind": kind, "count": len(values)})
                 private.extend({"file": rel, "kind": kind, "text": v} for v in sorted(set(values)))
-    summary = {"files_scanned": scanned, "images_skipped": skipped,
-               "identifiers_searched": {k: len(v) for k, v in sorted(found.exact.items())}
-               | {"withdrawn-sentence": len(found.sentences)},
-               "hits": len(hits)}
+    summary = {
+        "files_scanned": scanned,
+        "images_skipped": skipped,
+        "identifiers_searched": {k: len(v) for k, v in sorted(found.exact.items())}
+        | {"withdrawn-sentence": len(found.sentences)},
+        "hits": len(hits),
+    }
     return {"summary": summary, "hits": hits, "private": private}
 
 
-def audit_project(raw_dir: Path | str, study, configured: Iterable[str] = (), planted: pd.DataFrame | None = None,
-                  folder: Path | None = None, root: Path | None = None) -> dict:
+def audit_project(
+    raw_dir: Path | str,
+    study,
+    configured: Iterable[str] = (),
+    planted: pd.DataFrame | None = None,
+    folder: Path | None = None,
+    root: Path | None = None,
+) -> dict:
     """Read the raw data and the public text, then :func:`scan` ``folder``."""
     root = root or paths.project_root()
     public = public_text(root, study)
@@ -616,7 +800,8 @@ def raise_on_leaks(report: dict) -> None:
             f"The words found are listed, for the study team only, in data/private/{PRIVATE_HITS}.csv "
             "(git-ignored). Fix de-identification, or, for a word that is public and identifies no one "
             "(a programme, an organisation everyone knows), list it under deidentify.allowed in "
-            "data/raw/dataset.yaml, then run again.")
+            "data/raw/dataset.yaml, then run again."
+        )
 
 
 def private_hits(report: dict) -> pd.DataFrame:

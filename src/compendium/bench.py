@@ -36,8 +36,19 @@ from . import paths
 from .reproduce import dvc_env
 
 COLD_OVER_FLOOR, NOOP_S, PEAK_MIB = 2.0, 1.5, 2048.0
-_COPY_SKIP = shutil.ignore_patterns(".git", ".venv", ".lock-venv", "interim", "cache", "tmp", "__pycache__",
-                                    ".pytest_cache", "*.egg-info", "private", "bench")
+_COPY_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".lock-venv",
+    "interim",
+    "cache",
+    "tmp",
+    "__pycache__",
+    ".pytest_cache",
+    "*.egg-info",
+    "private",
+    "bench",
+)
 
 
 def _interpolate(text: str, params: dict) -> str:
@@ -122,12 +133,15 @@ def _dependents(project: Path, env: dict, param: str) -> set[str]:
     """Stages that use ``param`` (or all of params.yaml) and everything downstream of them."""
     spec = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     top = param.split(".")[0]
-    direct = {name for name, s in spec.items()
-              if any(p in (param, top) or (isinstance(p, str) and param.startswith(p + "."))
-                     for p in s.get("params", []))
-              or "params.yaml" in s.get("deps", [])}
-    dot = subprocess.run([sys.executable, "-m", "dvc", "dag", "--dot"], cwd=project, env=env, capture_output=True,
-                         text=True, check=True).stdout
+    direct = {
+        name
+        for name, s in spec.items()
+        if any(p in (param, top) or (isinstance(p, str) and param.startswith(p + ".")) for p in s.get("params", []))
+        or "params.yaml" in s.get("deps", [])
+    }
+    dot = subprocess.run(
+        [sys.executable, "-m", "dvc", "dag", "--dot"], cwd=project, env=env, capture_output=True, text=True, check=True
+    ).stdout
     edges = re.findall(r'"([^"]+)"\s*->\s*"([^"]+)"', dot)
     found, frontier = set(direct), list(direct)
     while frontier:
@@ -141,8 +155,12 @@ def _dependents(project: Path, env: dict, param: str) -> set[str]:
 
 def targets(scale: int) -> dict[str, float]:
     """The issue's targets; the time at ``scale`` may grow at most linearly."""
-    return {"cold_over_floor": COLD_OVER_FLOOR, "noop_s": NOOP_S,
-            f"scale_{scale}x_over_1x": float(scale), f"scale_{scale}x_peak_mib": PEAK_MIB}
+    return {
+        "cold_over_floor": COLD_OVER_FLOOR,
+        "noop_s": NOOP_S,
+        f"scale_{scale}x_over_1x": float(scale),
+        f"scale_{scale}x_peak_mib": PEAK_MIB,
+    }
 
 
 def run(out: Path | None = None, scale: int = 100, without_warm: bool = True) -> dict:
@@ -151,8 +169,7 @@ def run(out: Path | None = None, scale: int = 100, without_warm: bool = True) ->
     run whose stages and kernels all start from scratch (``--no-warm``), for reference."""
     root = paths.project_root()
     env = {k: v for k, v in dvc_env().items() if k != "COMPENDIUM_ROOT"}
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                                "platform": sys.platform}}
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}}
     with tempfile.TemporaryDirectory(prefix="compendium-bench-") as tmp:
         project = _copy(root, Path(tmp) / "one")
         cli = [sys.executable, "-m", "compendium.cli"]
@@ -185,8 +202,13 @@ def run(out: Path | None = None, scale: int = 100, without_warm: bool = True) ->
         print(f"bench: floor on --scale {scale} data ...", file=sys.stderr, flush=True)
         big = _copy(project, Path(tmp) / "big")
         shutil.rmtree(big / "data" / "raw")
-        subprocess.run([*cli, "synthesize", "--scale", str(scale), "--out", "data/raw", "--truth", "data/synthetic"],
-                       cwd=big, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*cli, "synthesize", "--scale", str(scale), "--out", "data/raw", "--truth", "data/synthetic"],
+            cwd=big,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         big_s, big_peak = _floor_process(big, env)
         report[f"scale_{scale}x_s"] = big_s
         report[f"scale_{scale}x_over_1x"] = big_s / report["floor_s"]
@@ -205,14 +227,20 @@ def table(report: dict) -> str:
     rows = [("cold_s", f"{report['cold_s']:.1f}", ""), ("floor_s", f"{report['floor_s']:.1f}", "")]
     if "cold_without_warm_s" in report:
         rows.append(("cold_without_warm_s", f"{report['cold_without_warm_s']:.1f}", "for reference"))
-    rows += [("cold_over_floor", f"{report['cold_over_floor']:.2f}", f"<= {limits['cold_over_floor']:g}"),
-             ("noop_s", f"{report['noop_s']:.2f}", f"<= {limits['noop_s']:g}"),
-             ("incremental_only_dependents", str(report["incremental_only_dependents"]),
-              ", ".join(report["incremental_stages"]))]
+    rows += [
+        ("cold_over_floor", f"{report['cold_over_floor']:.2f}", f"<= {limits['cold_over_floor']:g}"),
+        ("noop_s", f"{report['noop_s']:.2f}", f"<= {limits['noop_s']:g}"),
+        (
+            "incremental_only_dependents",
+            str(report["incremental_only_dependents"]),
+            ", ".join(report["incremental_stages"]),
+        ),
+    ]
     for key in limits:
         if key.startswith("scale_"):
-            rows.append((key, f"{report[key]:.2f}" if key.endswith("over_1x") else f"{report[key]:.0f}",
-                         f"<= {limits[key]:g}"))
+            rows.append(
+                (key, f"{report[key]:.2f}" if key.endswith("over_1x") else f"{report[key]:.0f}", f"<= {limits[key]:g}")
+            )
     width = max(len(r[0]) for r in rows)
     lines = [f"{'measure':<{width}}  {'value':>10}  target / detail"]
     lines += [f"{name:<{width}}  {value:>10}  {detail}" for name, value, detail in rows]

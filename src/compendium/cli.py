@@ -32,8 +32,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from .contract import load_study
 
     params = config.load_params()
-    study = load_study(paths.resolve(args.raw_dir), config.arms_from(params),
-                       (params.get("qualitative") or {}).get("consensus_coder"))
+    study = load_study(
+        paths.resolve(args.raw_dir), config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder")
+    )
     arms = study.flow["arms"]
     summary = ", ".join(f"{arm}: {c['consented']} consented of {c['enrolled']}" for arm, c in arms.items())
     print(f"{args.raw_dir}: valid ({summary}; {len(study.sources)} sources, {len(study.units)} units)")
@@ -43,10 +44,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_synthesize(args: argparse.Namespace) -> int:
     from .synthesize import synthesize
 
-    summary = synthesize(args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth,
-                         design=args.design)
-    print(f"wrote synthetic data ({args.design} design) to {args.out}: {summary['learners']} learners, "
-          f"{summary['sources']} sources")
+    summary = synthesize(
+        args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth, design=args.design
+    )
+    print(
+        f"wrote synthetic data ({args.design} design) to {args.out}: {summary['learners']} learners, "
+        f"{summary['sources']} sources"
+    )
     return 0
 
 
@@ -76,27 +80,42 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
     mb = 1024 * 1024
     check_out_dir(args.out)
     limits = Limits.from_env(
-        max_members=args.max_members, max_units=args.max_units, max_rows=args.max_rows,
-        **{name: int(value * mb) if value is not None else None for name, value in (
-            ("max_member_bytes", args.max_member_mb), ("max_qde_bytes", args.max_qde_mb),
-            ("max_total_bytes", args.max_total_mb))})
+        max_members=args.max_members,
+        max_units=args.max_units,
+        max_rows=args.max_rows,
+        **{
+            name: int(value * mb) if value is not None else None
+            for name, value in (
+                ("max_member_bytes", args.max_member_mb),
+                ("max_qde_bytes", args.max_qde_mb),
+                ("max_total_bytes", args.max_total_mb),
+            )
+        },
+    )
     try:
         imported = read_qdpx(args.file, offsets=args.offsets, limits=limits)
     except (QdaError, MemoryError, RecursionError) as exc:
-        raise QdaError(str(exc) if isinstance(exc, QdaError) else
-                       f"{args.file.name}: too large or too deeply nested to import ({type(exc).__name__})") from None
+        raise QdaError(
+            str(exc)
+            if isinstance(exc, QdaError)
+            else f"{args.file.name}: too large or too deeply nested to import ({type(exc).__name__})"
+        ) from None
     print(summary_text(imported.summary))
     if imported.problems and not args.keep_going:
-        print(f"error: {args.file.name}: {imported.summary.get('not_placed', 0)} coding(s) could not be placed and "
-              f"{imported.summary.get('unreadable_sources', 0)} source(s) could not be read (see above); nothing "
-              "was written. Fix the export, or rerun with --keep-going to write what could be placed.",
-              file=sys.stderr)
+        print(
+            f"error: {args.file.name}: {imported.summary.get('not_placed', 0)} coding(s) could not be placed and "
+            f"{imported.summary.get('unreadable_sources', 0)} source(s) could not be read (see above); nothing "
+            "was written. Fix the export, or rerun with --keep-going to write what could be placed.",
+            file=sys.stderr,
+        )
         return 1
     write_contract(imported, args.out)
     n_codes = sum(len(t["codes"]) for t in imported.codebook)
     coders = ", ".join(sorted(imported.rows)) or "none"
-    print(f"{args.out}: {len(imported.sources)} source(s), {n_codes} code(s) in {len(imported.codebook)} theme(s), "
-          f"coders: {coders}; summary in {args.out / 'import-summary.json'}")
+    print(
+        f"{args.out}: {len(imported.sources)} source(s), {n_codes} code(s) in {len(imported.codebook)} theme(s), "
+        f"coders: {coders}; summary in {args.out / 'import-summary.json'}"
+    )
     return 0
 
 
@@ -200,23 +219,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synthesize", help="write a seeded synthetic data set")
     from .synthesize.design import DEFAULT_SEED
 
-    p.add_argument("--design", choices=("paper", "independent"), default="paper",
-                   help="paper: the shipped twin of the published study; independent: a second study that "
-                        "shares nothing with it but the data contract")
+    p.add_argument(
+        "--design",
+        choices=("paper", "independent"),
+        default="paper",
+        help="paper: the shipped twin of the published study; independent: a second study that "
+        "shares nothing with it but the data contract",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--scale", type=int, default=1, help="multiply learners and sources by K (paper design)")
     p.add_argument("--sites", type=int, default=1, help="spread learners over S sites (paper design)")
     p.add_argument("--out", type=Path, required=True, help="the raw-data folder to write")
-    p.add_argument("--truth", type=Path, default=None,
-                   help="also write what the generator knows (planted identifiers, true codes) here")
+    p.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        help="also write what the generator knows (planted identifiers, true codes) here",
+    )
     p.set_defaults(func=_cmd_synthesize)
 
     p = sub.add_parser("run-notebook", help="execute a stage notebook with papermill")
     p.add_argument("notebook")
     p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
     p.add_argument("-o", "--output", default=None, help="executed copy (default reports/notebooks/<name>)")
-    p.add_argument("--private", action="append", metavar="KEY",
-                   help="a parameter whose value is passed to the notebook but withheld from the executed copy")
+    p.add_argument(
+        "--private",
+        action="append",
+        metavar="KEY",
+        help="a parameter whose value is passed to the notebook but withheld from the executed copy",
+    )
     p.set_defaults(func=_cmd_run_notebook)
 
     p = sub.add_parser("collect-results", help="merge result fragments into results.json")
@@ -226,13 +257,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import-qdpx", help="turn a REFI-QDA project (.qdpx) or codebook (.qdc) into contract files")
     p.add_argument("file", type=Path)
-    p.add_argument("--out", type=Path, required=True,
-                   help="folder for sources/, codebook.yaml and coding/ (must be empty or absent)")
-    p.add_argument("--offsets", choices=("codepoints", "utf16"), default=None,
-                   help="how the export counts positions: codepoints (REFI-QDA) or utf16 (NVivo); "
-                        "default: detected from the project's origin and its texts")
-    p.add_argument("--keep-going", action="store_true",
-                   help="write what could be placed even when some codings could not be (they are listed)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for sources/, codebook.yaml and coding/ (must be empty or absent)",
+    )
+    p.add_argument(
+        "--offsets",
+        choices=("codepoints", "utf16"),
+        default=None,
+        help="how the export counts positions: codepoints (REFI-QDA) or utf16 (NVivo); "
+        "default: detected from the project's origin and its texts",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="write what could be placed even when some codings could not be (they are listed)",
+    )
     p.add_argument("--max-member-mb", type=float, default=None, help="largest source text read (default 32)")
     p.add_argument("--max-qde-mb", type=float, default=None, help="largest project.qde read (default 64)")
     p.add_argument("--max-total-mb", type=float, default=None, help="most source text read in all (default 64)")
@@ -266,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ro-crate", help="write ro-crate-metadata.json, the provenance of the last run (a stage)")
     p.set_defaults(func=_cmd_ro_crate)
 
-    p = sub.add_parser("datapackage", help="write a raw-data folder's Data Package into it, for `frictionless validate`")
+    p = sub.add_parser(
+        "datapackage", help="write a raw-data folder's Data Package into it, for `frictionless validate`"
+    )
     p.add_argument("raw_dir", nargs="?", default="data/raw")
     p.add_argument("--out", type=Path, default=None, help="where to write it (default RAW_DIR/datapackage.json)")
     p.set_defaults(func=_cmd_datapackage)
@@ -276,8 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")
     p.add_argument("--force", action="store_true", help="rerun every stage")
-    p.add_argument("--no-warm", action="store_true",
-                   help="start every stage and kernel from scratch (no warm server; same results, slower)")
+    p.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="start every stage and kernel from scratch (no warm server; same results, slower)",
+    )
     p.add_argument("targets", nargs="*")
     p.set_defaults(func=_cmd_reproduce)
     return parser
@@ -293,13 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         status = delegate("cli", sys.argv[1:])  # a stage under `compendium reproduce`
         if status is not None:
             return status
-    from .contract import DataContractError
-    from .manuscript import ManuscriptError
-    from .notebooks import StageFailed
-
     import os
 
-    from .notebooks import DEFAULT_EPOCH
+    from .contract import DataContractError
+    from .manuscript import ManuscriptError
+    from .notebooks import DEFAULT_EPOCH, StageFailed
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)  # fixed dates in DOCX, PDF, ZIP and figures
     args = build_parser().parse_args(argv)

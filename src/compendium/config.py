@@ -26,9 +26,7 @@ class Arms:
         if not self.control or not self.intervention:
             raise ValueError("both arm labels must be non-empty")
         if self.control == self.intervention:
-            raise ValueError(
-                f"the two arm labels must differ, both are {self.control!r}"
-            )
+            raise ValueError(f"the two arm labels must differ, both are {self.control!r}")
 
     @property
     def labels(self) -> tuple[str, str]:
@@ -67,13 +65,13 @@ def size_text(n: int) -> str:
 # defaults: generous for real studies, small enough that a hostile file is refused
 # before it can take more than a few hundred megabytes of memory
 LIMITS = {
-    "MAX_YAML_BYTES": 4 * MB,        # params.yaml, dataset.yaml, codebook.yaml, a source's front matter
-    "MAX_YAML_ALIASES": 100,          # YAML aliases (*name) in one document
-    "MAX_YAML_NODES": 200_000,       # nodes of a YAML document once its aliases are expanded
-    "MAX_CSV_BYTES": 64 * MB,        # one CSV under data/raw/
-    "MAX_SOURCE_BYTES": 16 * MB,     # one source file under data/raw/sources/
-    "MAX_SOURCES_BYTES": 64 * MB,    # all of data/raw/sources/ together
-    "MAX_ERRORS_PER_RULE": 20,       # violations listed for one rule in one column; the rest are counted
+    "MAX_YAML_BYTES": 4 * MB,  # params.yaml, dataset.yaml, codebook.yaml, a source's front matter
+    "MAX_YAML_ALIASES": 100,  # YAML aliases (*name) in one document
+    "MAX_YAML_NODES": 200_000,  # nodes of a YAML document once its aliases are expanded
+    "MAX_CSV_BYTES": 64 * MB,  # one CSV under data/raw/
+    "MAX_SOURCE_BYTES": 16 * MB,  # one source file under data/raw/sources/
+    "MAX_SOURCES_BYTES": 64 * MB,  # all of data/raw/sources/ together
+    "MAX_ERRORS_PER_RULE": 20,  # violations listed for one rule in one column; the rest are counted
 }
 
 
@@ -96,13 +94,15 @@ def _expanded_size(root, max_nodes: int, label: str) -> int:
         if key in memo:
             return memo[key]
         if key in active:
-            raise YamlLimitError(f"{label}: a YAML alias refers to the node that contains it (a recursive "
-                                 "structure); this is not allowed")
+            raise YamlLimitError(
+                f"{label}: a YAML alias refers to the node that contains it (a recursive "
+                "structure); this is not allowed"
+            )
         active.add(key)
         total = 1
         if isinstance(node.value, list):
             for item in node.value:
-                for part in (item if isinstance(item, tuple) else (item,)):
+                for part in item if isinstance(item, tuple) else (item,):
                     total += size(part)
                     if total > max_nodes:
                         break
@@ -123,8 +123,10 @@ def load_yaml(text: str, label: str, *, strings: bool = False) -> Any:
     naming the file and the limit, or ``yaml.YAMLError`` for a syntax error."""
     max_bytes = get_limit("MAX_YAML_BYTES")
     if len(text) > max_bytes:  # characters; at least as many bytes
-        raise YamlLimitError(f"{label}: {size_text(len(text))} of YAML is more than the limit of "
-                             f"{size_text(max_bytes)} (set COMPENDIUM_MAX_YAML_BYTES to raise it)")
+        raise YamlLimitError(
+            f"{label}: {size_text(len(text))} of YAML is more than the limit of "
+            f"{size_text(max_bytes)} (set COMPENDIUM_MAX_YAML_BYTES to raise it)"
+        )
     if "\x00" in text:
         raise YamlLimitError(f"{label}: holds a NUL character (byte 0), which a text file may not")
     base = yaml.BaseLoader if strings else yaml.SafeLoader
@@ -138,8 +140,10 @@ def load_yaml(text: str, label: str, *, strings: bool = False) -> Any:
                 Loader.aliases += 1
                 if Loader.aliases > max_aliases:
                     mark = self.peek_event().start_mark
-                    raise YamlLimitError(f"{label}: line {mark.line + 1}: more than {max_aliases} YAML aliases "
-                                         "(set COMPENDIUM_MAX_YAML_ALIASES to raise the limit)")
+                    raise YamlLimitError(
+                        f"{label}: line {mark.line + 1}: more than {max_aliases} YAML aliases "
+                        "(set COMPENDIUM_MAX_YAML_ALIASES to raise the limit)"
+                    )
             return super().compose_node(parent, index)
 
     loader = Loader(text)
@@ -148,8 +152,10 @@ def load_yaml(text: str, label: str, *, strings: bool = False) -> Any:
         if node is None:
             return None
         if Loader.aliases and _expanded_size(node, max_nodes, label) > max_nodes:
-            raise YamlLimitError(f"{label}: the YAML expands to more than {max_nodes} values once its aliases "
-                                 "are followed (an alias bomb?); set COMPENDIUM_MAX_YAML_NODES to raise the limit")
+            raise YamlLimitError(
+                f"{label}: the YAML expands to more than {max_nodes} values once its aliases "
+                "are followed (an alias bomb?); set COMPENDIUM_MAX_YAML_NODES to raise the limit"
+            )
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -162,8 +168,10 @@ def read_yaml_file(path: Path, label: str | None = None, *, strings: bool = Fals
     max_bytes = get_limit("MAX_YAML_BYTES")
     size = path.stat().st_size
     if size > max_bytes:
-        raise YamlLimitError(f"{label}: {size_text(size)} of YAML is more than the limit of {size_text(max_bytes)} "
-                             "(set COMPENDIUM_MAX_YAML_BYTES to raise it)")
+        raise YamlLimitError(
+            f"{label}: {size_text(size)} of YAML is more than the limit of {size_text(max_bytes)} "
+            "(set COMPENDIUM_MAX_YAML_BYTES to raise it)"
+        )
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

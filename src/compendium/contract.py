@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,7 +36,13 @@ AGE_RANGE = (16, 99)
 LIKERT = (1, 5)
 
 PARTICIPANT_COLUMNS = (
-    "participant_id", "group", "gender", "ethnicity", "age", "previous_activism", "consent",
+    "participant_id",
+    "group",
+    "gender",
+    "ethnicity",
+    "age",
+    "previous_activism",
+    "consent",
 )
 SURVEY_COLUMNS = ("participant_id", "wave", "participation", "leadership")
 CODING_COLUMNS = ("source_id", "unit", "code")
@@ -64,8 +69,7 @@ class DataContractError(ValueError):
         files = sorted({v.file for v in self.violations})
         lines = "\n".join(f"  - {v}" for v in self.violations)
         super().__init__(
-            f"the raw data break the data contract: {len(self.violations)} problem(s) in "
-            f"{', '.join(files)}\n{lines}"
+            f"the raw data break the data contract: {len(self.violations)} problem(s) in {', '.join(files)}\n{lines}"
         )
 
 
@@ -119,10 +123,12 @@ class _Collector:
 
     @property
     def items(self) -> list[Violation]:
-        more = [Violation(f, "more rows", c, f"{n} further problem(s) in this column are not listed")
-                if f != "further files" else
-                Violation(f"{MAX_LISTED} problems listed", "and more", "", f"{n} further problem(s) are not listed")
-                for (f, c), n in self._over.items()]
+        more = [
+            Violation(f, "more rows", c, f"{n} further problem(s) in this column are not listed")
+            if f != "further files"
+            else Violation(f"{MAX_LISTED} problems listed", "and more", "", f"{n} further problem(s) are not listed")
+            for (f, c), n in self._over.items()
+        ]
         return self._items + more
 
 
@@ -132,7 +138,7 @@ class _Collector:
 @dataclass
 class _Table:
     frame: pd.DataFrame  # every cell a stripped str; "" is missing
-    lines: "Sequence[int]"  # file line of each data row
+    lines: Sequence[int]  # file line of each data row
 
     def where(self, i: int) -> str:
         return f"row {i + 1} (line {self.lines[i]})"
@@ -175,8 +181,13 @@ def _read_text(path: Path, label: str, out: _Collector) -> str | None:
             out.add(label, "file", "", "is not a regular file")
             return None
         if size > max_bytes:
-            out.add(label, "file", "", f"is {size_text(size)}, more than the limit of {size_text(max_bytes)} "
-                                       f"(set COMPENDIUM_{name} to raise it)")
+            out.add(
+                label,
+                "file",
+                "",
+                f"is {size_text(size)}, more than the limit of {size_text(max_bytes)} "
+                f"(set COMPENDIUM_{name} to raise it)",
+            )
             return None
         data = path.read_bytes()
     except OSError as exc:
@@ -185,8 +196,12 @@ def _read_text(path: Path, label: str, out: _Collector) -> str | None:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data[:nul].count(b"\n") + 1
-        out.add(label, f"line {line}", "", f"holds a NUL byte (byte {nul}); a text file may not (is it binary, "
-                                           "or saved as UTF-16?)")
+        out.add(
+            label,
+            f"line {line}",
+            "",
+            f"holds a NUL byte (byte {nul}); a text file may not (is it binary, or saved as UTF-16?)",
+        )
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -209,8 +224,13 @@ def _read_yaml(text: str, label: str, out: _Collector, *, strings: bool, by_line
         out.add(label, "file", "", str(exc).removeprefix(f"{label}: "))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        out.add(label, f"line {mark.line + 1}" if mark and by_line else "file", "",
-                f"not valid YAML: {getattr(exc, 'problem', None) or exc}" + (f" (line {mark.line + 1})" if mark and not by_line else ""))
+        out.add(
+            label,
+            f"line {mark.line + 1}" if mark and by_line else "file",
+            "",
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+            + (f" (line {mark.line + 1})" if mark and not by_line else ""),
+        )
     return False, None
 
 
@@ -267,7 +287,9 @@ def _read_csv(path: Path, label: str, out: _Collector) -> _Table | None:
                 continue
             if len(row) != width:
                 out.add(
-                    label, f"row {n_rows + 1} (line {start})", "",
+                    label,
+                    f"row {n_rows + 1} (line {start})",
+                    "",
                     f"has {len(row)} fields where the header has {width}",
                 )
                 ok = False
@@ -320,9 +342,13 @@ def _each(table: _Table, mask: pd.Series, label: str, column: str, rule, out: _C
         out.add(label, table.where(int(i)), column, text)
     if len(rows) > cap:
         last = rule(values.iat[rows[cap]]) if callable(rule) else rule
-        out.add(label, f"{len(rows) - cap} more row(s)", column,
-                f"break the same rule (as {table.where(int(rows[cap]))}: {last}); only the first {cap} are listed "
-                "(COMPENDIUM_MAX_ERRORS_PER_RULE)")
+        out.add(
+            label,
+            f"{len(rows) - cap} more row(s)",
+            column,
+            f"break the same rule (as {table.where(int(rows[cap]))}: {last}); only the first {cap} are listed "
+            "(COMPENDIUM_MAX_ERRORS_PER_RULE)",
+        )
 
 
 def parse_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -349,8 +375,7 @@ def _check_ids(table: _Table, label: str, out: _Collector) -> None:
     ids = table.frame["participant_id"]
     _each(table, ids == "", label, "participant_id", "a participant id is required", out)
     bad = (ids != "") & ~ids.str.fullmatch(ID_PATTERN.pattern)
-    _each(table, bad, label, "participant_id",
-          lambda v: f"{v!r} may hold only letters, digits, '-' and '_'", out)
+    _each(table, bad, label, "participant_id", lambda v: f"{v!r} may hold only letters, digits, '-' and '_'", out)
 
 
 # --------------------------------------------------------------------------- participants
@@ -365,40 +390,62 @@ def _participants(table: _Table, arms: Arms, arms_from: str, out: _Collector) ->
     ids = f["participant_id"]
     dup = ids.duplicated(keep="first") & (ids != "")
     first_row = {v: i for i, v in reversed(list(enumerate(ids)))}
-    _each(table, dup, label, "participant_id",
-          lambda v: f"{v!r} is not unique (first used in {table.where(first_row[v])})", out)
+    _each(
+        table,
+        dup,
+        label,
+        "participant_id",
+        lambda v: f"{v!r} is not unique (first used in {table.where(first_row[v])})",
+        out,
+    )
     if "site" in f.columns:
         _each(table, f["site"] == "", label, "site", "a site is required when the column is present", out)
     held = sorted(set(f["group"]) - {""})
     if held and not set(held) & set(arms.labels):
-        out.add(label, "every row", "group",
-                f"holds {', '.join(map(repr, held))}, none of them an arm label: the arms are "
-                f"{arms.control!r} and {arms.intervention!r} ({arms_from})")
+        out.add(
+            label,
+            "every row",
+            "group",
+            f"holds {', '.join(map(repr, held))}, none of them an arm label: the arms are "
+            f"{arms.control!r} and {arms.intervention!r} ({arms_from})",
+        )
     else:
-        _each(table, ~f["group"].isin(arms.labels), label, "group",
-              lambda v: f"{v!r} is not one of the arm labels {arms.control!r}, {arms.intervention!r} ({arms_from})",
-              out)
+        _each(
+            table,
+            ~f["group"].isin(arms.labels),
+            label,
+            "group",
+            lambda v: f"{v!r} is not one of the arm labels {arms.control!r}, {arms.intervention!r} ({arms_from})",
+            out,
+        )
     age, bad_age = _numbers(f["age"])
     _each(table, bad_age, label, "age", lambda v: f"{v!r} is not a number", out)
     out_of_range = age.notna() & ((age < AGE_RANGE[0]) | (age > AGE_RANGE[1]))
-    _each(table, out_of_range, label, "age",
-          lambda v: f"{v} is outside the accepted range {AGE_RANGE[0]} to {AGE_RANGE[1]} years", out)
+    _each(
+        table,
+        out_of_range,
+        label,
+        "age",
+        lambda v: f"{v} is outside the accepted range {AGE_RANGE[0]} to {AGE_RANGE[1]} years",
+        out,
+    )
     activism, bad_act = parse_yes_no(f["previous_activism"])
     _each(table, bad_act, label, "previous_activism", _yes_no_rule, out)
     consent = f["consent"].str.lower()
-    _each(table, ~consent.isin(CONSENT), label, "consent",
-          lambda v: f"{v!r} must be 'given' or 'withdrawn'", out)
+    _each(table, ~consent.isin(CONSENT), label, "consent", lambda v: f"{v!r} must be 'given' or 'withdrawn'", out)
 
-    result = pd.DataFrame({
-        "participant_id": ids.astype("string"),
-        "site": (f["site"] if "site" in f.columns else pd.Series("all", index=f.index)).astype("string"),
-        "group": f["group"].astype("string"),
-        "gender": f["gender"].replace("", pd.NA).astype("string"),
-        "ethnicity": f["ethnicity"].replace("", pd.NA).astype("string"),
-        "age": age.astype("Float64"),
-        "previous_activism": activism,
-        "consent": consent.astype("string"),
-    })
+    result = pd.DataFrame(
+        {
+            "participant_id": ids.astype("string"),
+            "site": (f["site"] if "site" in f.columns else pd.Series("all", index=f.index)).astype("string"),
+            "group": f["group"].astype("string"),
+            "gender": f["gender"].replace("", pd.NA).astype("string"),
+            "ethnicity": f["ethnicity"].replace("", pd.NA).astype("string"),
+            "age": age.astype("Float64"),
+            "previous_activism": activism,
+            "consent": consent.astype("string"),
+        }
+    )
     return result
 
 
@@ -410,12 +457,20 @@ def _item_columns(columns: list[str], kind: str, minimum: int, label: str, out: 
     numbered = sorted((int(m.group(1)), c) for c in columns if (m := pattern.match(c)))
     numbers = [n for n, _ in numbered]
     if len(numbered) < minimum:
-        out.add(label, "header", f"{kind}_1 ... {kind}_k",
-                f"at least {minimum} {kind} item column(s) are required, found {len(numbered)}")
+        out.add(
+            label,
+            "header",
+            f"{kind}_1 ... {kind}_k",
+            f"at least {minimum} {kind} item column(s) are required, found {len(numbered)}",
+        )
         return None
     if numbers != list(range(1, len(numbers) + 1)):
-        out.add(label, "header", f"{kind}_*",
-                f"item columns must be numbered 1 to {len(numbers)} without gaps, found {numbers}")
+        out.add(
+            label,
+            "header",
+            f"{kind}_*",
+            f"item columns must be numbered 1 to {len(numbers)} without gaps, found {numbers}",
+        )
         return None
     return [c for _, c in numbered]
 
@@ -431,23 +486,39 @@ def _survey(table: _Table, known_ids: set[str] | None, out: _Collector):
     _check_ids(table, label, out)
     ids = f["participant_id"]
     if known_ids is not None:
-        _each(table, (ids != "") & ~ids.isin(known_ids), label, "participant_id",
-              lambda v: f"{v!r} is not in participants.csv", out)
+        _each(
+            table,
+            (ids != "") & ~ids.isin(known_ids),
+            label,
+            "participant_id",
+            lambda v: f"{v!r} is not in participants.csv",
+            out,
+        )
     wave = f["wave"].str.lower()
     _each(table, ~wave.isin(WAVES), label, "wave", lambda v: f"{v!r} must be 'pre' or 'post'", out)
     key = ids + "\x00" + wave
     dup = key.duplicated(keep="first") & wave.isin(WAVES) & (ids != "")
     first_row = {k: i for i, k in reversed(list(enumerate(key)))}
     for i in np.flatnonzero(dup.to_numpy()):
-        out.add(label, table.where(int(i)), "wave",
-                f"a second {wave.iat[i]!r} row for {ids.iat[i]!r} (first in {table.where(first_row[key.iat[i]])}); "
-                "at most one row per learner and wave")
+        out.add(
+            label,
+            table.where(int(i)),
+            "wave",
+            f"a second {wave.iat[i]!r} row for {ids.iat[i]!r} (first in {table.where(first_row[key.iat[i]])}); "
+            "at most one row per learner and wave",
+        )
     result = pd.DataFrame({"participant_id": ids.astype("string"), "wave": wave.astype("string")})
     for col in cc + support:
         nums, bad = _numbers(f[col])
         not_int = nums.notna() & ((nums % 1 != 0) | (nums < LIKERT[0]) | (nums > LIKERT[1]))
-        _each(table, bad | not_int, label, col,
-              lambda v: f"{v!r} is not a whole number from {LIKERT[0]} to {LIKERT[1]}", out)
+        _each(
+            table,
+            bad | not_int,
+            label,
+            col,
+            lambda v: f"{v!r} is not a whole number from {LIKERT[0]} to {LIKERT[1]}",
+            out,
+        )
         result[col] = nums.where(~not_int).astype("Int64")
     for col in ("participation", "leadership"):
         values, bad = parse_yes_no(f[col])
@@ -475,7 +546,9 @@ def _codebook(path: Path, out: _Collector) -> pd.DataFrame | None:
 
     def claim(ident: str, where: str) -> None:
         if ident in seen:
-            out.add(label, where, "id", f"{ident!r} is used twice (also {seen[ident]}); ids are unique across the codebook")
+            out.add(
+                label, where, "id", f"{ident!r} is used twice (also {seen[ident]}); ids are unique across the codebook"
+            )
         else:
             seen[ident] = where
 
@@ -505,18 +578,22 @@ def _codebook(path: Path, out: _Collector) -> pd.DataFrame | None:
             code_id = str(code.get("id", "")).strip()
             if code_id:
                 claim(code_id, where_c)
-            rows.append({
-                "theme": theme_id,
-                "theme_label": str(theme.get("label", "")).strip(),
-                "code": code_id,
-                "code_label": str(code.get("label", "")).strip(),
-                "definition": str(code.get("definition", "")).strip(),
-                "theme_description": _optional_text(theme.get("description")),
-                "include": _optional_text(code.get("include")),
-                "exclude": _optional_text(code.get("exclude")),
-            })
-    return pd.DataFrame(rows, columns=["theme", "theme_label", "code", "code_label", "definition",
-                                       "theme_description", "include", "exclude"])
+            rows.append(
+                {
+                    "theme": theme_id,
+                    "theme_label": str(theme.get("label", "")).strip(),
+                    "code": code_id,
+                    "code_label": str(code.get("label", "")).strip(),
+                    "definition": str(code.get("definition", "")).strip(),
+                    "theme_description": _optional_text(theme.get("description")),
+                    "include": _optional_text(code.get("include")),
+                    "exclude": _optional_text(code.get("exclude")),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["theme", "theme_label", "code", "code_label", "definition", "theme_description", "include", "exclude"],
+    )
 
 
 def _optional_text(value) -> str:
@@ -539,8 +616,13 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
         except OSError:
             pass
     if total > cap:
-        out.add("sources/", "folder", "", f"the source files hold {size_text(total)} in all, more than the limit of "
-                                          f"{size_text(cap)} (set COMPENDIUM_MAX_SOURCES_BYTES to raise it)")
+        out.add(
+            "sources/",
+            "folder",
+            "",
+            f"the source files hold {size_text(total)} in all, more than the limit of "
+            f"{size_text(cap)} (set COMPENDIUM_MAX_SOURCES_BYTES to raise it)",
+        )
         return None
     from .feedback import progress
 
@@ -548,8 +630,12 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
     for path in progress(files, "reading sources"):
         label = f"sources/{path.name}"
         if not ID_PATTERN.match(path.stem):
-            out.add(label, "file", "", "a source's file name must be its id and '.md': the id may hold only "
-                                       "letters, digits, '-' and '_'")
+            out.add(
+                label,
+                "file",
+                "",
+                "a source's file name must be its id and '.md': the id may hold only letters, digits, '-' and '_'",
+            )
             continue
         text = _read_text(path, label, out)
         if text is None:
@@ -596,14 +682,22 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
             if not isinstance(genre, str) or not genre.strip():
                 out.add(label, fm, "genre", "a genre is required for a document")
         if kind in src.SPOKEN_TYPES:
-            units, orphans, unlisted = src.split_turns(parsed.body, set(people) | set(facilitators),
-                                                       parsed.body_line)
+            units, orphans, unlisted = src.split_turns(parsed.body, set(people) | set(facilitators), parsed.body_line)
             for line, speaker in unlisted:
-                out.add(label, f"line {line}", "body",
-                        f"speaker {speaker!r} is not listed in the front matter's participants or facilitators")
+                out.add(
+                    label,
+                    f"line {line}",
+                    "body",
+                    f"speaker {speaker!r} is not listed in the front matter's participants or facilitators",
+                )
             for line in orphans:
-                out.add(label, f"line {line}", "body",
-                        "text before the first speaker turn; each turn starts 'SPEAKER: ' with a listed participant or facilitator")
+                out.add(
+                    label,
+                    f"line {line}",
+                    "body",
+                    "text before the first speaker turn; each turn starts 'SPEAKER: ' with a listed "
+                    "participant or facilitator",
+                )
             if not units:
                 out.add(label, "body", "body", "no speaker turns were found")
         elif kind == "document":
@@ -614,26 +708,34 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
             units = []
         genre = meta.get("genre") if kind == "document" else None
         platform = meta.get("platform") if kind == "document" else None
-        meta_rows.append({
-            "source_id": path.stem,
-            "type": kind,
-            "date": str(date).strip() if date is not None else None,
-            "genre": genre,
-            "platform": platform if isinstance(platform, str) else None,
-            "participants": people,
-            "facilitators": facilitators,
-            "n_units": len(units),
-        })
+        meta_rows.append(
+            {
+                "source_id": path.stem,
+                "type": kind,
+                "date": str(date).strip() if date is not None else None,
+                "genre": genre,
+                "platform": platform if isinstance(platform, str) else None,
+                "participants": people,
+                "facilitators": facilitators,
+                "n_units": len(units),
+            }
+        )
         for u in units:
             role = None
             if u.speaker is not None:
                 role = "facilitator" if u.speaker in facilitators else "participant"
-            unit_rows.append({
-                "source_id": path.stem, "unit": u.number, "speaker": u.speaker,
-                "speaker_role": role, "text": u.text,
-            })
-    meta_df = pd.DataFrame(meta_rows, columns=[
-        "source_id", "type", "date", "genre", "platform", "participants", "facilitators", "n_units"])
+            unit_rows.append(
+                {
+                    "source_id": path.stem,
+                    "unit": u.number,
+                    "speaker": u.speaker,
+                    "speaker_role": role,
+                    "text": u.text,
+                }
+            )
+    meta_df = pd.DataFrame(
+        meta_rows, columns=["source_id", "type", "date", "genre", "platform", "participants", "facilitators", "n_units"]
+    )
     unit_df = pd.DataFrame(unit_rows, columns=["source_id", "unit", "speaker", "speaker_role", "text"])
     return meta_df, unit_df
 
@@ -641,8 +743,9 @@ def _sources(folder: Path, known_ids: set[str] | None, out: _Collector):
 # --------------------------------------------------------------------------- coding
 
 
-def _codings(folder: Path, n_units: dict[str, int] | None, codes: set[str] | None,
-             fallback: str | None, out: _Collector):
+def _codings(
+    folder: Path, n_units: dict[str, int] | None, codes: set[str] | None, fallback: str | None, out: _Collector
+):
     files = sorted(folder.glob("*.csv"))
     coder_files = [p for p in files if p.stem != "consensus"]
     if not coder_files:
@@ -651,9 +754,13 @@ def _codings(folder: Path, n_units: dict[str, int] | None, codes: set[str] | Non
     has_consensus = (folder / "consensus.csv").is_file()
     names = [p.stem for p in coder_files]
     if not has_consensus and fallback and fallback not in names:
-        out.add("coding/consensus.csv", "file", "",
-                f"the file is absent and the coder named to stand in for it, {fallback!r}, has no file in coding/ "
-                f"(it has: {', '.join(names)})")
+        out.add(
+            "coding/consensus.csv",
+            "file",
+            "",
+            f"the file is absent and the coder named to stand in for it, {fallback!r}, has no file in coding/ "
+            f"(it has: {', '.join(names)})",
+        )
     frames = []
     for path in files:
         label = f"coding/{path.name}"
@@ -671,26 +778,48 @@ def _codings(folder: Path, n_units: dict[str, int] | None, codes: set[str] | Non
         _each(table, bad, label, "unit", lambda v: f"{v!r} is not a unit number (a whole number from 1)", out)
         if n_units is not None:
             known = f["source_id"].isin(set(n_units))
-            _each(table, (f["source_id"] != "") & ~known, label, "source_id",
-                  lambda v: f"{v!r} is not a source in sources/", out)
+            _each(
+                table,
+                (f["source_id"] != "") & ~known,
+                label,
+                "source_id",
+                lambda v: f"{v!r} is not a source in sources/",
+                out,
+            )
             limit = f["source_id"].map(n_units)
             beyond = known & ~bad & unit.notna() & (unit > limit)
             for i in np.flatnonzero(beyond.to_numpy()):
                 sid = f["source_id"].iat[i]
-                out.add(label, table.where(int(i)), "unit",
-                        f"{f['unit'].iat[i]!r} does not exist in source {sid!r}, which has {n_units[sid]} unit(s)")
+                out.add(
+                    label,
+                    table.where(int(i)),
+                    "unit",
+                    f"{f['unit'].iat[i]!r} does not exist in source {sid!r}, which has {n_units[sid]} unit(s)",
+                )
         if codes is not None:
-            _each(table, (f["code"] != "") & ~f["code"].isin(codes), label, "code",
-                  lambda v: f"{v!r} is not a code id in codebook.yaml", out)
-        frames.append(pd.DataFrame({
-            "coder": path.stem, "source_id": f["source_id"], "unit": unit.where(~bad).astype("Int64"),
-            "code": f["code"],
-        }))
+            _each(
+                table,
+                (f["code"] != "") & ~f["code"].isin(codes),
+                label,
+                "code",
+                lambda v: f"{v!r} is not a code id in codebook.yaml",
+                out,
+            )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "coder": path.stem,
+                    "source_id": f["source_id"],
+                    "unit": unit.where(~bad).astype("Int64"),
+                    "code": f["code"],
+                }
+            )
+        )
     if not frames:
         return None
     codings = pd.concat(frames, ignore_index=True)
     if not has_consensus:
-        stand_in = (codings[codings["coder"] == fallback] if fallback else majority_coding(codings))
+        stand_in = codings[codings["coder"] == fallback] if fallback else majority_coding(codings)
         codings = pd.concat([codings, stand_in.assign(coder="consensus")], ignore_index=True)
     return codings
 
@@ -704,8 +833,11 @@ def majority_coding(codings: pd.DataFrame) -> pd.DataFrame:
     coders_per_source = codings.groupby("source_id")["coder"].nunique()
     votes = codings.groupby(["source_id", "unit", "code"], sort=True)["coder"].nunique().reset_index(name="votes")
     keep = votes["votes"] * 2 > votes["source_id"].map(coders_per_source)
-    return votes.loc[keep, ["source_id", "unit", "code"]].assign(coder="majority")[
-        ["coder", "source_id", "unit", "code"]].reset_index(drop=True)
+    return (
+        votes.loc[keep, ["source_id", "unit", "code"]]
+        .assign(coder="majority")[["coder", "source_id", "unit", "code"]]
+        .reset_index(drop=True)
+    )
 
 
 # --------------------------------------------------------------------------- entry points
@@ -724,15 +856,21 @@ def check_parameters(study: Study, *, covariates: list[str], stratum: str) -> No
     problems = []
     for cov in covariates:
         if cov not in columns:
-            problems.append(f"params.yaml effects.covariates: {cov!r} is not a column of participants.csv "
-                            f"(the learner columns are {', '.join(columns)})")
+            problems.append(
+                f"params.yaml effects.covariates: {cov!r} is not a column of participants.csv "
+                f"(the learner columns are {', '.join(columns)})"
+            )
     if stratum not in columns:
-        problems.append(f"params.yaml effects.stratum: {stratum!r} is not a column of participants.csv "
-                        f"(the learner columns are {', '.join(columns)})")
+        problems.append(
+            f"params.yaml effects.stratum: {stratum!r} is not a column of participants.csv "
+            f"(the learner columns are {', '.join(columns)})"
+        )
     elif study.participants[stratum].dropna().nunique() < 2:
         held = sorted(map(str, study.participants[stratum].dropna().unique()))
-        problems.append(f"params.yaml effects.stratum: {stratum!r} needs at least two values to stratify by; "
-                        f"the data hold {', '.join(held) or 'none'}")
+        problems.append(
+            f"params.yaml effects.stratum: {stratum!r} needs at least two values to stratify by; "
+            f"the data hold {', '.join(held) or 'none'}"
+        )
     if problems:
         raise ParameterError("the parameters do not fit the data:\n" + "\n".join(f"  - {p}" for p in problems))
 
@@ -750,10 +888,14 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
 
     def need(name: str, is_dir: bool = False) -> Path | None:
         p = raw / name
-        if (p.is_dir() if is_dir else p.is_file()):
+        if p.is_dir() if is_dir else p.is_file():
             return p
-        out.add(name + ("/" if is_dir else ""), "file" if not is_dir else "folder", "",
-                "required " + ("folder" if is_dir else "file") + " is missing")
+        out.add(
+            name + ("/" if is_dir else ""),
+            "file" if not is_dir else "folder",
+            "",
+            "required " + ("folder" if is_dir else "file") + " is missing",
+        )
         return None
 
     dataset = _dataset(raw / DATASET_FILE, out)
@@ -796,10 +938,24 @@ def load_study(raw_dir: str | Path, arms: Arms | None = None, consensus_coder: s
 
 
 OUTCOME_NAMES = ("increased_cultural_competence", "active_participation", "leadership_role", "perceived_support")
-_TEXT_KEYS = ("title", "setting", "period", "ethics", "funding", "conflicts", "consensus_coder", "truth_file",
-              "generator", "design")
-_LIST_KEYS = {"keywords": "keywords", "deidentify.names": ("deidentify", "names"),
-              "deidentify.places": ("deidentify", "places"), "deidentify.allowed": ("deidentify", "allowed")}
+_TEXT_KEYS = (
+    "title",
+    "setting",
+    "period",
+    "ethics",
+    "funding",
+    "conflicts",
+    "consensus_coder",
+    "truth_file",
+    "generator",
+    "design",
+)
+_LIST_KEYS = {
+    "keywords": "keywords",
+    "deidentify.names": ("deidentify", "names"),
+    "deidentify.places": ("deidentify", "places"),
+    "deidentify.allowed": ("deidentify", "allowed"),
+}
 
 
 def _resolve_arms(arms: Arms | None, dataset: dict, out: _Collector) -> tuple[Arms, str]:
@@ -813,8 +969,12 @@ def _resolve_arms(arms: Arms | None, dataset: dict, out: _Collector) -> tuple[Ar
     try:
         return Arms(str(given["control"]), str(given["intervention"])), "dataset.yaml: arms"
     except (TypeError, KeyError, ValueError) as exc:
-        out.add(DATASET_FILE, "key", "arms",
-                f"must be a mapping with two different labels, control and intervention ({exc})")
+        out.add(
+            DATASET_FILE,
+            "key",
+            "arms",
+            f"must be a mapping with two different labels, control and intervention ({exc})",
+        )
         return Arms(), "dataset.yaml: arms"
 
 
@@ -845,6 +1005,7 @@ def _dataset(path: Path, out: _Collector) -> dict:
 
 def _check_dataset(data: dict, out: _Collector) -> None:
     """The shapes of dataset.yaml's keys."""
+
     def bad(key: str, rule: str) -> None:
         out.add(DATASET_FILE, "key", key, rule)
 
@@ -867,7 +1028,10 @@ def _check_dataset(data: dict, out: _Collector) -> None:
         else:
             for k, a in enumerate(authors, start=1):
                 if not isinstance(a, dict) or not str(a.get("name") or "").strip():
-                    bad(f"authors[{k}]", "must be a mapping with a name (affiliation, email, orcid, corresponding: optional)")
+                    bad(
+                        f"authors[{k}]",
+                        "must be a mapping with a name (affiliation, email, orcid, corresponding: optional)",
+                    )
     features = data.get("design_features")
     if features is not None and not (isinstance(features, dict) and all(isinstance(v, str) for v in features.values())):
         bad("design_features", "must be a mapping of design features (allocation, blinding, ...) to text")
@@ -875,6 +1039,7 @@ def _check_dataset(data: dict, out: _Collector) -> None:
 
 def _check_links(data: dict, codes: set[str] | None, out: _Collector) -> None:
     """dataset.yaml's joint-display links against the codebook and the outcomes."""
+
     def bad(key: str, rule: str) -> None:
         out.add(DATASET_FILE, "key", key, rule)
 

@@ -35,10 +35,20 @@ def table1(participants: pd.DataFrame, arms: Arms | None = None, learners: pd.Da
     by_arm = {arm: participants[participants["group"] == arm] for arm in arms.labels}
     rows: list[dict] = []
 
-    def row(variable: str, level: str, statistic: str, c: float, i: float, p: float = math.nan,
-            smd: float = math.nan) -> None:
-        rows.append({"variable": variable, "level": level, "statistic": statistic,
-                     "control": c, "intervention": i, "p_value": p, "smd": smd})
+    def row(
+        variable: str, level: str, statistic: str, c: float, i: float, p: float = math.nan, smd: float = math.nan
+    ) -> None:
+        rows.append(
+            {
+                "variable": variable,
+                "level": level,
+                "statistic": statistic,
+                "control": c,
+                "intervention": i,
+                "p_value": p,
+                "smd": smd,
+            }
+        )
 
     n = {arm: len(frame) for arm, frame in by_arm.items()}
     row("n", "", "n", n[arms.control], n[arms.intervention])
@@ -88,11 +98,15 @@ def table1(participants: pd.DataFrame, arms: Arms | None = None, learners: pd.Da
         # the pre-intervention value of each outcome's measure (learners from outcomes.derive)
         pre = learners.set_index("participant_id").reindex(participants["participant_id"])
         pre["group"] = participants["group"].to_numpy()
-        for variable, column in (("baseline_cultural_competence", "cc_pre_mean"),
-                                 ("baseline_support", "support_pre_mean")):
+        for variable, column in (
+            ("baseline_cultural_competence", "cc_pre_mean"),
+            ("baseline_support", "support_pre_mean"),
+        ):
             continuous(variable, "points", {arm: pre.loc[pre["group"] == arm, column] for arm in arms.labels})
-        for variable, column in (("baseline_participation", "participation_pre"),
-                                 ("baseline_leadership", "leadership_pre")):
+        for variable, column in (
+            ("baseline_participation", "participation_pre"),
+            ("baseline_leadership", "leadership_pre"),
+        ):
             binary(variable, pre, column)
 
     return pd.DataFrame(rows, columns=TABLE1_COLUMNS)

@@ -18,9 +18,24 @@ from .outcomes import BASELINE, OUTCOMES
 from .stats import compare_proportions, holm
 
 ADJUSTED_COLUMNS = [
-    "outcome", "n_unadjusted", "odds_ratio", "or_ci_low", "or_ci_high",
-    "n_adjusted", "covariates", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p",
-    "mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p", "note",
+    "outcome",
+    "n_unadjusted",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+    "n_adjusted",
+    "covariates",
+    "adjusted_or",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
+    "adjusted_p",
+    "mh_or",
+    "mh_ci_low",
+    "mh_ci_high",
+    "mh_p",
+    "breslow_day_chi2",
+    "breslow_day_p",
+    "note",
     "baseline",  # added: the outcome's pre-intervention measure adjusted for ("" when not)
 ]
 
@@ -29,12 +44,13 @@ def design_matrix(learners: pd.DataFrame, arms: Arms, covariates: list[str]) -> 
     """Numeric predictors: the arm (1 = intervention) and the covariates, categorical
     ones dummy-coded against their alphabetically first level. Rows with a missing
     predictor are dropped (complete case)."""
-    frame = pd.DataFrame({"intervention": (learners["group"] == arms.intervention).astype(float)},
-                         index=learners.index)
+    frame = pd.DataFrame({"intervention": (learners["group"] == arms.intervention).astype(float)}, index=learners.index)
     for cov in covariates:
         if cov not in learners.columns:
-            raise ValueError(f"covariate {cov!r} (params.yaml: effects.covariates) is not a learner column; "
-                             f"choose from {sorted(c for c in learners.columns if c not in OUTCOMES)}")
+            raise ValueError(
+                f"covariate {cov!r} (params.yaml: effects.covariates) is not a learner column; "
+                f"choose from {sorted(c for c in learners.columns if c not in OUTCOMES)}"
+            )
         col = learners[cov]
         if pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean":
             frame[cov] = col.astype("Float64").astype(float)
@@ -48,8 +64,15 @@ def design_matrix(learners: pd.DataFrame, arms: Arms, covariates: list[str]) -> 
     return frame.dropna()
 
 
-def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], *, level: float = 0.95,
-                     stratum: str = "previous_activism", baseline: bool = False) -> pd.DataFrame:
+def adjusted_effects(
+    learners: pd.DataFrame,
+    arms: Arms,
+    covariates: list[str],
+    *,
+    level: float = 0.95,
+    stratum: str = "previous_activism",
+    baseline: bool = False,
+) -> pd.DataFrame:
     """Per outcome: the unadjusted odds ratio, the odds ratio adjusted for
     ``covariates`` (a set fixed in params.yaml before the data are seen, not chosen by
     baseline p-values) and, with ``baseline``, the outcome's own pre-intervention value
@@ -63,8 +86,14 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
         y = data[outcome].astype(bool)
         counts = {a: (int(y[data["group"] == a].sum()), int((data["group"] == a).sum())) for a in arms.labels}
         un = compare_proportions(*counts[arms.control], *counts[arms.intervention], level=level)
-        row = {"outcome": outcome, "n_unadjusted": len(data), "odds_ratio": un.odds_ratio,
-               "or_ci_low": un.or_ci_low, "or_ci_high": un.or_ci_high, "covariates": "+".join(covariates)}
+        row = {
+            "outcome": outcome,
+            "n_unadjusted": len(data),
+            "odds_ratio": un.odds_ratio,
+            "or_ci_low": un.or_ci_low,
+            "or_ci_high": un.or_ci_high,
+            "covariates": "+".join(covariates),
+        }
         notes = []
 
         pre = BASELINE.get(outcome) if baseline else None
@@ -88,11 +117,16 @@ def adjusted_effects(learners: pd.DataFrame, arms: Arms, covariates: list[str], 
             if not np.isfinite(arm["se"]) or arm["se"] > 50 or abs(arm["coef"]) > 50:
                 # the likelihood has no maximum: the estimate and its interval are artefacts of the optimiser
                 notes.append("adjusted model not estimable: separation (an outcome group is perfectly predicted)")
-                row.update(adjusted_or=math.nan, adjusted_ci_low=math.nan, adjusted_ci_high=math.nan,
-                           adjusted_p=math.nan)
+                row.update(
+                    adjusted_or=math.nan, adjusted_ci_low=math.nan, adjusted_ci_high=math.nan, adjusted_p=math.nan
+                )
             else:
-                row.update(adjusted_or=math.exp(arm["coef"]), adjusted_ci_low=math.exp(arm[lo_col]),
-                           adjusted_ci_high=math.exp(arm[hi_col]), adjusted_p=float(arm["pval"]))
+                row.update(
+                    adjusted_or=math.exp(arm["coef"]),
+                    adjusted_ci_low=math.exp(arm[lo_col]),
+                    adjusted_ci_high=math.exp(arm[hi_col]),
+                    adjusted_p=float(arm["pval"]),
+                )
 
         tables = stratum_tables(data, outcome, arms, stratum)
         row.update(mantel_haenszel(tables, level=level, notes=notes, stratum=stratum))
@@ -119,8 +153,9 @@ def stratum_tables(data: pd.DataFrame, outcome: str, arms: Arms, stratum: str) -
 MH_KEYS = ("mh_or", "mh_ci_low", "mh_ci_high", "mh_p", "breslow_day_chi2", "breslow_day_p")
 
 
-def mantel_haenszel(tables: list[np.ndarray], *, level: float = 0.95, notes: list[str] | None = None,
-                    stratum: str = "the stratum") -> dict:
+def mantel_haenszel(
+    tables: list[np.ndarray], *, level: float = 0.95, notes: list[str] | None = None, stratum: str = "the stratum"
+) -> dict:
     """Mantel-Haenszel pooled odds ratio with the Robins-Breslow-Greenland interval, the
     Cochran-Mantel-Haenszel test (no continuity correction) and the Breslow-Day test of
     homogeneity, by statsmodels' ``StratifiedTable`` on the raw counts.
@@ -142,33 +177,60 @@ def mantel_haenszel(tables: list[np.ndarray], *, level: float = 0.95, notes: lis
         notes.append(f"Mantel-Haenszel needs two strata of {stratum} with both arms and both outcome levels")
         return blank
     if len(informative) < len(tables):
-        notes.append(f"{len(tables) - len(informative)} stratum(s) of {stratum} without both arms and both "
-                     "outcome levels left out of the Mantel-Haenszel estimate (they carry no information)")
+        notes.append(
+            f"{len(tables) - len(informative)} stratum(s) of {stratum} without both arms and both "
+            "outcome levels left out of the Mantel-Haenszel estimate (they carry no information)"
+        )
     numerator = sum(t[0, 0] * t[1, 1] / t.sum() for t in informative)
     denominator = sum(t[0, 1] * t[1, 0] / t.sum() for t in informative)
     if numerator == 0 or denominator == 0:
         informative = [t + 0.5 for t in informative]
-        notes.append("Mantel-Haenszel estimator undefined on the raw counts (no stratum has "
-                     + ("an event-concordant" if numerator == 0 else "a discordant")
-                     + " pair); 0.5 added to every cell of the strata")
+        notes.append(
+            "Mantel-Haenszel estimator undefined on the raw counts (no stratum has "
+            + ("an event-concordant" if numerator == 0 else "a discordant")
+            + " pair); 0.5 added to every cell of the strata"
+        )
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         st = StratifiedTable(informative)
         lo, hi = st.oddsratio_pooled_confint(alpha=1 - level)
         bd = st.test_equal_odds()
         cmh = st.test_null_odds(correction=False)
-    return {"mh_or": float(st.oddsratio_pooled), "mh_ci_low": float(lo), "mh_ci_high": float(hi),
-            "mh_p": float(cmh.pvalue), "breslow_day_chi2": float(bd.statistic), "breslow_day_p": float(bd.pvalue)}
+    return {
+        "mh_or": float(st.oddsratio_pooled),
+        "mh_ci_low": float(lo),
+        "mh_ci_high": float(hi),
+        "mh_p": float(cmh.pvalue),
+        "breslow_day_chi2": float(bd.statistic),
+        "breslow_day_p": float(bd.pvalue),
+    }
 
 
 # --------------------------------------------------------------------------- ANCOVA
 
-ANCOVA_COLUMNS = ["scale", "n", "control_n", "intervention_n", "control_pre_mean", "control_post_mean",
-                  "intervention_pre_mean", "intervention_post_mean", "post_difference", "mean_difference",
-                  "ci_low", "ci_high", "statistic", "dof", "p_value", "note"]
+ANCOVA_COLUMNS = [
+    "scale",
+    "n",
+    "control_n",
+    "intervention_n",
+    "control_pre_mean",
+    "control_post_mean",
+    "intervention_pre_mean",
+    "intervention_post_mean",
+    "post_difference",
+    "mean_difference",
+    "ci_low",
+    "ci_high",
+    "statistic",
+    "dof",
+    "p_value",
+    "note",
+]
 #: The continuous scales: (name, pre-intervention column, post-intervention column) of :func:`outcomes.derive`.
-ANCOVA_SCALES = (("cultural_competence", "cc_pre_mean", "cc_post_mean"),
-                 ("support", "support_pre_mean", "support_post_mean"))
+ANCOVA_SCALES = (
+    ("cultural_competence", "cc_pre_mean", "cc_post_mean"),
+    ("support", "support_pre_mean", "support_post_mean"),
+)
 
 
 def ancova(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95) -> pd.DataFrame:
@@ -209,17 +271,31 @@ def ancova(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95) -> pd.Dat
         se = math.sqrt(cov[1, 1])
         q = sps.t.ppf(1 - (1 - level) / 2, dof)
         t = coef[1] / se if se > 0 else math.nan
-        row |= {"mean_difference": float(coef[1]), "ci_low": float(coef[1] - q * se),
-                "ci_high": float(coef[1] + q * se), "statistic": float(t), "dof": dof,
-                "p_value": float(2 * sps.t.sf(abs(t), dof)) if se > 0 else math.nan}
+        row |= {
+            "mean_difference": float(coef[1]),
+            "ci_low": float(coef[1] - q * se),
+            "ci_high": float(coef[1] + q * se),
+            "statistic": float(t),
+            "dof": dof,
+            "p_value": float(2 * sps.t.sf(abs(t), dof)) if se > 0 else math.nan,
+        }
         rows.append(row)
     return pd.DataFrame(rows, columns=ANCOVA_COLUMNS)
 
 
 # --------------------------------------------------------------------------- clustering by site
 
-CLUSTERED_COLUMNS = ["outcome", "sites", "n", "odds_ratio", "ci_low", "ci_high", "p_value", "within_site_correlation",
-                     "note"]
+CLUSTERED_COLUMNS = [
+    "outcome",
+    "sites",
+    "n",
+    "odds_ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "within_site_correlation",
+    "note",
+]
 
 
 def clustered_effects(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95) -> pd.DataFrame:
@@ -235,11 +311,14 @@ def clustered_effects(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95
 
     rows = []
     for outcome in OUTCOMES:
-        data = learners[learners[outcome].notna() & learners["group"].isin(arms.labels)
-                        & learners["site"].notna()]
+        data = learners[learners[outcome].notna() & learners["group"].isin(arms.labels) & learners["site"].notna()]
         sites = int(data["site"].nunique())
-        row = dict.fromkeys(CLUSTERED_COLUMNS, math.nan) | {"outcome": outcome, "sites": sites, "n": len(data),
-                                                             "note": ""}
+        row = dict.fromkeys(CLUSTERED_COLUMNS, math.nan) | {
+            "outcome": outcome,
+            "sites": sites,
+            "n": len(data),
+            "note": "",
+        }
         y = data[outcome].astype(bool).astype(float).to_numpy()
         arm = (data["group"] == arms.intervention).astype(float).to_numpy()
         if sites < 2:
@@ -248,8 +327,13 @@ def clustered_effects(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95
             row["note"] = "not estimable: an arm or an outcome level is empty"
         else:
             groups = pd.factorize(data["site"], sort=True)[0]
-            model = sm.GEE(y, sm.add_constant(arm), groups=groups, family=sm.families.Binomial(),
-                           cov_struct=sm.cov_struct.Exchangeable())
+            model = sm.GEE(
+                y,
+                sm.add_constant(arm),
+                groups=groups,
+                family=sm.families.Binomial(),
+                cov_struct=sm.cov_struct.Exchangeable(),
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = model.fit(cov_type="bias_reduced")
@@ -261,9 +345,13 @@ def clustered_effects(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95
 
                 dof = sites - 1  # few clusters: t with G - 1 degrees of freedom (Cameron and Miller 2015)
                 q = sps.t.ppf(1 - (1 - level) / 2, dof)
-                row |= {"odds_ratio": math.exp(coef), "ci_low": math.exp(coef - q * se),
-                        "ci_high": math.exp(coef + q * se), "p_value": float(2 * sps.t.sf(abs(coef / se), dof)),
-                        "within_site_correlation": float(model.cov_struct.dep_params)}
+                row |= {
+                    "odds_ratio": math.exp(coef),
+                    "ci_low": math.exp(coef - q * se),
+                    "ci_high": math.exp(coef + q * se),
+                    "p_value": float(2 * sps.t.sf(abs(coef / se), dof)),
+                    "within_site_correlation": float(model.cov_struct.dep_params),
+                }
                 if sites < 10:
                     row["note"] = f"{sites} sites: a robust interval from few clusters, to read with caution"
         rows.append(row)
@@ -295,14 +383,32 @@ def correlations(learners: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame
     previous activism against each outcome (phi, the Pearson r of two binaries);
     age against each outcome (point-biserial, the Pearson r of a binary and a
     number). Confidence intervals by Fisher's z; p-values Holm-adjusted together."""
-    rows = [{"x": "cc_change", "y": "support_post_mean", "method": "spearman",
-             **_correlate(learners["cc_change"], learners["support_post_mean"], "spearman", level)}]
+    rows = [
+        {
+            "x": "cc_change",
+            "y": "support_post_mean",
+            "method": "spearman",
+            **_correlate(learners["cc_change"], learners["support_post_mean"], "spearman", level),
+        }
+    ]
     for outcome in OUTCOMES:
         y = learners[outcome].astype("Float64")
-        rows.append({"x": "previous_activism", "y": outcome, "method": "phi",
-                     **_correlate(learners["previous_activism"].astype("Float64"), y, "pearson", level)})
-        rows.append({"x": "age", "y": outcome, "method": "point_biserial",
-                     **_correlate(learners["age"].astype("Float64"), y, "pearson", level)})
+        rows.append(
+            {
+                "x": "previous_activism",
+                "y": outcome,
+                "method": "phi",
+                **_correlate(learners["previous_activism"].astype("Float64"), y, "pearson", level),
+            }
+        )
+        rows.append(
+            {
+                "x": "age",
+                "y": outcome,
+                "method": "point_biserial",
+                **_correlate(learners["age"].astype("Float64"), y, "pearson", level),
+            }
+        )
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p_value"].to_numpy())
     return table[CORRELATION_COLUMNS]
@@ -331,8 +437,18 @@ def _label(value) -> str:
 
 # --------------------------------------------------------------------------- power
 
-POWER_COLUMNS = ["outcome", "control_percent", "target_percent", "min_difference", "alpha_holm", "cohen_w",
-                 "n_per_arm_80", "n_per_arm_90", "n_per_arm_analysed", "power_here"]
+POWER_COLUMNS = [
+    "outcome",
+    "control_percent",
+    "target_percent",
+    "min_difference",
+    "alpha_holm",
+    "cohen_w",
+    "n_per_arm_80",
+    "n_per_arm_90",
+    "n_per_arm_analysed",
+    "power_here",
+]
 
 
 def cohen_w(p0: float, p1: float) -> float:
@@ -380,8 +496,9 @@ def exact_power(n: int, p0: float, p1: float, *, alpha: float = 0.05, min_expect
     return float(joint[reject].sum())
 
 
-def n_for_power(p0: float, p1: float, power: float, *, alpha: float = 0.05, min_expected: float = 5.0,
-                n_max: int = 100_000) -> float:
+def n_for_power(
+    p0: float, p1: float, power: float, *, alpha: float = 0.05, min_expected: float = 5.0, n_max: int = 100_000
+) -> float:
     """The smallest learners per arm whose :func:`exact_power` reaches ``power``, by
     bisection between 2 and ``n_max`` (NaN beyond it: plan with a larger effect). Power
     under a discrete test rises in a sawtooth; the bisection finds a size where it is
@@ -413,8 +530,9 @@ def n_for_power(p0: float, p1: float, power: float, *, alpha: float = 0.05, min_
     return float(hi)
 
 
-def power_planning(table2: pd.DataFrame, *, alpha: float = 0.05, min_difference: float = 15.0,
-                   min_expected: float = 5.0) -> pd.DataFrame:
+def power_planning(
+    table2: pd.DataFrame, *, alpha: float = 0.05, min_difference: float = 15.0, min_expected: float = 5.0
+) -> pd.DataFrame:
     """Learners per arm a replication needs for 80% and 90% power to detect the smallest
     effect of interest, ``min_difference`` percentage points (params.yaml), from this
     study's control percentage (upwards, or downwards where that would pass 100%), for
@@ -428,8 +546,11 @@ def power_planning(table2: pd.DataFrame, *, alpha: float = 0.05, min_difference:
     m = int(table2["p_value"].notna().sum()) or len(table2)
     alpha_holm = alpha / max(m, 1)
     for r in table2.itertuples(index=False):
-        row = dict.fromkeys(POWER_COLUMNS, math.nan) | {"outcome": r.outcome, "min_difference": min_difference,
-                                                         "alpha_holm": alpha_holm}
+        row = dict.fromkeys(POWER_COLUMNS, math.nan) | {
+            "outcome": r.outcome,
+            "min_difference": min_difference,
+            "alpha_holm": alpha_holm,
+        }
         n_arm = min(r.control_n, r.intervention_n)
         row["n_per_arm_analysed"] = n_arm
         if not r.control_n:

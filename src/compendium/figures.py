@@ -34,20 +34,22 @@ def configure() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    matplotlib.rcParams.update({
-        "font.family": "DejaVu Sans",
-        "font.size": 7,
-        "axes.titlesize": 8,
-        "axes.labelsize": 7,
-        "legend.fontsize": 6.5,
-        "xtick.labelsize": 6.5,
-        "ytick.labelsize": 6.5,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "svg.hashsalt": "compendium",
-        "svg.fonttype": "none",  # text stays text: readable by the leak audit, no glyph outlines
-        "path.simplify": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "font.family": "DejaVu Sans",
+            "font.size": 7,
+            "axes.titlesize": 8,
+            "axes.labelsize": 7,
+            "legend.fontsize": 6.5,
+            "xtick.labelsize": 6.5,
+            "ytick.labelsize": 6.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "compendium",
+            "svg.fonttype": "none",  # text stays text: readable by the leak audit, no glyph outlines
+            "path.simplify": False,
+        }
+    )
 
 
 def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
@@ -58,8 +60,10 @@ def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
 
     folder = folder or paths.figures_dir()
     written = []
-    for ext, kwargs in (("png", {"dpi": 300, "metadata": {"Software": None}}),
-                        ("svg", {"metadata": {"Date": None, "Creator": None}})):
+    for ext, kwargs in (
+        ("png", {"dpi": 300, "metadata": {"Software": None}}),
+        ("svg", {"metadata": {"Date": None, "Creator": None}}),
+    ):
         from io import BytesIO
 
         buf = BytesIO()
@@ -97,8 +101,9 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
             # the Wilson bounds can sit a rounding error inside 0% or 100%
             lo.append(max(share - 100 * low, 0.0) if n else math.nan)
             hi.append(max(100 * high - share, 0.0) if n else math.nan)
-        ax.errorbar(pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1,
-                    color=ARM_COLOURS[role], label=label)
+        ax.errorbar(
+            pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1, color=ARM_COLOURS[role], label=label
+        )
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"Learners with the outcome, % ({int(level * 100)}% Wilson CI)")
@@ -115,21 +120,21 @@ def effects_forest(adjusted: pd.DataFrame):
 
     configure()
     fig, ax = plt.subplots(figsize=(SINGLE, 2.8))
-    kinds = [("Unadjusted", "odds_ratio", "or_ci_low", "or_ci_high", "#000000", "o"),
-             ("Adjusted", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "#0072B2", "s"),
-             ("Mantel-Haenszel", "mh_or", "mh_ci_low", "mh_ci_high", "#D55E00", "D")]
+    kinds = [
+        ("Unadjusted", "odds_ratio", "or_ci_low", "or_ci_high", "#000000", "o"),
+        ("Adjusted", "adjusted_or", "adjusted_ci_low", "adjusted_ci_high", "#0072B2", "s"),
+        ("Mantel-Haenszel", "mh_or", "mh_ci_low", "mh_ci_high", "#D55E00", "D"),
+    ]
     base = np.arange(len(adjusted))[::-1] * 1.0
     for k, (label, est, lo, hi, colour, marker) in enumerate(kinds):
         yy = base + 0.25 - 0.25 * k
         e, low, high = (adjusted[c].to_numpy(float) for c in (est, lo, hi))
         ok = np.isfinite(e) & np.isfinite(low) & np.isfinite(high)
         xerr = np.clip([e[ok] - low[ok], high[ok] - e[ok]], 0.0, None)
-        ax.errorbar(e[ok], yy[ok], xerr=xerr, fmt=marker, ms=3.5,
-                    capsize=2, lw=1, color=colour, label=label)
+        ax.errorbar(e[ok], yy[ok], xerr=xerr, fmt=marker, ms=3.5, capsize=2, lw=1, color=colour, label=label)
     ax.axvline(1, color="#777777", lw=0.8, ls="--")
     ax.set_xscale("log")
-    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200)
-             if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200) if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
@@ -154,8 +159,16 @@ def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], tit
                 shares = [100 * row[f"p{v}"] for v in range(1, 6)]
                 left = -(shares[0] + shares[1] + shares[2] / 2)
                 for v, share in enumerate(shares):
-                    ax.barh(-y, share, left=left, color=LIKERT_COLOURS[v], height=0.8,
-                            label=str(v + 1) if (y == 0) else None, edgecolor="white", lw=0.3)
+                    ax.barh(
+                        -y,
+                        share,
+                        left=left,
+                        color=LIKERT_COLOURS[v],
+                        height=0.8,
+                        label=str(v + 1) if (y == 0) else None,
+                        edgecolor="white",
+                        lw=0.3,
+                    )
                     left += share
                 labels.append(f"{item} · {arm}")
                 y += 1
@@ -173,8 +186,9 @@ def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], tit
         y += 0.4
     axes[0].set_yticks(positions, labels)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, [f"Answer {n}" for n in names], ncols=5, loc="lower center", bbox_to_anchor=(0.5, 0.98),
-               frameon=False)
+    fig.legend(
+        handles, [f"Answer {n}" for n in names], ncols=5, loc="lower center", bbox_to_anchor=(0.5, 0.98), frameon=False
+    )
     return fig
 
 
@@ -207,15 +221,22 @@ def agreement_by_code(irr: pd.DataFrame, threshold: float):
     part = irr[irr["code"] != "ALL"].reset_index(drop=True)
     if not part[["cohen_kappa", "krippendorff_alpha"]].notna().any().any():
         fig, ax = plt.subplots(figsize=(SINGLE, 1.0))
-        ax.text(0.5, 0.5, "No agreement to show: fewer than two coders\ncoded the same sources.",
-                ha="center", va="center", fontsize=7.5)
+        ax.text(
+            0.5,
+            0.5,
+            "No agreement to show: fewer than two coders\ncoded the same sources.",
+            ha="center",
+            va="center",
+            fontsize=7.5,
+        )
         ax.axis("off")
         return fig
     fig, ax = plt.subplots(figsize=(SINGLE, 0.6 + 0.22 * len(part)))
     y = np.arange(len(part))[::-1]
     ax.scatter(part["cohen_kappa"], y + 0.12, marker="o", s=14, color="#0072B2", label="Cohen's kappa", zorder=3)
-    ax.scatter(part["krippendorff_alpha"], y - 0.12, marker="D", s=12, color="#D55E00",
-               label="Krippendorff's alpha", zorder=3)
+    ax.scatter(
+        part["krippendorff_alpha"], y - 0.12, marker="D", s=12, color="#D55E00", label="Krippendorff's alpha", zorder=3
+    )
     ax.axvline(threshold, color="#777777", lw=0.8, ls="--")
     ax.set_yticks(y, [c.replace("_", " ") for c in part["code"]])
     ax.set_xlim(min(0.0, float(np.nanmin(part[["cohen_kappa", "krippendorff_alpha"]].to_numpy(float), initial=0))), 1)
@@ -247,12 +268,17 @@ def themes_by_group(freq: pd.DataFrame, arm_labels: tuple[str, str] | None = Non
             palette = [EXTRA[k % len(EXTRA)] for k in range(len(groups))]
         for k, (group, colour) in enumerate(zip(groups, palette)):
             values = [int(part[(part["id"] == t) & (part["group"] == group)]["units"].sum()) for t in themes["id"]]
-            ax.bar(x + (k - (len(groups) - 1) / 2) * width, values, width, color=colour,
-                   label=group.replace("_", " "))
+            ax.bar(x + (k - (len(groups) - 1) / 2) * width, values, width, color=colour, label=group.replace("_", " "))
         ax.set_xticks(x, [textwrap.fill(lbl, 14) for lbl in themes["label"]])
         ax.set_title(title, pad=18)
-        ax.legend(frameon=False, ncols=len(groups), loc="lower center", bbox_to_anchor=(0.5, 1.0),
-                  handlelength=1, columnspacing=0.8)
+        ax.legend(
+            frameon=False,
+            ncols=len(groups),
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            handlelength=1,
+            columnspacing=0.8,
+        )
     axes[0].set_ylabel("Coded units")
     return fig
 
@@ -276,8 +302,15 @@ def code_cooccurrence(co: pd.DataFrame, codebook: pd.DataFrame):
     for i in range(len(codes)):
         for j in range(len(codes)):
             if i != j and grid[i, j] > 0:
-                ax.text(j, i, f"{int(grid[i, j])}", ha="center", va="center", fontsize=5.5,
-                        color="white" if grid[i, j] < np.nanmax(grid) * 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{int(grid[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=5.5,
+                    color="white" if grid[i, j] < np.nanmax(grid) * 0.5 else "black",
+                )
     ax.spines[:].set_visible(False)
     fig.colorbar(image, ax=ax, shrink=0.7, label="Units coded with both")
     return fig
@@ -291,24 +324,34 @@ def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str]):
     configure()
     if not len(joint):
         fig, ax = plt.subplots(figsize=(DOUBLE, 1.2))
-        ax.text(0.5, 0.5, "No code is linked to a survey outcome for this study (dataset.yaml: integration.links).",
-                ha="center", va="center", fontsize=8)
+        ax.text(
+            0.5,
+            0.5,
+            "No code is linked to a survey outcome for this study (dataset.yaml: integration.links).",
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
         ax.axis("off")
         return fig
     fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 0.7 + 0.45 * len(joint)), sharey=True)
     y = np.arange(len(joint))[::-1]
-    for ax, prefix, title in zip(axes, ("talk", "outcome"),
-                                 ("Raised the code (qualitative sources)", "Reported the outcome (survey)")):
+    for ax, prefix, title in zip(
+        axes, ("talk", "outcome"), ("Raised the code (qualitative sources)", "Reported the outcome (survey)")
+    ):
         for offset, (role, label) in zip((0.15, -0.15), zip(("control", "intervention"), arm_labels)):
-            ax.scatter(joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label,
-                       zorder=3)
+            ax.scatter(
+                joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label, zorder=3
+            )
         ax.set_xlim(0, 100)
         ax.set_title(title)
         ax.set_xlabel("% of learners")
         ax.grid(axis="x", color="#e0e0e0", lw=0.5)
         ax.set_axisbelow(True)
-    labels = [f"{c.replace('_', ' ')}\n↔ {SHORT_LABELS.get(o, o)} ({j})"
-              for c, o, j in zip(joint["code"], joint["outcome"], joint["judgement"])]
+    labels = [
+        f"{c.replace('_', ' ')}\n↔ {SHORT_LABELS.get(o, o)} ({j})"
+        for c, o, j in zip(joint["code"], joint["outcome"], joint["judgement"])
+    ]
     axes[0].set_yticks(y, labels)
     axes[1].legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncols=2, frameon=False)
     return fig
@@ -342,8 +385,15 @@ def framework(edges: pd.DataFrame, codebook: pd.DataFrame, alpha: float = 0.05):
     for r in linked.itertuples(index=False):
         (x0, y0), (x1, y1) = pos[r.code_1], pos[r.code_2]
         same = theme_of.get(r.code_1) == theme_of.get(r.code_2)
-        ax.plot([x0, x1], [y0, y1], color=colour[theme_of[r.code_1]] if same else "#777777",
-                lw=0.6 + 2.4 * float(r.lift) / top, alpha=0.75, solid_capstyle="round", zorder=1)
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=colour[theme_of[r.code_1]] if same else "#777777",
+            lw=0.6 + 2.4 * float(r.lift) / top,
+            alpha=0.75,
+            solid_capstyle="round",
+            zorder=1,
+        )
     for code, (x, y) in pos.items():
         ax.scatter([x], [y], s=36, color=colour[theme_of[code]], zorder=3, edgecolors="white", linewidths=0.6)
         a = angle[code]
@@ -352,12 +402,27 @@ def framework(edges: pd.DataFrame, codebook: pd.DataFrame, alpha: float = 0.05):
         va = "bottom" if math.sin(a) > 0.2 else "top" if math.sin(a) < -0.2 else "center"
         ax.text(lx, ly, textwrap.fill(str(labels[code]), 24), ha=ha, va=va, fontsize=7, zorder=4)
     if not len(linked):
-        ax.text(0, 0, textwrap.fill("No pair of codes shares units more often than chance at this level.", 30),
-                ha="center", va="center", fontsize=7.5, color="#444444")
-    handles = [Line2D([], [], marker="o", ls="", color=colour[t], label=textwrap.fill(str(theme_labels[t]), 30))
-               for t in theme_ids]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncols=min(len(handles), 3),
-              frameon=False, fontsize=7)
+        ax.text(
+            0,
+            0,
+            textwrap.fill("No pair of codes shares units more often than chance at this level.", 30),
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            color="#444444",
+        )
+    handles = [
+        Line2D([], [], marker="o", ls="", color=colour[t], label=textwrap.fill(str(theme_labels[t]), 30))
+        for t in theme_ids
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncols=min(len(handles), 3),
+        frameon=False,
+        fontsize=7,
+    )
     ax.set_xlim(-2.3, 2.3)
     ax.set_ylim(-1.55, 1.55)
     ax.set_aspect("equal")
@@ -390,12 +455,22 @@ def participant_flow(flow: pd.DataFrame):
         arrow(5, 8.85, x, stage_y["alloc"] + 0.6)
         box(x, stage_y["alloc"], f"Allocated to {r.arm}\nn = {r.allocated}")
         arrow(x, stage_y["alloc"] - 0.6, x, stage_y["lost"] + 0.7)
-        box(x, stage_y["lost"], f"Withdrew consent: n = {r.withdrew}\nNo post-intervention survey: n = {r.no_post_wave}\n"
-                                f"Followed up: n = {r.followed_up}", h=1.4)
+        box(
+            x,
+            stage_y["lost"],
+            f"Withdrew consent: n = {r.withdrew}\nNo post-intervention survey: n = {r.no_post_wave}\n"
+            f"Followed up: n = {r.followed_up}",
+            h=1.4,
+        )
         arrow(x, stage_y["lost"] - 0.7, x, stage_y["analysed"] + 1.3)
-        analysed = "\n".join(f"{SHORT_LABELS.get(k[9:], k[9:])}: n = {getattr(r, k)}"
-                             for k in flow.columns if k.startswith("analysed_"))
+        analysed = "\n".join(
+            f"{SHORT_LABELS.get(k[9:], k[9:])}: n = {getattr(r, k)}" for k in flow.columns if k.startswith("analysed_")
+        )
         box(x, stage_y["analysed"], "Analysed\n" + analysed, w=3.6, h=2.6)
-    for label, y in (("Allocation", stage_y["alloc"]), ("Follow-up", stage_y["lost"]), ("Analysis", stage_y["analysed"])):
+    for label, y in (
+        ("Allocation", stage_y["alloc"]),
+        ("Follow-up", stage_y["lost"]),
+        ("Analysis", stage_y["analysed"]),
+    ):
         ax.text(0.02, y, label, rotation=90, va="center", fontsize=7, fontweight="bold", color="#0072B2")
     return fig

@@ -26,10 +26,26 @@ import math
 
 import pandas as pd
 
-JOINT_COLUMNS = ["code", "outcome", "direction", "learners_both", "said_and_reported", "said_not_reported",
-                 "reported_not_said", "neither", "agreement_percent", "kappa", "judgement",
-                 "talk_control_percent", "talk_intervention_percent",
-                 "outcome_control_percent", "outcome_intervention_percent", "quote", "quote_source", "quote_unit"]
+JOINT_COLUMNS = [
+    "code",
+    "outcome",
+    "direction",
+    "learners_both",
+    "said_and_reported",
+    "said_not_reported",
+    "reported_not_said",
+    "neither",
+    "agreement_percent",
+    "kappa",
+    "judgement",
+    "talk_control_percent",
+    "talk_intervention_percent",
+    "outcome_control_percent",
+    "outcome_intervention_percent",
+    "quote",
+    "quote_source",
+    "quote_unit",
+]
 
 
 def study_links(dataset: dict) -> list[tuple[str, str, str]]:
@@ -49,9 +65,17 @@ def learner_talk(coded: pd.DataFrame) -> pd.DataFrame:
     return pd.crosstab(exploded["learners"], exploded["code"]).astype(bool)
 
 
-def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd.DataFrame,
-                  interviewed: set[str], arms, convergent_kappa: float = 0.4,
-                  dissonant_kappa: float = 0.0, min_learners: int = 10) -> pd.DataFrame:
+def joint_display(
+    pairs,
+    coded: pd.DataFrame,
+    learners: pd.DataFrame,
+    quotes: pd.DataFrame,
+    interviewed: set[str],
+    arms,
+    convergent_kappa: float = 0.4,
+    dissonant_kappa: float = 0.0,
+    min_learners: int = 10,
+) -> pd.DataFrame:
     """One row per (code, outcome, direction) link: the 2 x 2 counts of learners who
     said and reported, the raw agreement, Cohen's kappa between talk and the expected
     report (the outcome, or its absence for ``inverse`` links), the judgement by the
@@ -71,13 +95,21 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
         said, reported = said[ok].astype(bool), reported[ok].astype(bool)
         expect = reported if direction == "same" else ~reported
         agree = float((said == expect).mean() * 100) if len(said) else math.nan
-        kappa = (float(binary_agreement(said.to_numpy()[:, None], expect.to_numpy()[:, None])["cohen_kappa"][0])
-                 if len(said) else math.nan)
+        kappa = (
+            float(binary_agreement(said.to_numpy()[:, None], expect.to_numpy()[:, None])["cohen_kappa"][0])
+            if len(said)
+            else math.nan
+        )
         if len(said) < min_learners or not math.isfinite(kappa):
             judgement = "not assessable"
         else:
-            judgement = ("convergent" if kappa >= convergent_kappa else
-                         "dissonant" if kappa <= dissonant_kappa else "complementary")
+            judgement = (
+                "convergent"
+                if kappa >= convergent_kappa
+                else "dissonant"
+                if kappa <= dissonant_kappa
+                else "complementary"
+            )
         arm_of = outcomes["group"]
         talk_pct = {}
         for role, arm in (("control", arms.control), ("intervention", arms.intervention)):
@@ -88,25 +120,49 @@ def joint_display(pairs, coded: pd.DataFrame, learners: pd.DataFrame, quotes: pd
             values = outcomes.loc[outcomes["group"] == arm, outcome].dropna().astype(bool)
             out_pct[role] = float(values.mean() * 100) if len(values) else math.nan
         q = quotes[(quotes["code"] == code) & (quotes["rank"] == 1)]
-        rows.append({
-            "code": code, "outcome": outcome, "direction": direction, "learners_both": int(len(said)),
-            "said_and_reported": int((said & reported).sum()), "said_not_reported": int((said & ~reported).sum()),
-            "reported_not_said": int((~said & reported).sum()), "neither": int((~said & ~reported).sum()),
-            "agreement_percent": agree, "kappa": kappa, "judgement": judgement,
-            "talk_control_percent": talk_pct["control"], "talk_intervention_percent": talk_pct["intervention"],
-            "outcome_control_percent": out_pct["control"], "outcome_intervention_percent": out_pct["intervention"],
-            "quote": q["quote"].iloc[0] if len(q) else "", "quote_source": q["source_id"].iloc[0] if len(q) else "",
-            "quote_unit": int(q["unit"].iloc[0]) if len(q) else 0,
-        })
+        rows.append(
+            {
+                "code": code,
+                "outcome": outcome,
+                "direction": direction,
+                "learners_both": int(len(said)),
+                "said_and_reported": int((said & reported).sum()),
+                "said_not_reported": int((said & ~reported).sum()),
+                "reported_not_said": int((~said & reported).sum()),
+                "neither": int((~said & ~reported).sum()),
+                "agreement_percent": agree,
+                "kappa": kappa,
+                "judgement": judgement,
+                "talk_control_percent": talk_pct["control"],
+                "talk_intervention_percent": talk_pct["intervention"],
+                "outcome_control_percent": out_pct["control"],
+                "outcome_intervention_percent": out_pct["intervention"],
+                "quote": q["quote"].iloc[0] if len(q) else "",
+                "quote_source": q["source_id"].iloc[0] if len(q) else "",
+                "quote_unit": int(q["unit"].iloc[0]) if len(q) else 0,
+            }
+        )
     return pd.DataFrame(rows, columns=JOINT_COLUMNS)
 
 
-EDGE_COLUMNS = ["code_1", "code_2", "theme_1", "theme_2", "units_both", "units_1", "units_2", "units_total",
-                "expected", "lift", "p_value", "p_holm", "linked"]
+EDGE_COLUMNS = [
+    "code_1",
+    "code_2",
+    "theme_1",
+    "theme_2",
+    "units_both",
+    "units_1",
+    "units_2",
+    "units_total",
+    "expected",
+    "lift",
+    "p_value",
+    "p_holm",
+    "linked",
+]
 
 
-def framework_edges(co_units: pd.DataFrame, n_units: int, codebook: pd.DataFrame,
-                    alpha: float = 0.05) -> pd.DataFrame:
+def framework_edges(co_units: pd.DataFrame, n_units: int, codebook: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Which pairs of codes co-occur in units more often than chance.
 
     Parameters
@@ -149,10 +205,21 @@ def framework_edges(co_units: pd.DataFrame, n_units: int, codebook: pd.DataFrame
         a, b, both = own.get(r.code_1, 0), own.get(r.code_2, 0), int(r.units)
         expected = a * b / n_units if n_units else math.nan
         p = float(hypergeom.sf(both - 1, n_units, a, b)) if n_units and a and b else math.nan
-        rows.append({"code_1": r.code_1, "code_2": r.code_2, "theme_1": theme_of.get(r.code_1, ""),
-                     "theme_2": theme_of.get(r.code_2, ""), "units_both": both, "units_1": a, "units_2": b,
-                     "units_total": int(n_units), "expected": expected,
-                     "lift": both / expected if expected else math.nan, "p_value": p})
+        rows.append(
+            {
+                "code_1": r.code_1,
+                "code_2": r.code_2,
+                "theme_1": theme_of.get(r.code_1, ""),
+                "theme_2": theme_of.get(r.code_2, ""),
+                "units_both": both,
+                "units_1": a,
+                "units_2": b,
+                "units_total": int(n_units),
+                "expected": expected,
+                "lift": both / expected if expected else math.nan,
+                "p_value": p,
+            }
+        )
     edges = pd.DataFrame(rows, columns=EDGE_COLUMNS[:-2])
     tested = edges["p_value"].notna()
     edges["p_holm"] = math.nan
@@ -167,9 +234,13 @@ def flow_counts(flow: dict, t2: pd.DataFrame, arms) -> pd.DataFrame:
     rows = []
     for role, arm in (("control", arms.control), ("intervention", arms.intervention)):
         counts = flow["arms"][arm]
-        row = {"arm": arm, "allocated": counts["enrolled"], "withdrew": counts["withdrew"],
-               "no_post_wave": counts["no_post_wave"],
-               "followed_up": counts["consented"] - counts["no_post_wave"]}
+        row = {
+            "arm": arm,
+            "allocated": counts["enrolled"],
+            "withdrew": counts["withdrew"],
+            "no_post_wave": counts["no_post_wave"],
+            "followed_up": counts["consented"] - counts["no_post_wave"],
+        }
         for r in t2.itertuples(index=False):
             row[f"analysed_{r.outcome}"] = int(getattr(r, f"{role}_n"))
         rows.append(row)

@@ -20,7 +20,6 @@ import pandas as pd
 
 from . import paths
 
-
 # ----------------------------------------------------------------- atomic writes
 
 
@@ -187,8 +186,10 @@ def write_table(frame: pd.DataFrame, stem: str, markdown: str, folder: Path | No
     spreadsheet formulas (:func:`neutralise_cell`)."""
     folder = folder or paths.tables_dir()
     csv_path, md_path = folder / f"{stem}.csv", folder / f"{stem}.md"
-    write_text(csv_path, neutralise_frame(frame).to_csv(index=False, lineterminator="\n",
-                                                        float_format=f"%.{SIGNIFICANT_DIGITS}g"))
+    write_text(
+        csv_path,
+        neutralise_frame(frame).to_csv(index=False, lineterminator="\n", float_format=f"%.{SIGNIFICANT_DIGITS}g"),
+    )
     write_text(md_path, markdown)
     return csv_path, md_path
 
@@ -238,11 +239,18 @@ def write_study(study) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in _STUDY_TABLES:
         write_interim(getattr(study, name), f"{STUDY_DIR}/{name}")
-    write_json(folder / "meta.json", {
-        "cc_items": study.cc_items, "support_items": study.support_items, "coders": study.coders,
-        "flow": study.flow, "dataset": study.dataset, "consensus": study.consensus,
-        "arms": {"control": study.arms.control, "intervention": study.arms.intervention},
-    })
+    write_json(
+        folder / "meta.json",
+        {
+            "cc_items": study.cc_items,
+            "support_items": study.support_items,
+            "coders": study.coders,
+            "flow": study.flow,
+            "dataset": study.dataset,
+            "consensus": study.consensus,
+            "arms": {"control": study.arms.control, "intervention": study.arms.intervention},
+        },
+    )
     write_private_json({"withdrawn": study.withdrawn}, "withdrawn")
     return folder
 
@@ -260,8 +268,16 @@ def read_study():
         )
     meta = read_json(meta_path)
     tables = {name: read_interim(f"{STUDY_DIR}/{name}") for name in _STUDY_TABLES}
-    return Study(cc_items=meta["cc_items"], support_items=meta["support_items"], flow=meta["flow"],
-                 coders=meta["coders"], dataset=meta["dataset"], consensus=meta.get("consensus", "file"), arms=Arms(**meta["arms"]), **tables)
+    return Study(
+        cc_items=meta["cc_items"],
+        support_items=meta["support_items"],
+        flow=meta["flow"],
+        coders=meta["coders"],
+        dataset=meta["dataset"],
+        consensus=meta.get("consensus", "file"),
+        arms=Arms(**meta["arms"]),
+        **tables,
+    )
 
 
 # ----------------------------------------------------------------- several sites

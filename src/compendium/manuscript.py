@@ -29,8 +29,9 @@ STUDY_TEXT = re.compile(r"\[(?:\\.|[^\]\\])*\]\{\.study\}")
 def plain_study_text(text: str) -> str:
     """The spans of :func:`study_text` back to plain text (for Markdown read as it is,
     such as the checklists)."""
+
     def unescape(m: re.Match) -> str:
-        return re.sub(r"\\(.)", r"\1", m.group(0)[1:-len("]{.study}")])
+        return re.sub(r"\\(.)", r"\1", m.group(0)[1 : -len("]{.study}")])
 
     return STUDY_TEXT.sub(unescape, text)
 
@@ -133,18 +134,24 @@ class Numbers:
             return f"Fisher's exact test, {apa_p(self.v(f'{base}.p_value'))}"
         if not (self.has(base + ".statistic") and self.has(base + ".dof")):
             return f"test {wording.NOT_ESTIMABLE}"
-        return (f"χ2({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
-                f"{self.num(base + '.statistic')}, {apa_p(self.v(base + '.p_value'))}")
+        return (
+            f"χ2({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
+            f"{self.num(base + '.statistic')}, {apa_p(self.v(base + '.p_value'))}"
+        )
 
     def odds(self, prefix: str, est: str, low: str, high: str) -> str:
         if not all(self.has(f"{prefix}.{k}") for k in (est, low, high)):
             return f"OR {wording.NOT_ESTIMABLE}"
-        return (f"OR = {self.num(f'{prefix}.{est}')}, {self.level()} CI [{self.num(f'{prefix}.{low}')}, "
-                f"{self.num(f'{prefix}.{high}')}]")
+        return (
+            f"OR = {self.num(f'{prefix}.{est}')}, {self.level()} CI [{self.num(f'{prefix}.{low}')}, "
+            f"{self.num(f'{prefix}.{high}')}]"
+        )
 
     def functions(self) -> dict:
-        return {name: getattr(self, name) for name in ("v", "has", "num", "apa", "int", "pct", "points", "p",
-                                                        "level", "chi2", "odds")}
+        return {
+            name: getattr(self, name)
+            for name in ("v", "has", "num", "apa", "int", "pct", "points", "p", "level", "chi2", "odds")
+        }
 
 
 def allowed_numbers(results: dict) -> set[str]:
@@ -171,8 +178,9 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = re.split(r"\n#+ References\s*\n", text)[0]
     body = re.sub(r"\A---\n.*?\n---\n", " ", body, flags=re.S)  # front matter: title and byline from dataset.yaml
     body = STUDY_TEXT.sub(" ", body)  # what the study's own description says, quoted
-    body = re.sub(r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*",
-                  " ", body)
+    body = re.sub(
+        r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*", " ", body
+    )
     body = re.sub(r"(?m)^\|\s*\d+\s*\|", "|", body)  # a checklist's item numbers
     body = re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", " ", body)  # numeric citations
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
@@ -181,8 +189,9 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = PLACEHOLDER.sub(" ", body)  # pseudonyms in quotations
     body = re.sub(r"source\s+\S+,\s+unit\s+\d+", " ", body)  # where a quotation comes from
     allowed = allowed_numbers(results)
-    return sorted({m.group(0) for m in NUMBER.finditer(body)
-                   if not YEAR.match(m.group(0)) and m.group(0) not in allowed})
+    return sorted(
+        {m.group(0) for m in NUMBER.finditer(body) if not YEAR.match(m.group(0)) and m.group(0) not in allowed}
+    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -191,8 +200,12 @@ def stray_numbers(text: str, results: dict) -> list[str]:
 def render_template(template: Path, results: dict, context: dict) -> str:
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template.parent)),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template.parent)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
     env.globals.update(Numbers(results | wording.rule_values()).functions())
     env.globals["w"] = wording
     env.globals["quoted"] = study_text
@@ -239,15 +252,22 @@ def _pandoc_args(meta: dict, root: Path) -> list[str]:
 def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
     import pypandoc
 
-    css = ("body{max-width:46em;margin:2em auto;padding:0 1em;font-family:Georgia,serif;line-height:1.5}"
-           "table{border-collapse:collapse;font-size:.85em}th,td{border-bottom:1px solid #ccc;padding:.2em .5em}"
-           "img{max-width:100%}figcaption,caption{font-size:.9em;color:#333}")
+    css = (
+        "body{max-width:46em;margin:2em auto;padding:0 1em;font-family:Georgia,serif;line-height:1.5}"
+        "table{border-collapse:collapse;font-size:.85em}th,td{border-bottom:1px solid #ccc;padding:.2em .5em}"
+        "img{max-width:100%}figcaption,caption{font-size:.9em;color:#333}"
+    )
     header = root / ".manuscript-style.html"
     header.write_text(f"<style>{css}</style>\n", encoding="utf-8")
     try:
-        pypandoc.convert_text(markdown, "html5", format="markdown", outputfile=str(out),
-                              extra_args=_pandoc_args(meta, root) + ["--standalone", "--embed-resources",
-                                                                     f"--include-in-header={header}"])
+        pypandoc.convert_text(
+            markdown,
+            "html5",
+            format="markdown",
+            outputfile=str(out),
+            extra_args=_pandoc_args(meta, root)
+            + ["--standalone", "--embed-resources", f"--include-in-header={header}"],
+        )
     finally:
         header.unlink(missing_ok=True)
 
@@ -255,8 +275,7 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
 def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
     import pypandoc
 
-    pypandoc.convert_text(markdown, "docx", format="markdown", outputfile=str(out),
-                          extra_args=_pandoc_args(meta, root))
+    pypandoc.convert_text(markdown, "docx", format="markdown", outputfile=str(out), extra_args=_pandoc_args(meta, root))
 
 
 def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
@@ -268,17 +287,24 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
     header = root / ".manuscript-header.typ"
     header.write_text(TYPST_HEADER, encoding="utf-8")
     try:
-        source = pypandoc.convert_text(markdown, "typst", format="markdown",
-                                       extra_args=_pandoc_args(meta, root) + ["--standalone",
-                                                                              f"--include-in-header={header}"])
+        source = pypandoc.convert_text(
+            markdown,
+            "typst",
+            format="markdown",
+            extra_args=_pandoc_args(meta, root) + ["--standalone", f"--include-in-header={header}"],
+        )
     finally:
         header.unlink(missing_ok=True)
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1761436800"))
     typ = root / ".manuscript.typ"
     typ.write_text(source, encoding="utf-8")
     try:
-        pdf = typst.compile(str(typ), root=str(root), ignore_system_fonts=True,
-                            timestamp=dt.datetime.fromtimestamp(epoch, dt.timezone.utc))
+        pdf = typst.compile(
+            str(typ),
+            root=str(root),
+            ignore_system_fonts=True,
+            timestamp=dt.datetime.fromtimestamp(epoch, dt.UTC),
+        )
     finally:
         typ.unlink(missing_ok=True)
     from .io import write_bytes
@@ -293,16 +319,22 @@ def build(template: Path, results: dict, context: dict, meta: dict, folder: Path
     style are found by the relative names in the front matter: an absolute path given
     as metadata would be copied into the DOCX properties."""
     import contextlib
+
     from .io import write_text
 
     folder = folder or paths.reports_dir()
     text = render_template(template, results, context)
     stray = stray_numbers(text, accountable(results, context))
     if stray:
-        raise ManuscriptError("the manuscript contains numbers that reports/results.json does not hold: "
-                              + ", ".join(stray))
-    out = {"md": folder / "manuscript.md", "html": folder / "manuscript.html", "docx": folder / "manuscript.docx",
-           "pdf": folder / "manuscript.pdf"}
+        raise ManuscriptError(
+            "the manuscript contains numbers that reports/results.json does not hold: " + ", ".join(stray)
+        )
+    out = {
+        "md": folder / "manuscript.md",
+        "html": folder / "manuscript.html",
+        "docx": folder / "manuscript.docx",
+        "pdf": folder / "manuscript.pdf",
+    }
     write_text(out["md"], text)
     folder = folder.resolve()
     with contextlib.chdir(template.parent):
@@ -357,34 +389,67 @@ def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
         pref = citation.get("preferred-citation") or {}
         base = pref.get("title") or dataset.get("title") or "The shipped study"
         authors = [_person(a) for a in citation.get("authors") or []] or [todo]
-        about = [("Data", "synthetic, written by the compendium's seeded generator "
-                  f"(`{dataset.get('generator', 'compendium synthesize')}`, seed {dataset.get('seed')})"),
-                 ("Reproduces", original or todo)]
+        about = [
+            (
+                "Data",
+                "synthetic, written by the compendium's seeded generator "
+                f"(`{dataset.get('generator', 'compendium synthesize')}`, seed {dataset.get('seed')})",
+            ),
+            ("Reproduces", original or todo),
+        ]
         none = "none: the data are synthetic"
-        return {"title": f"{base} (a demonstration on synthetic data)", "authors": authors, "affiliations": [],
-                "about": about, "original": original, "twin": True, "about_setting": none, "about_period": none}
+        return {
+            "title": f"{base} (a demonstration on synthetic data)",
+            "authors": authors,
+            "affiliations": [],
+            "about": about,
+            "original": original,
+            "twin": True,
+            "about_setting": none,
+            "about_period": none,
+        }
     people = [a for a in dataset.get("authors") or [] if isinstance(a, dict) and a.get("name")]
     affiliations = list(dict.fromkeys(str(a["affiliation"]) for a in people if a.get("affiliation")))
-    about = [("Title", dataset.get("title") or todo),
-             ("Authors", wording.join(str(a["name"]) for a in people) or todo),
-             ("Affiliations", "; ".join(affiliations) or todo),
-             ("Setting", dataset.get("setting") or todo),
-             ("Period of data collection", dataset.get("period") or todo)]
+    about = [
+        ("Title", dataset.get("title") or todo),
+        ("Authors", wording.join(str(a["name"]) for a in people) or todo),
+        ("Affiliations", "; ".join(affiliations) or todo),
+        ("Setting", dataset.get("setting") or todo),
+        ("Period of data collection", dataset.get("period") or todo),
+    ]
     if dataset.get("synthetic"):
-        about.append(("Data", "synthetic, written by a generator "
-                      f"(`{dataset.get('generator', 'unknown')}`, design `{dataset.get('design', 'unknown')}`)"))
-    return {"title": dataset.get("title") or todo, "authors": [str(a["name"]) for a in people] or [todo],
-            "affiliations": affiliations, "about": about, "original": original, "twin": False,
-            "about_setting": dataset.get("setting") or todo, "about_period": dataset.get("period") or todo}
+        about.append(
+            (
+                "Data",
+                "synthetic, written by a generator "
+                f"(`{dataset.get('generator', 'unknown')}`, design `{dataset.get('design', 'unknown')}`)",
+            )
+        )
+    return {
+        "title": dataset.get("title") or todo,
+        "authors": [str(a["name"]) for a in people] or [todo],
+        "affiliations": affiliations,
+        "about": about,
+        "original": original,
+        "twin": False,
+        "about_setting": dataset.get("setting") or todo,
+        "about_period": dataset.get("period") or todo,
+    }
 
 
 def front_matter(meta: dict, subtitle: str) -> str:
     """The pandoc YAML front matter (safely quoted)."""
     import yaml
 
-    data = {"title": meta["title"], "subtitle": subtitle, "author": meta["authors"],
-            "bibliography": "references.bib", "csl": "vancouver-compendium.csl", "link-citations": True,
-            "lang": "en-GB"}
+    data = {
+        "title": meta["title"],
+        "subtitle": subtitle,
+        "author": meta["authors"],
+        "bibliography": "references.bib",
+        "csl": "vancouver-compendium.csl",
+        "link-citations": True,
+        "lang": "en-GB",
+    }
     return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000) + "---"
 
 
@@ -393,7 +458,8 @@ DESIGN_FEATURES = ("allocation", "blinding", "registration", "intervention", "sa
 
 def design(dataset: dict) -> dict[str, str]:
     """What dataset.yaml's ``design_features`` states about allocation, blinding,
-    registration, the intervention and the sampling of the qualitative participants, and ``ethics``, ``funding``, ``conflicts``;
+    registration, the intervention and the sampling of the qualitative participants, and
+    ``ethics``, ``funding``, ``conflicts``;
     "not reported" for each it does not state."""
     features = dataset.get("design_features") or {}
     out = {k: str(features.get(k) or "").strip() or wording.NOT_REPORTED for k in DESIGN_FEATURES}
@@ -442,9 +508,16 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
     if len(quotes):
         first = quotes[quotes["rank"] == 1].copy()
         first["order"] = first["code"].map(order)
-        rows = [{"theme": theme_of.get(r.code, ""), "quote": r.quote,
-                 "source_type": SOURCE_NOUNS.get(r.source_type, (r.source_type.replace("_", " "),))[0],
-                 "source_id": r.source_id, "unit": int(r.unit)} for r in first.sort_values("order").itertuples()]
+        rows = [
+            {
+                "theme": theme_of.get(r.code, ""),
+                "quote": r.quote,
+                "source_type": SOURCE_NOUNS.get(r.source_type, (r.source_type.replace("_", " "),))[0],
+                "source_id": r.source_id,
+                "unit": int(r.unit),
+            }
+            for r in first.sort_values("order").itertuples()
+        ]
     joint_rows = read_joint(tables_dir)
     say = Prose(results, study.codebook, joint_rows)
     meta = study_meta(study.dataset, citation, twin)
@@ -466,9 +539,11 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
         "table1": table("table1_demographics", numbers["table1"], "Baseline characteristics by arm."),
         "table2": table("table2_outcomes", numbers["table2"], "Outcomes after the intervention by arm."),
         "table3": table("irr", numbers["table3"], "Agreement between the coders, by code.")
-        if "table3" in numbers else "",
+        if "table3" in numbers
+        else "",
         "table4": joint_table(tables_dir, numbers["table4"], "Joint display of the codes and the survey outcomes.")
-        if "table4" in numbers else "",
+        if "table4" in numbers
+        else "",
     }
     return out
 
@@ -505,20 +580,28 @@ def joint_table(tables_dir: Path, number: int, caption: str) -> str:
     def k(x) -> str:
         return wording.NOT_ESTIMABLE if wording.missing(x) else f"{x:.2f}"
 
-    lines = ["| Code | Outcome | Raised it, control / intervention | Outcome, control / intervention | "
-             "n | Agreement | Kappa | Judgement |", "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- |"]
+    lines = [
+        "| Code | Outcome | Raised it, control / intervention | Outcome, control / intervention | "
+        "n | Agreement | Kappa | Judgement |",
+        "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- |",
+    ]
     for r in joint.itertuples(index=False):
-        lines.append(f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
-                     f"{pc(r.talk_control_percent)} / {pc(r.talk_intervention_percent)} | "
-                     f"{pc(r.outcome_control_percent)} / {pc(r.outcome_intervention_percent)} | "
-                     f"{r.learners_both} | {pc(r.agreement_percent)} | {k(r.kappa)} | {r.judgement} |")
+        lines.append(
+            f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
+            f"{pc(r.talk_control_percent)} / {pc(r.talk_intervention_percent)} | "
+            f"{pc(r.outcome_control_percent)} / {pc(r.outcome_intervention_percent)} | "
+            f"{r.learners_both} | {pc(r.agreement_percent)} | {k(r.kappa)} | {r.judgement} |"
+        )
     return "\n".join(lines) + f"\n\n: Table {number}. {caption}\n"
 
 
 # --------------------------------------------------------------------------- prose chosen by the data
 
-SOURCE_NOUNS = {"interview": ("interview", "interviews"), "focus_group": ("focus group", "focus groups"),
-                "document": ("document or online post", "documents or online posts")}
+SOURCE_NOUNS = {
+    "interview": ("interview", "interviews"),
+    "focus_group": ("focus group", "focus groups"),
+    "document": ("document or online post", "documents or online posts"),
+}
 WAVE_WORDS = {"pre": "before", "post": "after"}
 
 
@@ -594,8 +677,11 @@ class Prose:
             groups.setdefault(word, []).append(f"{self.outcome_label(o)} ({shares})")
         first, second = self.arm("intervention"), self.arm("control")
         parts = []
-        for word, phrase in (("more frequent", "more often reported"), ("less frequent", "less often reported"),
-                             ("as frequent", "as often reported")):
+        for word, phrase in (
+            ("more frequent", "more often reported"),
+            ("less frequent", "less often reported"),
+            ("as frequent", "as often reported"),
+        ):
             if groups.get(word):
                 parts.append(f"{phrase} {wording.join(groups[word])}")
         if groups.get(wording.NOT_ESTIMABLE):
@@ -605,13 +691,24 @@ class Prose:
         return f"Learners in {first}, against {second}, " + "; ".join(parts) + "."
 
     def holm(self) -> str:
-        return wording.holm_sentence([(self.outcome_label(o), self.results.get(f"table2.{o}.p_value"),
-                                       self.results.get(f"table2.{o}.p_holm")) for o in self.outcomes()])
+        return wording.holm_sentence(
+            [
+                (self.outcome_label(o), self.results.get(f"table2.{o}.p_value"), self.results.get(f"table2.{o}.p_holm"))
+                for o in self.outcomes()
+            ]
+        )
 
     def adjusted(self) -> str:
-        rows = [(self.outcome_label(o), self.results.get(f"adjusted.{o}.odds_ratio"),
-                 self.results.get(f"adjusted.{o}.adjusted_or"), self.results.get(f"adjusted.{o}.adjusted_p"))
-                for o in self.outcomes() if f"adjusted.{o}.odds_ratio" in self.results]
+        rows = [
+            (
+                self.outcome_label(o),
+                self.results.get(f"adjusted.{o}.odds_ratio"),
+                self.results.get(f"adjusted.{o}.adjusted_or"),
+                self.results.get(f"adjusted.{o}.adjusted_p"),
+            )
+            for o in self.outcomes()
+            if f"adjusted.{o}.odds_ratio" in self.results
+        ]
         return wording.adjusted_sentence(rows) if rows else "No adjusted odds ratio was estimated."
 
     def stratum(self) -> str:
@@ -625,14 +722,19 @@ class Prose:
         """Rule: how many Table 1 counts the small-cell rule hid (a null count in
         results.json is a suppressed one)."""
         k = self.n.int("params.min_cell") if self.n.has("params.min_cell") else None
-        hidden = sum(1 for key, value in self.results.items()
-                     if key.startswith("table1.") and key.rsplit(".", 2)[-2] == "n" and value is None)
+        hidden = sum(
+            1
+            for key, value in self.results.items()
+            if key.startswith("table1.") and key.rsplit(".", 2)[-2] == "n" and value is None
+        )
         if k is None:
             return ""
         if hidden:
-            return (f"Non-zero demographic counts below {k} were suppressed, with a second count where one alone "
-                    f"could be recovered from the total: {wording.count(self._count('suppressed', hidden), 'cell')} "
-                    "of Table 1 are shown as suppressed.")
+            return (
+                f"Non-zero demographic counts below {k} were suppressed, with a second count where one alone "
+                f"could be recovered from the total: {wording.count(self._count('suppressed', hidden), 'cell')} "
+                "of Table 1 are shown as suppressed."
+            )
         return f"Non-zero demographic counts below {k} would have been suppressed; no count of Table 1 was."
 
     def covariates(self) -> str:
@@ -682,12 +784,18 @@ class Prose:
             if "mean" in stats:
                 m = stats["mean"]
                 unit = f" {worst_level.replace('_', ' ')}" if worst_level else ""
-                detail = (f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
-                          if not any(wording.missing(m.get(r)) for r in ("control", "intervention")) else "")
+                detail = (
+                    f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
+                    if not any(wording.missing(m.get(r)) for r in ("control", "intervention"))
+                    else ""
+                )
             else:
                 pcts = stats.get("percent", {})
-                what = f"learners with {label}" if worst_level == "yes" else \
-                    f"learners recorded as {worst_level.replace('_', ' ')}"
+                what = (
+                    f"learners with {label}"
+                    if worst_level == "yes"
+                    else f"learners recorded as {worst_level.replace('_', ' ')}"
+                )
                 detail = wording.share_phrase(pcts.get("intervention"), pcts.get("control"), first, what)
             items.append((label, worst, detail))
         return wording.balance_summary(items)
@@ -707,8 +815,14 @@ class Prose:
         sentences = []
         for scale, waves in scales.items():
             waves = sorted(waves, key=lambda w: list(WAVE_WORDS).index(w) if w in WAVE_WORDS else 99)
-            values = [(WAVE_WORDS.get(w, w), self.results[f"reliability.{scale}.{w}.alpha"],
-                       self.n.apa(f"reliability.{scale}.{w}.alpha")) for w in waves]
+            values = [
+                (
+                    WAVE_WORDS.get(w, w),
+                    self.results[f"reliability.{scale}.{w}.alpha"],
+                    self.n.apa(f"reliability.{scale}.{w}.alpha"),
+                )
+                for w in waves
+            ]
             sentences.append(wording.consistency_sentence(f"{scale.replace('_', '-')} scale", values))
         return " ".join(sentences) or "No scale reliability was estimated."
 
@@ -718,27 +832,45 @@ class Prose:
     def agreement(self) -> str:
         if not self.has_agreement():
             if self.results.get("study.coders") == 1:
-                return ("Agreement between coders could not be measured: one coder coded the sources, so the "
-                        "thematic analysis rests on that single coding.")
-            return ("Agreement between coders could not be measured: no unit was coded by two coders, so the "
-                    "thematic analysis rests on single codings.")
+                return (
+                    "Agreement between coders could not be measured: one coder coded the sources, so the "
+                    "thematic analysis rests on that single coding."
+                )
+            return (
+                "Agreement between coders could not be measured: no unit was coded by two coders, so the "
+                "thematic analysis rests on single codings."
+            )
         kappa = self.results["irr.ALL.cohen_kappa"]
-        codes = [k.split(".")[1] for k in self.results if k.startswith("irr.") and k.endswith(".flagged")
-                 and k.split(".")[1] != "ALL"]
+        codes = [
+            k.split(".")[1]
+            for k in self.results
+            if k.startswith("irr.") and k.endswith(".flagged") and k.split(".")[1] != "ALL"
+        ]
         flagged = [c for c in codes if self.results.get(f"irr.{c}.flagged")]
-        interval = (f", {self.n.level()} CI [{self.n.apa('irr.ALL.kappa_ci_low')}, {self.n.apa('irr.ALL.kappa_ci_high')}]"
-                    if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high") else "")
-        text = (f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
-                f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
-                f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
-                + (f"; positive agreement {self.n.apa('irr.ALL.positive_agreement')}"
-                   if self.n.has("irr.ALL.positive_agreement") else "") + "). ")
-        threshold = self.n.num('params.kappa_threshold', 1)
+        interval = (
+            f", {self.n.level()} CI [{self.n.apa('irr.ALL.kappa_ci_low')}, {self.n.apa('irr.ALL.kappa_ci_high')}]"
+            if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high")
+            else ""
+        )
+        text = (
+            f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+            f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
+            f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
+            + (
+                f"; positive agreement {self.n.apa('irr.ALL.positive_agreement')}"
+                if self.n.has("irr.ALL.positive_agreement")
+                else ""
+            )
+            + "). "
+        )
+        threshold = self.n.num("params.kappa_threshold", 1)
         if flagged:
             labels = [self.code_label(c) for c in flagged]
-            text += (f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
-                     f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
-                     f"({wording.join(labels)}).")
+            text += (
+                f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
+                f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
+                f"({wording.join(labels)})."
+            )
         else:
             text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
         return text
@@ -757,8 +889,14 @@ class Prose:
             return []
         out = []
         for theme, block in self.codebook.groupby("theme", sort=False):
-            out.append({"id": theme, "label": markdown_text(block["theme_label"].iloc[0]),
-                        "codes": list(block["code"]), "code_labels": [markdown_text(v) for v in block["code_label"]]})
+            out.append(
+                {
+                    "id": theme,
+                    "label": markdown_text(block["theme_label"].iloc[0]),
+                    "codes": list(block["code"]),
+                    "code_labels": [markdown_text(v) for v in block["code_label"]],
+                }
+            )
         return out
 
     def theme_list(self) -> str:
@@ -773,22 +911,21 @@ class Prose:
         base = f"themes.theme.{theme['id']}"
         codes = wording.join(theme["code_labels"])
         n_codes = len(theme["codes"])
-        intro = (f"The theme grouped {wording.number_word(n_codes)} code{'s' if n_codes != 1 else ''} "
-                 f"({codes}).")
+        intro = f"The theme grouped {wording.number_word(n_codes)} code{'s' if n_codes != 1 else ''} ({codes})."
         if not self.n.has(f"{base}.all.all.units") or self.results[f"{base}.all.all.units"] == 0:
             return intro + " No unit of the consensus coding carried it."
         types = {t: self.results.get(f"{base}.source_type.{t}.sources") or 0 for t in SOURCE_TYPES}
-        text = (f"{intro} It was coded in {wording.count(self.results[f'{base}.all.all.units'], 'unit')} of "
-                f"{wording.count(self.results.get(f'{base}.all.all.sources'), 'source')}, from "
-                f"{wording.count(self.results.get(f'{base}.all.all.participants'), 'learner')}, in "
-                f"{wording.source_type_names(types, SOURCE_NOUNS)}.")
-        units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c)
-                 for i, c in enumerate(theme["codes"])]
+        text = (
+            f"{intro} It was coded in {wording.count(self.results[f'{base}.all.all.units'], 'unit')} of "
+            f"{wording.count(self.results.get(f'{base}.all.all.sources'), 'source')}, from "
+            f"{wording.count(self.results.get(f'{base}.all.all.participants'), 'learner')}, in "
+            f"{wording.source_type_names(types, SOURCE_NOUNS)}."
+        )
+        units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c) for i, c in enumerate(theme["codes"])]
         if n_codes > 1 and units:
             top, _, code = max(units)
             if top > 0:
-                text += (f" Its most frequent code was {self.code_label(code).lower()} "
-                         f"({wording.count(top, 'unit')}).")
+                text += f" Its most frequent code was {self.code_label(code).lower()} ({wording.count(top, 'unit')})."
         return text
 
     # ---- integration
@@ -801,13 +938,19 @@ class Prose:
             judgement = self.results.get(f"{base}.judgement", row.get("judgement"))
             detail = ""
             if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
-                kappa = (f", kappa {self.n.num(base + '.kappa')}"
-                         if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
-                         else "")
-                detail = (f" ({self.n.pct(base + '.agreement_percent')} agreement{kappa} among the "
-                          f"{self.n.int(base + '.learners_both')} learners in both data sets)")
-            sentences.append(f"{wording.capitalise(self.code_label(row['code']).lower())} and "
-                             f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}.")
+                kappa = (
+                    f", kappa {self.n.num(base + '.kappa')}"
+                    if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
+                    else ""
+                )
+                detail = (
+                    f" ({self.n.pct(base + '.agreement_percent')} agreement{kappa} among the "
+                    f"{self.n.int(base + '.learners_both')} learners in both data sets)"
+                )
+            sentences.append(
+                f"{wording.capitalise(self.code_label(row['code']).lower())} and "
+                f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}."
+            )
         return sentences
 
     def functions(self) -> dict:

@@ -78,8 +78,9 @@ def normalise(nb: dict) -> dict:
     return nb
 
 
-def run(source: str | Path, parameters: dict[str, Any], output: str | Path | None = None,
-        private: list[str] | None = None) -> Path:
+def run(
+    source: str | Path, parameters: dict[str, Any], output: str | Path | None = None, private: list[str] | None = None
+) -> Path:
     # jsonschema (under nbformat) imports an optional IRI checker that compiles a grammar
     # at import time, about a second per stage; nbformat never validates IRIs, so skip it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
@@ -104,9 +105,15 @@ def run(source: str | Path, parameters: dict[str, Any], output: str | Path | Non
         km = kernel_manager_class()  # a kernel forked from the warm server, when one runs
         try:
             pm.execute_notebook(
-                str(src), str(tmp), parameters=parameters, kernel_name="python3",
-                cwd=str(paths.project_root()), progress_bar=False, log_output=False,
-                report_mode=False, request_save_on_cell_execute=False,
+                str(src),
+                str(tmp),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(paths.project_root()),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+                request_save_on_cell_execute=False,
                 shutdown_kernel="immediate",  # every output is in by now; no need to wait for atexit hooks
                 **({"kernel_manager_class": km} if km else {}),
             )

@@ -29,11 +29,29 @@ OUTCOME_LABELS = {
     "perceived_support": "Perceived institutional support for activism",
 }
 TABLE2_COLUMNS = [
-    "outcome", "control_events", "control_n", "control_percent",
-    "intervention_events", "intervention_n", "intervention_percent",
-    "test", "statistic", "p_value", "p_holm",
-    "risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high",
-    "risk_ratio", "rr_ci_low", "rr_ci_high", "nnt", "nnt_ci_low", "nnt_ci_high",
+    "outcome",
+    "control_events",
+    "control_n",
+    "control_percent",
+    "intervention_events",
+    "intervention_n",
+    "intervention_percent",
+    "test",
+    "statistic",
+    "p_value",
+    "p_holm",
+    "risk_difference",
+    "rd_ci_low",
+    "rd_ci_high",
+    "odds_ratio",
+    "or_ci_low",
+    "or_ci_high",
+    "risk_ratio",
+    "rr_ci_low",
+    "rr_ci_high",
+    "nnt",
+    "nnt_ci_low",
+    "nnt_ci_high",
 ]
 # Floating-point slack for the threshold comparisons: a mean change of exactly 0.5
 # computed as 4.1666... - 3.6666... must count as reaching 0.5.
@@ -87,8 +105,9 @@ def derive(
     return out.reset_index()
 
 
-def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0,
-           level: float = 0.95) -> pd.DataFrame:
+def table2(
+    learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0, level: float = 0.95
+) -> pd.DataFrame:
     """Table 2: each outcome by arm with test, Holm-adjusted p, risk difference, odds
     ratio, risk ratio and number needed to treat (intervention against control), unrounded. An outcome that an arm has
     no analysed learner for keeps its counts; its test is ``none`` and its statistics
@@ -104,25 +123,60 @@ def table2(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: fl
         if cn == 0 or in_ == 0:
             # an arm without analysed learners (a small site, say): counts only, nothing to compare
             nan = math.nan
-            rows.append({"outcome": outcome, "control_events": ce, "control_n": cn,
-                         "control_percent": ce * 100 / cn if cn else nan, "intervention_events": ie,
-                         "intervention_n": in_, "intervention_percent": ie * 100 / in_ if in_ else nan,
-                         "test": "none", "statistic": nan, "p_value": nan, "risk_difference": nan,
-                         "rd_ci_low": nan, "rd_ci_high": nan, "odds_ratio": nan, "or_ci_low": nan,
-                         "or_ci_high": nan, "risk_ratio": nan, "rr_ci_low": nan, "rr_ci_high": nan,
-                         "nnt": nan, "nnt_ci_low": nan, "nnt_ci_high": nan})
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "control_events": ce,
+                    "control_n": cn,
+                    "control_percent": ce * 100 / cn if cn else nan,
+                    "intervention_events": ie,
+                    "intervention_n": in_,
+                    "intervention_percent": ie * 100 / in_ if in_ else nan,
+                    "test": "none",
+                    "statistic": nan,
+                    "p_value": nan,
+                    "risk_difference": nan,
+                    "rd_ci_low": nan,
+                    "rd_ci_high": nan,
+                    "odds_ratio": nan,
+                    "or_ci_low": nan,
+                    "or_ci_high": nan,
+                    "risk_ratio": nan,
+                    "rr_ci_low": nan,
+                    "rr_ci_high": nan,
+                    "nnt": nan,
+                    "nnt_ci_low": nan,
+                    "nnt_ci_high": nan,
+                }
+            )
             continue
         res = compare_proportions(ce, cn, ie, in_, min_expected=min_expected, level=level)
-        rows.append({
-            "outcome": outcome,
-            "control_events": ce, "control_n": cn, "control_percent": ce * 100 / cn,
-            "intervention_events": ie, "intervention_n": in_, "intervention_percent": ie * 100 / in_,
-            "test": res.test, "statistic": res.statistic, "p_value": res.p_value,
-            "risk_difference": res.risk_difference, "rd_ci_low": res.rd_ci_low, "rd_ci_high": res.rd_ci_high,
-            "odds_ratio": res.odds_ratio, "or_ci_low": res.or_ci_low, "or_ci_high": res.or_ci_high,
-            "risk_ratio": res.risk_ratio, "rr_ci_low": res.rr_ci_low, "rr_ci_high": res.rr_ci_high,
-            "nnt": res.nnt, "nnt_ci_low": res.nnt_ci_low, "nnt_ci_high": res.nnt_ci_high,
-        })
+        rows.append(
+            {
+                "outcome": outcome,
+                "control_events": ce,
+                "control_n": cn,
+                "control_percent": ce * 100 / cn,
+                "intervention_events": ie,
+                "intervention_n": in_,
+                "intervention_percent": ie * 100 / in_,
+                "test": res.test,
+                "statistic": res.statistic,
+                "p_value": res.p_value,
+                "risk_difference": res.risk_difference,
+                "rd_ci_low": res.rd_ci_low,
+                "rd_ci_high": res.rd_ci_high,
+                "odds_ratio": res.odds_ratio,
+                "or_ci_low": res.or_ci_low,
+                "or_ci_high": res.or_ci_high,
+                "risk_ratio": res.risk_ratio,
+                "rr_ci_low": res.rr_ci_low,
+                "rr_ci_high": res.rr_ci_high,
+                "nnt": res.nnt,
+                "nnt_ci_low": res.nnt_ci_low,
+                "nnt_ci_high": res.nnt_ci_high,
+            }
+        )
     table = pd.DataFrame(rows)
     table["p_holm"] = holm(table["p_value"].to_numpy())
     return table[TABLE2_COLUMNS]
@@ -132,20 +186,32 @@ def check_primary(primary: str) -> str:
     """The primary outcome named in params.yaml (``outcomes.primary``), checked against the
     contract's four outcomes."""
     if primary not in OUTCOMES:
-        raise ValueError(f"params.yaml outcomes.primary: {primary!r} is not an outcome; "
-                         f"choose one of {', '.join(OUTCOMES)}")
+        raise ValueError(
+            f"params.yaml outcomes.primary: {primary!r} is not an outcome; choose one of {', '.join(OUTCOMES)}"
+        )
     return primary
 
 
 SENSITIVITY_COLUMNS = [
-    "outcome", "control_missing", "intervention_missing",
-    "best_test", "best_risk_difference", "best_rd_ci_low", "best_rd_ci_high", "best_p_value",
-    "worst_test", "worst_risk_difference", "worst_rd_ci_low", "worst_rd_ci_high", "worst_p_value",
+    "outcome",
+    "control_missing",
+    "intervention_missing",
+    "best_test",
+    "best_risk_difference",
+    "best_rd_ci_low",
+    "best_rd_ci_high",
+    "best_p_value",
+    "worst_test",
+    "worst_risk_difference",
+    "worst_rd_ci_low",
+    "worst_rd_ci_high",
+    "worst_p_value",
 ]
 
 
-def missing_sensitivity(learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0,
-                        level: float = 0.95) -> pd.DataFrame:
+def missing_sensitivity(
+    learners: pd.DataFrame, arms: Arms | None = None, *, min_expected: float = 5.0, level: float = 0.95
+) -> pd.DataFrame:
     """Best- and worst-case sensitivity analysis for missing binary outcomes (Gamble and
     Hollis 2005, BMJ 330:1191; CONSORT 2010 item 16): every analysed learner (allocated,
     consent kept) whose outcome is missing is counted as having it in one arm and not in
@@ -165,13 +231,21 @@ def missing_sensitivity(learners: pd.DataFrame, arms: Arms | None = None, *, min
         (ce, cn, cm), (ie, in_, im) = counts["control"], counts["intervention"]
         for case, (c_add, i_add) in (("best", (0, im)), ("worst", (cm, 0))):
             if cn + cm == 0 or in_ + im == 0:
-                row |= {f"{case}_test": "none", f"{case}_risk_difference": math.nan, f"{case}_rd_ci_low": math.nan,
-                        f"{case}_rd_ci_high": math.nan, f"{case}_p_value": math.nan}
+                row |= {
+                    f"{case}_test": "none",
+                    f"{case}_risk_difference": math.nan,
+                    f"{case}_rd_ci_low": math.nan,
+                    f"{case}_rd_ci_high": math.nan,
+                    f"{case}_p_value": math.nan,
+                }
                 continue
-            res = compare_proportions(ce + c_add, cn + cm, ie + i_add, in_ + im, min_expected=min_expected,
-                                      level=level)
-            row |= {f"{case}_test": res.test, f"{case}_risk_difference": res.risk_difference,
-                    f"{case}_rd_ci_low": res.rd_ci_low, f"{case}_rd_ci_high": res.rd_ci_high,
-                    f"{case}_p_value": res.p_value}
+            res = compare_proportions(ce + c_add, cn + cm, ie + i_add, in_ + im, min_expected=min_expected, level=level)
+            row |= {
+                f"{case}_test": res.test,
+                f"{case}_risk_difference": res.risk_difference,
+                f"{case}_rd_ci_low": res.rd_ci_low,
+                f"{case}_rd_ci_high": res.rd_ci_high,
+                f"{case}_p_value": res.p_value,
+            }
         rows.append(row)
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

@@ -20,8 +20,24 @@ from pathlib import Path
 
 from . import paths
 
-KEY_PACKAGES = ("compendium", "dvc", "papermill", "pandas", "numpy", "scipy", "statsmodels", "pingouin",
-                "matplotlib", "pyarrow", "nbformat", "jupyter-client", "ipykernel", "lxml", "pypandoc-binary", "typst")
+KEY_PACKAGES = (
+    "compendium",
+    "dvc",
+    "papermill",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "pingouin",
+    "matplotlib",
+    "pyarrow",
+    "nbformat",
+    "jupyter-client",
+    "ipykernel",
+    "lxml",
+    "pypandoc-binary",
+    "typst",
+)
 
 
 def sha256(path: Path) -> str:
@@ -40,8 +56,17 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip()
 
 
-INPUTS = ("src", "notebooks", "data/raw", "data/reference", "manuscript", "params.yaml", "dvc.yaml",
-          "requirements.lock", "pyproject.toml")
+INPUTS = (
+    "src",
+    "notebooks",
+    "data/raw",
+    "data/reference",
+    "manuscript",
+    "params.yaml",
+    "dvc.yaml",
+    "requirements.lock",
+    "pyproject.toml",
+)
 PRIVATE_PARAMS = ("names", "institutions")  # under deidentify: identifiers, never copied out
 
 

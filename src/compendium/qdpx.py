@@ -99,11 +99,18 @@ def _code_xml(codebook: pd.DataFrame, notes: bool) -> str:
             lines.append(f"<Description>{escape(described)}</Description>")
         for r in block.itertuples(index=False):
             rules = _rules(r)
-            text = r.definition if notes or not rules else "\n\n".join(
-                [r.definition, *(f"{title}: {rule}" for title, rule in rules)])
-            refs = "".join(f'<NoteRef targetGUID="{guid("note", title, r.code)}"/>' for title, _ in rules) if notes else ""
-            lines.append(f'<Code guid="{guid("code", r.code)}" name={quoteattr(r.code_label)} isCodable="true" '
-                         f'color="{colour}"><Description>{escape(text)}</Description>{refs}</Code>')
+            text = (
+                r.definition
+                if notes or not rules
+                else "\n\n".join([r.definition, *(f"{title}: {rule}" for title, rule in rules)])
+            )
+            refs = (
+                "".join(f'<NoteRef targetGUID="{guid("note", title, r.code)}"/>' for title, _ in rules) if notes else ""
+            )
+            lines.append(
+                f'<Code guid="{guid("code", r.code)}" name={quoteattr(r.code_label)} isCodable="true" '
+                f'color="{colour}"><Description>{escape(text)}</Description>{refs}</Code>'
+            )
         lines.append("</Code>")
     return "\n".join(lines)
 
@@ -113,24 +120,38 @@ def _notes_xml(codebook: pd.DataFrame) -> str:
     notes = []
     for r in codebook.itertuples(index=False):
         for title, rule in _rules(r):
-            notes.append(f'<Note guid="{guid("note", title, r.code)}" name={quoteattr(f"{title}: {r.code_label}")}>'
-                         f"<PlainTextContent>{escape(rule)}</PlainTextContent></Note>")
+            notes.append(
+                f'<Note guid="{guid("note", title, r.code)}" name={quoteattr(f"{title}: {r.code_label}")}>'
+                f"<PlainTextContent>{escape(rule)}</PlainTextContent></Note>"
+            )
     ids = [(guid("code", t), t) for t in dict.fromkeys(codebook["theme"])]
     ids += [(guid("code", c), c) for c in codebook["code"]]
     table = "\n".join(f"{g} {i}" for g, i in ids)
-    notes.append(f'<Note guid="{guid("note", IDS_NOTE)}" name="{IDS_NOTE}"><Description>The data contract\'s '
-                 f"id of each code (GUID, id), so that a round trip keeps them.</Description>"
-                 f"<PlainTextContent>{escape(table)}</PlainTextContent></Note>")
+    notes.append(
+        f'<Note guid="{guid("note", IDS_NOTE)}" name="{IDS_NOTE}"><Description>The data contract\'s '
+        f"id of each code (GUID, id), so that a round trip keeps them.</Description>"
+        f"<PlainTextContent>{escape(table)}</PlainTextContent></Note>"
+    )
     return "<Notes>\n" + "\n".join(notes) + "\n</Notes>\n"
 
 
 def codebook_qdc(codebook: pd.DataFrame, origin: str) -> str:
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<CodeBook xmlns="{CODEBOOK_NS}" origin={quoteattr(origin)}>\n'
-            f"<Codes>\n{_code_xml(codebook, notes=False)}\n</Codes>\n</CodeBook>\n")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<CodeBook xmlns="{CODEBOOK_NS}" origin={quoteattr(origin)}>\n'
+        f"<Codes>\n{_code_xml(codebook, notes=False)}\n</Codes>\n</CodeBook>\n"
+    )
 
 
-def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFrame, codings: pd.DataFrame,
-                codebook: pd.DataFrame, coders: list[str], description: str = "") -> tuple[str, dict[str, str]]:
+def project_qde(
+    name: str,
+    origin: str,
+    sources: pd.DataFrame,
+    units: pd.DataFrame,
+    codings: pd.DataFrame,
+    codebook: pd.DataFrame,
+    coders: list[str],
+    description: str = "",
+) -> tuple[str, dict[str, str]]:
     """The project XML and the plain-text files it refers to (path -> text)."""
     users = "\n".join(f'<User guid="{guid("user", c)}" name={quoteattr(c)}/>' for c in coders)
     files: dict[str, str] = {}
@@ -160,27 +181,36 @@ def project_qde(name: str, origin: str, sources: pd.DataFrame, units: pd.DataFra
                 user = guid("user", coder)
                 codings_xml = "".join(
                     f'<Coding guid="{guid("coding", s.source_id, str(number), coder, c)}" creatingUser="{user}">'
-                    f'<CodeRef targetGUID="{guid("code", c)}"/></Coding>' for c in codes)
+                    f'<CodeRef targetGUID="{guid("code", c)}"/></Coding>'
+                    for c in codes
+                )
                 selections.append(
                     f'<PlainTextSelection guid="{guid("selection", s.source_id, str(number), coder)}" '
                     f'name="{s.source_id} unit {number}" startPosition="{start}" endPosition="{end}" '
-                    f'creatingUser="{user}">{codings_xml}</PlainTextSelection>')
+                    f'creatingUser="{user}">{codings_xml}</PlainTextSelection>'
+                )
         blocks.append(
             f'<TextSource guid="{src_guid}" name={quoteattr(s.source_id)} plainTextPath="internal://{src_guid}.txt">'
-            f"<Description>{escape('; '.join(described))}</Description>" + "".join(selections) + "</TextSource>")
-    xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{PROJECT_NS}" name={quoteattr(name)} '
-           f'origin={quoteattr(origin)}>\n<Users>\n{users}\n</Users>\n<CodeBook>\n<Codes>\n'
-           f"{_code_xml(codebook, notes=True)}\n</Codes>\n</CodeBook>\n<Sources>\n" + "\n".join(blocks) + "\n</Sources>\n"
-           + _notes_xml(codebook)
-           + (f"<Description>{escape(description)}</Description>\n" if description else "")
-           + f'<NoteRef targetGUID="{guid("note", IDS_NOTE)}"/>\n</Project>\n')
+            f"<Description>{escape('; '.join(described))}</Description>" + "".join(selections) + "</TextSource>"
+        )
+    xml = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{PROJECT_NS}" name={quoteattr(name)} '
+        f"origin={quoteattr(origin)}>\n<Users>\n{users}\n</Users>\n<CodeBook>\n<Codes>\n"
+        f"{_code_xml(codebook, notes=True)}\n</Codes>\n</CodeBook>\n<Sources>\n"
+        + "\n".join(blocks)
+        + "\n</Sources>\n"
+        + _notes_xml(codebook)
+        + (f"<Description>{escape(description)}</Description>\n" if description else "")
+        + f'<NoteRef targetGUID="{guid("note", IDS_NOTE)}"/>\n</Project>\n'
+    )
     return xml, files
 
 
 def write_zip(path: Path, members: dict[str, str]) -> None:
     """A ZIP whose bytes depend only on its contents (sorted names, fixed dates)."""
-    from .io import write_bytes
     from io import BytesIO
+
+    from .io import write_bytes
 
     buf = BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -212,8 +242,9 @@ def _parser():
     """An XML parser that expands no entity, reads no DTD and fetches nothing."""
     from lxml import etree
 
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                           remove_comments=True, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True
+    )
 
 
 def _local(tag) -> str:
@@ -242,15 +273,15 @@ class Limits:
     """What import reads at most (each also set by ``COMPENDIUM_QDA_<NAME>`` or a
     command-line option, named in the error that a limit causes)."""
 
-    max_members: int = 20_000           # entries in the archive
-    max_member_bytes: int = 32 * MB     # one source text, once decompressed
-    max_qde_bytes: int = 64 * MB        # project.qde (or a .qdc), once decompressed
-    max_total_bytes: int = 64 * MB      # all source texts read from the archive together
-    max_units: int = 1_000_000          # units (paragraphs) in all sources
-    max_rows: int = 2_000_000           # coding rows (coder, source, unit, code)
+    max_members: int = 20_000  # entries in the archive
+    max_member_bytes: int = 32 * MB  # one source text, once decompressed
+    max_qde_bytes: int = 64 * MB  # project.qde (or a .qdc), once decompressed
+    max_total_bytes: int = 64 * MB  # all source texts read from the archive together
+    max_units: int = 1_000_000  # units (paragraphs) in all sources
+    max_rows: int = 2_000_000  # coding rows (coder, source, unit, code)
 
     @classmethod
-    def from_env(cls, **given) -> "Limits":
+    def from_env(cls, **given) -> Limits:
         from .config import limit
 
         values = {name: limit(f"QDA_{name.upper()}", default) for name, default in vars(cls()).items()}
@@ -258,16 +289,23 @@ class Limits:
         return cls(**values)
 
 
-_HOW = {"max_members": "--max-members", "max_member_bytes": "--max-member-mb", "max_qde_bytes": "--max-qde-mb",
-        "max_total_bytes": "--max-total-mb", "max_units": "--max-units", "max_rows": "--max-rows"}
+_HOW = {
+    "max_members": "--max-members",
+    "max_member_bytes": "--max-member-mb",
+    "max_qde_bytes": "--max-qde-mb",
+    "max_total_bytes": "--max-total-mb",
+    "max_units": "--max-units",
+    "max_rows": "--max-rows",
+}
 
 
 def _over(label: str, what: str, name: str, value: int) -> QdaError:
     from .config import size_text
 
     shown = size_text(value) if name.endswith("bytes") else str(value)
-    return QdaError(f"{label}: {what} is more than the limit of {shown} ({_HOW[name]} or "
-                    f"COMPENDIUM_QDA_{name.upper()} raises it)")
+    return QdaError(
+        f"{label}: {what} is more than the limit of {shown} ({_HOW[name]} or COMPENDIUM_QDA_{name.upper()} raises it)"
+    )
 
 
 @dataclass
@@ -280,8 +318,10 @@ class Imported:
     @property
     def codings(self) -> dict[str, list[dict]]:
         """coder -> rows {source_id, unit, code}, sorted."""
-        return {coder: [{"source_id": s, "unit": u, "code": c} for s, u, c in sorted(rows)]
-                for coder, rows in self.rows.items()}
+        return {
+            coder: [{"source_id": s, "unit": u, "code": c} for s, u, c in sorted(rows)]
+            for coder, rows in self.rows.items()
+        }
 
     @property
     def problems(self) -> int:
@@ -309,8 +349,7 @@ class _Report:
             entry["examples"].append(where)
 
 
-def _read_codes(root, label: str, notes: dict[str, tuple[str, str]] | None = None
-                ) -> tuple[list[dict], dict[str, str]]:
+def _read_codes(root, label: str, notes: dict[str, tuple[str, str]] | None = None) -> tuple[list[dict], dict[str, str]]:
     """Themes with their codes, and code GUID -> code id.
 
     A top-level code with children is a theme; every code below it, at any depth, is
@@ -376,8 +415,11 @@ def _read_codes(root, label: str, notes: dict[str, tuple[str, str]] | None = Non
         return themes[name]
 
     def code_entry(el, info: dict, path: list[str]) -> dict:
-        entry = {"id": claim(path[-1], info.get("id")), "label": " > ".join(path[1:]) if len(path) > 2 else path[-1],
-                 "definition": info.get("text") or "(no definition in the imported codebook)"}
+        entry = {
+            "id": claim(path[-1], info.get("id")),
+            "label": " > ".join(path[1:]) if len(path) > 2 else path[-1],
+            "definition": info.get("text") or "(no definition in the imported codebook)",
+        }
         if len(path) > 2:
             entry["path"] = " > ".join(path)
         for key, _ in RULES:
@@ -400,8 +442,11 @@ def _read_codes(root, label: str, notes: dict[str, tuple[str, str]] | None = Non
         t = theme(name, info)
         by_guid[key] = t["id"]
         if top.get("isCodable", "true") == "true":  # a parent that is itself applied: keep it as a code
-            general = {"id": _slug(t["id"] + "_general", taken), "label": name + " (general)",
-                       "definition": info.get("text") or "(no definition in the imported codebook)"}
+            general = {
+                "id": _slug(t["id"] + "_general", taken),
+                "label": name + " (general)",
+                "definition": info.get("text") or "(no definition in the imported codebook)",
+            }
             t["codes"].append(general)
             by_guid[key] = general["id"]
         stack = [(child, [name]) for child in reversed(kids)]  # depth first, in document order; no recursion
@@ -502,10 +547,10 @@ def _member_count(path: Path) -> int | None:
         at = tail.rfind(b"PK\x05\x06")
         if at < 0 or len(tail) < at + 22:
             return None
-        entries = struct.unpack("<H", tail[at + 10: at + 12])[0]
+        entries = struct.unpack("<H", tail[at + 10 : at + 12])[0]
         loc = tail.rfind(b"PK\x06\x07", 0, at)
         if entries == 0xFFFF and loc >= 0 and len(tail) >= loc + 20:
-            offset = struct.unpack("<Q", tail[loc + 8: loc + 16])[0]
+            offset = struct.unpack("<Q", tail[loc + 8 : loc + 16])[0]
             fh.seek(offset)
             record = fh.read(56)
             if record[:4] == b"PK\x06\x06" and len(record) >= 40:
@@ -542,8 +587,9 @@ class _Archive:
             raise _over(self.label, f"archive member {name!r} (it expands beyond its declared size)", cap_name, cap)
         self.total += len(data) if counted else 0
         if self.total > self.limits.max_total_bytes:
-            raise _over(self.label, "the source text read from the archive", "max_total_bytes",
-                        self.limits.max_total_bytes)
+            raise _over(
+                self.label, "the source text read from the archive", "max_total_bytes", self.limits.max_total_bytes
+            )
         self.used.add(info.filename.replace("\\", "/").lower())
         return data
 
@@ -561,8 +607,10 @@ def _decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _Unreadable(f"{where}: not UTF-8 text (byte {exc.start}; REFI-QDA sources are UTF-8: re-export "
-                          "the project, or convert the file)") from None
+        raise _Unreadable(
+            f"{where}: not UTF-8 text (byte {exc.start}; REFI-QDA sources are UTF-8: re-export "
+            "the project, or convert the file)"
+        ) from None
 
 
 def _binary(text: str) -> bool:
@@ -618,8 +666,12 @@ def _boundary_share(text: str, positions: list[int], utf16: bool) -> float:
     return hits / len(positions) if positions else 1.0
 
 
-_MEDIA_SELECTIONS = {"PDFSelection": "a region of a PDF page", "PictureSelection": "a region of a picture",
-                     "AudioSelection": "a stretch of audio", "VideoSelection": "a stretch of video"}
+_MEDIA_SELECTIONS = {
+    "PDFSelection": "a region of a PDF page",
+    "PictureSelection": "a region of a picture",
+    "AudioSelection": "a stretch of audio",
+    "VideoSelection": "a stretch of video",
+}
 
 
 def read_qdpx(path: str | Path, *, offsets: str | None = None, limits: Limits | None = None) -> Imported:
@@ -662,8 +714,17 @@ def read_qdpx(path: str | Path, *, offsets: str | None = None, limits: Limits | 
             if not themes:
                 raise QdaError(f"{label}: no codes in the codebook (<Codes> is missing or empty)")
             n = sum(len(t["codes"]) for t in themes)
-            return Imported(codebook=themes, summary={"file": label, "read": {"codes": n}, "written": {
-                "themes": len(themes), "codes": n}, "skipped": [], "not_placed": 0, "unreadable_sources": 0})
+            return Imported(
+                codebook=themes,
+                summary={
+                    "file": label,
+                    "read": {"codes": n},
+                    "written": {"themes": len(themes), "codes": n},
+                    "skipped": [],
+                    "not_placed": 0,
+                    "unreadable_sources": 0,
+                },
+            )
         count = _member_count(path)
         if count is not None and count > limits.max_members:
             raise _over(label, f"the archive's {count} entries", "max_members", limits.max_members)
@@ -680,8 +741,15 @@ def read_qdpx(path: str | Path, *, offsets: str | None = None, limits: Limits | 
         raise
     except etree.XMLSyntaxError as exc:
         raise QdaError(f"{label}: not well-formed XML ({exc})") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError,
-            ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         raise QdaError(f"{label}: not a readable REFI-QDA file ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # zlib.error and the like: a damaged archive
         raise QdaError(f"{label}: not a readable REFI-QDA file ({type(exc).__name__}: {exc})") from None
@@ -714,9 +782,15 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
     for note in root.iter():
         if _local(note.tag) == "Note":
             content = _children(note, "PlainTextContent")
-            notes[(note.get("guid") or "").upper()] = (note.get("name") or "", (content[0].text or "") if content else "")
-    users = {u.get("guid", "").upper(): u.get("name") or u.get("id") or u.get("guid")
-             for u in root.iter() if _local(u.tag) == "User"}
+            notes[(note.get("guid") or "").upper()] = (
+                note.get("name") or "",
+                (content[0].text or "") if content else "",
+            )
+    users = {
+        u.get("guid", "").upper(): u.get("name") or u.get("id") or u.get("guid")
+        for u in root.iter()
+        if _local(u.tag) == "User"
+    }
     themes, by_guid = _read_codes(root, label, notes)
     out = Imported(codebook=themes)
     all_codings = sum(1 for e in root.iter() if _local(e.tag) == "Coding")
@@ -729,8 +803,11 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
     for kind, el, name, described in _text_holders(root):
         where = f"{kind} {name!r}"
         report.count("sources")
-        ident = _slug(Path(name).stem if Path(name).suffix.lower() in (".txt", ".docx", ".pdf", ".rtf", ".doc")
-                      else name, taken, lower=False)
+        ident = _slug(
+            Path(name).stem if Path(name).suffix.lower() in (".txt", ".docx", ".pdf", ".rtf", ".doc") else name,
+            taken,
+            lower=False,
+        )
         selections = [s for s in el if _local(s.tag) in ("PlainTextSelection", "TranscriptSelection")]
         n_selections += len(selections)
         n_here = sum(1 for s in selections for c in s if _local(c.tag) == "Coding")
@@ -748,8 +825,10 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
                 text = _decode(data, f"{where}, archive member {info.filename!r}")
                 del data
             else:
-                raise _Unreadable(f"{where}: has no plain text (no plainTextPath, no PlainTextContent); "
-                                  "export with plain-text sources")
+                raise _Unreadable(
+                    f"{where}: has no plain text (no plainTextPath, no PlainTextContent); "
+                    "export with plain-text sources"
+                )
         except _Unreadable as exc:
             why = str(exc)
             unreadable += 1
@@ -769,15 +848,23 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
         spans = _units(text)
         n_units += len(spans)
         if n_units > limits.max_units:
-            raise _over(label, f"the number of units (paragraphs) in the sources ({n_units} so far)", "max_units",
-                        limits.max_units)
+            raise _over(
+                label,
+                f"the number of units (paragraphs) in the sources ({n_units} so far)",
+                "max_units",
+                limits.max_units,
+            )
         # offsets: the exporting tool's convention
         use16, because = offsets == "utf16", "--offsets"
         if offsets is None:
             use16, because = nvivo, (f"origin {origin!r}" if nvivo else "REFI-QDA")
             if not nvivo and _astral(text):
-                positions = [int(v) for s in selections[:2000] for v in (s.get("startPosition"), s.get("endPosition"))
-                             if v is not None and re.fullmatch(r"-?\d+", v.strip())]
+                positions = [
+                    int(v)
+                    for s in selections[:2000]
+                    for v in (s.get("startPosition"), s.get("endPosition"))
+                    if v is not None and re.fullmatch(r"-?\d+", v.strip())
+                ]
                 cp, u16 = _boundary_share(text, positions, False), _boundary_share(text, positions, True)
                 if u16 > cp:
                     use16, because = True, f"word boundaries: {u16:.0%} as UTF-16, {cp:.0%} as code points"
@@ -789,8 +876,9 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
         desc = _children(described, "Description")
         # the start of each unit is enough to tell speaker turns; the body is written with
         # each unit's white space folded, one unit at a time (no list of words)
-        _, head = _front_matter(ident, (desc[0].text or "") if desc else "",
-                                [text[a:min(b, a + 200)] for a, b in spans])
+        _, head = _front_matter(
+            ident, (desc[0].text or "") if desc else "", [text[a : min(b, a + 200)] for a, b in spans]
+        )
         out.sources[ident] = "".join([head, "\n\n", *_folded(text, spans), "\n"])
         del text
         sync = {(p.get("guid") or "").upper(): p.get("position") for p in el if _local(p.tag) == "SyncPoint"}
@@ -801,7 +889,10 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
                 continue
             sel_where = f"{where}, {_local(sel.tag)} {sel.get('guid') or sel.get('name') or '?'}"
             if _local(sel.tag) == "TranscriptSelection":
-                raw = (sync.get((sel.get("fromSyncPoint") or "").upper()), sync.get((sel.get("toSyncPoint") or "").upper()))
+                raw = (
+                    sync.get((sel.get("fromSyncPoint") or "").upper()),
+                    sync.get((sel.get("toSyncPoint") or "").upper()),
+                )
             else:
                 raw = (sel.get("startPosition"), sel.get("endPosition"))
             problem, hit = "", []
@@ -816,8 +907,10 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
                 elif a > b:
                     problem = "a reversed range (start after end)"
                 elif b > conv.limit:
-                    problem = (f"a range beyond the end of the text ({b} > {conv.limit} "
-                               f"{'UTF-16 code units' if use16 else 'characters'})")
+                    problem = (
+                        f"a range beyond the end of the text ({b} > {conv.limit} "
+                        f"{'UTF-16 code units' if use16 else 'characters'})"
+                    )
                 else:
                     start, end = conv.point(a), conv.point(b)
                     from bisect import bisect_right
@@ -855,8 +948,11 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
         if tag in _MEDIA_SELECTIONS:
             n = sum(1 for c in el if _local(c.tag) == "Coding")
             if n:
-                report.skip(f"coding on {_MEDIA_SELECTIONS[tag]} (no text unit to place it on)",
-                            f"{tag} {el.get('guid') or '?'}", n)
+                report.skip(
+                    f"coding on {_MEDIA_SELECTIONS[tag]} (no text unit to place it on)",
+                    f"{tag} {el.get('guid') or '?'}",
+                    n,
+                )
                 seen_codings += n
         elif tag.endswith("Source") and tag != "Source":
             n = len(_children(el, "Coding"))
@@ -864,19 +960,30 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
                 report.skip("coding of a whole source (the contract codes units)", f"{tag} {el.get('name') or '?'}", n)
                 seen_codings += n
     if seen_codings < all_codings:
-        report.skip("coding in an element the importer does not read", "elsewhere in the project",
-                    all_codings - seen_codings)
+        report.skip(
+            "coding in an element the importer does not read", "elsewhere in the project", all_codings - seen_codings
+        )
     not_placed = sum(r["codings"] for r in report.reasons.values())
     unused = sorted(i.filename for n, i in archive.members.items() if n not in archive.used)
     out.summary = {
         "file": label,
         "origin": origin,
         "offsets": decisions,
-        "read": {"sources": report.counts.get("sources", 0), "codes": sum(len(t["codes"]) for t in themes),
-                 "themes": len(themes), "users": len(users), "selections": n_selections, "codings": all_codings},
-        "written": {"sources": len(out.sources), "units": n_units,
-                    "coders": sorted(out.rows), "rows": sum(len(r) for r in out.rows.values()),
-                    "codings_placed": report.counts.get("codings placed", 0)},
+        "read": {
+            "sources": report.counts.get("sources", 0),
+            "codes": sum(len(t["codes"]) for t in themes),
+            "themes": len(themes),
+            "users": len(users),
+            "selections": n_selections,
+            "codings": all_codings,
+        },
+        "written": {
+            "sources": len(out.sources),
+            "units": n_units,
+            "coders": sorted(out.rows),
+            "rows": sum(len(r) for r in out.rows.values()),
+            "codings_placed": report.counts.get("codings placed", 0),
+        },
         "not_placed": not_placed,
         "unreadable_sources": unreadable,
         "empty_sources": empty,
@@ -891,12 +998,14 @@ def _read_project(root, archive: _Archive, label: str, offsets: str | None, limi
 def summary_text(summary: dict) -> str:
     """The import summary as lines for people."""
     r, w = summary.get("read", {}), summary.get("written", {})
-    lines = [f"{summary.get('file')}: read {r.get('sources', 0)} source(s), {r.get('codes', 0)} code(s) in "
-             f"{r.get('themes', 0)} theme(s), {r.get('users', 0)} user(s), {r.get('selections', 0)} selection(s) "
-             f"with {r.get('codings', 0)} coding(s)",
-             f"wrote {w.get('sources', 0)} source(s) with {w.get('units', 0)} unit(s); "
-             f"{w.get('rows', 0)} coding row(s) for coder(s) {', '.join(w.get('coders', [])) or 'none'} "
-             f"({w.get('codings_placed', 0)} coding(s) placed)"]
+    lines = [
+        f"{summary.get('file')}: read {r.get('sources', 0)} source(s), {r.get('codes', 0)} code(s) in "
+        f"{r.get('themes', 0)} theme(s), {r.get('users', 0)} user(s), {r.get('selections', 0)} selection(s) "
+        f"with {r.get('codings', 0)} coding(s)",
+        f"wrote {w.get('sources', 0)} source(s) with {w.get('units', 0)} unit(s); "
+        f"{w.get('rows', 0)} coding row(s) for coder(s) {', '.join(w.get('coders', [])) or 'none'} "
+        f"({w.get('codings_placed', 0)} coding(s) placed)",
+    ]
     for d in summary.get("offsets", []):
         lines.append(f"offsets of {d['source']!r} read as {d['offsets']} ({d['because']})")
     if summary.get("codebook", "read") != "read":
@@ -904,11 +1013,15 @@ def summary_text(summary: dict) -> str:
     for s in summary.get("sources_skipped", []):
         lines.append(f"skipped source: {s['skipped']}")
     for entry in summary.get("skipped", []):
-        lines.append(f"NOT PLACED: {entry['codings']} coding(s): {entry['reason']} (e.g. {'; '.join(entry['examples'])})")
+        lines.append(
+            f"NOT PLACED: {entry['codings']} coding(s): {entry['reason']} (e.g. {'; '.join(entry['examples'])})"
+        )
     extra = summary.get("archive_members_not_read", {})
     if extra.get("count"):
-        lines.append(f"{extra['count']} archive member(s) not referenced by the project and not read "
-                     f"(e.g. {', '.join(extra['first'][:3])})")
+        lines.append(
+            f"{extra['count']} archive member(s) not referenced by the project and not read "
+            f"(e.g. {', '.join(extra['first'][:3])})"
+        )
     return "\n".join(lines)
 
 
@@ -916,8 +1029,10 @@ def check_out_dir(out_dir: str | Path) -> Path:
     """The output folder, which must be absent or empty (so old and new files never mix)."""
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise QdaError(f"--out {out}: the folder must be empty or absent; it already holds files, which would "
-                       "mix with the imported ones")
+        raise QdaError(
+            f"--out {out}: the folder must be empty or absent; it already holds files, which would "
+            "mix with the imported ones"
+        )
     return out
 
 
@@ -934,7 +1049,8 @@ def write_contract(imported: Imported, out_dir: str | Path, *, summary: bool = T
     if imported.codebook:
         (out / "codebook.yaml").write_text(
             yaml.safe_dump({"themes": imported.codebook}, sort_keys=False, allow_unicode=True, width=100),
-            encoding="utf-8")
+            encoding="utf-8",
+        )
     if imported.sources:
         (out / "sources").mkdir(exist_ok=True)
         for ident, text in imported.sources.items():
@@ -943,8 +1059,9 @@ def write_contract(imported: Imported, out_dir: str | Path, *, summary: bool = T
         (out / "coding").mkdir(exist_ok=True)
         for coder, rows in imported.rows.items():
             frame = pd.DataFrame(sorted(rows), columns=["source_id", "unit", "code"])
-            (out / "coding" / f"{coder}.csv").write_text(frame.to_csv(index=False, lineterminator="\n"),
-                                                        encoding="utf-8")
+            (out / "coding" / f"{coder}.csv").write_text(
+                frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8"
+            )
     if summary and imported.summary:
         (out / "import-summary.json").write_text(dumps_json(imported.summary), encoding="utf-8")
     return out

@@ -56,13 +56,23 @@ def item_statistics(survey: pd.DataFrame, scale_items: dict[str, list[str]]) -> 
             part = survey[survey["wave"] == wave]
             for item in items:
                 values = part[item].astype("Float64").astype(float)
-                rows.append({"scale": scale, "wave": wave, "item": item, "n": int(values.notna().sum()),
-                             "mean": values.mean(), "sd": values.std(ddof=1), "missing": int(values.isna().sum())})
+                rows.append(
+                    {
+                        "scale": scale,
+                        "wave": wave,
+                        "item": item,
+                        "n": int(values.notna().sum()),
+                        "mean": values.mean(),
+                        "sd": values.std(ddof=1),
+                        "missing": int(values.isna().sum()),
+                    }
+                )
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)
 
 
-def likert_distribution(survey: pd.DataFrame, participants: pd.DataFrame, scale_items: dict[str, list[str]],
-                        arms) -> pd.DataFrame:
+def likert_distribution(
+    survey: pd.DataFrame, participants: pd.DataFrame, scale_items: dict[str, list[str]], arms
+) -> pd.DataFrame:
     """Share of answers 1 to 5 per scale, item, wave and arm (for the diverging bars)."""
     arm_of = participants.set_index("participant_id")["group"]
     data = survey.assign(group=survey["participant_id"].map(arm_of))
@@ -74,6 +84,14 @@ def likert_distribution(survey: pd.DataFrame, participants: pd.DataFrame, scale_
                     values = data.loc[(data["wave"] == wave) & (data["group"] == arm), item].dropna().astype(int)
                     counts = values.value_counts().reindex(range(1, 6), fill_value=0)
                     total = int(counts.sum())
-                    rows.append({"scale": scale, "item": item, "wave": wave, "arm": arm, "n": total,
-                                 **{f"p{v}": (counts[v] / total if total else math.nan) for v in range(1, 6)}})
+                    rows.append(
+                        {
+                            "scale": scale,
+                            "item": item,
+                            "wave": wave,
+                            "arm": arm,
+                            "n": total,
+                            **{f"p{v}": (counts[v] / total if total else math.nan) for v in range(1, 6)},
+                        }
+                    )
     return pd.DataFrame(rows)

@@ -137,9 +137,11 @@ def report_review(root: Path) -> None:
     review = read_review(path)
     undecided = int((review["decision"].fillna("").str.strip() == "").sum())
     if undecided:
-        print(f"De-identification: {undecided} of {len(review)} candidate word(s) await a decision in "
-              f"{paths.relative(path)} (write keep or redact in its decision column; until then they are "
-              "redacted).")
+        print(
+            f"De-identification: {undecided} of {len(review)} candidate word(s) await a decision in "
+            f"{paths.relative(path)} (write keep or redact in its decision column; until then they are "
+            "redacted)."
+        )
 
 
 def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
@@ -153,13 +155,22 @@ def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
     workspace uses, so they stay. Returns whether the clean-up succeeded; a failure
     is reported, not raised (the run itself succeeded).
     """
-    result = subprocess.run([sys.executable, "-m", "dvc", "gc", "--workspace", "--force", "--quiet"],
-                            cwd=root, env=env or dvc_env(), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", "gc", "--workspace", "--force", "--quiet"],
+        cwd=root,
+        env=env or dvc_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     for leftover in (root / ".dvc" / "cache" / "runs", root / ".dvc" / "tmp" / "exps"):
         shutil.rmtree(leftover, ignore_errors=True)
     if result.returncode != 0:
-        print("warning: could not remove old versions from DVC's cache; run `dvc gc --workspace --force` "
-              f"by hand before any `dvc push`:\n{result.stderr.strip()}", file=sys.stderr)
+        print(
+            "warning: could not remove old versions from DVC's cache; run `dvc gc --workspace --force` "
+            f"by hand before any `dvc push`:\n{result.stderr.strip()}",
+            file=sys.stderr,
+        )
         return False
     return True
 
@@ -167,8 +178,11 @@ def forget_old_versions(root: Path, env: dict[str, str] | None = None) -> bool:
 def _digest(folder: Path) -> dict[str, str]:
     import hashlib
 
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 NOT_PROMISED = ("provenance.json",)  # records the commit and the machine: see README
@@ -187,8 +201,9 @@ def verify() -> int:
     from .io import SIGNIFICANT_DIGITS
 
     root = paths.project_root()
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                            capture_output=True, text=True, check=False).stdout.strip()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, check=False
+    ).stdout.strip()
     if status:
         print("note: the working tree has uncommitted changes; this verifies the last commit.", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="compendium-verify-") as tmp:
@@ -198,14 +213,16 @@ def verify() -> int:
         shutil.copytree(scratch / "reports", Path(tmp) / "committed")
         env = {k: v for k, v in dvc_env().items() if k != "COMPENDIUM_ROOT"}
         print("verify: forced rerun of every stage in a fresh clone ...", file=sys.stderr, flush=True)
-        run = subprocess.run([sys.executable, "-m", "compendium.cli", "reproduce", "--force"], cwd=scratch,
-                             env=env, check=False)
+        run = subprocess.run(
+            [sys.executable, "-m", "compendium.cli", "reproduce", "--force"], cwd=scratch, env=env, check=False
+        )
         if run.returncode != 0:
             print("verify: the forced rerun failed", file=sys.stderr)
             return run.returncode
         rerun = _digest(scratch / "reports")
-        changed = sorted(n for n in set(committed) | set(rerun)
-                         if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED)
+        changed = sorted(
+            n for n in set(committed) | set(rerun) if committed.get(n) != rerun.get(n) and n not in NOT_PROMISED
+        )
         grades = {}
         for name in changed:
             if name not in rerun:
@@ -213,19 +230,26 @@ def verify() -> int:
             elif name not in committed:
                 grades[name] = "new"
             else:
-                grades[name] = drift.grade((Path(tmp) / "committed" / name).read_bytes(),
-                                           (scratch / "reports" / name).read_bytes(), Path(name).suffix,
-                                           SIGNIFICANT_DIGITS)
+                grades[name] = drift.grade(
+                    (Path(tmp) / "committed" / name).read_bytes(),
+                    (scratch / "reports" / name).read_bytes(),
+                    Path(name).suffix,
+                    SIGNIFICANT_DIGITS,
+                )
         report = json.loads((scratch / "reports" / "verification.json").read_text(encoding="utf-8"))
     summary = report["summary"]
     differ = [n for n, g in grades.items() if g != drift.SAME_AT_PRECISION]
     close = [n for n, g in grades.items() if g == drift.SAME_AT_PRECISION]
-    print(f"verify: {len(committed)} committed files under reports/: {len(committed) - len(changed)} identical, "
-          f"{len(close)} {drift.SAME_AT_PRECISION} ({SIGNIFICANT_DIGITS} significant digits), {len(differ)} differ")
+    print(
+        f"verify: {len(committed)} committed files under reports/: {len(committed) - len(changed)} identical, "
+        f"{len(close)} {drift.SAME_AT_PRECISION} ({SIGNIFICANT_DIGITS} significant digits), {len(differ)} differ"
+    )
     for name in sorted(grades):
         print(f"  - reports/{name}: {grades[name]}")
-    print(f"verify: {summary['claims']} published claims: {summary['match']} match, {summary['mismatch']} mismatch, "
-          f"{summary['not reproducible from the data']} not reproducible from the data")
+    print(
+        f"verify: {summary['claims']} published claims: {summary['match']} match, {summary['mismatch']} mismatch, "
+        f"{summary['not reproducible from the data']} not reproducible from the data"
+    )
     for claim in report["claims"]:
         if claim["status"] != "match":
             print(f"  - {claim['id']} ({claim['where']}): printed {claim['text']}, recomputed {claim['recomputed']}")

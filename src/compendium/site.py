@@ -14,12 +14,14 @@ from pathlib import Path
 
 from . import paths
 
-STYLE = ("body{max-width:60em;margin:2em auto;padding:0 1em;font-family:system-ui,-apple-system,'Segoe UI',"
-         "sans-serif;line-height:1.5;color:#222}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
-         "code{background:#f4f4f4;padding:0 .2em}ul{padding-left:1.2em}li{margin:.2em 0}"
-         ".note{background:#fff6e0;border-left:4px solid #E69F00;padding:.5em 1em}"
-         "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}"
-         "img{max-width:100%}")
+STYLE = (
+    "body{max-width:60em;margin:2em auto;padding:0 1em;font-family:system-ui,-apple-system,'Segoe UI',"
+    "sans-serif;line-height:1.5;color:#222}h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
+    "code{background:#f4f4f4;padding:0 .2em}ul{padding-left:1.2em}li{margin:.2em 0}"
+    ".note{background:#fff6e0;border-left:4px solid #E69F00;padding:.5em 1em}"
+    "table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}"
+    "img{max-width:100%}"
+)
 
 
 def notebook_html(ipynb: Path, out: Path) -> None:
@@ -34,15 +36,20 @@ def notebook_html(ipynb: Path, out: Path) -> None:
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S)
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(ipynb.stem)}"
-            f"</title><style>{STYLE}.jp-InputArea pre,.highlight pre{{background:#f6f6f6;padding:.5em;overflow:auto}}"
-            f"</style></head><body><p><a href=\"../index.html\">← back to the compendium</a></p>\n{body}\n</body></html>\n")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(ipynb.stem)}'
+        f"</title><style>{STYLE}.jp-InputArea pre,.highlight pre{{background:#f6f6f6;padding:.5em;overflow:auto}}"
+        f'</style></head><body><p><a href="../index.html">← back to the compendium</a></p>\n{body}\n</body></html>\n'
+    )
     write_text(out, page)
 
 
 def _links(files: list[Path], root: Path) -> str:
-    return "".join(f'<li><a href="{html.escape(p.relative_to(root).as_posix())}">'
-                   f"{html.escape(p.relative_to(root).as_posix())}</a></li>" for p in files)
+    return "".join(
+        f'<li><a href="{html.escape(p.relative_to(root).as_posix())}">'
+        f"{html.escape(p.relative_to(root).as_posix())}</a></li>"
+        for p in files
+    )
 
 
 def verification_headline(summary: dict, twin: bool) -> str:
@@ -55,9 +62,11 @@ def verification_headline(summary: dict, twin: bool) -> str:
     match, claims = int(summary.get("match", 0)), int(summary.get("claims", 0))
     if twin:
         return f"{match} of {claims} numbers printed in the paper are reproduced."
-    return (f"Comparison with the original study: {match} of {claims} published numbers are within their rounding "
-            "in these data. The original study's numbers describe other learners, so differences are expected; "
-            "the report sets each one beside the value these data give.")
+    return (
+        f"Comparison with the original study: {match} of {claims} published numbers are within their rounding "
+        "in these data. The original study's numbers describe other learners, so differences are expected; "
+        "the report sets each one beside the value these data give."
+    )
 
 
 def about_html(meta: dict) -> str:
@@ -77,12 +86,17 @@ def index_html(root: Path, summary: dict, synthetic_note: str, meta: dict | None
     for t in tables:
         by_stem.setdefault(t.stem, []).append(t)
     table_items = "".join(
-        f"<li>{html.escape(stem)}: " + ", ".join(f'<a href="tables/{html.escape(p.name)}">{p.suffix[1:]}</a>'
-                                              for p in files) + "</li>" for stem, files in by_stem.items())
+        f"<li>{html.escape(stem)}: "
+        + ", ".join(f'<a href="tables/{html.escape(p.name)}">{p.suffix[1:]}</a>' for p in files)
+        + "</li>"
+        for stem, files in by_stem.items()
+    )
     figure_items = "".join(
         f'<li><a href="figures/{html.escape(p.name)}">{html.escape(p.stem)}</a>'
         + (f' (<a href="figures/{html.escape(p.stem)}.svg">svg</a>)' if (p.with_suffix(".svg")).exists() else "")
-        + "</li>" for p in figures)
+        + "</li>"
+        for p in figures
+    )
     note = f'<p class="note">{html.escape(synthetic_note)}</p>' if synthetic_note else ""
     about = about_html(meta) if meta else ""
     title = "Medical learners' anti-racist activism" if twin or not meta else str(meta["title"])

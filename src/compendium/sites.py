@@ -20,12 +20,26 @@ import pandas as pd
 from .config import Arms
 from .outcomes import TABLE2_COLUMNS, table2
 
-META_COLUMNS = ["outcome", "measure", "sites", "estimate", "ci_low", "ci_high", "se", "p_value",
-                "tau2", "i2", "q", "q_p_value", "note"]
+META_COLUMNS = [
+    "outcome",
+    "measure",
+    "sites",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "se",
+    "p_value",
+    "tau2",
+    "i2",
+    "q",
+    "q_p_value",
+    "note",
+]
 
 
-def table2_by_site(learners: pd.DataFrame, arms: Arms, *, min_expected: float = 5.0,
-                   level: float = 0.95) -> pd.DataFrame:
+def table2_by_site(
+    learners: pd.DataFrame, arms: Arms, *, min_expected: float = 5.0, level: float = 0.95
+) -> pd.DataFrame:
     """Table 2 computed within each site (the Table 2 columns plus ``site``)."""
     frames = []
     for site in sorted(learners["site"].dropna().unique()):
@@ -40,21 +54,45 @@ def site_effects(by_site: pd.DataFrame) -> pd.DataFrame:
     for r in by_site.itertuples(index=False):
         e1, n1, e0, n0 = r.intervention_events, r.intervention_n, r.control_events, r.control_n
         if not n1 or not n0:
-            rows.append({"site": r.site, "outcome": r.outcome, "rd": math.nan, "rd_var": math.nan,
-                         "log_or": math.nan, "log_or_var": math.nan})
+            rows.append(
+                {
+                    "site": r.site,
+                    "outcome": r.outcome,
+                    "rd": math.nan,
+                    "rd_var": math.nan,
+                    "log_or": math.nan,
+                    "log_or_var": math.nan,
+                }
+            )
             continue
         p1, p0 = e1 / n1, e0 / n0
         rd_var = p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0
         cells = np.array([e1, n1 - e1, e0, n0 - e0], dtype=float)
         if e1 + e0 == 0 or e1 + e0 == n1 + n0:
-            rows.append({"site": r.site, "outcome": r.outcome, "rd": p1 - p0, "rd_var": rd_var,
-                         "log_or": math.nan, "log_or_var": math.nan})
+            rows.append(
+                {
+                    "site": r.site,
+                    "outcome": r.outcome,
+                    "rd": p1 - p0,
+                    "rd_var": rd_var,
+                    "log_or": math.nan,
+                    "log_or_var": math.nan,
+                }
+            )
             continue
         if (cells == 0).any():
             cells = cells + 0.5
         log_or = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
-        rows.append({"site": r.site, "outcome": r.outcome, "rd": p1 - p0, "rd_var": rd_var,
-                     "log_or": log_or, "log_or_var": float((1 / cells).sum())})
+        rows.append(
+            {
+                "site": r.site,
+                "outcome": r.outcome,
+                "rd": p1 - p0,
+                "rd_var": rd_var,
+                "log_or": log_or,
+                "log_or_var": float((1 / cells).sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -69,16 +107,24 @@ def dersimonian_laird(y: np.ndarray, v: np.ndarray, level: float = 0.95) -> dict
     w = 1 / v
     fixed = (w * y).sum() / w.sum()
     q = float((w * (y - fixed) ** 2).sum())
-    c = w.sum() - (w ** 2).sum() / w.sum()
+    c = w.sum() - (w**2).sum() / w.sum()
     tau2 = max(0.0, (q - (k - 1)) / c)
     w_re = 1 / (v + tau2)
     est = float((w_re * y).sum() / w_re.sum())
     se = float(math.sqrt(1 / w_re.sum()))
     z = norm.ppf(1 - (1 - level) / 2)
-    return {"sites": k, "estimate": est, "ci_low": est - z * se, "ci_high": est + z * se, "se": se,
-            "p_value": float(2 * norm.sf(abs(est / se))), "tau2": tau2,
-            "i2": max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0, "q": q,
-            "q_p_value": float(chi2.sf(q, k - 1))}
+    return {
+        "sites": k,
+        "estimate": est,
+        "ci_low": est - z * se,
+        "ci_high": est + z * se,
+        "se": se,
+        "p_value": float(2 * norm.sf(abs(est / se))),
+        "tau2": tau2,
+        "i2": max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0,
+        "q": q,
+        "q_p_value": float(chi2.sf(q, k - 1)),
+    }
 
 
 def meta_analysis(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -91,8 +137,14 @@ def meta_analysis(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         lor = _pool(part, "log_or", level)
         rows.append({"outcome": outcome, "measure": "risk_difference", **rd})
         rows.append({"outcome": outcome, "measure": "log_odds_ratio", **lor})
-        rows.append({"outcome": outcome, "measure": "odds_ratio", **lor,
-                     **{k: math.exp(lor[k]) for k in ("estimate", "ci_low", "ci_high")}})
+        rows.append(
+            {
+                "outcome": outcome,
+                "measure": "odds_ratio",
+                **lor,
+                **{k: math.exp(lor[k]) for k in ("estimate", "ci_low", "ci_high")},
+            }
+        )
     return pd.DataFrame(rows, columns=META_COLUMNS)
 
 
@@ -103,8 +155,12 @@ def _pool(part: pd.DataFrame, measure: str, level: float) -> dict:
     left_out = sorted(map(str, part.loc[~usable, "site"]))
     note = f"left out (no information): {', '.join(left_out)}" if left_out else ""
     if usable.sum() < 2:
-        blank = dict.fromkeys(("estimate", "ci_low", "ci_high", "se", "p_value", "tau2", "i2", "q", "q_p_value"),
-                              math.nan)
-        return {"sites": int(usable.sum()), **blank,
-                "note": "not estimable: fewer than two sites with information" + (f"; {note}" if note else "")}
+        blank = dict.fromkeys(
+            ("estimate", "ci_low", "ci_high", "se", "p_value", "tau2", "i2", "q", "q_p_value"), math.nan
+        )
+        return {
+            "sites": int(usable.sum()),
+            **blank,
+            "note": "not estimable: fewer than two sites with information" + (f"; {note}" if note else ""),
+        }
     return {**dersimonian_laird(y[usable], v[usable], level), "note": note}

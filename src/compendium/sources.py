@@ -77,8 +77,9 @@ def split_front_matter(text: str) -> ParsedSource:
     raise FrontMatterError("the front matter is not closed by a second '---' line", 1)
 
 
-def split_turns(body: str, speakers: set[str], first_line: int = 1
-                ) -> tuple[list[Unit], list[int], list[tuple[int, str]]]:
+def split_turns(
+    body: str, speakers: set[str], first_line: int = 1
+) -> tuple[list[Unit], list[int], list[tuple[int, str]]]:
     """Speaker turns of an interview or focus-group body.
 
     Returns the units, the file lines of any non-blank text that comes before the

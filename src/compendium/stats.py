@@ -92,9 +92,7 @@ def newcombe_interval(events1: int, n1: int, events2: int, n2: int, level: float
     """Newcombe's hybrid score interval (method 10) for p1 - p2 (statsmodels)."""
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    low, high = confint_proportions_2indep(
-        events1, n1, events2, n2, method="newcomb", compare="diff", alpha=1 - level
-    )
+    low, high = confint_proportions_2indep(events1, n1, events2, n2, method="newcomb", compare="diff", alpha=1 - level)
     return float(low), float(high)
 
 
@@ -148,6 +146,7 @@ def number_needed_to_treat(rd: float, rd_low: float, rd_high: float) -> tuple[fl
     runs from NNTB |first| through infinity to NNTH |second|, Altman's convention. A
     risk difference, or a limit, of exactly zero has no finite reciprocal: NaN.
     """
+
     def inv(x: float) -> float:
         return 1 / x if x is not None and math.isfinite(x) and x != 0 else math.nan
 
@@ -170,10 +169,12 @@ def compare_proportions(
     """
     _check_counts(control_events, control_n, "control")
     _check_counts(intervention_events, intervention_n, "intervention")
-    table = np.array([
-        [control_events, control_n - control_events],
-        [intervention_events, intervention_n - intervention_events],
-    ])
+    table = np.array(
+        [
+            [control_events, control_n - control_events],
+            [intervention_events, intervention_n - intervention_events],
+        ]
+    )
     expected = expected_counts(table)
     smallest = float(expected.min()) if np.isfinite(expected).all() else 0.0
     degenerate = (table.sum(axis=0) == 0).any()  # nobody, or everybody, had the event
@@ -187,21 +188,35 @@ def compare_proportions(
         p = fisher_exact(control_events, control_n, intervention_events, intervention_n)
     rd = intervention_events / intervention_n - control_events / control_n
     rd_low, rd_high = newcombe_interval(intervention_events, intervention_n, control_events, control_n, level)
-    or_, or_low, or_high, corrected = odds_ratio(
-        intervention_events, intervention_n, control_events, control_n, level
-    )
+    or_, or_low, or_high, corrected = odds_ratio(intervention_events, intervention_n, control_events, control_n, level)
     rr, rr_low, rr_high, rr_corrected = risk_ratio(
         intervention_events, intervention_n, control_events, control_n, level
     )
     nnt, nnt_low, nnt_high = number_needed_to_treat(rd, rd_low, rd_high)
     return TwoByTwo(
-        control_events=int(control_events), control_n=int(control_n),
-        intervention_events=int(intervention_events), intervention_n=int(intervention_n),
-        test=test, statistic=statistic, dof=dof, p_value=p, min_expected=smallest,
-        risk_difference=rd, rd_ci_low=rd_low, rd_ci_high=rd_high,
-        odds_ratio=or_, or_ci_low=or_low, or_ci_high=or_high, or_corrected=corrected,
-        risk_ratio=rr, rr_ci_low=rr_low, rr_ci_high=rr_high, rr_corrected=rr_corrected,
-        nnt=nnt, nnt_ci_low=nnt_low, nnt_ci_high=nnt_high,
+        control_events=int(control_events),
+        control_n=int(control_n),
+        intervention_events=int(intervention_events),
+        intervention_n=int(intervention_n),
+        test=test,
+        statistic=statistic,
+        dof=dof,
+        p_value=p,
+        min_expected=smallest,
+        risk_difference=rd,
+        rd_ci_low=rd_low,
+        rd_ci_high=rd_high,
+        odds_ratio=or_,
+        or_ci_low=or_low,
+        or_ci_high=or_high,
+        or_corrected=corrected,
+        risk_ratio=rr,
+        rr_ci_low=rr_low,
+        rr_ci_high=rr_high,
+        rr_corrected=rr_corrected,
+        nnt=nnt,
+        nnt_ci_low=nnt_low,
+        nnt_ci_high=nnt_high,
     )
 
 

@@ -33,8 +33,9 @@ def unit_people(units: pd.DataFrame, sources: pd.DataFrame, participants: pd.Dat
     return units.assign(source_type=units["source_id"].map(meta["type"]), learners=learners, arm=arms)
 
 
-def coded_units(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame,
-                coder: str = "consensus") -> pd.DataFrame:
+def coded_units(
+    units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFrame, coder: str = "consensus"
+) -> pd.DataFrame:
     """Long table: one row per unit and code of ``coder``, with the unit's people."""
     chosen = codings.loc[codings["coder"] == coder, ["source_id", "unit", "code"]].copy()
     chosen["unit"] = chosen["unit"].astype(int)
@@ -45,8 +46,10 @@ def coded_units(units: pd.DataFrame, codings: pd.DataFrame, codebook: pd.DataFra
 def frequencies(coded: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
     """Units, sources and distinct learners per code and per theme, overall, by
     source type and by arm."""
-    labels = {**dict(zip(codebook["code"], codebook["code_label"])),
-              **dict(zip(codebook["theme"], codebook["theme_label"]))}
+    labels = {
+        **dict(zip(codebook["code"], codebook["code_label"])),
+        **dict(zip(codebook["theme"], codebook["theme_label"])),
+    }
     exploded = coded.explode("learners")
     rows = []
     for level in ("theme", "code"):
@@ -60,14 +63,24 @@ def frequencies(coded: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
                 srcs = part.drop_duplicates(["source_id", level]).groupby(level).size()
                 ppl = people.dropna(subset=["learners"]).drop_duplicates(["learners", level]).groupby(level).size()
                 for ident in ids:
-                    rows.append({"level": level, "id": ident, "label": labels.get(ident, ident), "by": by,
-                                 "group": group, "units": int(units.get(ident, 0)),
-                                 "sources": int(srcs.get(ident, 0)), "participants": int(ppl.get(ident, 0))})
+                    rows.append(
+                        {
+                            "level": level,
+                            "id": ident,
+                            "label": labels.get(ident, ident),
+                            "by": by,
+                            "group": group,
+                            "units": int(units.get(ident, 0)),
+                            "sources": int(srcs.get(ident, 0)),
+                            "participants": int(ppl.get(ident, 0)),
+                        }
+                    )
     return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
 
 
-def cooccurrence(units: pd.DataFrame, codings: pd.DataFrame, codes: list[str],
-                 coder: str = "consensus") -> pd.DataFrame:
+def cooccurrence(
+    units: pd.DataFrame, codings: pd.DataFrame, codes: list[str], coder: str = "consensus"
+) -> pd.DataFrame:
     """For each pair of codes: units coded with both, and sources where both occur
     (the diagonal gives each code's own counts)."""
     m = matrix(codings, coder, units, codes).astype(int)  # units x codes
@@ -75,8 +88,14 @@ def cooccurrence(units: pd.DataFrame, codings: pd.DataFrame, codes: list[str],
     by_source = pd.DataFrame(m, columns=codes).groupby(units["source_id"].to_numpy()).max().to_numpy()
     in_sources = by_source.T @ by_source
     i, j = np.triu_indices(len(codes))
-    return pd.DataFrame({"code_1": np.array(codes)[i], "code_2": np.array(codes)[j],
-                         "units": in_units[i, j], "sources": in_sources[i, j]})
+    return pd.DataFrame(
+        {
+            "code_1": np.array(codes)[i],
+            "code_2": np.array(codes)[j],
+            "units": in_units[i, j],
+            "sources": in_sources[i, j],
+        }
+    )
 
 
 def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int = 160) -> pd.DataFrame:
@@ -94,6 +113,16 @@ def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int =
         ranked = ranked.drop_duplicates("source_id").head(per_code)
         for rank, r in enumerate(ranked.itertuples(index=False), start=1):
             speaker = r.speaker if isinstance(r.speaker, str) else ", ".join(r.learners)
-            rows.append({"code": code, "rank": rank, "source_id": r.source_id, "unit": int(r.unit),
-                         "source_type": r.source_type, "speaker": speaker, "arm": r.arm, "quote": r.text})
+            rows.append(
+                {
+                    "code": code,
+                    "rank": rank,
+                    "source_id": r.source_id,
+                    "unit": int(r.unit),
+                    "source_type": r.source_type,
+                    "speaker": speaker,
+                    "arm": r.arm,
+                    "quote": r.text,
+                }
+            )
     return pd.DataFrame(rows, columns=QUOTE_COLUMNS)

@@ -23,7 +23,6 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-import numpy as np
 import pandas as pd
 
 STATUSES = ("match", "mismatch", "not reproducible from the data")
@@ -38,7 +37,7 @@ def round_half_up(value: float, decimals: int) -> float:
 
 
 def _bounds(value: float, decimals: int) -> tuple[float, float]:
-    half = 0.5 * 10 ** -decimals
+    half = 0.5 * 10**-decimals
     return value - half, value + half
 
 
@@ -49,16 +48,24 @@ def check_claims(claims: list[dict], results: dict) -> pd.DataFrame:
     rows = []
     for c in claims:
         value = results.get(c["key"])
-        row = {"id": c["id"], "where": c["where"], "text": c["text"], "published": c["value"],
-               "recomputed": value, "key": c["key"]}
+        row = {
+            "id": c["id"],
+            "where": c["where"],
+            "text": c["text"],
+            "published": c["value"],
+            "recomputed": value,
+            "key": c["key"],
+        }
         if value is None or (isinstance(value, float) and math.isnan(value)):
             row.update(rule="a value under this key in results.json", status=STATUSES[2])
         elif c["kind"] == "p_below":
             row.update(rule=f"recomputed p < {c['value']}", status=STATUSES[0] if value < c["value"] else STATUSES[1])
         else:
             shown = round_half_up(float(value), int(c["decimals"]))
-            row.update(rule=f"rounded half up to {c['decimals']} decimal(s): {shown:g}",
-                       status=STATUSES[0] if math.isclose(shown, float(c["value"]), abs_tol=1e-9) else STATUSES[1])
+            row.update(
+                rule=f"rounded half up to {c['decimals']} decimal(s): {shown:g}",
+                status=STATUSES[0] if math.isclose(shown, float(c["value"]), abs_tol=1e-9) else STATUSES[1],
+            )
         rows.append(row)
     return pd.DataFrame(rows, columns=["id", "where", "text", "published", "recomputed", "key", "rule", "status"])
 
@@ -71,14 +78,16 @@ def grim(mean: float, n: int, decimals: int, items: int = 1) -> bool:
     rounds to ``mean`` at ``decimals`` places?"""
     lo, hi = _bounds(mean, decimals)
     scale = n * items
-    return any(round_half_up(total / scale, decimals) == round(mean, decimals)
-               for total in range(math.floor(lo * scale), math.ceil(hi * scale) + 1))
+    return any(
+        round_half_up(total / scale, decimals) == round(mean, decimals)
+        for total in range(math.floor(lo * scale), math.ceil(hi * scale) + 1)
+    )
 
 
 def grim_informative(n: int, decimals: int, items: int = 1) -> bool:
     """GRIM can only flag a mean when the granularity 1/(n*items) is coarser than
     the reporting precision, i.e. when n*items < 10**decimals."""
-    return n * items < 10 ** decimals
+    return n * items < 10**decimals
 
 
 def grimmer(mean: float, sd: float, n: int, decimals_mean: int, decimals_sd: int) -> bool:
@@ -93,12 +102,12 @@ def grimmer(mean: float, sd: float, n: int, decimals_mean: int, decimals_sd: int
     for total in range(math.ceil(m_lo * n - 1e-9), math.floor(m_hi * n + 1e-9) + 1):
         if round_half_up(total / n, decimals_mean) != round(mean, decimals_mean):
             continue
-        q_lo = (n - 1) * max(s_lo, 0) ** 2 + total ** 2 / n
-        q_hi = (n - 1) * s_hi ** 2 + total ** 2 / n
+        q_lo = (n - 1) * max(s_lo, 0) ** 2 + total**2 / n
+        q_hi = (n - 1) * s_hi**2 + total**2 / n
         for q in range(math.ceil(q_lo - 1e-9), math.floor(q_hi + 1e-9) + 1):
             if q % 2 != total % 2:
                 continue
-            s = math.sqrt(max(q - total ** 2 / n, 0) / (n - 1))
+            s = math.sqrt(max(q - total**2 / n, 0) / (n - 1))
             if round_half_up(s, decimals_sd) == round(sd, decimals_sd):
                 return True
     return False
@@ -151,9 +160,17 @@ def table2_pvalues(published: dict[str, dict], n_control: int, n_intervention: i
             "fisher": fisher_exact(table).pvalue,
         }
         for test, p in tests.items():
-            rows.append({"outcome": outcome, "control_events": c, "intervention_events": i, "test": test,
-                         "p_recomputed": float(p), "reported": claim["reported"],
-                         "consistent": p_consistent(claim["reported"], float(p))})
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "control_events": c,
+                    "intervention_events": i,
+                    "test": test,
+                    "p_recomputed": float(p),
+                    "reported": claim["reported"],
+                    "consistent": p_consistent(claim["reported"], float(p)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -164,9 +181,16 @@ def sums_to_100(rows: list[dict]) -> pd.DataFrame:
     out = []
     for r in rows:
         total = sum(r["percents"].values())
-        out.append({"variable": r["variable"], "arm": r["arm"], "where": r["where"],
-                    "printed": ", ".join(f"{k} {v}%" for k, v in r["percents"].items()), "total": total,
-                    "adds_up": math.isclose(total, 100, abs_tol=1)})
+        out.append(
+            {
+                "variable": r["variable"],
+                "arm": r["arm"],
+                "where": r["where"],
+                "printed": ", ".join(f"{k} {v}%" for k, v in r["percents"].items()),
+                "total": total,
+                "adds_up": math.isclose(total, 100, abs_tol=1),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -174,14 +198,17 @@ def parse_bibtex(text: str) -> list[dict]:
     """Entries of a BibTeX file: key, type and lower-cased fields (enough for duplicates)."""
     entries = []
     for m in re.finditer(r"@(\w+)\s*\{\s*([^,\s]+)\s*,(.*?)\n\}", text, flags=re.S):
-        fields = {k.lower(): re.sub(r"\s+", " ", re.sub(r"[{}]", "", v)).strip()
-                  for k, v in re.findall(r"(\w+)\s*=\s*\{((?:[^{}]|\{[^{}]*\})*)\}", m.group(3))}
+        fields = {
+            k.lower(): re.sub(r"\s+", " ", re.sub(r"[{}]", "", v)).strip()
+            for k, v in re.findall(r"(\w+)\s*=\s*\{((?:[^{}]|\{[^{}]*\})*)\}", m.group(3))
+        }
         entries.append({"type": m.group(1).lower(), "key": m.group(2), **fields})
     return entries
 
 
 def duplicate_references(entries: list[dict]) -> pd.DataFrame:
     """Pairs of references with the same title, year and first author (normalised)."""
+
     def norm(e: dict) -> tuple:
         title = re.sub(r"[^a-z0-9]+", " ", e.get("title", "").lower()).strip()
         first = re.sub(r"[^a-z]+", "", e.get("author", "").split(" and ")[0].split(",")[0].lower())
@@ -192,8 +219,7 @@ def duplicate_references(entries: list[dict]) -> pd.DataFrame:
     for number, e in enumerate(entries, start=1):
         key = norm(e)
         if key in seen:
-            rows.append({"reference": number, "duplicates": seen[key], "key": e["key"],
-                         "title": e.get("title", "")})
+            rows.append({"reference": number, "duplicates": seen[key], "key": e["key"], "title": e.get("title", "")})
         else:
             seen[key] = number
     return pd.DataFrame(rows, columns=["reference", "duplicates", "key", "title"])
@@ -201,7 +227,9 @@ def duplicate_references(entries: list[dict]) -> pd.DataFrame:
 
 CHANGE_WORDS = re.compile(
     r"\b(increase[sd]?|decrease[sd]?|rise|rose|fell|drop(?:ped)?|shift(?:ed)?|grew|decline[sd]?|"
-    r"improve(?:d|ment)?|changes?|from \d+(?:\.\d+)?% to \d+(?:\.\d+)?%)", re.IGNORECASE)
+    r"improve(?:d|ment)?|changes?|from \d+(?:\.\d+)?% to \d+(?:\.\d+)?%)",
+    re.IGNORECASE,
+)
 
 
 def change_language(statements: list[dict]) -> pd.DataFrame:
@@ -210,8 +238,15 @@ def change_language(statements: list[dict]) -> pd.DataFrame:
     rows = []
     for s in statements:
         words = sorted({m.group(0).lower() for m in CHANGE_WORDS.finditer(s["excerpt"])})
-        rows.append({"where": s["where"], "compares": s["compares"], "excerpt": s["excerpt"],
-                     "change_words": ", ".join(words), "flagged": bool(words)})
+        rows.append(
+            {
+                "where": s["where"],
+                "compares": s["compares"],
+                "excerpt": s["excerpt"],
+                "change_words": ", ".join(words),
+                "flagged": bool(words),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -248,16 +283,29 @@ def consistency_checks(doc: dict, bib_text: str) -> dict[str, pd.DataFrame]:
             value, decimals = c["value"] / 100, int(c["decimals"]) + 2
         else:
             value, decimals = c["value"], int(c["decimals"])
-        grim_rows.append({"claim": c["id"], "where": c["where"], "value": c["value"], "n": n[arm],
-                          "consistent": grim(value, n[arm], decimals),
-                          "informative": grim_informative(n[arm], decimals)})
+        grim_rows.append(
+            {
+                "claim": c["id"],
+                "where": c["where"],
+                "value": c["value"],
+                "n": n[arm],
+                "consistent": grim(value, n[arm], decimals),
+                "informative": grim_informative(n[arm], decimals),
+            }
+        )
     for arm in ("control", "intervention"):
         mean, sd = by_id[f"table1.age.mean.{arm}"], by_id[f"table1.age.sd.{arm}"]
-        grimmer_rows.append({"claim": f"table1.age.{arm}", "where": mean["where"], "mean": mean["value"],
-                             "sd": sd["value"], "n": n[arm],
-                             "consistent": grimmer(mean["value"], sd["value"], n[arm], int(mean["decimals"]),
-                                                   int(sd["decimals"])),
-                             "informative": grim_informative(n[arm], int(mean["decimals"]))})
+        grimmer_rows.append(
+            {
+                "claim": f"table1.age.{arm}",
+                "where": mean["where"],
+                "mean": mean["value"],
+                "sd": sd["value"],
+                "n": n[arm],
+                "consistent": grimmer(mean["value"], sd["value"], n[arm], int(mean["decimals"]), int(sd["decimals"])),
+                "informative": grim_informative(n[arm], int(mean["decimals"])),
+            }
+        )
     checks["grim"] = pd.DataFrame(grim_rows)
     checks["grimmer"] = pd.DataFrame(grimmer_rows)
     checks["debit"] = pd.DataFrame(columns=["claim", "mean", "sd", "n", "consistent"])
@@ -269,20 +317,20 @@ def consistency_checks(doc: dict, bib_text: str) -> dict[str, pd.DataFrame]:
 
 WHAT_IT_DETECTS = {
     "table2_p_values": "Recomputes each p from the printed percentages and arm sizes. With 100 learners per arm the "
-                       "percentages give the counts exactly, so an inconsistency would be a real error; it cannot tell "
-                       "which test the authors ran, hence all three.",
+    "percentages give the counts exactly, so an inconsistency would be a real error; it cannot tell "
+    "which test the authors ran, hence all three.",
     "grim": "A mean of whole-number data must be a multiple of 1/n. With n = 100 every percentage to the nearest "
-            "whole number and every mean to one decimal is attainable, so GRIM cannot flag anything here.",
+    "whole number and every mean to one decimal is attainable, so GRIM cannot flag anything here.",
     "grimmer": "Adds the SD: the sum of squares must be a whole number of the right parity. With n = 100 nearly "
-               "every SD is attainable at one decimal, so the check is weak at this size.",
+    "every SD is attainable at one decimal, so the check is weak at this size.",
     "debit": "For a 0/1 variable the SD follows from the mean. The paper prints no binary variable with both a mean "
-             "and an SD, so there is nothing to check.",
+    "and an SD, so there is nothing to check.",
     "sums_to_100": "The printed categories of a variable should add up to 100% of the arm. Ethnicity lists only "
-                   "White and Asian, so its rows cannot add up: the remaining learners are not described.",
+    "White and Asian, so its rows cannot add up: the remaining learners are not described.",
     "duplicate_references": "Entries with the same first author, title and year.",
     "change_language": "Both tables compare two arms at one time point (Table 1 before, Table 2 after the "
-                       "intervention). Words of change ('decrease', 'from 30% to 20%', 'rise') describe a difference "
-                       "between groups as if it were a change over time, which these data cannot show.",
+    "intervention). Words of change ('decrease', 'from 30% to 20%', 'rise') describe a difference "
+    "between groups as if it were a change over time, which these data cannot show.",
 }
 
 
@@ -303,13 +351,22 @@ def verify(doc: dict, results: dict, bib_text: str) -> dict:
     return {
         "claims": claims.to_dict(orient="records"),
         "summary": {status: int(counts.get(status, 0)) for status in STATUSES} | {"claims": len(claims)},
-        "checks": {name: {"detects": WHAT_IT_DETECTS[name], "problems": problems[name],
-                          "rows": frame.to_dict(orient="records")} for name, frame in checks.items()},
+        "checks": {
+            name: {
+                "detects": WHAT_IT_DETECTS[name],
+                "problems": problems[name],
+                "rows": frame.to_dict(orient="records"),
+            }
+            for name, frame in checks.items()
+        },
     }
 
 
-COMPARISON_WORDS = {"match": "within rounding", "mismatch": "differs",
-                    "not reproducible from the data": "not computable from these data"}
+COMPARISON_WORDS = {
+    "match": "within rounding",
+    "mismatch": "differs",
+    "not reproducible from the data": "not computable from these data",
+}
 
 
 def headline(summary: dict, twin: bool = True) -> str:
@@ -319,13 +376,17 @@ def headline(summary: dict, twin: bool = True) -> str:
     comparison with the original study, not as failures."""
     total = summary["claims"]
     if twin:
-        return (f"{total} numbers printed in the paper were compared with the values this pipeline computes: "
-                f"**{summary['match']} match**, {summary['mismatch']} mismatch, "
-                f"{summary['not reproducible from the data']} not reproducible from the data.")
-    return (f"Of the {total} numbers the original study's paper prints, "
-            f"**{summary['match']} are within their rounding in these data**, {summary['mismatch']} differ and "
-            f"{summary['not reproducible from the data']} cannot be computed from these data. The original numbers "
-            "describe other learners, so differences are expected and are not errors of either study.")
+        return (
+            f"{total} numbers printed in the paper were compared with the values this pipeline computes: "
+            f"**{summary['match']} match**, {summary['mismatch']} mismatch, "
+            f"{summary['not reproducible from the data']} not reproducible from the data."
+        )
+    return (
+        f"Of the {total} numbers the original study's paper prints, "
+        f"**{summary['match']} are within their rounding in these data**, {summary['mismatch']} differ and "
+        f"{summary['not reproducible from the data']} cannot be computed from these data. The original numbers "
+        "describe other learners, so differences are expected and are not errors of either study."
+    )
 
 
 def markdown(report: dict, note: str = "", twin: bool = True) -> str:
@@ -341,31 +402,49 @@ def markdown(report: dict, note: str = "", twin: bool = True) -> str:
     for c in report["claims"]:
         value = c["recomputed"]
         shown = "" if value is None else (fmt_p(value) if "p <" in c["rule"] else f"{value:.4g}")
-        lines.append(f"| {c['id']} | {c['where']} | {c['text']} | {shown} | {c['rule']} | "
-                     f"{words.get(c['status'], c['status'])} |")
+        lines.append(
+            f"| {c['id']} | {c['where']} | {c['text']} | {shown} | {c['rule']} | "
+            f"{words.get(c['status'], c['status'])} |"
+        )
     lines += ["", "## Checks on the published numbers alone", ""]
-    titles = {"table2_p_values": "Table 2 p-values from the printed percentages", "grim": "GRIM",
-              "grimmer": "GRIMMER (age SDs)", "debit": "DEBIT", "sums_to_100": "Do the categories add up to 100%?",
-              "duplicate_references": "Duplicate references", "change_language": "Differences described as changes"}
+    titles = {
+        "table2_p_values": "Table 2 p-values from the printed percentages",
+        "grim": "GRIM",
+        "grimmer": "GRIMMER (age SDs)",
+        "debit": "DEBIT",
+        "sums_to_100": "Do the categories add up to 100%?",
+        "duplicate_references": "Duplicate references",
+        "change_language": "Differences described as changes",
+    }
     for name, check in report["checks"].items():
-        lines += [f"### {titles[name]}", "", check["detects"], "",
-                  f"Problems found: **{check['problems']}**.", ""]
+        lines += [f"### {titles[name]}", "", check["detects"], "", f"Problems found: **{check['problems']}**.", ""]
         rows = check["rows"]
         if name == "table2_p_values":
-            lines += ["| Outcome | Counts (control, intervention) | Test | Recomputed p | Printed | Consistent |",
-                      "| :--- | ---: | :--- | ---: | :--- | :--- |"]
-            lines += [f"| {r['outcome']} | {r['control_events']}, {r['intervention_events']} | {r['test']} | "
-                      f"{r['p_recomputed']:.3g} | {r['reported']} | {'yes' if r['consistent'] else 'no'} |" for r in rows]
+            lines += [
+                "| Outcome | Counts (control, intervention) | Test | Recomputed p | Printed | Consistent |",
+                "| :--- | ---: | :--- | ---: | :--- | :--- |",
+            ]
+            lines += [
+                f"| {r['outcome']} | {r['control_events']}, {r['intervention_events']} | {r['test']} | "
+                f"{r['p_recomputed']:.3g} | {r['reported']} | {'yes' if r['consistent'] else 'no'} |"
+                for r in rows
+            ]
         elif name == "sums_to_100":
             lines += ["| Variable | Arm | Printed | Total |", "| :--- | :--- | :--- | ---: |"]
             lines += [f"| {r['variable']} | {r['arm']} | {r['printed']} | {r['total']}% |" for r in rows]
         elif name == "duplicate_references":
             lines += [f"- Reference {r['reference']} repeats reference {r['duplicates']}: {r['title']}" for r in rows]
         elif name == "change_language":
-            lines += [f"- {r['where']} ({r['compares']}): \"{r['excerpt']}\" (words: {r['change_words']})"
-                      for r in rows if r["flagged"]]
+            lines += [
+                f'- {r["where"]} ({r["compares"]}): "{r["excerpt"]}" (words: {r["change_words"]})'
+                for r in rows
+                if r["flagged"]
+            ]
         elif rows:
-            lines += [f"- {r['claim']}: {'consistent' if r['consistent'] else 'INCONSISTENT'}"
-                      + ("" if r.get("informative", True) else " (not informative at this n)") for r in rows]
+            lines += [
+                f"- {r['claim']}: {'consistent' if r['consistent'] else 'INCONSISTENT'}"
+                + ("" if r.get("informative", True) else " (not informative at this n)")
+                for r in rows
+            ]
         lines.append("")
     return "\n".join(lines)

@@ -41,13 +41,31 @@ ENV = "COMPENDIUM_WARM_SOCKET"
 # first stage needs and is loaded before the server answers; the rest is loaded
 # between requests, in the order the stages need it, while the first stages run.
 FIRST = (
-    "numpy", "pandas", "pyarrow.parquet", "yaml", "nbformat", "papermill", "jupyter_client",
-    "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
-    "compendium.cli", "compendium.notebooks", "compendium.contract", "compendium.io",
+    "numpy",
+    "pandas",
+    "pyarrow.parquet",
+    "yaml",
+    "nbformat",
+    "papermill",
+    "jupyter_client",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.debugger",
+    "compendium.cli",
+    "compendium.notebooks",
+    "compendium.contract",
+    "compendium.io",
 )
 LATER = (
-    "scipy.stats", "matplotlib.pyplot", "statsmodels.api", "pingouin", "lxml.etree",
-    "jinja2", "pypdf", "nbconvert",
+    "scipy.stats",
+    "matplotlib.pyplot",
+    "statsmodels.api",
+    "pingouin",
+    "lxml.etree",
+    "jinja2",
+    "pypdf",
+    "nbconvert",
 )
 _HEADER = struct.Struct("!I")
 _STREAMS = (0, 1, 2)
@@ -226,16 +244,19 @@ def _adopt_streams(fds: list[int], numbers: list[int]) -> None:
             os.dup2(null, number)
             os.close(null)
     encoding = sys.stdout.encoding if sys.stdout else "utf-8"
-    sys.stdin = io.TextIOWrapper(io.open(0, "rb", closefd=False), encoding=encoding)
-    sys.stdout = io.TextIOWrapper(io.open(1, "wb", closefd=False), encoding=encoding,
-                                  line_buffering=os.isatty(1), write_through=os.isatty(1))
-    sys.stderr = io.TextIOWrapper(io.open(2, "wb", closefd=False), encoding=encoding,
-                                  errors="backslashreplace", line_buffering=True)
+    sys.stdin = io.TextIOWrapper(open(0, "rb", closefd=False), encoding=encoding)
+    sys.stdout = io.TextIOWrapper(
+        open(1, "wb", closefd=False), encoding=encoding, line_buffering=os.isatty(1), write_through=os.isatty(1)
+    )
+    sys.stderr = io.TextIOWrapper(
+        open(2, "wb", closefd=False), encoding=encoding, errors="backslashreplace", line_buffering=True
+    )
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
 
 
 def _watch(conn: socket.socket) -> None:
     """End this child when its client goes away (DVC killed it, say)."""
+
     def wait() -> None:
         try:
             while conn.recv(1):
@@ -382,8 +403,9 @@ def start(directory: str, env: dict[str, str]) -> tuple[Any, str] | None:
     # use in a child forked after they were loaded
     if not sys.platform.startswith("linux") or len(path.encode()) > 100:
         return None
-    process = subprocess.Popen([sys.executable, "-m", "compendium.warm", "serve", path], env=env,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "compendium.warm", "serve", path], env=env, stdin=subprocess.DEVNULL
+    )
     return process, path
 
 

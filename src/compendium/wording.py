@@ -42,9 +42,14 @@ TO_COMPLETE = "[to be completed]"
 def rule_values() -> dict[str, float]:
     """The thresholds under dotted keys, so that the manuscript can print them and its
     number check can account for them."""
-    return {"wording.smd_similar": SMD_SIMILAR, "wording.smd_differed": SMD_DIFFERED, "wording.alpha": ALPHA,
-            "wording.alpha_consistent": ALPHA_CONSISTENT, "wording.alpha_borderline": ALPHA_BORDERLINE,
-            "wording.or_change_percent": 100 * OR_CHANGE}
+    return {
+        "wording.smd_similar": SMD_SIMILAR,
+        "wording.smd_differed": SMD_DIFFERED,
+        "wording.alpha": ALPHA,
+        "wording.alpha_consistent": ALPHA_CONSISTENT,
+        "wording.alpha_borderline": ALPHA_BORDERLINE,
+        "wording.or_change_percent": 100 * OR_CHANGE,
+    }
 
 
 def apa_number(x: float) -> str:
@@ -205,8 +210,9 @@ def balance_summary(items: Sequence[tuple[str, float | None, str]]) -> str:
     groups: dict[str, list[str]] = {"similar": [], "a small difference": [], "differed": [], NOT_ESTIMABLE: []}
     for label, smd, detail in items:
         verdict = balance(smd)
-        groups[verdict].append(label if verdict in ("similar", NOT_ESTIMABLE) or not detail
-                               else f"{label} ({detail})")  # detail carries no parentheses of its own
+        groups[verdict].append(
+            label if verdict in ("similar", NOT_ESTIMABLE) or not detail else f"{label} ({detail})"
+        )  # detail carries no parentheses of its own
     parts = []
     if groups["similar"]:
         parts.append(f"the arms were similar in {join(groups['similar'])}")
@@ -228,8 +234,9 @@ def significant(p, alpha: float = ALPHA) -> bool | None:
     return float(p) < alpha
 
 
-def holm_sentence(outcomes: Sequence[tuple[str, float | None, float | None]], alpha: float = ALPHA,
-                  noun: str = "difference") -> str:
+def holm_sentence(
+    outcomes: Sequence[tuple[str, float | None, float | None]], alpha: float = ALPHA, noun: str = "difference"
+) -> str:
     """Rule: which outcomes' differences hold after Holm's correction. Each outcome is
     said to hold only if its own Holm-adjusted p < alpha. Given ``(label, p, p_holm)``
     per outcome:
@@ -248,22 +255,30 @@ def holm_sentence(outcomes: Sequence[tuple[str, float | None, float | None]], al
     parts = []
     if held and not failed and not unknown:
         many = "Both" if len(held) == 2 else f"All {number_word(len(held))}"
-        parts.append(f"{many} {plural(noun)} held after Holm's correction" if len(held) > 1
-                     else f"The {noun} held after Holm's correction")
+        parts.append(
+            f"{many} {plural(noun)} held after Holm's correction"
+            if len(held) > 1
+            else f"The {noun} held after Holm's correction"
+        )
     elif not held and failed:
-        text = (f"None of the {plural(noun)} held after Holm's correction" if len(failed) > 1
-                else f"The {noun} in {failed[0]} did not hold after Holm's correction")
+        text = (
+            f"None of the {plural(noun)} held after Holm's correction"
+            if len(failed) > 1
+            else f"The {noun} in {failed[0]} did not hold after Holm's correction"
+        )
         if before:
             text += f" ({join(before)} had p < {apa_number(alpha)} before it)"
         parts.append(text)
     else:
         if held:
-            parts.append(f"The {plural(noun) if len(held) > 1 else noun} in {join(held)} held after Holm's "
-                         "correction")
+            parts.append(f"The {plural(noun) if len(held) > 1 else noun} in {join(held)} held after Holm's correction")
         if failed:
-            text = (f"those in {join(failed)} did not" if held else
-                    f"the {plural(noun) if len(failed) > 1 else noun} in {join(failed)} did not hold after Holm's "
-                    "correction")
+            text = (
+                f"those in {join(failed)} did not"
+                if held
+                else f"the {plural(noun) if len(failed) > 1 else noun} in {join(failed)} did not hold after Holm's "
+                "correction"
+            )
             if before:
                 text += f" ({join(before)} had p < {apa_number(alpha)} before it)"
             parts.append(text)
@@ -272,8 +287,9 @@ def holm_sentence(outcomes: Sequence[tuple[str, float | None, float | None]], al
     return capitalise("; ".join(parts)) + "."
 
 
-def adjusted_sentence(outcomes: Sequence[tuple[str, float | None, float | None, float | None]],
-                      alpha: float = ALPHA) -> str:
+def adjusted_sentence(
+    outcomes: Sequence[tuple[str, float | None, float | None, float | None]], alpha: float = ALPHA
+) -> str:
     """Rule: the adjusted analyses, per outcome ``(label, or_unadjusted, or_adjusted,
     p_adjusted)``. Adjustment "changed the odds ratio little" when |OR_adj / OR - 1| <
     OR_CHANGE (10%), otherwise it "moved" it; an adjusted effect "remained significant"
@@ -299,11 +315,15 @@ def adjusted_sentence(outcomes: Sequence[tuple[str, float | None, float | None, 
         parts.append(f"the adjusted odds ratio was not estimable for {join(unknown)}")
     text = capitalise("; ".join(parts)) + "." if parts else ""
     if sig and not nonsig:
-        text += (" Every adjusted odds ratio" if len(sig) > 1 else " The adjusted odds ratio") + \
-            f" had p < {apa_number(alpha)}."
+        text += (
+            " Every adjusted odds ratio" if len(sig) > 1 else " The adjusted odds ratio"
+        ) + f" had p < {apa_number(alpha)}."
     elif nonsig and not sig:
-        text += f" No adjusted odds ratio had p < {apa_number(alpha)}." if len(nonsig) > 1 else \
-            f" The adjusted odds ratio for {nonsig[0]} did not have p < {apa_number(alpha)}."
+        text += (
+            f" No adjusted odds ratio had p < {apa_number(alpha)}."
+            if len(nonsig) > 1
+            else f" The adjusted odds ratio for {nonsig[0]} did not have p < {apa_number(alpha)}."
+        )
     elif sig:
         text += f" After adjustment, {join(sig)} had p < {apa_number(alpha)} and {join(nonsig)} did not."
     return text.strip()

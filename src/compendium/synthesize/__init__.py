@@ -34,8 +34,10 @@ DESIGNS = ("paper", "independent")
 
 # What the paper design's dataset.yaml says about the study beyond the generator's
 # arguments (see the agreed keys in docs/data-dictionary.md).
-PAPER_TITLE = ("Medical learners' anti-racist activism: a synthetic demonstration data set modelled on the "
-               "published study (SYNTHETIC)")
+PAPER_TITLE = (
+    "Medical learners' anti-racist activism: a synthetic demonstration data set modelled on the "
+    "published study (SYNTHETIC)"
+)
 PAPER_LINKS = [
     {"code": "leadership_development", "outcome": "leadership_role", "direction": "same"},
     {"code": "mentorship_support_needs", "outcome": "perceived_support", "direction": "inverse"},
@@ -46,8 +48,15 @@ PAPER_LINKS = [
 PAPER_CONSENSUS_CODER = "coder_a"
 
 
-def synthesize(out_dir: str | Path, *, seed: int = _design.DEFAULT_SEED, scale: int = 1, sites: int = 1,
-               truth_dir: str | Path | None = None, design: str = "paper") -> dict:
+def synthesize(
+    out_dir: str | Path,
+    *,
+    seed: int = _design.DEFAULT_SEED,
+    scale: int = 1,
+    sites: int = 1,
+    truth_dir: str | Path | None = None,
+    design: str = "paper",
+) -> dict:
     """Write a synthetic ``data/raw/`` to ``out_dir`` and return a summary.
 
     Parameters
@@ -73,16 +82,17 @@ def synthesize(out_dir: str | Path, *, seed: int = _design.DEFAULT_SEED, scale: 
         raise ValueError(f"design must be one of {', '.join(DESIGNS)}, found {design!r}")
     if design == "independent":
         if scale != 1 or sites != 1:
-            raise ValueError("scale and sites apply to the paper design only; the independent design "
-                             "always has three sites and 34 to 60 learners")
+            raise ValueError(
+                "scale and sites apply to the paper design only; the independent design "
+                "always has three sites and 34 to 60 learners"
+            )
         from .independent import synthesize_independent
 
         return synthesize_independent(out_dir, seed=seed, truth_dir=truth_dir)
     return _synthesize_paper(out_dir, seed=seed, scale=scale, sites=sites, truth_dir=truth_dir)
 
 
-def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int,
-                      truth_dir: str | Path | None) -> dict:
+def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int, truth_dir: str | Path | None) -> dict:
     if scale < 1:
         raise ValueError(f"scale must be a whole number of at least 1, found {scale}")
     if sites < 1:
@@ -101,21 +111,31 @@ def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int,
     (out / "sources").mkdir()
     for source_id, text in qual.sources.items():
         _text(out / "sources" / f"{source_id}.md", text)
-    _text(out / "codebook.yaml", yaml.safe_dump({"themes": textbank.CODEBOOK}, sort_keys=False,
-                                                 allow_unicode=True, width=100))
+    _text(
+        out / "codebook.yaml",
+        yaml.safe_dump({"themes": textbank.CODEBOOK}, sort_keys=False, allow_unicode=True, width=100),
+    )
     (out / "coding").mkdir()
     for coder, frame in qual.codings.items():
         _csv(frame, out / "coding" / f"{coder}.csv")
-    info = {"synthetic": True, "generator": "compendium synthesize", "design": "paper", "seed": int(seed),
-            "scale": int(scale), "sites": int(sites)}
+    info = {
+        "synthetic": True,
+        "generator": "compendium synthesize",
+        "design": "paper",
+        "seed": int(seed),
+        "scale": int(scale),
+        "sites": int(sites),
+    }
     if truth_dir is not None:
         info["truth_file"] = truth_file(out, Path(truth_dir))
-    info.update({
-        "title": PAPER_TITLE,
-        "consensus_coder": PAPER_CONSENSUS_CODER,
-        "integration": {"links": [dict(link) for link in PAPER_LINKS]},
-        "deidentify": {"places": list(textbank.INSTITUTIONS)},
-    })
+    info.update(
+        {
+            "title": PAPER_TITLE,
+            "consensus_coder": PAPER_CONSENSUS_CODER,
+            "integration": {"links": [dict(link) for link in PAPER_LINKS]},
+            "deidentify": {"places": list(textbank.INSTITUTIONS)},
+        }
+    )
     _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=False, allow_unicode=True, width=100))
     _text(out / "README.md", _readme(info, participants, qual))
 
@@ -159,7 +179,7 @@ def _readme(info: dict, participants: pd.DataFrame, qual) -> str:
 **These data are synthetic.** No real learner, transcript or document is in this
 folder. They were written by the compendium's seeded generator:
 
-    compendium synthesize --seed {info['seed']} --scale {info['scale']} --sites {info['sites']} --out data/raw{truth}
+    compendium synthesize --seed {info["seed"]} --scale {info["scale"]} --sites {info["sites"]} --out data/raw{truth}
 
 and the same command gives back exactly these bytes (a test checks it).
 
@@ -171,7 +191,7 @@ sources are invented, and planted on purpose so that de-identification has real 
 to do.
 
 Contents ({len(participants)} enrolled learners, {withdrawn} of whom withdrew consent;
-{kinds.get('INT', 0)} interviews, {kinds.get('FG', 0)} focus groups, {kinds.get('DOC', 0)} documents):
+{kinds.get("INT", 0)} interviews, {kinds.get("FG", 0)} focus groups, {kinds.get("DOC", 0)} documents):
 
 - `participants.csv`, `survey.csv`: learners and their survey waves
 - `sources/`: interviews, focus groups, documents and online posts
@@ -189,7 +209,7 @@ team replaces this folder with its own data in the same format.
 def _truth_readme(info: dict) -> str:
     return f"""# data/synthetic: what the generator knows
 
-Synthetic, like `data/raw/` (seed {info['seed']}, scale {info['scale']}, sites {info['sites']}).
+Synthetic, like `data/raw/` (seed {info["seed"]}, scale {info["scale"]}, sites {info["sites"]}).
 These files are not part of the data contract. `data/raw/dataset.yaml` names
 `planted_identifiers.csv` as its `truth_file`, against which de-identification scores
 itself; tests use both files as the right answers.

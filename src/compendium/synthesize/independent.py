@@ -61,8 +61,7 @@ def build_codebook(rng: np.random.Generator, seed: int) -> list[dict]:
         extra = int(rng.integers(0, 3))
         others = sorted(rng.choice([2, 3], size=extra, replace=False).tolist()) if extra else []
         codes = [dict(pool["codes"][j]) for j in [0, 1, *others]]
-        themes.append({"id": pool["id"], "label": pool["label"], "description": pool["description"],
-                       "codes": codes})
+        themes.append({"id": pool["id"], "label": pool["label"], "description": pool["description"], "codes": codes})
     return themes
 
 
@@ -101,19 +100,35 @@ def build_learners(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame
                 k = int(rng.integers(1, 3))
             else:
                 k = _counts(rng, len(has_post), rate, 2 if outcome != "leadership_role" else 3)
-            w = np.ones(len(has_post)) + (1.5 * activism[has_post] if outcome in ("active_participation",
-                                                                                 "leadership_role") else 0)
+            w = np.ones(len(has_post)) + (
+                1.5 * activism[has_post] if outcome in ("active_participation", "leadership_role") else 0
+            )
             chosen = rng.choice(has_post, size=k, replace=False, p=w / w.sum())
             f = np.zeros(n, dtype=bool)
             f[chosen] = True
             flags[outcome] = f
         for i in range(n):
-            rows.append({"site": str(site[i]), "group": arm, "consent": "given", "post": not no_post[i],
-                         "previous_activism": bool(activism[i]), **{o: bool(flags[o][i]) for o in OUTCOMES}})
+            rows.append(
+                {
+                    "site": str(site[i]),
+                    "group": arm,
+                    "consent": "given",
+                    "post": not no_post[i],
+                    "previous_activism": bool(activism[i]),
+                    **{o: bool(flags[o][i]) for o in OUTCOMES},
+                }
+            )
     for j in range(n_withdrawn):
-        rows.append({"site": str(rng.choice(tb.SITES)), "group": tb.ARMS[j % 2], "consent": "withdrawn",
-                     "post": bool(j % 2), "previous_activism": bool(rng.random() < 0.5),
-                     **{o: bool(rng.random() < 0.4) for o in OUTCOMES}})
+        rows.append(
+            {
+                "site": str(rng.choice(tb.SITES)),
+                "group": tb.ARMS[j % 2],
+                "consent": "withdrawn",
+                "post": bool(j % 2),
+                "previous_activism": bool(rng.random() < 0.5),
+                **{o: bool(rng.random() < 0.4) for o in OUTCOMES},
+            }
+        )
     learners = pd.DataFrame(rows)
     n_all = len(learners)
     genders, gp = list(tb.GENDERS), np.array(list(tb.GENDERS.values()))
@@ -136,8 +151,9 @@ def build_learners(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame
     learners["participant_id"] = pd.Series(dict(ids))
     learners = learners.sort_values("participant_id", kind="stable").reset_index(drop=True)
 
-    participants = learners[["participant_id", "site", "group", "gender", "ethnicity", "age",
-                             "previous_activism", "consent"]].copy()
+    participants = learners[
+        ["participant_id", "site", "group", "gender", "ethnicity", "age", "previous_activism", "consent"]
+    ].copy()
     participants["previous_activism"] = participants["previous_activism"].map({True: "yes", False: "no"})
 
     k = int(rng.choice([3, 4, 5]))
@@ -275,9 +291,14 @@ class _Planter:
                 return rec("email", f"{_ascii(first)}.{_ascii(last)}@{rng.choice(tb.EMAIL_DOMAINS)}", "e-mail")
             if slot == "phone":
                 fmt = str(rng.choice(tb.PHONE_FORMATS))
-                value = fmt.format(a=int(rng.integers(1, 10)), a2=int(rng.integers(1, 10)),
-                                   b=f"{int(rng.integers(100, 1000))}", b2=f"{int(rng.integers(100, 1000))}",
-                                   c=f"{int(rng.integers(0, 10000)):04d}", c2=f"{int(rng.integers(0, 10000)):04d}")
+                value = fmt.format(
+                    a=int(rng.integers(1, 10)),
+                    a2=int(rng.integers(1, 10)),
+                    b=f"{int(rng.integers(100, 1000))}",
+                    b2=f"{int(rng.integers(100, 1000))}",
+                    c=f"{int(rng.integers(0, 10000)):04d}",
+                    c2=f"{int(rng.integers(0, 10000)):04d}",
+                )
                 return rec("phone", value, "phone")
             if slot == "url":
                 return rec("url", str(rng.choice(tb.URLS)), "web address with scheme")
@@ -362,12 +383,12 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, codebook: li
         site = site_of[people[0]]
         per_site[site] += 1
         fac = str(rng.choice(tb.CODERS))
-        s = _Source(f"iv_{tb.SITE_PREFIX[site].lower()}_{per_site[site]:02d}", "interview", _date(rng),
-                    people, [fac])
+        s = _Source(f"iv_{tb.SITE_PREFIX[site].lower()}_{per_site[site]:02d}", "interview", _date(rng), people, [fac])
         for q in rng.choice(tb.QUESTIONS, size=int(rng.integers(4, 8)), replace=False):
             s.units.append([fac, str(q), [], rng.random() < 0.08])
-            speakers = people if len(people) == 1 else list(rng.choice(people, size=int(rng.integers(1, 3)),
-                                                                       replace=False))
+            speakers = (
+                people if len(people) == 1 else list(rng.choice(people, size=int(rng.integers(1, 3)), replace=False))
+            )
             for sp in speakers:
                 s.units.append([str(sp), None, _choose_codes(rng, codes, base, profiles[str(sp)]), False])
         s.units.append([fac, str(rng.choice(tb.CLOSINGS)), [], False])
@@ -386,13 +407,26 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, codebook: li
             n_auth = {"reflective_log": 1, "newsletter": 2, "open_letter": 3}[genre]
             authors = sorted(str(a) for a in rng.choice(given_ids, size=n_auth, replace=False))
         platforms = tb.PLATFORMS.get(genre)
-        s = _Source(f"wr_{d + 1:02d}", "document", _date(rng), authors, genre=genre,
-                    platform=str(rng.choice(platforms)) if platforms else None)
+        s = _Source(
+            f"wr_{d + 1:02d}",
+            "document",
+            _date(rng),
+            authors,
+            genre=genre,
+            platform=str(rng.choice(platforms)) if platforms else None,
+        )
         heading, opening, closing = tb.DOCUMENT_FRAMES[genre]
         s.units.append([None, f"{heading}. {opening}", [], False])
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 6))):
-            s.units.append([None, None, _choose_codes(rng, codes, base, profile) or [str(rng.choice(codes, p=base / base.sum()))], False])
+            s.units.append(
+                [
+                    None,
+                    None,
+                    _choose_codes(rng, codes, base, profile) or [str(rng.choice(codes, p=base / base.sum()))],
+                    False,
+                ]
+            )
         s.units.append([None, closing, [], False])
         srcs.append(s)
     return srcs
@@ -414,7 +448,7 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
     for si, s in enumerate(srcs):
         used: set[str] = set()
 
-        def pick(bank: list[str]) -> str:
+        def pick(bank: list[str], used: set[str] = used) -> str:
             fresh = [x for x in bank if x not in used] or bank
             choice = str(fresh[int(rng.integers(len(fresh)))])
             used.add(choice)
@@ -470,9 +504,12 @@ def build_codings(rng: np.random.Generator, srcs: list[_Source], codebook: list[
     second = set(rng.choice(ids, size=max(4, int(round(0.6 * len(ids)))), replace=False).tolist())
     truth, coded = [], {c: [] for c in tb.CODERS}
     for s in srcs:
-        for number, (speaker, text, true, _) in enumerate(s.units, start=1):
-            codable = bool(true) or (s.kind == "document" and 1 < number < len(s.units)) or (
-                s.kind == "interview" and speaker not in s.facilitators)
+        for number, (speaker, _text, true, _) in enumerate(s.units, start=1):
+            codable = (
+                bool(true)
+                or (s.kind == "document" and 1 < number < len(s.units))
+                or (s.kind == "interview" and speaker not in s.facilitators)
+            )
             truth.extend({"source_id": s.ident, "unit": number, "code": c} for c in true)
             for coder in tb.CODERS:
                 if coder != tb.CODERS[0] and s.ident not in second:
@@ -505,8 +542,10 @@ def _links(rng: np.random.Generator, codebook: list[dict]) -> list[dict]:
     anchors = [c["id"] for t in codebook for c in t["codes"] if c["id"] in tb.ANCHOR_LINKS]
     n = 2 if len(codebook) == 1 else 3
     picked = sorted(rng.choice(len(anchors), size=min(n, len(anchors)), replace=False).tolist())
-    return [{"code": anchors[i], "outcome": tb.ANCHOR_LINKS[anchors[i]][0],
-             "direction": tb.ANCHOR_LINKS[anchors[i]][1]} for i in picked]
+    return [
+        {"code": anchors[i], "outcome": tb.ANCHOR_LINKS[anchors[i]][0], "direction": tb.ANCHOR_LINKS[anchors[i]][1]}
+        for i in picked
+    ]
 
 
 def _dataset(seed: int, truth_file: str | None, links: list[dict], allowed: list[str]) -> dict:
@@ -518,18 +557,20 @@ def _dataset(seed: int, truth_file: str | None, links: list[dict], allowed: list
     }
     if truth_file:
         info["truth_file"] = truth_file
-    info.update({
-        "title": tb.TITLE,
-        "authors": [dict(a) for a in tb.AUTHORS],
-        "setting": tb.SETTING,
-        "period": tb.PERIOD,
-        "keywords": list(tb.KEYWORDS),
-        "design_features": dict(tb.DESIGN_FEATURES),
-        "arms": {"control": tb.ARMS[0], "intervention": tb.ARMS[1]},
-        "consensus_coder": tb.CODERS[0],
-        "integration": {"links": links},
-        "deidentify": {"allowed": allowed},
-    })
+    info.update(
+        {
+            "title": tb.TITLE,
+            "authors": [dict(a) for a in tb.AUTHORS],
+            "setting": tb.SETTING,
+            "period": tb.PERIOD,
+            "keywords": list(tb.KEYWORDS),
+            "design_features": dict(tb.DESIGN_FEATURES),
+            "arms": {"control": tb.ARMS[0], "intervention": tb.ARMS[1]},
+            "consensus_coder": tb.CODERS[0],
+            "integration": {"links": links},
+            "deidentify": {"allowed": allowed},
+        }
+    )
     return info
 
 
@@ -579,8 +620,7 @@ def synthesize_independent(out_dir: str | Path, *, seed: int, truth_dir: str | P
     (out / "sources").mkdir()
     for ident in sorted(texts):
         _text(out / "sources" / f"{ident}.md", texts[ident])
-    _text(out / "codebook.yaml", yaml.safe_dump({"themes": codebook}, sort_keys=False, allow_unicode=True,
-                                                width=100))
+    _text(out / "codebook.yaml", yaml.safe_dump({"themes": codebook}, sort_keys=False, allow_unicode=True, width=100))
     (out / "coding").mkdir()
     for coder, frame in codings.items():
         _csv(frame, out / "coding" / f"{coder}.csv")
@@ -628,12 +668,12 @@ def _readme(info: dict, participants: pd.DataFrame, srcs: list[_Source], codeboo
 folder. They were written by the compendium's seeded generator in its independent
 design, which shares nothing with the shipped data set except the data contract:
 
-    compendium synthesize --design independent --seed {info['seed']} --out data/raw{truth}
+    compendium synthesize --design independent --seed {info["seed"]} --out data/raw{truth}
 
 and the same command gives back exactly these bytes.
 
 Contents ({len(participants)} enrolled learners at three sites, {withdrawn} of whom withdrew
-consent; arms {', '.join(f'{k}: {v}' for k, v in sorted(arms.items()))}; {n_iv} interviews and
+consent; arms {", ".join(f"{k}: {v}" for k, v in sorted(arms.items()))}; {n_iv} interviews and
 {n_doc} documents; {len(codebook)} theme(s) with {n_codes} codes; two coders, no consensus file):
 
 - `participants.csv`, `survey.csv`: learners and their survey waves (some ages, items
@@ -650,7 +690,7 @@ The format of every file is described in `docs/data-dictionary.md`.
 
 
 def _truth_readme(info: dict) -> str:
-    return f"""# What the generator knows (independent design, seed {info['seed']})
+    return f"""# What the generator knows (independent design, seed {info["seed"]})
 
 Synthetic, like the raw folder it belongs to. Not part of the data contract; the
 pipeline reads `planted_identifiers.csv` only through `truth_file` in dataset.yaml,

@@ -29,17 +29,29 @@ THEME_POOL = [
         "label": "Finding a voice on placement",
         "description": "How students respond when racism happens in front of them on a clinical placement.",
         "codes": [
-            {"id": "bystander_response", "label": "Stepping in as a bystander",
-             "definition": "The student describes interrupting, questioning or reporting a racist remark or act "
-             "they witnessed on placement.",
-             "exclude": "Wishing they had acted without doing so (reprisal_worry)."},
-            {"id": "reprisal_worry", "label": "Worry about reprisal",
-             "definition": "Fear that speaking up will cost a grade, a reference or a good placement report.",
-             "include": "Staying silent because of who signs the assessment."},
-            {"id": "naming_microaggressions", "label": "Naming everyday slights",
-             "definition": "Putting a name to small repeated comments or habits that single people out."},
-            {"id": "shift_allies", "label": "Allies on the shift",
-             "definition": "A named or unnamed colleague on the ward who backed the student up in the moment."},
+            {
+                "id": "bystander_response",
+                "label": "Stepping in as a bystander",
+                "definition": "The student describes interrupting, questioning or reporting a racist remark or act "
+                "they witnessed on placement.",
+                "exclude": "Wishing they had acted without doing so (reprisal_worry).",
+            },
+            {
+                "id": "reprisal_worry",
+                "label": "Worry about reprisal",
+                "definition": "Fear that speaking up will cost a grade, a reference or a good placement report.",
+                "include": "Staying silent because of who signs the assessment.",
+            },
+            {
+                "id": "naming_microaggressions",
+                "label": "Naming everyday slights",
+                "definition": "Putting a name to small repeated comments or habits that single people out.",
+            },
+            {
+                "id": "shift_allies",
+                "label": "Allies on the shift",
+                "definition": "A named or unnamed colleague on the ward who backed the student up in the moment.",
+            },
         ],
     },
     {
@@ -47,16 +59,28 @@ THEME_POOL = [
         "label": "Belonging and identity",
         "description": "Whether students feel they belong in nursing and midwifery, and how the workshop touched that.",
         "codes": [
-            {"id": "identity_affirmed", "label": "Identity affirmed",
-             "definition": "The student says the workshop or peers made their background feel like a strength "
-             "in care rather than a problem."},
-            {"id": "peer_circle", "label": "A circle of peers",
-             "definition": "A group of fellow students who meet, message or debrief and keep one another going."},
-            {"id": "made_the_token", "label": "Being made the token",
-             "definition": "Being asked to speak for a whole community or to appear in publicity because of "
-             "one's background."},
-            {"id": "alone_on_the_ward", "label": "Alone on the ward",
-             "definition": "Feeling isolated as the only student or staff member of one's background on a unit."},
+            {
+                "id": "identity_affirmed",
+                "label": "Identity affirmed",
+                "definition": "The student says the workshop or peers made their background feel like a strength "
+                "in care rather than a problem.",
+            },
+            {
+                "id": "peer_circle",
+                "label": "A circle of peers",
+                "definition": "A group of fellow students who meet, message or debrief and keep one another going.",
+            },
+            {
+                "id": "made_the_token",
+                "label": "Being made the token",
+                "definition": "Being asked to speak for a whole community or to appear in publicity because of "
+                "one's background.",
+            },
+            {
+                "id": "alone_on_the_ward",
+                "label": "Alone on the ward",
+                "definition": "Feeling isolated as the only student or staff member of one's background on a unit.",
+            },
         ],
     },
     {
@@ -64,15 +88,27 @@ THEME_POOL = [
         "label": "Organising for change",
         "description": "What students build or campaign for beyond their own placements.",
         "codes": [
-            {"id": "union_campaign", "label": "Campaigning through the students' union",
-             "definition": "Motions, campaigns or stalls run through the students' union or a student society."},
-            {"id": "chairing_a_group", "label": "Chairing or founding a group",
-             "definition": "The student takes the chair, founds a group or becomes its named contact."},
-            {"id": "interpreter_access", "label": "Interpreters and language access",
-             "definition": "Pressing for interpreters, translated leaflets or time for patients who do not "
-             "share the ward's language."},
-            {"id": "teaching_materials", "label": "Making teaching materials",
-             "definition": "Writing case studies, skin-tone photo sets or reading lists for other students."},
+            {
+                "id": "union_campaign",
+                "label": "Campaigning through the students' union",
+                "definition": "Motions, campaigns or stalls run through the students' union or a student society.",
+            },
+            {
+                "id": "chairing_a_group",
+                "label": "Chairing or founding a group",
+                "definition": "The student takes the chair, founds a group or becomes its named contact.",
+            },
+            {
+                "id": "interpreter_access",
+                "label": "Interpreters and language access",
+                "definition": "Pressing for interpreters, translated leaflets or time for patients who do not "
+                "share the ward's language.",
+            },
+            {
+                "id": "teaching_materials",
+                "label": "Making teaching materials",
+                "definition": "Writing case studies, skin-tone photo sets or reading lists for other students.",
+            },
         ],
     },
     {
@@ -80,15 +116,27 @@ THEME_POOL = [
         "label": "The cost of the work",
         "description": "What anti-racist work takes out of the students who do it.",
         "codes": [
-            {"id": "unpaid_emotional_labour", "label": "Unpaid emotional labour",
-             "definition": "Time, energy and feeling spent on the work with no recognition, credit or pay.",
-             "exclude": "Exhaustion and stepping back from the work (running_on_empty)."},
-            {"id": "running_on_empty", "label": "Running on empty",
-             "definition": "Exhaustion, dropping out of the group or stepping back from a role."},
-            {"id": "money_worries", "label": "Money worries",
-             "definition": "Travel, childcare or lost shifts of paid work that the activity costs."},
-            {"id": "online_pile_on", "label": "Online pile-on",
-             "definition": "Hostile messages or comments after a post or campaign became visible online."},
+            {
+                "id": "unpaid_emotional_labour",
+                "label": "Unpaid emotional labour",
+                "definition": "Time, energy and feeling spent on the work with no recognition, credit or pay.",
+                "exclude": "Exhaustion and stepping back from the work (running_on_empty).",
+            },
+            {
+                "id": "running_on_empty",
+                "label": "Running on empty",
+                "definition": "Exhaustion, dropping out of the group or stepping back from a role.",
+            },
+            {
+                "id": "money_worries",
+                "label": "Money worries",
+                "definition": "Travel, childcare or lost shifts of paid work that the activity costs.",
+            },
+            {
+                "id": "online_pile_on",
+                "label": "Online pile-on",
+                "definition": "Hostile messages or comments after a post or campaign became visible online.",
+            },
         ],
     },
 ]
@@ -276,14 +324,26 @@ CLOSINGS = [
 DOCUMENT_GENRES = ["reflective_log", "newsletter", "open_letter", "meeting_notes"]
 
 DOCUMENT_FRAMES = {
-    "reflective_log": ("Reflective log entry", "Written for the placement portfolio; shared with permission.",
-                       "End of entry."),
-    "newsletter": ("Network newsletter", "News from the student anti-racism network this month.",
-                   "Next issue after the spring placements."),
-    "open_letter": ("Open letter to the head of school", "We write as students of nursing and midwifery.",
-                    "We look forward to a written reply within four weeks."),
-    "meeting_notes": ("Notes of the network meeting", "Present: eight students and one lecturer; notes taken in turn.",
-                      "Date of the next meeting to be confirmed by e-mail."),
+    "reflective_log": (
+        "Reflective log entry",
+        "Written for the placement portfolio; shared with permission.",
+        "End of entry.",
+    ),
+    "newsletter": (
+        "Network newsletter",
+        "News from the student anti-racism network this month.",
+        "Next issue after the spring placements.",
+    ),
+    "open_letter": (
+        "Open letter to the head of school",
+        "We write as students of nursing and midwifery.",
+        "We look forward to a written reply within four weeks.",
+    ),
+    "meeting_notes": (
+        "Notes of the network meeting",
+        "Present: eight students and one lecturer; notes taken in turn.",
+        "Date of the next meeting to be confirmed by e-mail.",
+    ),
 }
 PLATFORMS = {"newsletter": ["Substack", "the network's mailing list"], "open_letter": ["Medium"]}
 
@@ -291,27 +351,47 @@ PLATFORMS = {"newsletter": ["Substack", "the network's mailing list"], "open_let
 # Invented people: given names and surnames grouped by region so that most pairs are
 # plausible; a few invented surnames are paired across regions.
 NAMES = {
-    "southern_africa": (["Sindisiwe", "Kgomotso", "Ntombizodwa", "Bongumusa"],
-                        ["Shabangu", "Mahlangu-Khoza", "Letsoalo"]),
-    "west_africa": (["Oyinkansola", "Ifeyinwa", "Ebunoluwa", "Sekou"],
-                    ["Okparaeke", "Ezeugwu", "N'Diaye", "Odukoya-Cole"]),
-    "east_africa": (["Nyokabi", "Tsehay", "Kiprono", "Nafula"],
-                    ["Wambugu", "Gebremedhin", "Ochieng-Baraka", "Kipchumba"]),
+    "southern_africa": (
+        ["Sindisiwe", "Kgomotso", "Ntombizodwa", "Bongumusa"],
+        ["Shabangu", "Mahlangu-Khoza", "Letsoalo"],
+    ),
+    "west_africa": (
+        ["Oyinkansola", "Ifeyinwa", "Ebunoluwa", "Sekou"],
+        ["Okparaeke", "Ezeugwu", "N'Diaye", "Odukoya-Cole"],
+    ),
+    "east_africa": (
+        ["Nyokabi", "Tsehay", "Kiprono", "Nafula"],
+        ["Wambugu", "Gebremedhin", "Ochieng-Baraka", "Kipchumba"],
+    ),
     "central_asia": (["Aruzhan", "Nursultanbek", "Zhansaya", "Bekzat"], ["Zhakupov", "Tolegenuly", "Baimukhanbetova"]),
-    "east_asia": (["Enkhjargal", "Tumurbaatar", "Jia-Wen", "Ha-eun", "Yuzuki"],
-                  ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Enkhjargal"]),
-    "south_east_asia": (["Siriporn", "Kittisak", "Dewi", "Maricel", "Khanh", "Sokha"],
-                        ["Wongsakul", "Setiawan", "Dimaculangan", "Quach"]),
-    "pacific": (["Siaosi", "Tamati", "Salote", "Akanesi", "Kalolaine"],
-                ["Taufahema", "Raikadroka", "Fonohema", "Mateaki-Lolohea"]),
-    "latin_america": (["Yaretzi", "Araceli", "Itzayana", "Nayeli"],
-                      ["Huarachi", "Villanueva-Ortiz", "Quispicusi", "Ticonipa"]),
-    "eastern_europe": (["Ludmila", "Miroslava", "Bogdan", "Radomir", "Yaryna"],
-                       ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"]),
-    "ireland": (["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
-                ["O'Donovan", "Breathnach", "Mac Con Uladh", "Ní Chonchúir"]),
-    "arab_world": (["Yousra", "Marwan", "Muhannad", "Hiba", "Ghassan", "Lujain"],
-                   ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"]),
+    "east_asia": (
+        ["Enkhjargal", "Tumurbaatar", "Jia-Wen", "Ha-eun", "Yuzuki"],
+        ["Tsogtbaatar", "Hwangbo", "Nakagawa", "Enkhjargal"],
+    ),
+    "south_east_asia": (
+        ["Siriporn", "Kittisak", "Dewi", "Maricel", "Khanh", "Sokha"],
+        ["Wongsakul", "Setiawan", "Dimaculangan", "Quach"],
+    ),
+    "pacific": (
+        ["Siaosi", "Tamati", "Salote", "Akanesi", "Kalolaine"],
+        ["Taufahema", "Raikadroka", "Fonohema", "Mateaki-Lolohea"],
+    ),
+    "latin_america": (
+        ["Yaretzi", "Araceli", "Itzayana", "Nayeli"],
+        ["Huarachi", "Villanueva-Ortiz", "Quispicusi", "Ticonipa"],
+    ),
+    "eastern_europe": (
+        ["Ludmila", "Miroslava", "Bogdan", "Radomir", "Yaryna"],
+        ["Hrabovsky", "Petrenko", "Dragomirescu", "Szczepańczyk"],
+    ),
+    "ireland": (
+        ["Oisín", "Ruairí", "Gráinne", "Éabha", "Fionnuala"],
+        ["O'Donovan", "Breathnach", "Mac Con Uladh", "Ní Chonchúir"],
+    ),
+    "arab_world": (
+        ["Yousra", "Marwan", "Muhannad", "Hiba", "Ghassan", "Lujain"],
+        ["Al-Rashid", "El-Masri", "Al-Khouri", "Abu Ghazaleh", "Al-Zubaidi"],
+    ),
     "invented": (["Tovanna", "Quillon"], ["Brindlemaw", "Tallowfen", "Drevnik", "Varnasse", "Quenby-Throssel"]),
 }
 # People who must be planted in full (an apostrophe surname, a hyphenated surname
@@ -336,19 +416,61 @@ INSTITUTIONS = [
     "Tuimavua Health Centre",
     "Karasuyak Regional Polyclinic",
 ]
-PLACES = ["Kilcarrow", "Valmorin", "Cerrobajo", "Karasuyak", "Tuimavua", "Lipnica Dolna", "Hohenbrackel",
-          "Ballyfearna", "Wadi Qirsh", "Matahiwi Bay"]
-EMAIL_DOMAINS = ["hopital-valmorin.fr", "klinikum-hohenbrackel.de", "cerrobajo.edu.mx", "kilcarrow-nursing.ie",
-                 "tuimavua-health.org.fj", "quaymail.example"]
-URLS = ["https://www.valmorin-sante.fr/stages", "http://cerrobajo.edu.mx/enfermeria/taller",
-        "https://talkback-placement.org/toolkit"]
-BARE_URLS = ["kilcarrow-nursing.ie/rota", "www.hohenbrackel-klinikum.de/pflege", "tuimavua-health.org/page",
-             "moorland-midwives.net/reading"]
+PLACES = [
+    "Kilcarrow",
+    "Valmorin",
+    "Cerrobajo",
+    "Karasuyak",
+    "Tuimavua",
+    "Lipnica Dolna",
+    "Hohenbrackel",
+    "Ballyfearna",
+    "Wadi Qirsh",
+    "Matahiwi Bay",
+]
+EMAIL_DOMAINS = [
+    "hopital-valmorin.fr",
+    "klinikum-hohenbrackel.de",
+    "cerrobajo.edu.mx",
+    "kilcarrow-nursing.ie",
+    "tuimavua-health.org.fj",
+    "quaymail.example",
+]
+URLS = [
+    "https://www.valmorin-sante.fr/stages",
+    "http://cerrobajo.edu.mx/enfermeria/taller",
+    "https://talkback-placement.org/toolkit",
+]
+BARE_URLS = [
+    "kilcarrow-nursing.ie/rota",
+    "www.hohenbrackel-klinikum.de/pflege",
+    "tuimavua-health.org/page",
+    "moorland-midwives.net/reading",
+]
 HANDLES = ["@talkback_placement", "@moorland_midwives", "@quayside_nurse_network", "@estuary_students4equity"]
-PHONE_FORMATS = ["+353 87 {b} {c}", "+27 82 {b} {c}", "+52 55 {c} {c2}", "+48 601 {b} {b2}",
-                 "+64 21 {b} {c}", "+966 5{a} {b} {c}", "0{a}{a2} {b} {c}"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+PHONE_FORMATS = [
+    "+353 87 {b} {c}",
+    "+27 82 {b} {c}",
+    "+52 55 {c} {c2}",
+    "+48 601 {b} {b2}",
+    "+64 21 {b} {c}",
+    "+966 5{a} {b} {c}",
+    "0{a}{a2} {b} {c}",
+]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 # Public names the text may mention: not identifying (deidentify.allowed).
 PUBLIC_NAMES = ["Audre Lorde", "Mary Seacole"]
@@ -359,26 +481,50 @@ SITE_PREFIX = {"Quayside": "QY", "Moorland": "MO", "Estuary": "ES"}
 ARMS = ("waitlist", "workshop")  # control, intervention
 CODERS = ("rk", "mt")
 GENDERS = {"woman": 0.72, "man": 0.22, "non-binary": 0.06}
-ETHNICITIES = {"African": 0.2, "Asian": 0.22, "European": 0.3, "Latin American": 0.08,
-               "Middle Eastern": 0.1, "Pacific": 0.1}
+ETHNICITIES = {
+    "African": 0.2,
+    "Asian": 0.22,
+    "European": 0.3,
+    "Latin American": 0.08,
+    "Middle Eastern": 0.1,
+    "Pacific": 0.1,
+}
 
-TITLE = ("Talking back on placement: a waitlist-controlled study of an anti-racism workshop for "
-         "nursing and midwifery students (SYNTHETIC data set)")
+TITLE = (
+    "Talking back on placement: a waitlist-controlled study of an anti-racism workshop for "
+    "nursing and midwifery students (SYNTHETIC data set)"
+)
 AUTHORS = [
-    {"name": "Perpetua Anwuli Redgrave", "affiliation": "School of Nursing and Midwifery, University of the "
-     "Western Estuary (fictional; invented for a synthetic data set)", "email": "p.redgrave@uwe-synthetic.example",
-     "corresponding": True},
-    {"name": "Tobiah Kesterwin", "affiliation": "Centre for Health Equity, University of the Western Estuary "
-     "(fictional; invented for a synthetic data set)"},
-    {"name": "Rangi K. Thornbury", "affiliation": "Moorland Campus Library (fictional; invented for a "
-     "synthetic data set)"},
+    {
+        "name": "Perpetua Anwuli Redgrave",
+        "affiliation": "School of Nursing and Midwifery, University of the "
+        "Western Estuary (fictional; invented for a synthetic data set)",
+        "email": "p.redgrave@uwe-synthetic.example",
+        "corresponding": True,
+    },
+    {
+        "name": "Tobiah Kesterwin",
+        "affiliation": "Centre for Health Equity, University of the Western Estuary "
+        "(fictional; invented for a synthetic data set)",
+    },
+    {
+        "name": "Rangi K. Thornbury",
+        "affiliation": "Moorland Campus Library (fictional; invented for a synthetic data set)",
+    },
 ]
 SETTING = "three campuses (Quayside, Moorland, Estuary) of a fictional university's school of nursing and midwifery"
 PERIOD = "September 2023 to March 2024"
-KEYWORDS = ["nursing education", "midwifery", "anti-racism", "clinical placement", "bystander intervention",
-            "waitlist control", "synthetic data"]
+KEYWORDS = [
+    "nursing education",
+    "midwifery",
+    "anti-racism",
+    "clinical placement",
+    "bystander intervention",
+    "waitlist control",
+    "synthetic data",
+]
 DESIGN_FEATURES = {
     "allocation": "students chose a workshop cohort by timetable; those without a place formed the waitlist "
-                  "(not randomised)",
+    "(not randomised)",
     "intervention": "four two-hour workshops on responding to racism on clinical placement",
 }

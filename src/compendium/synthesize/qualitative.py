@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import design, textbank as tb
+from . import design
+from . import textbank as tb
 
 _SLOT = re.compile(r"\{(person|first|inst|email|phone|url|handle)\}")
 
@@ -62,8 +63,9 @@ class _Writer:
                 value = f"{first.lower()}.{last.lower()}@{rng.choice(tb.EMAIL_DOMAINS)}"
             elif kind == "phone":
                 fmt = str(rng.choice(tb.PHONE_FORMATS))
-                value = fmt.format(a=int(rng.integers(0, 50)), b=int(rng.integers(200, 1000)),
-                                   c=int(rng.integers(0, 10000)))
+                value = fmt.format(
+                    a=int(rng.integers(0, 50)), b=int(rng.integers(200, 1000)), c=int(rng.integers(0, 10000))
+                )
             elif kind == "url":
                 value = "https://" + str(rng.choice(tb.URL_STEMS))
             else:
@@ -92,8 +94,9 @@ def _choose_codes(rng: np.random.Generator, profile: dict | None) -> list[str]:
     return sorted(rng.choice(tb.CODES, size=k, replace=False, p=weights / weights.sum()).tolist())
 
 
-def _utterance(rng: np.random.Generator, writer: _Writer, codes: list[str], source: str, unit: int,
-               pii_rate: float = 0.25) -> str:
+def _utterance(
+    rng: np.random.Generator, writer: _Writer, codes: list[str], source: str, unit: int, pii_rate: float = 0.25
+) -> str:
     parts = [str(rng.choice(tb.SENTENCES[c])) for c in codes]
     if not parts or rng.random() < 0.3:
         parts.insert(int(rng.integers(len(parts) + 1)), str(rng.choice(tb.FILLERS)))
@@ -197,8 +200,14 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
         else:
             authors = sorted(str(a) for a in rng.choice(given, size=2 if genre == "petition" else 1, replace=False))
         platforms = tb.PLATFORMS.get(genre)
-        s = _Source(f"DOC-{d + 1:03d}", "document", _date(rng), authors, genre=genre,
-                    platform=str(rng.choice(platforms)) if platforms else None)
+        s = _Source(
+            f"DOC-{d + 1:03d}",
+            "document",
+            _date(rng),
+            authors,
+            genre=genre,
+            platform=str(rng.choice(platforms)) if platforms else None,
+        )
         title, frame = tb.DOCUMENT_FRAMES[genre]
         s.units.append((None, f"{title}: {frame[0]}", []))
         profile = profiles[authors[0]] if authors else None
@@ -222,8 +231,9 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
                 truth_rows.append({"source_id": s.ident, "unit": number, "code": c})
             for coder in coded:
                 if coder == "coder_a" or s.ident in second:
-                    coded[coder].extend({"source_id": s.ident, "unit": number, "code": c}
-                                        for c in _coder_view(rng, codes, codable))
+                    coded[coder].extend(
+                        {"source_id": s.ident, "unit": number, "code": c} for c in _coder_view(rng, codes, codable)
+                    )
         s.units = filled
         texts[s.ident] = _render(s, rng)
 

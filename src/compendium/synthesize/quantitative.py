@@ -78,8 +78,9 @@ def _shift(rng: np.random.Generator, items: np.ndarray, delta: int) -> np.ndarra
     return items
 
 
-def _survey_rows(rng: np.random.Generator, pid: str, flags: dict[str, bool], activism: bool,
-                 with_post: bool) -> list[dict]:
+def _survey_rows(
+    rng: np.random.Generator, pid: str, flags: dict[str, bool], activism: bool, with_post: bool
+) -> list[dict]:
     k, m = design.CC_ITEMS, design.SUPPORT_ITEMS
     pre_cc = _items_around(rng, k, rng.normal(2.8, 0.55), high=4)  # room to grow at post
     if flags["increased_cultural_competence"]:
@@ -118,8 +119,10 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
         gender = _labels(spec["gender"], scale, rng)
         ethnicity = _labels(spec["ethnicity"], scale, rng)
         age = integer_ages(rng, n, spec["age_mean"], spec["age_sd"])
-        activism = _labels({"yes": spec["previous_activism"], "no": design.ARM_SIZE - spec["previous_activism"]},
-                           scale, rng) == "yes"
+        activism = (
+            _labels({"yes": spec["previous_activism"], "no": design.ARM_SIZE - spec["previous_activism"]}, scale, rng)
+            == "yes"
+        )
         flags = {}
         for outcome in OUTCOMES:
             weights = np.ones(n)
@@ -127,15 +130,31 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
                 weights = weights + 1.5 * activism  # prior activists engage more
             flags[outcome] = _pick(rng, n, spec["events"][outcome] * scale, weights)
         for i in range(n):
-            people.append({"group": arm, "gender": gender[i], "ethnicity": ethnicity[i], "age": int(age[i]),
-                           "previous_activism": bool(activism[i]), "consent": "given", "post": True,
-                           **{o: bool(flags[o][i]) for o in OUTCOMES}})
+            people.append(
+                {
+                    "group": arm,
+                    "gender": gender[i],
+                    "ethnicity": ethnicity[i],
+                    "age": int(age[i]),
+                    "previous_activism": bool(activism[i]),
+                    "consent": "given",
+                    "post": True,
+                    **{o: bool(flags[o][i]) for o in OUTCOMES},
+                }
+            )
         for j in range(design.WITHDRAWN_PER_ARM * scale):
-            people.append({"group": arm, "gender": rng.choice(list(spec["gender"])),
-                           "ethnicity": rng.choice(list(spec["ethnicity"])),
-                           "age": int(rng.integers(22, 34)), "previous_activism": bool(rng.random() < 0.3),
-                           "consent": "withdrawn", "post": j % 2 == 0,
-                           **{o: bool(rng.random() < 0.4) for o in OUTCOMES}})
+            people.append(
+                {
+                    "group": arm,
+                    "gender": rng.choice(list(spec["gender"])),
+                    "ethnicity": rng.choice(list(spec["ethnicity"])),
+                    "age": int(rng.integers(22, 34)),
+                    "previous_activism": bool(rng.random() < 0.3),
+                    "consent": "withdrawn",
+                    "post": j % 2 == 0,
+                    **{o: bool(rng.random() < 0.4) for o in OUTCOMES},
+                }
+            )
     learners = pd.DataFrame(people)
     order = rng.permutation(len(learners))
     width = max(4, len(str(len(learners))))
@@ -149,8 +168,11 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
             site[idx] = rng.permutation(site[idx])
         learners.insert(1, "site", site)
 
-    columns = ["participant_id"] + (["site"] if sites > 1 else []) + [
-        "group", "gender", "ethnicity", "age", "previous_activism", "consent"]
+    columns = (
+        ["participant_id"]
+        + (["site"] if sites > 1 else [])
+        + ["group", "gender", "ethnicity", "age", "previous_activism", "consent"]
+    )
     participants = learners[columns].copy()
     participants["previous_activism"] = participants["previous_activism"].map({True: "yes", False: "no"})
 
@@ -165,6 +187,9 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
     sup = [f"support_{i + 1}" for i in range(design.SUPPORT_ITEMS)]
     survey = survey[["participant_id", "wave", *cc, "participation", "leadership", *sup]]
     participants = participants.sort_values("participant_id", kind="stable").reset_index(drop=True)
-    survey = survey.sort_values(["participant_id", "wave"], key=lambda s: s.map({"pre": 0, "post": 1}).fillna(0)
-                                if s.name == "wave" else s, kind="stable").reset_index(drop=True)
+    survey = survey.sort_values(
+        ["participant_id", "wave"],
+        key=lambda s: s.map({"pre": 0, "post": 1}).fillna(0) if s.name == "wave" else s,
+        kind="stable",
+    ).reset_index(drop=True)
     return participants, survey, learners

@@ -37,23 +37,41 @@ CODEBOOK = [
         "label": "Strategies of activism",
         "description": "What learners do to bring about change.",
         "codes": [
-            {"id": "curriculum_advocacy", "label": "Curriculum advocacy",
-             "definition": "Efforts to change what or how medical students are taught about race, racism and "
-             "the social determinants of health."},
-            {"id": "community_outreach", "label": "Community outreach",
-             "definition": "Work with or for communities outside the institution: clinics, schools, "
-             "neighbourhood groups, public health campaigns."},
-            {"id": "institutional_collaboration", "label": "Collaboration with institutional stakeholders",
-             "definition": "Working with faculty, deans, administrators or hospital managers to change policy "
-             "or practice from the inside.",
-             "exclude": "Formal diversity or equity committees (equity_committees)."},
-            {"id": "petitions_town_halls", "label": "Petitions and town halls",
-             "definition": "Collective public pressure: petitions, open letters, town-hall meetings, "
-             "campaigns on social media."},
-            {"id": "equity_committees", "label": "Equity committees",
-             "definition": "Setting up, joining or working through diversity, equity and inclusion committees."},
-            {"id": "health_fairs", "label": "Health fairs",
-             "definition": "Organising or staffing health fairs, screening days or similar community events."},
+            {
+                "id": "curriculum_advocacy",
+                "label": "Curriculum advocacy",
+                "definition": "Efforts to change what or how medical students are taught about race, racism and "
+                "the social determinants of health.",
+            },
+            {
+                "id": "community_outreach",
+                "label": "Community outreach",
+                "definition": "Work with or for communities outside the institution: clinics, schools, "
+                "neighbourhood groups, public health campaigns.",
+            },
+            {
+                "id": "institutional_collaboration",
+                "label": "Collaboration with institutional stakeholders",
+                "definition": "Working with faculty, deans, administrators or hospital managers to change policy "
+                "or practice from the inside.",
+                "exclude": "Formal diversity or equity committees (equity_committees).",
+            },
+            {
+                "id": "petitions_town_halls",
+                "label": "Petitions and town halls",
+                "definition": "Collective public pressure: petitions, open letters, town-hall meetings, "
+                "campaigns on social media.",
+            },
+            {
+                "id": "equity_committees",
+                "label": "Equity committees",
+                "definition": "Setting up, joining or working through diversity, equity and inclusion committees.",
+            },
+            {
+                "id": "health_fairs",
+                "label": "Health fairs",
+                "definition": "Organising or staffing health fairs, screening days or similar community events.",
+            },
         ],
     },
     {
@@ -61,15 +79,24 @@ CODEBOOK = [
         "label": "Challenges and needs",
         "description": "What stands in the way, and what learners say they need.",
         "codes": [
-            {"id": "resistance_traditional_structures", "label": "Resistance from traditional structures",
-             "definition": "Pushback, indifference or obstruction from established institutions, norms or "
-             "senior staff."},
-            {"id": "hierarchy", "label": "Hierarchy",
-             "definition": "The steep hierarchy of medicine: fear of speaking up to seniors, assessment "
-             "power, learners' low standing.",
-             "exclude": "Institutional pushback that is not about rank (resistance_traditional_structures)."},
-            {"id": "mentorship_support_needs", "label": "Need for mentorship and ongoing support",
-             "definition": "Learners ask for mentors, protected time, funding or sustained institutional backing."},
+            {
+                "id": "resistance_traditional_structures",
+                "label": "Resistance from traditional structures",
+                "definition": "Pushback, indifference or obstruction from established institutions, norms or "
+                "senior staff.",
+            },
+            {
+                "id": "hierarchy",
+                "label": "Hierarchy",
+                "definition": "The steep hierarchy of medicine: fear of speaking up to seniors, assessment "
+                "power, learners' low standing.",
+                "exclude": "Institutional pushback that is not about rank (resistance_traditional_structures).",
+            },
+            {
+                "id": "mentorship_support_needs",
+                "label": "Need for mentorship and ongoing support",
+                "definition": "Learners ask for mentors, protected time, funding or sustained institutional backing.",
+            },
         ],
     },
     {
@@ -77,9 +104,12 @@ CODEBOOK = [
         "label": "Learners leading change",
         "description": "How activism turns learners into leaders.",
         "codes": [
-            {"id": "leadership_development", "label": "Leadership development",
-             "definition": "The speaker describes taking on, growing into or being recognised in a leadership "
-             "role in a social-change effort."},
+            {
+                "id": "leadership_development",
+                "label": "Leadership development",
+                "definition": "The speaker describes taking on, growing into or being recognised in a leadership "
+                "role in a social-change effort.",
+            },
         ],
     },
 ]
@@ -270,36 +300,112 @@ GROUP_PROMPTS = [
 ]
 
 DOCUMENT_FRAMES = {
-    "petition": ("Petition", ["We, the undersigned students, ask the school to act on the following.",
-                              "Signatures are collected until the end of term."]),
+    "petition": (
+        "Petition",
+        [
+            "We, the undersigned students, ask the school to act on the following.",
+            "Signatures are collected until the end of term.",
+        ],
+    ),
     "social_media": ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
-    "committee_minutes": ("Minutes", ["Minutes of the meeting; apologies were received from two members.",
-                                      "Actions to be reviewed at the next meeting."]),
-    "curriculum": ("Proposal", ["Proposal submitted to the curriculum committee.",
-                                "Learning outcomes are listed in the appendix."]),
+    "committee_minutes": (
+        "Minutes",
+        [
+            "Minutes of the meeting; apologies were received from two members.",
+            "Actions to be reviewed at the next meeting.",
+        ],
+    ),
+    "curriculum": (
+        "Proposal",
+        ["Proposal submitted to the curriculum committee.", "Learning outcomes are listed in the appendix."],
+    ),
 }
 PLATFORMS = {"social_media": ["Instagram", "X", "Facebook"], "petition": ["student union website"]}
 
 FIRST_NAMES = [
-    "Amina", "Bilal", "Hina", "Tariq", "Sana", "Omar", "Farah", "Imran", "Ayesha", "Kamran", "Nadia",
-    "Usman", "Rabia", "Faisal", "Zainab", "Hamza", "Mariam", "Junaid", "Saima", "Adeel", "Grace", "Daniel",
-    "Chloe", "Samuel", "Priya", "Arjun", "Ngozi", "Kwame", "Lucia", "Mateo", "Hannah", "Ethan",
+    "Amina",
+    "Bilal",
+    "Hina",
+    "Tariq",
+    "Sana",
+    "Omar",
+    "Farah",
+    "Imran",
+    "Ayesha",
+    "Kamran",
+    "Nadia",
+    "Usman",
+    "Rabia",
+    "Faisal",
+    "Zainab",
+    "Hamza",
+    "Mariam",
+    "Junaid",
+    "Saima",
+    "Adeel",
+    "Grace",
+    "Daniel",
+    "Chloe",
+    "Samuel",
+    "Priya",
+    "Arjun",
+    "Ngozi",
+    "Kwame",
+    "Lucia",
+    "Mateo",
+    "Hannah",
+    "Ethan",
 ]
 SURNAMES = [
-    "Rauf", "Qureshi", "Baig", "Lodhi", "Siddiqui", "Malik", "Chaudhry", "Durrani", "Hashmi", "Kazmi",
-    "Mirza", "Sheikh", "Abbasi", "Bhatti", "Okafor", "Mensah", "Fernandes", "Whitaker", "Lindqvist",
-    "Morrow", "Castellano", "Adeyemi", "Novak", "Brennan",
+    "Rauf",
+    "Qureshi",
+    "Baig",
+    "Lodhi",
+    "Siddiqui",
+    "Malik",
+    "Chaudhry",
+    "Durrani",
+    "Hashmi",
+    "Kazmi",
+    "Mirza",
+    "Sheikh",
+    "Abbasi",
+    "Bhatti",
+    "Okafor",
+    "Mensah",
+    "Fernandes",
+    "Whitaker",
+    "Lindqvist",
+    "Morrow",
+    "Castellano",
+    "Adeyemi",
+    "Novak",
+    "Brennan",
 ]
 TITLES = ["Dr", "Dr", "Prof", "Professor", "Mr", "Ms", "Mrs", "Nurse", "Sister"]
 INSTITUTIONS = [
-    "Northfield Teaching Hospital", "Crescent Valley Medical College", "St Aldric's Medical School",
-    "Lakeside Community Clinic", "Harrowgate University Hospital", "Riverside Women's Hospital",
-    "Eastbrook School of Medicine", "Hillcrest General Hospital", "Marston Road Health Centre",
+    "Northfield Teaching Hospital",
+    "Crescent Valley Medical College",
+    "St Aldric's Medical School",
+    "Lakeside Community Clinic",
+    "Harrowgate University Hospital",
+    "Riverside Women's Hospital",
+    "Eastbrook School of Medicine",
+    "Hillcrest General Hospital",
+    "Marston Road Health Centre",
     "Westmere Children's Hospital",
 ]
 EMAIL_DOMAINS = ["northfield-hospital.org", "cvmc.edu.pk", "staldric.ac.uk", "lakesideclinic.org", "mailbox.example"]
-URL_STEMS = ["www.fairmeded.org/petition", "www.studentsforequity.net/join", "antiracistmeds.org/statement",
-             "www.cvmc-advocacy.org/town-hall"]
+URL_STEMS = [
+    "www.fairmeded.org/petition",
+    "www.studentsforequity.net/join",
+    "antiracistmeds.org/statement",
+    "www.cvmc-advocacy.org/town-hall",
+]
 HANDLES = ["@antiracist_meds", "@equity_in_med", "@cvmc_advocacy", "@fairmeded", "@medstudents4justice"]
-PHONE_FORMATS = ["+92 3{a:02d} {b:03d} {c:04d}", "03{a:02d}-{b:03d}{c:04d}", "(051) {b:03d}-{c:04d}",
-                 "+44 20 {b:03d}0 {c:04d}"]
+PHONE_FORMATS = [
+    "+92 3{a:02d} {b:03d} {c:04d}",
+    "03{a:02d}-{b:03d}{c:04d}",
+    "(051) {b:03d}-{c:04d}",
+    "+44 20 {b:03d}0 {c:04d}",
+]
