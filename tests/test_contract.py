@@ -553,3 +553,20 @@ def test_documents_need_text(raw_copy):
 
 def test_raw_folder_must_exist(tmp_path):
     expect(tmp_path / "nowhere", r"the raw-data folder does not exist")
+
+
+def test_parameters_that_name_columns_are_checked_against_the_data(shipped_study):
+    """A parameter that refers to the data and does not fit it stops the first stage with
+    the params.yaml key, the value and what the data hold."""
+    from compendium.contract import ParameterError, check_parameters
+
+    check_parameters(shipped_study, covariates=["previous_activism", "gender", "age"], stratum="previous_activism")
+    with pytest.raises(ParameterError) as info:
+        check_parameters(shipped_study, covariates=["gender", "income"], stratum="faculty")
+    message = str(info.value)
+    assert "params.yaml effects.covariates: 'income' is not a column of participants.csv" in message
+    assert "params.yaml effects.stratum: 'faculty'" in message and "ethnicity" in message
+    one_level = shipped_study.participants.assign(site="only")
+    single = type(shipped_study)(**{**shipped_study.__dict__, "participants": one_level})
+    with pytest.raises(ParameterError, match="needs at least two values to stratify by; the data hold only"):
+        check_parameters(single, covariates=[], stratum="site")
