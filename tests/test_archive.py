@@ -139,19 +139,19 @@ def test_results_package_validates_and_catches_a_changed_table(tmp_path):
     (reports / "tables" / "b.csv").write_text("outcome,p_value\nalpha,< .001\n")
     (reports / "tables" / "b.md").write_text("| not | a csv |\n")
     package = archive.results_package(reports)
-    assert [r["path"] for r in package["resources"]] == ["tables/a.csv", "tables/b.csv"]
+    assert [r["path"] for r in package["resources"]] == ["a.csv", "b.csv"]
     fields = {f["name"]: f["type"] for f in package["resources"][0]["schema"]["fields"]}
     assert fields == {"code": "string", "n": "integer", "share": "number"}
-    (reports / "datapackage.json").write_text(archive.dumps(package))
-    result = stock_validate(reports / "datapackage.json")
+    (reports / "tables" / "datapackage.json").write_text(archive.dumps(package))
+    result = stock_validate(reports / "tables" / "datapackage.json")
     assert result.returncode == 0, errors_of(result)
     (reports / "tables" / "a.csv").write_text("code,n,share\nx,three,0.5\ny,,0.25\n")
-    result = stock_validate(reports / "datapackage.json")
+    result = stock_validate(reports / "tables" / "datapackage.json")
     assert result.returncode != 0
     assert {("a", 2, "n", "type-error"), ("a", None, None, "hash-count")} <= set(errors_of(result))
     # a silent change of a value (same type) is caught by the recorded SHA-256
     (reports / "tables" / "a.csv").write_text("code,n,share\nx,4,0.5\ny,,0.25\n")
-    assert [e[3] for e in errors_of(stock_validate(reports / "datapackage.json"))] == ["hash-count"]
+    assert [e[3] for e in errors_of(stock_validate(reports / "tables" / "datapackage.json"))] == ["hash-count"]
 
 
 # --------------------------------------------------------------------------- CodeMeta and Zenodo
@@ -377,7 +377,7 @@ def test_index_links_the_archive_files(tmp_path):
     page = site.index_html(tmp_path, {}, "")
     for target in (
         "../ro-crate-metadata.json",
-        "datapackage.json",
+        "tables/datapackage.json",
         "datapackage-raw.json",
         "../codemeta.json",
         "../.zenodo.json",
@@ -388,11 +388,21 @@ def test_index_links_the_archive_files(tmp_path):
     assert os.path.basename(archive.CRATE) == "ro-crate-metadata.json"
 
 
+def test_the_generator_ships_the_descriptor_the_command_writes(raw, tmp_path):
+    """data/raw/datapackage.json (artifact contract) comes with generated data and is
+    exactly what `compendium datapackage` writes from the contract's rules."""
+    folder = tmp_path / "raw"
+    shutil.copytree(raw, folder)
+    shipped = (folder / "datapackage.json").read_bytes()
+    assert archive.write_raw_package(folder).read_bytes() == shipped
+
+
 def test_datapackage_command_writes_into_the_named_folder_only(raw, tmp_path, capsys):
     from compendium.cli import main
 
     folder = tmp_path / "team"
     shutil.copytree(raw, folder)
+    (folder / "datapackage.json").unlink()  # a team's own folder has none yet
     before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
     assert main(["datapackage", str(folder)]) == 0
     after = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))

@@ -38,7 +38,7 @@ CRATE = "ro-crate-metadata.json"
 CODEMETA = "codemeta.json"
 ZENODO = ".zenodo.json"
 CODECHECK = "codecheck.yml"
-RESULTS_PACKAGE = "reports/datapackage.json"  # describes reports/tables/*.csv (paths relative to reports/)
+RESULTS_PACKAGE = "reports/tables/datapackage.json"  # describes reports/tables/*.csv (paths relative to it)
 RAW_PACKAGE = "reports/datapackage-raw.json"  # describes a raw-data folder; paths relative to that folder
 CERTIFICATE = "reports/codecheck-certificate.md"
 ARCHIVE_STAGE = "15-describe-archive"  # writes everything above but the crate
@@ -371,7 +371,7 @@ def column_type(values: list[str]) -> str:
 def results_package(reports: Path) -> dict:
     """A Data Package (v2) describing every CSV table under ``reports/tables/``: its
     columns with the type every row fits (:func:`column_type`), and the file's
-    SHA-256. Paths are relative to ``reports/``."""
+    SHA-256. Paths are relative to ``reports/tables/``, where the descriptor lives."""
     import csv
 
     resources = []
@@ -387,7 +387,7 @@ def results_package(reports: Path) -> dict:
             {
                 "name": re.sub(r"[^a-z0-9._-]", "-", path.stem.lower()),
                 "type": "table",
-                "path": f"tables/{path.name}",
+                "path": path.name,
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
@@ -1041,7 +1041,7 @@ def write_archive(root: Path | None = None, raw_dir: str | Path = "data/raw") ->
         raw, config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder") or None
     )
     write_text(root / RAW_PACKAGE, dumps(package))
-    write_text(root / RESULTS_PACKAGE, dumps(results_package(root / "reports")))
+    write_text(root / RESULTS_PACKAGE, dumps(results_package(root / "reports")))  # reads reports/tables/
     study, numbers = _study_context(root)
     manuscript_md = (
         (root / "reports" / "manuscript.md").read_text(encoding="utf-8")

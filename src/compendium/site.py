@@ -77,7 +77,7 @@ def about_html(meta: dict) -> str:
 
 
 def index_html(root: Path, summary: dict, synthetic_note: str, meta: dict | None = None, twin: bool = True) -> str:
-    tables = sorted((root / "tables").glob("*"))
+    tables = sorted(p for p in (root / "tables").glob("*") if p.suffix in (".csv", ".md"))
     figures = sorted((root / "figures").glob("*.png"))
     notebooks = sorted((root / "notebooks").glob("*.html"))
     checklists = sorted((root / "checklists").glob("*.md"))
@@ -139,7 +139,7 @@ WRITTEN_AFTER = ("../ro-crate-metadata.json",)  # by the stage after this one (i
 ARCHIVE_SECTION = """<h2>For archives and codecheckers</h2>
 <ul><li><a href="../ro-crate-metadata.json">ro-crate-metadata.json</a>: RO-Crate of the last run (Provenance Run
 Crate): every stage with its notebook, inputs, parameters and outputs, with SHA-256</li>
-<li><a href="datapackage.json">datapackage.json</a>: Frictionless Data Package of the result tables</li>
+<li><a href="tables/datapackage.json">tables/datapackage.json</a>: Frictionless Data Package of the result tables</li>
 <li><a href="datapackage-raw.json">datapackage-raw.json</a>: Data Package of the raw-data contract
 (<code>compendium datapackage</code> puts it into a data folder for <code>frictionless validate</code>)</li>
 <li><a href="../codemeta.json">codemeta.json</a> (CodeMeta) and <a href="../.zenodo.json">.zenodo.json</a>

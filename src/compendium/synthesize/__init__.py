@@ -88,8 +88,19 @@ def synthesize(
             )
         from .independent import synthesize_independent
 
-        return synthesize_independent(out_dir, seed=seed, truth_dir=truth_dir)
-    return _synthesize_paper(out_dir, seed=seed, scale=scale, sites=sites, truth_dir=truth_dir)
+        summary = synthesize_independent(out_dir, seed=seed, truth_dir=truth_dir)
+    else:
+        summary = _synthesize_paper(out_dir, seed=seed, scale=scale, sites=sites, truth_dir=truth_dir)
+    _describe(Path(out_dir))
+    return summary
+
+
+def _describe(out: Path) -> None:
+    """The folder's Frictionless Data Package (``datapackage.json``), from the same rules
+    the validator enforces, so that stock ``frictionless validate`` checks it too."""
+    from ..archive import dumps, raw_package
+
+    (out / "datapackage.json").write_text(dumps(raw_package(out)), encoding="utf-8")
 
 
 def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int, truth_dir: str | Path | None) -> dict:
