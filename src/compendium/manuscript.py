@@ -309,7 +309,24 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
         typ.unlink(missing_ok=True)
     from .io import write_bytes
 
-    write_bytes(out, pdf)
+    write_bytes(out, compact_pdf(pdf))
+
+
+def compact_pdf(data: bytes) -> bytes:
+    """The PDF with its objects in compressed object streams (qpdf through pikepdf),
+    written with a deterministic file id: smaller, and the tagged structure tree's runs of
+    marked-content numbers no longer sit in the file as plain text, where a byte-level
+    search for phone numbers mistakes them for one."""
+    import io as _io
+
+    import pikepdf
+
+    with pikepdf.open(_io.BytesIO(data)) as pdf:
+        out = _io.BytesIO()
+        pdf.save(
+            out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True
+        )
+    return out.getvalue()
 
 
 def build(template: Path, results: dict, context: dict, meta: dict, folder: Path | None = None) -> dict[str, Path]:
