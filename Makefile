@@ -12,7 +12,7 @@ export SOURCE_DATE_EPOCH ?= 1761436800
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup reproduce test lint verify bench lab lock clean
+.PHONY: help setup reproduce test lint verify bench lab lock clean stage-deps
 
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
@@ -21,6 +21,7 @@ help:
 	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
 	@echo "make bench       measure cold, in-process floor, no-op, incremental and 100x runs (bench/latest.json)"
 	@echo "make lab         open JupyterLab on the notebooks with the project's environment"
+	@echo "make stage-deps  rewrite each dvc.yaml stage's code dependencies from its imports"
 	@echo "make lock        refresh requirements.lock from pyproject.toml (needs the network)"
 
 setup: $(STAMP)
@@ -40,6 +41,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/python -m compendium.pipeline.codedeps --check
+
+stage-deps: $(STAMP)
+	$(BIN)/python -m compendium.pipeline.codedeps
 
 verify: $(STAMP)
 	$(BIN)/compendium verify

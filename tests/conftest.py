@@ -56,7 +56,7 @@ def pristine(tmp_path_factory) -> Pristine:
 @pytest.fixture(scope="session")
 def shipped_study(pristine):
     """The shipped data set, validated (consent applied)."""
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
 
     return load_study(pristine.raw, consensus_coder="coder_a")
 

@@ -198,7 +198,7 @@ def run(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedPr
 
 def run_dvc(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Plain ``dvc <args>`` in ``project`` (no warm server)."""
-    from compendium.reproduce import dvc_env
+    from compendium.pipeline.reproduce import dvc_env
 
     return subprocess.run(
         [sys.executable, "-m", "dvc", *args],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium.agreement import (
+from compendium.qualitative.agreement import (
     binary_agreement,
     fleiss_kappa,
     irr_table,
@@ -128,7 +128,7 @@ def test_irr_matches_sklearn_per_code_on_the_shipped_data(shipped_study):
 
 
 def test_specific_agreement_worked_example():
-    from compendium.agreement import _from_sums
+    from compendium.qualitative.agreement import _from_sums
 
     # 2x2 of two coders over 100 units: a = 40 both present, b = 5 and c = 10 split, d = 45 both absent.
     # reference: by hand, Cicchetti and Feinstein (1990): PA = 2a / (2a + b + c) = 80/95,
@@ -142,7 +142,7 @@ def test_specific_agreement_worked_example():
 def test_source_bootstrap_matches_a_plain_loop_with_sklearn(shipped_study):
     from sklearn.metrics import cohen_kappa_score
 
-    from compendium.agreement import matrix, shared_units
+    from compendium.qualitative.agreement import matrix, shared_units
 
     s = shipped_study
     pair = s.coders[:2]
@@ -173,7 +173,7 @@ def test_source_bootstrap_matches_a_plain_loop_with_sklearn(shipped_study):
 def test_bootstrap_is_fast_and_works_on_a_three_site_study(tmp_path):
     import time
 
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     synthesize(tmp_path / "raw", seed=3, scale=1, sites=3)

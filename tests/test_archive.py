@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compendium import archive, contract
+from compendium.checks import archive
+from compendium.data import contract, package
 from compendium.synthesize import synthesize
 
 FRICTIONLESS = Path(sys.executable).with_name("frictionless")
@@ -108,12 +109,12 @@ def test_raw_package_reports_table_level_errors_on_a_broken_copy(raw, tmp_path):
 
 def test_raw_package_reads_its_rules_from_the_contract(raw, monkeypatch):
     """The descriptor follows the validator's constants: change one, the descriptor changes."""
-    before = archive.raw_package(raw)
+    before = package.raw_package(raw)
     age = next(f for f in before["resources"][0]["schema"]["fields"] if f["name"] == "age")
     assert (age["constraints"]["minimum"], age["constraints"]["maximum"]) == contract.AGE_RANGE
     monkeypatch.setattr(contract, "AGE_RANGE", (18, 70))
     monkeypatch.setattr(contract, "LIKERT", (0, 10))
-    after = archive.raw_package(raw)
+    after = package.raw_package(raw)
     age = next(f for f in after["resources"][0]["schema"]["fields"] if f["name"] == "age")
     assert (age["constraints"]["minimum"], age["constraints"]["maximum"]) == (18, 70)
     cc1 = next(f for f in after["resources"][1]["schema"]["fields"] if f["name"] == "cc_1")
@@ -124,9 +125,9 @@ def test_raw_package_reads_its_rules_from_the_contract(raw, monkeypatch):
 
 
 def test_yes_no_spellings_are_the_contracts_in_any_case():
-    values = archive._case_variants(contract.YES)
+    values = package._case_variants(contract.YES)
     assert {"yes", "YES", "yEs", "true", "TRUE", "1", "y", "Y"} <= set(values)
-    assert not set(values) & set(archive._case_variants(contract.NO))
+    assert not set(values) & set(package._case_variants(contract.NO))
 
 
 # --------------------------------------------------------------------------- result tables
@@ -257,7 +258,7 @@ def test_codecheck_manifest_lists_every_table_and_figure(tmp_path):
 def test_codecheck_paper_is_the_study_at_hand_not_the_original_article(tmp_path):
     """On another study's data the paper to check is that study's manuscript (title and
     byline from dataset.yaml through study_meta), not the article the compendium cites."""
-    from compendium.manuscript import study_meta
+    from compendium.reporting.manuscript import study_meta
 
     citation = {
         "title": "Compendium",
@@ -372,7 +373,7 @@ def test_build_date_comes_from_source_date_epoch(monkeypatch):
 
 
 def test_index_links_the_archive_files(tmp_path):
-    from compendium import site
+    from compendium.reporting import site
 
     page = site.index_html(tmp_path, {}, "")
     for target in (

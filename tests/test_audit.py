@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compendium import audit
+from compendium.checks import audit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +85,7 @@ PLACE = "Kilmacrennan"
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
     """A pristine synthetic study (the shipped twin) and what the audit takes from it."""
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     raw = tmp_path_factory.mktemp("audit") / "raw"
@@ -215,7 +215,7 @@ def test_withdrawn_learners_words_and_ids_are_found(fresh, tmp_path):
 
 
 def test_it_neither_reads_the_deidentifiers_log_nor_imports_it():
-    source = (ROOT / "src" / "compendium" / "audit.py").read_text()
+    source = (ROOT / "src" / "compendium" / "checks" / "audit.py").read_text()
     assert "deidentification_log" not in source
     assert not re.search(
         r"^\s*(?:from \.|from compendium\.?|import compendium\.)\s*deidentify|import deidentify", source, re.M

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compendium.bench import run, table
+from compendium.pipeline.bench import run, table
 
 pytestmark = pytest.mark.pipeline
 

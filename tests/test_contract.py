@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compendium.config import Arms
-from compendium.contract import DataContractError, load_study, parse_yes_no
+from compendium.core.config import Arms
+from compendium.data.contract import DataContractError, load_study, parse_yes_no
 
 
 def load(raw: Path, **kw):
@@ -558,7 +558,7 @@ def test_raw_folder_must_exist(tmp_path):
 def test_parameters_that_name_columns_are_checked_against_the_data(shipped_study):
     """A parameter that refers to the data and does not fit it stops the first stage with
     the params.yaml key, the value and what the data hold."""
-    from compendium.contract import ParameterError, check_parameters
+    from compendium.data.contract import ParameterError, check_parameters
 
     check_parameters(shipped_study, covariates=["previous_activism", "gender", "age"], stratum="previous_activism")
     with pytest.raises(ParameterError) as info:

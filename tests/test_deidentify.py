@@ -12,8 +12,8 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from compendium import deidentify as d
-from compendium.deidentify import Deidentifier, deidentify_units, score, summary
+from compendium.qualitative import deidentify as d
+from compendium.qualitative.deidentify import Deidentifier, deidentify_units, score, summary
 
 HALF = re.compile(r"\]-[A-Z]|\]['’][A-Z]|\[(?:Person|Place|Institution) \d+\] ([A-Z][\w'’-]*)")
 
@@ -216,7 +216,7 @@ def test_no_half_redactions_on_the_heldout_benchmark():
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     base = tmp_path_factory.mktemp("deid")
@@ -352,7 +352,7 @@ def test_an_edited_decision_reruns_stage_06_and_is_respected(root, tmp_path, cap
 
     result = run_dvc(project, "repro", "06-deidentify-sources")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    from compendium.reproduce import report_review
+    from compendium.pipeline.reproduce import report_review
 
     report_review(project)  # what `compendium reproduce` prints at the end of a run
     assert "1 of 1 candidate word(s) await a decision" in capsys.readouterr().out
@@ -403,7 +403,7 @@ def test_the_study_glossary_keeps_its_own_proper_nouns():
 
 
 def test_the_table_reports_both_benchmarks_and_the_review_counts():
-    from compendium.tables import deidentification_markdown
+    from compendium.reporting.tables import deidentification_markdown
 
     heldout = d.score_heldout()
     scores = {

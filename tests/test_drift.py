@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compendium import drift
+from compendium.checks import drift
 
 
 def test_identical_bytes():

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from compendium import demographics, effects, reliability, sites
-from compendium.config import Arms
-from compendium.outcomes import OUTCOMES, derive, table2
+from compendium.core.config import Arms
+from compendium.quantitative import demographics, effects, reliability, sites
+from compendium.quantitative.outcomes import OUTCOMES, derive, table2
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def learners(shipped_study):
 def test_adjusted_odds_ratio_matches_statsmodels_logit(learners):
     import statsmodels.api as sm
 
-    from compendium.outcomes import BASELINE
+    from compendium.quantitative.outcomes import BASELINE
 
     table = effects.adjusted_effects(learners, Arms(), ["previous_activism", "gender", "age"], baseline=True).set_index(
         "outcome"
@@ -216,8 +216,8 @@ def test_exact_power_with_fisher_matches_a_seeded_simulation():
     n, p0, p1, alpha = 20, 0.05, 0.40, 0.0125
     exact = effects.exact_power(n, p0, p1, alpha=alpha)
     # reference: simulation with a fixed seed, each table tested by the analysis itself
-    # (compendium.stats.compare_proportions: its own rule, scipy's Fisher test)
-    from compendium.stats import compare_proportions
+    # (compendium.quantitative.stats.compare_proportions: its own rule, scipy's Fisher test)
+    from compendium.quantitative.stats import compare_proportions
 
     rng = np.random.default_rng(20251026)
     reps = 4000
@@ -380,7 +380,7 @@ def test_shipped_table1_needs_no_suppression(shipped_study):
 
 
 def test_figures_are_deterministic(learners, tmp_path):
-    from compendium import figures
+    from compendium.reporting import figures
 
     t2 = table2(learners)
     for run in ("a", "b"):
@@ -390,7 +390,7 @@ def test_figures_are_deterministic(learners, tmp_path):
 
 
 def test_single_site_run_removes_stale_site_files(tmp_path, monkeypatch):
-    from compendium import io
+    from compendium.reporting import tables as table_writers
 
     monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
     tables, figs = tmp_path / "reports" / "tables", tmp_path / "reports" / "figures"
@@ -399,7 +399,7 @@ def test_single_site_run_removes_stale_site_files(tmp_path, monkeypatch):
     for name in ("table2_by_site.csv", "table2_by_site.md", "meta_analysis.csv", "meta_analysis.md"):
         (tables / name).write_text("stale")
     (figs / "forest_sites_leadership_role.png").write_text("stale")
-    io.write_site_outputs(None, None, "# Sites\n\nOne site.\n")
+    table_writers.write_site_outputs(None, None, "# Sites\n\nOne site.\n")
     assert sorted(p.name for p in tables.iterdir()) == ["sites.md"]
     assert not list(figs.iterdir())
 
@@ -408,7 +408,7 @@ def test_clustered_effects_match_statsmodels_gee_formula_and_one_site_says_so(tm
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     synthesize(tmp_path / "raw", seed=3, scale=1, sites=3)

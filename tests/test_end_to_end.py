@@ -92,7 +92,7 @@ def test_table2_counts_in_results_json_match_the_csv_files(study):
 
 
 def test_no_artifact_holds_a_planted_identifier_or_a_withdrawn_learner(study):
-    from compendium.audit import text_of
+    from compendium.checks.audit import text_of
 
     planted = pd.read_csv(_truth_file(study), dtype=str, keep_default_na=False)["text"]
     planted = sorted({t.strip() for t in planted if t.strip()})
@@ -116,7 +116,7 @@ def test_the_second_study_shares_nothing_with_the_shipped_one(shipped_study, sec
     """What makes the second study a test of generality: another codebook, other arm
     labels, three sites, 30-60 learners, missing ages, no consensus file, source types
     missing."""
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
 
     raw, _ = second_data
     second = load_study(raw)
@@ -127,6 +127,6 @@ def test_the_second_study_shares_nothing_with_the_shipped_one(shipped_study, sec
     assert people["site"].nunique() == 3 and 30 <= len(people) <= 60
     assert (people["age"] == "").any()
     assert not (raw / "coding" / "consensus.csv").exists()
-    from compendium.sources import SOURCE_TYPES
+    from compendium.data.sources import SOURCE_TYPES
 
     assert set(second.sources["type"]) < set(SOURCE_TYPES)  # a source type missing

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from compendium import feedback
-from compendium.reproduce import fingerprint
+from compendium.core import feedback
+from compendium.pipeline.reproduce import fingerprint
 
 
 def test_progress_is_silent_off_a_terminal(monkeypatch):

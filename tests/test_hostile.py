@@ -30,10 +30,10 @@ kind, args = sys.argv[1], sys.argv[2:]
 result = {"error": None, "message": "", "traceback": False, "status": None}
 try:
     if kind == "validate":
-        from compendium.contract import load_study
+        from compendium.data.contract import load_study
         load_study(args[0])
     elif kind == "params":
-        from compendium.config import load_params
+        from compendium.core.config import load_params
         load_params(args[0])
     elif kind == "cli":
         from compendium.cli import main
@@ -121,7 +121,7 @@ def test_a_csv_over_the_size_limit_is_refused_before_reading(raw):
 
 
 def test_error_lists_are_capped_per_rule_with_a_count(raw, monkeypatch):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     lines = (raw / "participants.csv").read_text().splitlines()
     header = lines[0].split(",")
@@ -175,13 +175,13 @@ def test_many_aliases_are_refused(tmp_path):
 
 
 def test_ordinary_aliases_still_work(tmp_path):
-    from compendium.config import load_yaml
+    from compendium.core.config import load_yaml
 
     assert load_yaml("a: &a [1, 2]\nb: *a\n", "x") == {"a": [1, 2], "b": [1, 2]}
 
 
 def test_nul_bytes_are_refused(raw):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     src = sorted((raw / "sources").glob("*.md"))[0]
     src.write_bytes(src.read_bytes() + b"more\x00text\n")
@@ -196,7 +196,7 @@ def test_nul_bytes_are_refused(raw):
 
 
 def test_a_source_linked_outside_the_raw_folder_is_refused(raw, tmp_path):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     src = sorted((raw / "sources").glob("*.md"))[0]
     outside = tmp_path / "secret.md"
@@ -209,7 +209,7 @@ def test_a_source_linked_outside_the_raw_folder_is_refused(raw, tmp_path):
 
 
 def test_a_link_inside_the_raw_folder_is_read(raw):
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
 
     src = sorted((raw / "sources").glob("*.md"))[0]
     kept = raw / "kept.txt"
@@ -220,7 +220,7 @@ def test_a_link_inside_the_raw_folder_is_read(raw):
 
 @pytest.mark.parametrize("name", ["a..b.md", "two words.md", "caf\u00e9.md"])
 def test_source_file_names_must_follow_the_id_rule(raw, name):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     src = sorted((raw / "sources").glob("*.md"))[0]
     (raw / "sources" / name).write_text(src.read_text())
@@ -230,7 +230,7 @@ def test_source_file_names_must_follow_the_id_rule(raw, name):
 
 
 def test_a_directory_named_like_a_source_is_refused(raw):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     (raw / "sources" / "folder.md").mkdir()
     with pytest.raises(DataContractError, match=r"sources/folder.md, file: is not a regular file"):
@@ -243,7 +243,7 @@ def test_a_directory_named_like_a_source_is_refused(raw):
 def test_formula_cells_are_neutralised_in_result_csvs(tmp_path):
     import pandas as pd
 
-    from compendium.io import write_table
+    from compendium.core.io import write_table
 
     frame = pd.DataFrame(
         {
@@ -453,7 +453,7 @@ def test_markup_in_labels_survives_the_manuscript_build(tmp_path):
     import pypandoc
     import typst
 
-    from compendium.io import markdown_text
+    from compendium.core.io import markdown_text
 
     def table(cells):
         return "| Code | n |\n|:--|--:|\n" + "\n".join(f"| {c} | {i} |" for i, c in enumerate(cells)) + "\n"
@@ -480,7 +480,7 @@ def test_markup_in_labels_survives_the_manuscript_build(tmp_path):
 def test_code_and_theme_labels_are_escaped_in_the_result_tables():
     import pandas as pd
 
-    from compendium.tables import frequencies_markdown, quotes_markdown
+    from compendium.reporting.tables import frequencies_markdown, quotes_markdown
 
     freq = pd.DataFrame(
         {
@@ -531,7 +531,7 @@ FUZZ = [
     "target", ["participants.csv", "survey.csv", "codebook.yaml", "dataset.yaml", "source", "coding"]
 )
 def test_garbage_in_any_raw_file_gives_a_contract_error_not_a_traceback(raw, target):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     path = {
         "source": sorted((raw / "sources").glob("*.md"))[0],
@@ -568,7 +568,7 @@ def test_sources_over_the_total_limit_are_refused_before_reading(raw):
 
 
 def test_many_bad_source_files_give_a_bounded_message(raw):
-    from compendium.contract import DataContractError, load_study
+    from compendium.data.contract import DataContractError, load_study
 
     for k in range(3000):
         (raw / "sources" / f"bad {k}.md").write_text("x")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from compendium import integration, themes
-from compendium.config import Arms
-from compendium.deidentify import Deidentifier, deidentify_units
-from compendium.outcomes import derive, table2
+from compendium.core.config import Arms
+from compendium.mixed import integration
+from compendium.qualitative import themes
+from compendium.qualitative.deidentify import Deidentifier, deidentify_units
+from compendium.quantitative.outcomes import derive, table2
 
 
 @pytest.fixture(scope="module")

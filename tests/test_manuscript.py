@@ -18,7 +18,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from compendium import manuscript, site, verification
+from compendium.checks import verification
+from compendium.reporting import manuscript, site
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "manuscript" / "manuscript.md.j2"
@@ -274,7 +275,7 @@ def render(tmp_path: Path, codebook: pd.DataFrame, dataset: dict, results: dict,
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
     """The shipped study's codebook and dataset.yaml, generated afresh."""
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     raw = tmp_path_factory.mktemp("shipped") / "raw"

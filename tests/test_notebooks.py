@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from compendium.notebooks import normalise, parse_value
+from compendium.pipeline.notebooks import normalise, parse_value
 
 
 def notebooks(root):

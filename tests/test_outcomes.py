@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from compendium.config import Arms, OutcomeRules
-from compendium.outcomes import OUTCOMES, derive, table2
+from compendium.core.config import Arms, OutcomeRules
+from compendium.quantitative.outcomes import OUTCOMES, derive, table2
 
 CC = ["cc_1", "cc_2", "cc_3"]
 SUP = ["support_1", "support_2"]
@@ -176,7 +176,7 @@ def test_table2_effect_measures_on_an_independent_study(tmp_path):
     # a study the project did not fit: other arm labels, three sites, 40-odd learners
     from statsmodels.stats.contingency_tables import Table2x2
 
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     synthesize(tmp_path / "raw", seed=3, design="independent")

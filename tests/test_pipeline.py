@@ -40,7 +40,7 @@ def test_a_rerun_reproduces_the_committed_reports_byte_for_byte(root, as_is_run)
 def test_plain_dvc_repro_gives_the_same_bytes_as_the_warm_server(shipped, tmp_path):
     """`compendium reproduce` forks stages and kernels from a warm server; plain
     `dvc repro` starts each from scratch. The artifacts must not tell them apart."""
-    from compendium.warm import ENV
+    from compendium.pipeline.warm import ENV
 
     project = make_copy(shipped, tmp_path / "compendium")
     assert ENV not in os.environ
@@ -66,7 +66,7 @@ def any_run(request) -> Path:
 
 
 def test_no_absolute_path_or_withdrawn_learner_in_any_artifact(root, any_run):
-    from compendium.audit import text_of
+    from compendium.checks.audit import text_of
 
     gone = pd.read_csv(
         any_run / "data" / "raw" / "participants.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False
@@ -200,7 +200,7 @@ def test_qualitative_artifacts_hold_no_identifier_and_nothing_withdrawn(shipped)
         text = "".join(zf.read(n).decode("utf-8") for n in zf.namelist())
     assert not [p for p in planted["text"] if p in text]
     assert not [g for g in gone if g in text]
-    from compendium.sources import split_front_matter
+    from compendium.data.sources import split_front_matter
 
     raw = shipped / "data" / "raw" / "sources"
     metas = [split_front_matter(p.read_text()).meta for p in sorted(raw.glob("*.md"))]
@@ -289,8 +289,8 @@ def test_parameter_variants_run_as_dvc_experiments(shipped, tmp_path):
 def test_replication_irr_matches_sklearn_per_code(replication):
     from sklearn.metrics import cohen_kappa_score
 
-    from compendium.config import Arms
-    from compendium.contract import load_study
+    from compendium.core.config import Arms
+    from compendium.data.contract import load_study
 
     s = load_study(replication / "data" / "raw", Arms(*ARMS), "coder_a")
     irr = pd.read_csv(replication / "reports" / "tables" / "irr.csv").set_index("code")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from compendium import qdpx
-from compendium.contract import load_study
-from compendium.deidentify import Deidentifier, deidentify_units
+from compendium.data.contract import load_study
+from compendium.qualitative import qdpx
+from compendium.qualitative.deidentify import Deidentifier, deidentify_units
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # the codebook an ATLAS.ti 23.4 export wrote
 

@@ -15,7 +15,8 @@ import warnings
 import pytest
 from test_manuscript import make_results, render
 
-from compendium import effects, outcomes, tables
+from compendium.quantitative import effects, outcomes
+from compendium.reporting import tables
 
 statcheck_st = pytest.importorskip("statcheck.st")
 
@@ -47,7 +48,7 @@ def run_statcheck(text: str):
 
 
 def study_results(raw, design: str, tmp_path) -> tuple:
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
     from compendium.synthesize import synthesize
 
     if design == "paper":
@@ -104,7 +105,7 @@ def test_missing_sensitivity_by_hand():
     import pandas as pd
     from scipy import stats as sps
 
-    from compendium.config import Arms
+    from compendium.core.config import Arms
 
     # control: 10 learners, 3 with the outcome, 2 missing; intervention: 12, 8 with it, 1 missing
     y = [True] * 3 + [False] * 5 + [None] * 2 + [True] * 8 + [False] * 3 + [None]

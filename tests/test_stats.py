@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from compendium import stats
+from compendium.quantitative import stats
 
 
 def test_chi2_matches_scipy_on_the_leadership_counts():
@@ -106,7 +106,7 @@ def test_nnt_is_the_reciprocal_of_the_risk_difference_and_its_newcombe_limits():
 
 def test_nnt_interval_crossing_zero_follows_altman():
     # a difference whose interval includes zero: NNTB to infinity to NNTH (Altman 1998, BMJ 317:1309)
-    from compendium.tables import nnt_cell
+    from compendium.reporting.tables import nnt_cell
 
     res = stats.compare_proportions(10, 40, 14, 40)
     assert res.rd_ci_low < 0 < res.rd_ci_high

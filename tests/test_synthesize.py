@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from compendium.contract import load_study
-from compendium.demographics import table1
-from compendium.outcomes import derive, table2
+from compendium.data.contract import load_study
+from compendium.quantitative.demographics import table1
+from compendium.quantitative.outcomes import derive, table2
 from compendium.synthesize import synthesize
 
 
@@ -22,7 +22,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 def test_shipped_raw_data_is_exactly_the_generators_output(root, tmp_path):
     """The repository's data/raw, while it is the shipped set, is the generator's output
     byte for byte. A team that replaced it with its own study has nothing to compare."""
-    from compendium.io import is_paper_twin
+    from compendium.data.validated import is_paper_twin
 
     dataset = root / "data" / "raw" / "dataset.yaml"
     info = yaml.safe_load(dataset.read_text()) if dataset.is_file() else {}
@@ -53,7 +53,7 @@ def published(root) -> dict:
 
 
 def test_shipped_data_reproduce_tables_1_and_2_at_the_papers_rounding(shipped_study, published):
-    from compendium.tables import table1_results, table2_results
+    from compendium.reporting.tables import table1_results, table2_results
 
     s = shipped_study
     learners = derive(s.participants, s.survey, s.cc_items, s.support_items)
@@ -136,8 +136,8 @@ def test_bad_arguments(tmp_path, kw):
 
 import re  # noqa: E402
 
-from compendium import sources as source_format  # noqa: E402
-from compendium.config import Arms  # noqa: E402
+from compendium.core.config import Arms  # noqa: E402
+from compendium.data import sources as source_format  # noqa: E402
 from compendium.synthesize import independent_text as itb  # noqa: E402
 from compendium.synthesize import textbank as paper_bank  # noqa: E402
 from compendium.synthesize.independent import n_themes_for  # noqa: E402

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from compendium import themes
-from compendium.deidentify import Deidentifier, deidentify_units
+from compendium.qualitative import themes
+from compendium.qualitative.deidentify import Deidentifier, deidentify_units
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from compendium import demographics, sites, stats, tables
-from compendium.config import Arms
+from compendium.core.config import Arms
+from compendium.quantitative import demographics, sites, stats
+from compendium.reporting import tables
 
 
 def test_odds_ratio_is_not_estimable_without_events():

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from scipy import stats as sps
 
-from compendium import verification as v
+from compendium.checks import verification as v
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 from scratch import ROOT
 
-from compendium import warm
-from compendium.notebooks import run as run_notebook
+from compendium.pipeline import warm
+from compendium.pipeline.notebooks import run as run_notebook
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm server runs on Linux only")
 
@@ -207,7 +207,7 @@ def test_a_killed_stage_takes_its_forked_command_and_kernel_with_it(server, tmp_
 
 
 def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatch):
-    from compendium import reproduce
+    from compendium.pipeline import reproduce
 
     (tmp_path / "reports").mkdir()
     monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))

@@ -30,7 +30,7 @@ def _text(path: Path, project: Path) -> str:
     """A file's text as a reader would find it: Parquet tables (DVC caches them as
     plain files) through pyarrow, the archives and PDF under reports/ through the
     leak audit's reader, everything else as bytes decoded."""
-    from compendium.audit import text_of
+    from compendium.checks.audit import text_of
 
     data = path.read_bytes()
     if data[:4] == b"PAR1":
@@ -60,7 +60,7 @@ def _where(project: Path, sentences: list[str]) -> dict[str, list[str]]:
 def _pick_learner(raw: Path) -> tuple[str, list[str]]:
     """A learner who speaks in an interview and authored a document, with the
     sentences of theirs (six words or more) that nobody else's text contains."""
-    from compendium.contract import load_study
+    from compendium.data.contract import load_study
 
     study = load_study(raw, consensus_coder="coder_a")
     units = study.units.merge(study.sources[["source_id", "type", "participants"]], on="source_id")
@@ -110,7 +110,7 @@ def test_a_withdrawn_learner_leaves_no_trace_but_in_raw(root, tmp_path):
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
 
     assert _where(project, sentences) == {}
-    from compendium.audit import text_of
+    from compendium.checks.audit import text_of
 
     in_reports = [
         p.relative_to(project).as_posix()

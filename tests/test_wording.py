@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from compendium import wording as w
+from compendium.reporting import wording as w
 
 # --------------------------------------------------------------------------- English
 

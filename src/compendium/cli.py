@@ -14,7 +14,7 @@
     compendium datapackage [RAW_DIR]            write RAW_DIR/datapackage.json for stock `frictionless validate`
 
 Under ``compendium reproduce`` the stage commands are handed to a warm server that
-has imported the libraries once (:mod:`compendium.warm`); ``--no-warm`` starts every
+has imported the libraries once (:mod:`compendium.pipeline.warm`); ``--no-warm`` starts every
 stage from scratch.
 """
 
@@ -24,12 +24,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from compendium import __version__
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from . import config, paths
-    from .contract import load_study
+    from compendium.core import config, paths
+    from compendium.data.contract import load_study
 
     params = config.load_params()
     study = load_study(
@@ -42,10 +42,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_synthesize(args: argparse.Namespace) -> int:
-    from .synthesize import synthesize
+    from compendium.synthesize import synthesize
+    from compendium.synthesize.design import DEFAULT_SEED
 
     summary = synthesize(
-        args.out, seed=args.seed, scale=args.scale, sites=args.sites, truth_dir=args.truth, design=args.design
+        args.out,
+        seed=DEFAULT_SEED if args.seed is None else args.seed,
+        scale=args.scale,
+        sites=args.sites,
+        truth_dir=args.truth,
+        design=args.design,
     )
     print(
         f"wrote synthetic data ({args.design} design) to {args.out}: {summary['learners']} learners, "
@@ -55,7 +61,7 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_notebook(args: argparse.Namespace) -> int:
-    from .notebooks import parse_value, run
+    from compendium.pipeline.notebooks import parse_value, run
 
     params = {key: parse_value(value) for key, value in (args.parameter or [])}
     unknown = set(args.private or []) - set(params)
@@ -66,8 +72,8 @@ def _cmd_run_notebook(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from . import paths
-    from .io import collect_results
+    from compendium.core import paths
+    from compendium.core.io import collect_results
 
     merged = collect_results([paths.resolve(f) for f in args.fragments], paths.resolve(args.out))
     print(f"{args.out}: {len(merged)} values")
@@ -75,7 +81,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_qdpx(args: argparse.Namespace) -> int:
-    from .qdpx import Limits, QdaError, check_out_dir, read_qdpx, summary_text, write_contract
+    from compendium.qualitative.qdpx import Limits, QdaError, check_out_dir, read_qdpx, summary_text, write_contract
 
     mb = 1024 * 1024
     check_out_dir(args.out)
@@ -120,9 +126,11 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_render_manuscript(args: argparse.Namespace) -> int:
-    from . import io, manuscript, paths
+    from compendium.core import io, paths
+    from compendium.data import validated
+    from compendium.reporting import manuscript
 
-    study = io.read_study()
+    study = validated.read_study()
     results = io.read_json(paths.reports_dir() / "results.json")
     template = paths.resolve(args.template)
     folder = template.parent
@@ -134,7 +142,7 @@ def _cmd_render_manuscript(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_site(args: argparse.Namespace) -> int:
-    from . import site
+    from compendium.reporting import site
 
     site.build()
     print("reports/index.html and the notebooks' HTML pages written")
@@ -142,9 +150,9 @@ def _cmd_build_site(args: argparse.Namespace) -> int:
 
 
 def _cmd_provenance(args: argparse.Namespace) -> int:
-    from . import paths
-    from .io import write_json
-    from .provenance import collect
+    from compendium.checks.provenance import collect
+    from compendium.core import paths
+    from compendium.core.io import write_json
 
     write_json(paths.resolve(args.out), collect())
     print(f"{args.out}: written")
@@ -152,7 +160,7 @@ def _cmd_provenance(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run, table
+    from compendium.pipeline.bench import run, table
 
     report = run(scale=args.scale)
     print(table(report))
@@ -161,7 +169,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_metadata(args: argparse.Namespace) -> int:
-    from .archive import write_metadata
+    from compendium.checks.archive import write_metadata
 
     written = write_metadata()
     print(", ".join(p.name for p in written) + ": written from CITATION.cff and pyproject.toml")
@@ -169,8 +177,8 @@ def _cmd_metadata(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive(args: argparse.Namespace) -> int:
-    from . import paths
-    from .archive import write_archive
+    from compendium.checks.archive import write_archive
+    from compendium.core import paths
 
     written = write_archive(raw_dir=args.raw_dir)
     print(", ".join(paths.relative(p) for p in written) + ": written")
@@ -178,15 +186,15 @@ def _cmd_archive(args: argparse.Namespace) -> int:
 
 
 def _cmd_ro_crate(args: argparse.Namespace) -> int:
-    from .archive import write_crate
+    from compendium.checks.archive import write_crate
 
     print(f"{write_crate().name}: written")
     return 0
 
 
 def _cmd_datapackage(args: argparse.Namespace) -> int:
-    from . import paths
-    from .archive import write_raw_package
+    from compendium.checks.archive import write_raw_package
+    from compendium.core import paths
 
     out = write_raw_package(args.raw_dir, args.out)
     inside = out.resolve().is_relative_to(paths.project_root())
@@ -196,13 +204,13 @@ def _cmd_datapackage(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .reproduce import verify
+    from compendium.pipeline.reproduce import verify
 
     return verify()
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import reproduce
+    from compendium.pipeline.reproduce import reproduce
 
     return reproduce(force=args.force, targets=args.targets, warm=not args.no_warm)
 
@@ -217,8 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("synthesize", help="write a seeded synthetic data set")
-    from .synthesize.design import DEFAULT_SEED
-
     p.add_argument(
         "--design",
         choices=("paper", "independent"),
@@ -226,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper: the shipped twin of the published study; independent: a second study that "
         "shares nothing with it but the data contract",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--seed", type=int, default=None, help="the generator's seed (default: the shipped data's)")
     p.add_argument("--scale", type=int, default=1, help="multiply learners and sources by K (paper design)")
     p.add_argument("--sites", type=int, default=1, help="spread learners over S sites (paper design)")
     p.add_argument("--out", type=Path, required=True, help="the raw-data folder to write")
@@ -335,16 +341,15 @@ LOCAL_ONLY = {"reproduce", "verify", "bench", "synthesize"}  # never handed to t
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None and sys.argv[1:2] and sys.argv[1] not in LOCAL_ONLY:
-        from .warm import delegate
+        from compendium.pipeline.warm import delegate
 
         status = delegate("cli", sys.argv[1:])  # a stage under `compendium reproduce`
         if status is not None:
             return status
     import os
 
-    from .contract import DataContractError
-    from .manuscript import ManuscriptError
-    from .notebooks import DEFAULT_EPOCH, StageFailed
+    from compendium.data.contract import DataContractError
+    from compendium.pipeline.notebooks import DEFAULT_EPOCH, StageFailed
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)  # fixed dates in DOCX, PDF, ZIP and figures
     args = build_parser().parse_args(argv)
@@ -353,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataContractError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (StageFailed, ManuscriptError, ValueError, FileNotFoundError, OSError) as exc:
+    except (StageFailed, ValueError, FileNotFoundError, OSError) as exc:  # ManuscriptError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -25,6 +25,7 @@ import yaml
 
 from . import design as _design
 from . import textbank
+from .design import truth_file
 from .qualitative import build_sources
 from .quantitative import build_learners
 
@@ -98,7 +99,7 @@ def synthesize(
 def _describe(out: Path) -> None:
     """The folder's Frictionless Data Package (``datapackage.json``), from the same rules
     the validator enforces, so that stock ``frictionless validate`` checks it too."""
-    from ..archive import dumps, raw_package
+    from compendium.data.package import dumps, raw_package
 
     (out / "datapackage.json").write_text(dumps(raw_package(out)), encoding="utf-8")
 
@@ -161,16 +162,6 @@ def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int,
         "sources": int(len(qual.sources)),
         "planted_identifiers": int(len(qual.planted)),
     }
-
-
-def truth_file(out: Path, truth: Path) -> str:
-    """The truth file's path as the pipeline sees it, relative to the project root,
-    taking the raw folder to sit at ``<root>/data/<name>`` (so ``--out data/raw
-    --truth data/synthetic`` gives ``data/synthetic/planted_identifiers.csv``)."""
-    import os
-
-    rel = os.path.relpath(Path(truth) / "planted_identifiers.csv", start=Path(out).parent)
-    return (Path("data") / rel).as_posix()
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:

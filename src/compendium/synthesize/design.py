@@ -8,6 +8,8 @@ everything from the files the generator writes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 ARM_SIZE = 100
 WITHDRAWN_PER_ARM = 2  # extra enrolled learners who later withdraw consent
 
@@ -48,3 +50,14 @@ FOCUS_GROUP_SIZE = 6
 DOCUMENTS = 20
 DOCUMENT_GENRES = ["petition", "social_media", "committee_minutes", "curriculum"]
 DEFAULT_SEED = 20251026
+
+
+def truth_file(out: Path, truth: Path) -> str:
+    """The truth file's path as the pipeline sees it, relative to the project root,
+    taking the raw folder to sit at ``<root>/data/<name>`` (so ``--out data/raw
+    --truth data/synthetic`` gives ``data/synthetic/planted_identifiers.csv``)."""
+    import os
+    from pathlib import Path
+
+    rel = os.path.relpath(Path(truth) / "planted_identifiers.csv", start=Path(out).parent)
+    return (Path("data") / rel).as_posix()

@@ -594,7 +594,7 @@ def synthesize_independent(out_dir: str | Path, *, seed: int, truth_dir: str | P
     dict
         Counts of learners, sources and planted identifiers, and the theme and code ids.
     """
-    from . import truth_file
+    from .design import truth_file
 
     rng = np.random.default_rng([int(seed), 0x1DE])
     codebook = build_codebook(rng, seed)

@@ -177,7 +177,7 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
     participants["previous_activism"] = participants["previous_activism"].map({True: "yes", False: "no"})
 
     rows = []
-    from ..feedback import progress
+    from compendium.core.feedback import progress
 
     for r in progress(learners.itertuples(index=False), "writing survey answers", total=len(learners)):
         flags = {o: getattr(r, o) for o in OUTCOMES}

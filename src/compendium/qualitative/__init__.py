@@ -1,0 +1,1 @@
+"""qualitative layer."""

@@ -1,0 +1,1 @@
+"""quantitative layer."""

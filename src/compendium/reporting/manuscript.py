@@ -1,0 +1,975 @@
+"""The manuscript: a Jinja2 template of prose whose every number comes from
+``reports/results.json``, rendered with pandoc (HTML, DOCX) and Typst (PDF).
+
+Numbers enter the text only through the template functions below (``pct``, ``num``,
+``p``, ``chi2``, ...), which read results.json and fail on a missing key. After
+rendering, :func:`stray_numbers` lists any number in the text that results.json
+cannot account for (years, table and figure numbers and citation numbers aside);
+the build fails if there is one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+from compendium.core import paths
+from compendium.core.io import markdown_text
+from compendium.data import validated
+from compendium.qualitative.deidentify import PLACEHOLDER
+from compendium.reporting import wording
+
+YEAR = re.compile(r"^(19|20)\d\d$")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
+
+
+STUDY_TEXT = re.compile(r"\[(?:\\.|[^\]\\])*\]\{\.study\}")
+
+
+def plain_study_text(text: str) -> str:
+    """The spans of :func:`study_text` back to plain text (for Markdown read as it is,
+    such as the checklists)."""
+
+    def unescape(m: re.Match) -> str:
+        return re.sub(r"\\(.)", r"\1", m.group(0)[1 : -len("]{.study}")])
+
+    return STUDY_TEXT.sub(unescape, text)
+
+
+def study_text(value) -> str:
+    """Text quoted from the study's own description (dataset.yaml, CITATION.cff) as a
+    pandoc span of class ``study``: it is shown as written, and the number check leaves
+    it aside (its numbers are the authors' words, not results)."""
+    text = str(value)
+    for ch in "\\[]*_`":
+        text = text.replace(ch, "\\" + ch)
+    return f"[{text}]{{.study}}"
+
+
+class ManuscriptError(ValueError):
+    """The manuscript cannot be built as written; the message says why."""
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def apa_p(p: float | None) -> str:
+    """APA style: 'p < .001' or 'p = .034' (no leading zero); a missing p is 'p not
+    estimable'."""
+    if wording.missing(p):
+        return f"p {wording.NOT_ESTIMABLE}"
+    from compendium.reporting.tables import P_FLOOR
+
+    if p < P_FLOOR:
+        return "p < " + f"{P_FLOOR}".lstrip("0")
+    text = f"{p:.3f}"
+    return "p = " + (text[1:] if text.startswith("0") else text)
+
+
+def missing_word(key: str) -> str:
+    """Rule: what a null in results.json is called. Table 1 holds a null only where the
+    small-cell rule hid a count (and its percentage and SMD), so there it is
+    "suppressed"; anywhere else a null is a statistic that could not be computed, "not
+    estimable"."""
+    return wording.SUPPRESSED if key.startswith("table1.") else wording.NOT_ESTIMABLE
+
+
+class Numbers:
+    """Template functions over results.json. A key that results.json does not hold
+    stops the build (the template cites something the pipeline never wrote); a key it
+    holds with a null value is written as "suppressed" or "not estimable"
+    (:func:`missing_word`), never passed to a number format."""
+
+    def __init__(self, results: dict) -> None:
+        self.results = results
+
+    def has(self, key: str) -> bool:
+        """Whether results.json holds ``key`` with a usable (non-null, finite) value."""
+        return key in self.results and not wording.missing(self.results[key])
+
+    def v(self, key: str):
+        if key not in self.results:
+            raise ManuscriptError(f"the manuscript cites {key!r}, which reports/results.json does not hold")
+        return self.results[key]
+
+    def _value(self, key: str):
+        value = self.v(key)
+        return None if wording.missing(value) else float(value)
+
+    def num(self, key: str, decimals: int = 2) -> str:
+        x = self._value(key)
+        return missing_word(key) if x is None else f"{x:.{decimals}f}"
+
+    def apa(self, key: str, decimals: int = 2) -> str:
+        """A statistic bounded by 1 (alpha, kappa, r) without its leading zero."""
+        x = self._value(key)
+        if x is None:
+            return missing_word(key)
+        text = f"{x:.{decimals}f}"
+        return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
+
+    def int(self, key: str) -> str:
+        x = self._value(key)
+        return missing_word(key) if x is None else str(int(round(x)))
+
+    def pct(self, key: str, decimals: int = 0) -> str:
+        x = self._value(key)
+        return missing_word(key) if x is None else f"{x:.{decimals}f}%"
+
+    def points(self, key: str, decimals: int = 1) -> str:
+        """A proportion difference as percentage points."""
+        x = self._value(key)
+        return missing_word(key) if x is None else f"{100 * x:.{decimals}f}"
+
+    def p(self, key: str) -> str:
+        return apa_p(self.v(key))
+
+    def level(self) -> str:
+        return f"{100 * float(self.v('params.ci_level')):.0f}%"
+
+    def chi2(self, outcome: str) -> str:
+        """The test of Table 2 for one outcome, in APA style."""
+        base = f"table2.{outcome}"
+        if self.v(f"{base}.test") == "fisher":
+            return f"Fisher's exact test, {apa_p(self.v(f'{base}.p_value'))}"
+        if not (self.has(base + ".statistic") and self.has(base + ".dof")):
+            return f"test {wording.NOT_ESTIMABLE}"
+        return (
+            f"χ2({self.int(base + '.dof')}, N = {self.int(base + '.n_total')}) = "
+            f"{self.num(base + '.statistic')}, {apa_p(self.v(base + '.p_value'))}"
+        )
+
+    def odds(self, prefix: str, est: str, low: str, high: str) -> str:
+        if not all(self.has(f"{prefix}.{k}") for k in (est, low, high)):
+            return f"OR {wording.NOT_ESTIMABLE}"
+        return (
+            f"OR = {self.num(f'{prefix}.{est}')}, {self.level()} CI [{self.num(f'{prefix}.{low}')}, "
+            f"{self.num(f'{prefix}.{high}')}]"
+        )
+
+    def functions(self) -> dict:
+        return {
+            name: getattr(self, name)
+            for name in ("v", "has", "num", "apa", "int", "pct", "points", "p", "level", "chi2", "odds")
+        }
+
+
+def allowed_numbers(results: dict) -> set[str]:
+    """Every way a results.json number may be written in the text."""
+    allowed: set[str] = set()
+    for value in results.values():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        for x in (value, abs(value), 100 * value, abs(100 * value)):
+            if float(x).is_integer():
+                allowed.add(str(int(x)))
+            for d in range(0, 5):
+                text = f"{x:.{d}f}"
+                allowed.add(text)
+                if text.startswith("0."):
+                    allowed.add(text[1:])
+    return allowed
+
+
+def stray_numbers(text: str, results: dict) -> list[str]:
+    """Numbers in ``text`` that results.json does not account for. Years, the numbers
+    of tables, figures and references, and anything after the reference list's
+    heading are left aside."""
+    body = re.split(r"\n#+ References\s*\n", text)[0]
+    body = re.sub(r"\A---\n.*?\n---\n", " ", body, flags=re.S)  # front matter: title and byline from dataset.yaml
+    body = STUDY_TEXT.sub(" ", body)  # what the study's own description says, quoted
+    body = re.sub(
+        r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*", " ", body
+    )
+    body = re.sub(r"(?m)^\|\s*\d+\s*\|", "|", body)  # a checklist's item numbers
+    body = re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", " ", body)  # numeric citations
+    body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
+    body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets
+    body = re.sub(r"\{[^}]*\}", " ", body)  # attributes such as {width=90%}
+    body = PLACEHOLDER.sub(" ", body)  # pseudonyms in quotations
+    body = re.sub(r"source\s+\S+,\s+unit\s+\d+", " ", body)  # where a quotation comes from
+    allowed = allowed_numbers(results)
+    return sorted(
+        {m.group(0) for m in NUMBER.finditer(body) if not YEAR.match(m.group(0)) and m.group(0) not in allowed}
+    )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_template(template: Path, results: dict, context: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template.parent)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.globals.update(Numbers(results | wording.rule_values()).functions())
+    env.globals["w"] = wording
+    env.globals["quoted"] = study_text
+    env.globals.update(context)
+    try:
+        return env.get_template(template.name).render()
+    except jinja2.UndefinedError as exc:
+        raise ManuscriptError(f"{template.name}: {exc}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ManuscriptError(f"{template.name}, line {exc.lineno}: {exc.message}") from None
+
+
+def accountable(results: dict, context: dict) -> dict:
+    """What the number check accepts: results.json, the wording rules' thresholds and the
+    counts that :class:`Prose` derived from results.json while the text was rendered."""
+    say = context.get("say")
+    return results | wording.rule_values() | (say.derived if isinstance(say, Prose) else {})
+
+
+TYPST_HEADER = """#show figure.caption: it => it.body
+#show table: set text(size: 7.5pt)
+#show quote: set text(size: 9pt)
+#set page(margin: (x: 2cm, y: 2.2cm))
+"""
+
+
+def embed_table(markdown: str, number: int, caption: str) -> str:
+    """A formatted table from reports/tables/ with its heading turned into a caption."""
+    lines = markdown.strip().split("\n")
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    table = [line for line in lines if line.startswith("|")]
+    notes = [line for line in lines if line and not line.startswith("|")]
+    return "\n".join(table) + f"\n\n: Table {number}. {caption}\n\n" + ("*" + " ".join(notes) + "*\n" if notes else "")
+
+
+def _pandoc_args(meta: dict, root: Path) -> list[str]:
+    args = ["--citeproc", f"--resource-path={root}"]
+    for key, value in meta.items():
+        args += ["--metadata", f"{key}={value}"]
+    return args
+
+
+def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
+    import pypandoc
+
+    css = (
+        "body{max-width:46em;margin:2em auto;padding:0 1em;font-family:Georgia,serif;line-height:1.5}"
+        "table{border-collapse:collapse;font-size:.85em}th,td{border-bottom:1px solid #ccc;padding:.2em .5em}"
+        "img{max-width:100%}figcaption,caption{font-size:.9em;color:#333}"
+    )
+    header = root / ".manuscript-style.html"
+    header.write_text(f"<style>{css}</style>\n", encoding="utf-8")
+    try:
+        pypandoc.convert_text(
+            markdown,
+            "html5",
+            format="markdown",
+            outputfile=str(out),
+            extra_args=_pandoc_args(meta, root)
+            + ["--standalone", "--embed-resources", f"--include-in-header={header}"],
+        )
+    finally:
+        header.unlink(missing_ok=True)
+
+
+def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
+    import pypandoc
+
+    pypandoc.convert_text(markdown, "docx", format="markdown", outputfile=str(out), extra_args=_pandoc_args(meta, root))
+
+
+def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
+    import datetime as dt
+
+    import pypandoc
+    import typst
+
+    header = root / ".manuscript-header.typ"
+    header.write_text(TYPST_HEADER, encoding="utf-8")
+    try:
+        source = pypandoc.convert_text(
+            markdown,
+            "typst",
+            format="markdown",
+            extra_args=_pandoc_args(meta, root) + ["--standalone", f"--include-in-header={header}"],
+        )
+    finally:
+        header.unlink(missing_ok=True)
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1761436800"))
+    typ = root / ".manuscript.typ"
+    typ.write_text(source, encoding="utf-8")
+    try:
+        pdf = typst.compile(
+            str(typ),
+            root=str(root),
+            ignore_system_fonts=True,
+            timestamp=dt.datetime.fromtimestamp(epoch, dt.UTC),
+        )
+    finally:
+        typ.unlink(missing_ok=True)
+    from compendium.core.io import write_bytes
+
+    write_bytes(out, compact_pdf(pdf))
+
+
+def compact_pdf(data: bytes) -> bytes:
+    """The PDF with its objects in compressed object streams (qpdf through pikepdf),
+    written with a deterministic file id: smaller, and the tagged structure tree's runs of
+    marked-content numbers no longer sit in the file as plain text, where a byte-level
+    search for phone numbers mistakes them for one."""
+    import io as _io
+
+    import pikepdf
+
+    with pikepdf.open(_io.BytesIO(data)) as pdf:
+        out = _io.BytesIO()
+        pdf.save(
+            out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True
+        )
+    return out.getvalue()
+
+
+def build(template: Path, results: dict, context: dict, meta: dict, folder: Path | None = None) -> dict[str, Path]:
+    """Render the template, check its numbers, and write .md, .html, .docx and .pdf.
+
+    pandoc runs from the template's folder, so that the bibliography and the CSL
+    style are found by the relative names in the front matter: an absolute path given
+    as metadata would be copied into the DOCX properties."""
+    import contextlib
+
+    from compendium.core.io import write_text
+
+    folder = folder or paths.reports_dir()
+    text = render_template(template, results, context)
+    stray = stray_numbers(text, accountable(results, context))
+    if stray:
+        raise ManuscriptError(
+            "the manuscript contains numbers that reports/results.json does not hold: " + ", ".join(stray)
+        )
+    out = {
+        "md": folder / "manuscript.md",
+        "html": folder / "manuscript.html",
+        "docx": folder / "manuscript.docx",
+        "pdf": folder / "manuscript.pdf",
+    }
+    write_text(out["md"], text)
+    folder = folder.resolve()
+    with contextlib.chdir(template.parent):
+        to_html(text, out["html"], folder, meta)
+        to_docx(text, out["docx"], folder, meta)
+        to_pdf(text, out["pdf"], folder, meta)
+    return out
+
+
+def read_citation(root: Path | None = None) -> dict:
+    """CITATION.cff of the compendium ({} when absent or unreadable)."""
+    import yaml
+
+    path = (root or paths.project_root()) / "CITATION.cff"
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def _person(entry: dict) -> str:
+    if entry.get("name"):
+        return str(entry["name"])
+    return " ".join(str(entry[k]) for k in ("given-names", "family-names") if entry.get(k))
+
+
+def original_citation(citation: dict) -> str:
+    """The study the compendium reproduces, from CITATION.cff's preferred-citation, as
+    'Family AB, Family CD, et al. Title. Year' ('' when CITATION.cff names none)."""
+    pref = citation.get("preferred-citation") or {}
+    if not pref.get("title"):
+        return ""
+    names = []
+    for a in pref.get("authors") or []:
+        initials = "".join(part[0] for part in str(a.get("given-names", "")).split() if part)
+        names.append(f"{a.get('family-names', a.get('name', ''))} {initials}".strip())
+    who = ", ".join(names[:3]) + (", et al" if len(names) > 3 else "")
+    return f"{who}. {pref['title']}. {pref.get('year', '')}".strip().rstrip(".")
+
+
+def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
+    """Title, byline and the About-the-data box.
+
+    The shipped synthetic study (``twin``): the title says it is a demonstration on
+    synthetic data, the byline is the compendium's authors (CITATION.cff ``authors``),
+    and the original study is cited, never used as byline. Any other study: title,
+    authors, affiliations, setting and period from dataset.yaml; each one missing is
+    marked "[to be completed]"."""
+    todo = wording.TO_COMPLETE
+    original = original_citation(citation)
+    if twin:
+        pref = citation.get("preferred-citation") or {}
+        base = pref.get("title") or dataset.get("title") or "The shipped study"
+        authors = [_person(a) for a in citation.get("authors") or []] or [todo]
+        about = [
+            (
+                "Data",
+                "synthetic, written by the compendium's seeded generator "
+                f"(`{dataset.get('generator', 'compendium synthesize')}`, seed {dataset.get('seed')})",
+            ),
+            ("Reproduces", original or todo),
+        ]
+        none = "none: the data are synthetic"
+        return {
+            "title": f"{base} (a demonstration on synthetic data)",
+            "authors": authors,
+            "affiliations": [],
+            "about": about,
+            "original": original,
+            "twin": True,
+            "about_setting": none,
+            "about_period": none,
+        }
+    people = [a for a in dataset.get("authors") or [] if isinstance(a, dict) and a.get("name")]
+    affiliations = list(dict.fromkeys(str(a["affiliation"]) for a in people if a.get("affiliation")))
+    about = [
+        ("Title", dataset.get("title") or todo),
+        ("Authors", wording.join(str(a["name"]) for a in people) or todo),
+        ("Affiliations", "; ".join(affiliations) or todo),
+        ("Setting", dataset.get("setting") or todo),
+        ("Period of data collection", dataset.get("period") or todo),
+    ]
+    if dataset.get("synthetic"):
+        about.append(
+            (
+                "Data",
+                "synthetic, written by a generator "
+                f"(`{dataset.get('generator', 'unknown')}`, design `{dataset.get('design', 'unknown')}`)",
+            )
+        )
+    return {
+        "title": dataset.get("title") or todo,
+        "authors": [str(a["name"]) for a in people] or [todo],
+        "affiliations": affiliations,
+        "about": about,
+        "original": original,
+        "twin": False,
+        "about_setting": dataset.get("setting") or todo,
+        "about_period": dataset.get("period") or todo,
+    }
+
+
+def front_matter(meta: dict, subtitle: str) -> str:
+    """The pandoc YAML front matter (safely quoted)."""
+    import yaml
+
+    data = {
+        "title": meta["title"],
+        "subtitle": subtitle,
+        "author": meta["authors"],
+        "bibliography": "references.bib",
+        "csl": "vancouver-compendium.csl",
+        "link-citations": True,
+        "lang": "en-GB",
+    }
+    return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000) + "---"
+
+
+DESIGN_FEATURES = ("allocation", "blinding", "registration", "intervention", "sampling")
+
+
+def design(dataset: dict) -> dict[str, str]:
+    """What dataset.yaml's ``design_features`` states about allocation, blinding,
+    registration, the intervention and the sampling of the qualitative participants, and
+    ``ethics``, ``funding``, ``conflicts``;
+    "not reported" for each it does not state."""
+    features = dataset.get("design_features") or {}
+    out = {k: str(features.get(k) or "").strip() or wording.NOT_REPORTED for k in DESIGN_FEATURES}
+    for k in ("ethics", "funding", "conflicts"):
+        out[k] = str(dataset.get(k) or "").strip() or wording.NOT_REPORTED
+    return out
+
+
+def read_joint(tables_dir: Path) -> list[dict]:
+    """The joint display's rows (code, outcome, judgement); [] when the study links no
+    code to an outcome (no file, or a file without rows)."""
+    import pandas as pd
+
+    path = tables_dir / "joint_display.csv"
+    if not path.is_file() or path.stat().st_size == 0:
+        return []
+    try:
+        joint = pd.read_csv(path, dtype={"code": str, "outcome": str})
+    except pd.errors.EmptyDataError:
+        return []
+    keep = [c for c in ("code", "outcome", "judgement") if c in joint.columns]
+    return joint[keep].to_dict(orient="records") if {"code", "outcome"} <= set(keep) else []
+
+
+def context(study, tables_dir: Path, results: dict | None = None, citation: dict | None = None) -> dict:
+    """What the template needs besides results.json: the formatted tables (numbered in
+    the order they appear, leaving out those the data cannot give), the exemplar quotes
+    (one per code), the study's title, byline and About-the-data box, its design as
+    reported, and :class:`Prose` (``say``), whose sentences follow the numbers."""
+    import pandas as pd
+
+    def table(stem: str, number: int, caption: str) -> str:
+        return embed_table((tables_dir / f"{stem}.md").read_text(encoding="utf-8"), number, caption)
+
+    if results is None:
+        from compendium.core.io import read_json
+
+        results = read_json(tables_dir.parent / "results.json")
+    citation = read_citation() if citation is None else citation
+    twin = is_paper_twin(study.dataset)
+    quotes_path = tables_dir / "exemplar_quotes.csv"
+    quotes = pd.read_csv(quotes_path, dtype={"source_id": str}) if quotes_path.is_file() else pd.DataFrame()
+    theme_of = dict(zip(study.codebook["code"], study.codebook["theme"]))
+    order = {code: i for i, code in enumerate(study.codebook["code"])}
+    rows = []
+    if len(quotes):
+        first = quotes[quotes["rank"] == 1].copy()
+        first["order"] = first["code"].map(order)
+        rows = [
+            {
+                "theme": theme_of.get(r.code, ""),
+                "quote": r.quote,
+                "source_type": SOURCE_NOUNS.get(r.source_type, (r.source_type.replace("_", " "),))[0],
+                "source_id": r.source_id,
+                "unit": int(r.unit),
+            }
+            for r in first.sort_values("order").itertuples()
+        ]
+    joint_rows = read_joint(tables_dir)
+    say = Prose(results, study.codebook, joint_rows)
+    meta = study_meta(study.dataset, citation, twin)
+    numbers = {"table1": 1, "table2": 2}
+    if say.has_agreement() and (tables_dir / "irr.md").is_file():
+        numbers["table3"] = len(numbers) + 1
+    if joint_rows:
+        numbers["table4"] = len(numbers) + 1
+    out = {
+        "twin": twin,
+        "synthetic": bool(study.dataset.get("synthetic")),
+        "seed": study.dataset.get("seed"),
+        "quotes": rows,
+        "meta": meta,
+        "front_matter": front_matter(meta, "A reproducible re-analysis" if twin else "A reproducible analysis"),
+        "design": design(study.dataset),
+        "say": say,
+        "table_number": numbers,
+        "table1": table("table1_demographics", numbers["table1"], "Baseline characteristics by arm."),
+        "table2": table("table2_outcomes", numbers["table2"], "Outcomes after the intervention by arm."),
+        "table3": table("irr", numbers["table3"], "Agreement between the coders, by code.")
+        if "table3" in numbers
+        else "",
+        "table4": joint_table(tables_dir, numbers["table4"], "Joint display of the codes and the survey outcomes.")
+        if "table4" in numbers
+        else "",
+    }
+    return out
+
+
+def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict | None = None) -> list[Path]:
+    """Render the reporting checklists (COREQ, CONSORT) from their templates, with the
+    manuscript's context (design as reported in dataset.yaml, :class:`Prose`)."""
+    from compendium.core.io import write_text
+
+    context = context or {}
+    written = []
+    for template in sorted(folder.glob("*.md.j2")):
+        text = render_template(template, results, context)
+        stray = stray_numbers(text, accountable(results, context))
+        if stray:
+            raise ManuscriptError(f"{template.name} contains numbers that results.json does not hold: {stray}")
+        path = out_dir / template.name.removesuffix(".j2")
+        write_text(path, plain_study_text(text))
+        written.append(path)
+    return written
+
+
+def joint_table(tables_dir: Path, number: int, caption: str) -> str:
+    """The joint display without its quotations (the text quotes them)."""
+    import pandas as pd
+
+    from compendium.quantitative.outcomes import OUTCOME_LABELS
+
+    joint = pd.read_csv(tables_dir / "joint_display.csv")
+
+    def pc(x) -> str:
+        return wording.NOT_ESTIMABLE if wording.missing(x) else f"{x:.0f}%"
+
+    def k(x) -> str:
+        return wording.NOT_ESTIMABLE if wording.missing(x) else f"{x:.2f}"
+
+    lines = [
+        "| Code | Outcome | Raised it, control / intervention | Outcome, control / intervention | "
+        "n | Agreement | Kappa | Judgement |",
+        "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- |",
+    ]
+    for r in joint.itertuples(index=False):
+        lines.append(
+            f"| {r.code.replace('_', ' ')} | {OUTCOME_LABELS.get(r.outcome, r.outcome)} | "
+            f"{pc(r.talk_control_percent)} / {pc(r.talk_intervention_percent)} | "
+            f"{pc(r.outcome_control_percent)} / {pc(r.outcome_intervention_percent)} | "
+            f"{r.learners_both} | {pc(r.agreement_percent)} | {k(r.kappa)} | {r.judgement} |"
+        )
+    return "\n".join(lines) + f"\n\n: Table {number}. {caption}\n"
+
+
+# --------------------------------------------------------------------------- prose chosen by the data
+
+SOURCE_NOUNS = {
+    "interview": ("interview", "interviews"),
+    "focus_group": ("focus group", "focus groups"),
+    "document": ("document or online post", "documents or online posts"),
+}
+WAVE_WORDS = {"pre": "before", "post": "after"}
+
+
+def is_paper_twin(dataset: dict) -> bool:
+    """True only for the shipped synthetic study (see :func:`compendium.data.validated.is_paper_twin`)."""
+
+    return validated.is_paper_twin(dataset)
+
+
+class Prose:
+    """Sentences whose judgements are chosen by the numbers of results.json through the
+    rules of :mod:`compendium.reporting.wording`. Counts derived here from results.json (how many
+    codes were flagged, for example) are kept in :attr:`derived`, so that the number
+    check can account for them."""
+
+    def __init__(self, results: dict, codebook=None, joint_rows: list[dict] | None = None) -> None:
+        self.n = Numbers(results)
+        self.results = results
+        self.codebook = codebook
+        self.joint_rows = joint_rows or []
+        self.derived: dict[str, float] = {}
+
+    # ---- labels
+    def arm(self, role: str) -> str:
+        """'the <label> arm', from the arm labels the data use."""
+        label = self.results.get(f"flow.{role}.label") or role
+        return f"the {str(label).replace('_', ' ')} arm"
+
+    def outcomes(self) -> list[str]:
+        from compendium.quantitative.outcomes import OUTCOME_LABELS
+
+        return [o for o in OUTCOME_LABELS if f"table2.{o}.control_percent" in self.results]
+
+    def primary(self) -> str:
+        """The primary outcome named in params.yaml (outcomes.primary), or '' when none is recorded."""
+        name = self.results.get("params.primary_outcome")
+        return name if name in self.outcomes() else ""
+
+    @staticmethod
+    def outcome_label(outcome: str) -> str:
+        from compendium.quantitative.outcomes import OUTCOME_LABELS
+
+        label = OUTCOME_LABELS.get(outcome, outcome.replace("_", " "))
+        return label[:1].lower() + label[1:]
+
+    def _count(self, key: str, value: int) -> str:
+        self.derived[f"derived.{key}"] = value
+        return str(value)
+
+    # ---- sources
+    def source_counts(self) -> dict[str, int | None]:
+        from compendium.data.sources import SOURCE_TYPES
+
+        return {t: self.results.get(f"study.sources.{t}") for t in SOURCE_TYPES}
+
+    def sources(self) -> str:
+        """'4 interviews', 'one interview and 2 documents or online posts' (types present only)."""
+        return wording.source_types(self.source_counts(), SOURCE_NOUNS)
+
+    def source_names(self) -> str:
+        return wording.source_type_names(self.source_counts(), SOURCE_NOUNS)
+
+    # ---- outcomes
+    def outcome_comparison(self) -> str:
+        """One sentence comparing every outcome between the arms, grouped by the
+        direction of the printed percentages (:func:`wording.frequency`)."""
+        groups: dict[str, list[str]] = {}
+        for o in self.outcomes():
+            a, b = f"table2.{o}.intervention_percent", f"table2.{o}.control_percent"
+            word = wording.frequency(self.results.get(a), self.results.get(b))
+            shares = f"{self.n.pct(a)} against {self.n.pct(b)}"
+            groups.setdefault(word, []).append(f"{self.outcome_label(o)} ({shares})")
+        first, second = self.arm("intervention"), self.arm("control")
+        parts = []
+        for word, phrase in (
+            ("more frequent", "more often reported"),
+            ("less frequent", "less often reported"),
+            ("as frequent", "as often reported"),
+        ):
+            if groups.get(word):
+                parts.append(f"{phrase} {wording.join(groups[word])}")
+        if groups.get(wording.NOT_ESTIMABLE):
+            parts.append(f"could not be compared on {wording.join(groups[wording.NOT_ESTIMABLE])}")
+        if not parts:
+            return "No outcome could be compared between the arms."
+        return f"Learners in {first}, against {second}, " + "; ".join(parts) + "."
+
+    def holm(self) -> str:
+        return wording.holm_sentence(
+            [
+                (self.outcome_label(o), self.results.get(f"table2.{o}.p_value"), self.results.get(f"table2.{o}.p_holm"))
+                for o in self.outcomes()
+            ]
+        )
+
+    def adjusted(self) -> str:
+        rows = [
+            (
+                self.outcome_label(o),
+                self.results.get(f"adjusted.{o}.odds_ratio"),
+                self.results.get(f"adjusted.{o}.adjusted_or"),
+                self.results.get(f"adjusted.{o}.adjusted_p"),
+            )
+            for o in self.outcomes()
+            if f"adjusted.{o}.odds_ratio" in self.results
+        ]
+        return wording.adjusted_sentence(rows) if rows else "No adjusted odds ratio was estimated."
+
+    def stratum(self) -> str:
+        """The variable of the Mantel-Haenszel strata, as results.json records it."""
+        for key, value in sorted(self.results.items()):
+            if key.startswith("stratified.") and key.endswith(".stratum") and value:
+                return str(value).replace("_", " ")
+        return wording.NOT_REPORTED
+
+    def suppression(self) -> str:
+        """Rule: how many Table 1 counts the small-cell rule hid (a null count in
+        results.json is a suppressed one)."""
+        k = self.n.int("params.min_cell") if self.n.has("params.min_cell") else None
+        hidden = sum(
+            1
+            for key, value in self.results.items()
+            if key.startswith("table1.") and key.rsplit(".", 2)[-2] == "n" and value is None
+        )
+        if k is None:
+            return ""
+        if hidden:
+            return (
+                f"Non-zero demographic counts below {k} were suppressed, with a second count where one alone "
+                f"could be recovered from the total: {wording.count(self._count('suppressed', hidden), 'cell')} "
+                "of Table 1 are shown as suppressed."
+            )
+        return f"Non-zero demographic counts below {k} would have been suppressed; no count of Table 1 was."
+
+    def covariates(self) -> str:
+        for o in self.outcomes():
+            text = self.results.get(f"adjusted.{o}.covariates")
+            if text:
+                return wording.join(c.strip().replace("_", " ") for c in str(text).split("+"))
+        return wording.NOT_REPORTED
+
+    # ---- baseline
+    def _table1(self) -> dict[str, dict[str, dict[str, dict]]]:
+        """table1.<variable>.<level>.<statistic>.<role> as nested dicts."""
+        out: dict = {}
+        for key, value in self.results.items():
+            parts = key.split(".")
+            if parts[0] != "table1" or len(parts) < 5 or parts[1] == "n":
+                continue
+            variable, level, statistic, role = parts[1], ".".join(parts[2:-2]), parts[-2], parts[-1]
+            out.setdefault(variable, {}).setdefault(level, {}).setdefault(statistic, {})[role] = value
+        return out
+
+    def baseline(self) -> str:
+        """Balance of each Table 1 characteristic by its largest |SMD| over levels
+        (:func:`wording.balance`); a characteristic with a suppressed level is 'not
+        estimable'. The level that differs most is described by
+        :func:`wording.share_phrase` (or the means, for a mean)."""
+        from compendium.quantitative.demographics import MISSING
+
+        items = []
+        for variable, levels in self._table1().items():
+            label = variable.replace("_", " ")
+            worst, worst_level, suppressed = None, None, False
+            for level, stats in levels.items():
+                if level == MISSING:
+                    continue
+                for stat in stats.values():
+                    if any(wording.missing(stat.get(r)) for r in ("control", "intervention")):
+                        suppressed = True
+                smd = next((s.get("smd") for s in stats.values() if "smd" in s), None)
+                if not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
+                    worst, worst_level = smd, level
+            if suppressed or worst is None:
+                items.append((label, None, ""))
+                continue
+            stats = levels[worst_level]
+            first = self.arm("intervention")
+            if "mean" in stats:
+                m = stats["mean"]
+                unit = f" {worst_level.replace('_', ' ')}" if worst_level else ""
+                detail = (
+                    f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
+                    if not any(wording.missing(m.get(r)) for r in ("control", "intervention"))
+                    else ""
+                )
+            else:
+                pcts = stats.get("percent", {})
+                what = (
+                    f"learners with {label}"
+                    if worst_level == "yes"
+                    else f"learners recorded as {worst_level.replace('_', ' ')}"
+                )
+                detail = wording.share_phrase(pcts.get("intervention"), pcts.get("control"), first, what)
+            items.append((label, worst, detail))
+        return wording.balance_summary(items)
+
+    def differed(self, variable: str) -> bool:
+        """Whether the arms differed (|SMD| >= SMD_DIFFERED) on a Table 1 variable."""
+        smds = [s.get("smd") for lv in self._table1().get(variable, {}).values() for s in lv.values() if "smd" in s]
+        return any(wording.balance(x) == "differed" for x in smds)
+
+    # ---- scales and coders
+    def reliability(self) -> str:
+        scales: dict[str, list] = {}
+        for key in sorted(self.results):
+            parts = key.split(".")
+            if parts[0] == "reliability" and len(parts) == 4 and parts[3] == "alpha":
+                scales.setdefault(parts[1], []).append(parts[2])
+        sentences = []
+        for scale, waves in scales.items():
+            waves = sorted(waves, key=lambda w: list(WAVE_WORDS).index(w) if w in WAVE_WORDS else 99)
+            values = [
+                (
+                    WAVE_WORDS.get(w, w),
+                    self.results[f"reliability.{scale}.{w}.alpha"],
+                    self.n.apa(f"reliability.{scale}.{w}.alpha"),
+                )
+                for w in waves
+            ]
+            sentences.append(wording.consistency_sentence(f"{scale.replace('_', '-')} scale", values))
+        return " ".join(sentences) or "No scale reliability was estimated."
+
+    def has_agreement(self) -> bool:
+        return self.n.has("irr.ALL.cohen_kappa")
+
+    def agreement(self) -> str:
+        if not self.has_agreement():
+            if self.results.get("study.coders") == 1:
+                return (
+                    "Agreement between coders could not be measured: one coder coded the sources, so the "
+                    "thematic analysis rests on that single coding."
+                )
+            return (
+                "Agreement between coders could not be measured: no unit was coded by two coders, so the "
+                "thematic analysis rests on single codings."
+            )
+        kappa = self.results["irr.ALL.cohen_kappa"]
+        codes = [
+            k.split(".")[1]
+            for k in self.results
+            if k.startswith("irr.") and k.endswith(".flagged") and k.split(".")[1] != "ALL"
+        ]
+        flagged = [c for c in codes if self.results.get(f"irr.{c}.flagged")]
+        interval = (
+            f", {self.n.level()} CI [{self.n.apa('irr.ALL.kappa_ci_low')}, {self.n.apa('irr.ALL.kappa_ci_high')}]"
+            if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high")
+            else ""
+        )
+        text = (
+            f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+            f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
+            f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
+            + (
+                f"; positive agreement {self.n.apa('irr.ALL.positive_agreement')}"
+                if self.n.has("irr.ALL.positive_agreement")
+                else ""
+            )
+            + "). "
+        )
+        threshold = self.n.num("params.kappa_threshold", 1)
+        if flagged:
+            labels = [self.code_label(c) for c in flagged]
+            text += (
+                f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
+                f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
+                f"({wording.join(labels)})."
+            )
+        else:
+            text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+        return text
+
+    # ---- themes
+    def code_label(self, code: str) -> str:
+        if self.codebook is not None:
+            match = self.codebook[self.codebook["code"] == code]
+            if len(match):
+                return markdown_text(match["code_label"].iloc[0])
+        return markdown_text(code.replace("_", " "))
+
+    def themes(self) -> list[dict]:
+        """The codebook's themes in codebook order, each with its codes and counts."""
+        if self.codebook is None:
+            return []
+        out = []
+        for theme, block in self.codebook.groupby("theme", sort=False):
+            out.append(
+                {
+                    "id": theme,
+                    "label": markdown_text(block["theme_label"].iloc[0]),
+                    "codes": list(block["code"]),
+                    "code_labels": [markdown_text(v) for v in block["code_label"]],
+                }
+            )
+        return out
+
+    def theme_list(self) -> str:
+        """The themes' labels in codebook order, each in italics."""
+        return wording.join(f"*{t['label']}*" for t in self.themes())
+
+    def theme_paragraph(self, theme: dict) -> str:
+        """How often a theme was coded, from which source types, and its most frequent
+        code (by units; ties broken in codebook order)."""
+        from compendium.data.sources import SOURCE_TYPES
+
+        base = f"themes.theme.{theme['id']}"
+        codes = wording.join(theme["code_labels"])
+        n_codes = len(theme["codes"])
+        intro = f"The theme grouped {wording.number_word(n_codes)} code{'s' if n_codes != 1 else ''} ({codes})."
+        if not self.n.has(f"{base}.all.all.units") or self.results[f"{base}.all.all.units"] == 0:
+            return intro + " No unit of the consensus coding carried it."
+        types = {t: self.results.get(f"{base}.source_type.{t}.sources") or 0 for t in SOURCE_TYPES}
+        text = (
+            f"{intro} It was coded in {wording.count(self.results[f'{base}.all.all.units'], 'unit')} of "
+            f"{wording.count(self.results.get(f'{base}.all.all.sources'), 'source')}, from "
+            f"{wording.count(self.results.get(f'{base}.all.all.participants'), 'learner')}, in "
+            f"{wording.source_type_names(types, SOURCE_NOUNS)}."
+        )
+        units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c) for i, c in enumerate(theme["codes"])]
+        if n_codes > 1 and units:
+            top, _, code = max(units)
+            if top > 0:
+                text += f" Its most frequent code was {self.code_label(code).lower()} ({wording.count(top, 'unit')})."
+        return text
+
+    # ---- integration
+    def joint(self) -> list[str]:
+        """One sentence per code-outcome link of the joint display; none when the study
+        links no code to an outcome."""
+        sentences = []
+        for row in self.joint_rows:
+            base = f"joint.{row['code']}.{row['outcome']}"
+            judgement = self.results.get(f"{base}.judgement", row.get("judgement"))
+            detail = ""
+            if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
+                kappa = (
+                    f", kappa {self.n.num(base + '.kappa')}"
+                    if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
+                    else ""
+                )
+                detail = (
+                    f" ({self.n.pct(base + '.agreement_percent')} agreement{kappa} among the "
+                    f"{self.n.int(base + '.learners_both')} learners in both data sets)"
+                )
+            sentences.append(
+                f"{wording.capitalise(self.code_label(row['code']).lower())} and "
+                f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}."
+            )
+        return sentences
+
+    def functions(self) -> dict:
+        return {"say": self, "w": wording}
