@@ -23,7 +23,7 @@ def project_root() -> Path:
     for candidate in (here, *here.parents):
         if all((candidate / m).is_file() for m in _MARKERS):
             return candidate
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]  # src/compendium/core/paths.py -> the project
 
 
 def resolve(path: str | os.PathLike[str]) -> Path:
