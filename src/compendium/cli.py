@@ -209,6 +209,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return verify()
 
 
+def _cmd_consortium(args: argparse.Namespace) -> int:
+    from compendium.core import config
+    from compendium.pipeline.consortium import ConsortiumError, run
+
+    params = config.load_params()
+    section = params.get("consortium") or {}
+    listed = args.site or section.get("sites") or None
+    try:
+        out = run(
+            jobs=args.jobs, sequential=args.sequential, until="" if args.all_stages else args.until, listed=listed
+        )
+    except ConsortiumError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"consortium: pooled report in {out.as_posix()}/consortium.md")
+    return 0
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from compendium.pipeline.reproduce import reproduce
 
@@ -323,6 +341,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="force a full rerun in a fresh clone; compare reports/ and the published claims")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser(
+        "consortium",
+        help="run every site folder (data/sites/*/) as its own pipeline (DVC experiments) and pool them",
+        description="Each site folder runs the whole analysis as a DVC experiment (`dvc exp run --queue`, "
+        "`dvc queue start -j N`); each site's Table 2 is pooled across sites by random effects into "
+        "reports/consortium/. Site folders must be known to git (committed or `git add`-ed).",
+    )
+    p.add_argument("--jobs", "-j", type=int, default=2, help="parallel DVC queue workers (default 2)")
+    p.add_argument("--sequential", action="store_true", help="one site after the other (dvc exp run --temp)")
+    p.add_argument("--site", action="append", help="a site folder (repeat); default: consortium.sites or data/sites/*/")
+    p.add_argument("--until", default="02-tabulate-outcomes", help="the last stage each site runs (default: Table 2)")
+    p.add_argument("--all-stages", action="store_true", help="run every stage at each site (manuscript included)")
+    p.set_defaults(func=_cmd_consortium)
 
     p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")
     p.add_argument("--force", action="store_true", help="rerun every stage")
