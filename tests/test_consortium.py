@@ -138,6 +138,11 @@ def test_three_sites_two_workers_pool_as_the_sequential_run(tmp_path):
     assert sequential.returncode == 0, sequential.stdout[-3000:] + sequential.stderr[-3000:]
     second = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert second == first
+    for path in out.iterdir():
+        path.unlink()
+    collected = scratch.run(project, "consortium", "--collect-only")  # the experiments are in place: pool only
+    assert collected.returncode == 0, collected.stderr[-3000:]
+    assert {p.name: p.read_bytes() for p in sorted(out.iterdir())} == first
 
     # each site's Table 2 is that site's own data: the analysed n per arm matches its files
     by_site = pd.read_csv(out / "table2_by_site.csv")

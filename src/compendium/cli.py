@@ -218,7 +218,11 @@ def _cmd_consortium(args: argparse.Namespace) -> int:
     listed = args.site or section.get("sites") or None
     try:
         out = run(
-            jobs=args.jobs, sequential=args.sequential, until="" if args.all_stages else args.until, listed=listed
+            jobs=args.jobs,
+            sequential=args.sequential,
+            until="" if args.all_stages else args.until,
+            listed=listed,
+            collect_only=args.collect_only,
         )
     except ConsortiumError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -354,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", action="append", help="a site folder (repeat); default: consortium.sites or data/sites/*/")
     p.add_argument("--until", default="02-tabulate-outcomes", help="the last stage each site runs (default: Table 2)")
     p.add_argument("--all-stages", action="store_true", help="run every stage at each site (manuscript included)")
+    p.add_argument(
+        "--collect-only", action="store_true", help="pool the sites' experiments already on this commit; run nothing"
+    )
     p.set_defaults(func=_cmd_consortium)
 
     p = sub.add_parser("reproduce", help="run the pipeline; on failure restore reports/ as it was")

@@ -253,16 +253,20 @@ def run(
     until: str = DEFAULT_UNTIL,
     listed: list[str] | None = None,
     level: float = 0.95,
+    collect_only: bool = False,
 ) -> Path:
-    """Run every site, pool them, write ``reports/consortium/``; returns that folder."""
+    """Run every site, pool them, write ``reports/consortium/``; returns that folder.
+    With ``collect_only``, pool the sites' experiments already on this commit (run
+    elsewhere, e.g. on a cluster, and fetched) without running anything."""
     root = root or paths.project_root()
     sites = find_sites(root, listed)
-    check_sites(root, sites)
-    _forget(root, sites)
-    if sequential:
-        run_sequential(root, sites, until)
-    else:
-        run_parallel(root, sites, jobs, until)
+    if not collect_only:
+        check_sites(root, sites)
+        _forget(root, sites)
+        if sequential:
+            run_sequential(root, sites, until)
+        else:
+            run_parallel(root, sites, jobs, until)
     refs = experiment_refs(root, sites)
     by_site, pooled = collect(root, sites, refs, level)
     out = root / OUT_DIR
