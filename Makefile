@@ -26,10 +26,21 @@ help:
 
 setup: $(STAMP)
 
+# The installer: uv (bootstrapped from PyPI at the version the lock pins; about ten
+# times faster than pip on the 430 packages) unless INSTALLER=pip. Both install exactly
+# requirements.lock; conda users get the same lock through environment.yml.
+INSTALLER ?= uv
+
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+ifeq ($(INSTALLER),uv)
+	$(PIP) install --quiet "$$(grep -i '^uv==' requirements.lock)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+else
 	$(PIP) install --quiet -r requirements.lock
 	$(PIP) install --quiet --no-deps -e .
+endif
 	@touch $(STAMP)
 
 reproduce: $(STAMP)
