@@ -61,8 +61,12 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
 
 
 def _cmd_run_notebook(args: argparse.Namespace) -> int:
+    import os
+
+    from compendium.core.stage import STAGE_ENV
     from compendium.pipeline.notebooks import parse_value, run
 
+    os.environ[STAGE_ENV] = Path(args.notebook).stem  # the kernel knows the pipeline runs it (core.stage)
     params = {key: parse_value(value) for key, value in (args.parameter or [])}
     unknown = set(args.private or []) - set(params)
     if unknown:

@@ -29,6 +29,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    path = paths.for_writing(path)  # a notebook run by hand writes to its scratch folder
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -78,7 +79,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return json.loads(paths.for_reading(path).read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------- interim data
@@ -93,7 +94,7 @@ def write_interim(frame: pd.DataFrame, name: str) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = interim_path(name)
+    path = paths.for_writing(interim_path(name))
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
     tmp = path.with_suffix(".parquet.tmp")
@@ -103,7 +104,7 @@ def write_interim(frame: pd.DataFrame, name: str) -> Path:
 
 
 def read_interim(name: str) -> pd.DataFrame:
-    path = interim_path(name)
+    path = paths.for_reading(interim_path(name))
     if not path.is_file():
         raise FileNotFoundError(
             f"{paths.relative(path)} is missing: run the pipeline from its first stage (make reproduce)"
@@ -217,7 +218,7 @@ def write_private_csv(frame: pd.DataFrame, name: str) -> Path:
 
 
 def read_private_csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(private_path(name, "csv"), dtype=str, keep_default_na=False)
+    return pd.read_csv(paths.for_reading(private_path(name, "csv")), dtype=str, keep_default_na=False)
 
 
 def write_private_json(data: Any, name: str) -> Path:

@@ -64,3 +64,42 @@ def tables_dir() -> Path:
 
 def figures_dir() -> Path:
     return reports_dir() / "figures"
+
+
+# ----------------------------------------------------------------- a notebook run by hand
+
+SCRATCH_ENV = "COMPENDIUM_SCRATCH"
+"""When set (by :func:`compendium.core.stage.setup` in a notebook run by hand), every
+write goes under this folder instead of the project, and reads prefer it, so a
+hand-run notebook never overwrites what the pipeline committed."""
+
+
+def scratch_root() -> Path | None:
+    value = os.environ.get(SCRATCH_ENV)
+    return Path(value).resolve() if value else None
+
+
+def _in_scratch(path: Path, scratch: Path) -> Path | None:
+    path = Path(path).resolve()
+    if path.is_relative_to(scratch):
+        return None  # already there
+    try:
+        return scratch / path.relative_to(project_root())
+    except ValueError:
+        return None  # outside the project: not ours to redirect
+
+
+def for_writing(path: str | os.PathLike[str]) -> Path:
+    """Where a write to ``path`` lands: the path itself, or its twin under the scratch
+    folder of a hand run."""
+    scratch = scratch_root()
+    twin = _in_scratch(Path(path), scratch) if scratch else None
+    return twin if twin is not None else Path(path)
+
+
+def for_reading(path: str | os.PathLike[str]) -> Path:
+    """What a read of ``path`` opens: a hand run's own output when it wrote one, else the
+    pipeline's."""
+    scratch = scratch_root()
+    twin = _in_scratch(Path(path), scratch) if scratch else None
+    return twin if twin is not None and twin.exists() else Path(path)
