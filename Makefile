@@ -63,8 +63,9 @@ verify: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/compendium bench
 
+# Containers and Binder run as root, which JupyterLab refuses without --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
