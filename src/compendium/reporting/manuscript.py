@@ -551,7 +551,7 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
         "seed": study.dataset.get("seed"),
         "quotes": rows,
         "meta": meta,
-        "front_matter": front_matter(meta, "A reproducible re-analysis" if twin else "A reproducible analysis"),
+        "front_matter": front_matter(meta, subtitle(twin, bool(study.dataset.get("synthetic")))),
         "design": design(study.dataset),
         "say": say,
         "table_number": numbers,
@@ -622,6 +622,14 @@ SOURCE_NOUNS = {
     "document": ("document or online post", "documents or online posts"),
 }
 WAVE_WORDS = {"pre": "before", "post": "after"}
+
+
+def subtitle(twin: bool, synthetic: bool) -> str:
+    """The subtitle says what the document is: a rerun of the original analysis on
+    synthetic data (the shipped twin), an analysis of other synthetic data, or of a study's own."""
+    if twin:
+        return "The original analysis, rerun from raw data on synthetic data"
+    return "A reproducible analysis of synthetic data" if synthetic else "A reproducible analysis"
 
 
 def is_paper_twin(dataset: dict) -> bool:
