@@ -63,9 +63,12 @@ def test_checker_fails_on_overlapping_labels():
 
 
 def test_checker_fails_on_clipped_text():
-    fig, ax = _blank()
-    ax.text(0.9, 0.5, "runs off the right edge", fontsize=8, transform=fig.transFigure)
-    ax.text(0.5, -0.02, "below the canvas", fontsize=8, va="top", ha="center", transform=fig.transFigure)
+    import matplotlib.pyplot as plt
+
+    figures.configure()
+    fig = plt.figure(figsize=(figures.SINGLE, 1.5))
+    fig.text(0.9, 0.5, "runs off the right edge", fontsize=8)
+    fig.text(0.5, -0.02, "below the canvas", fontsize=8, va="top", ha="center")
     found = figure_check.problems(_svg(fig))
     assert "text 'runs off the right edge' reaches outside the canvas" in found
     assert "text 'below the canvas' reaches outside the canvas" in found
@@ -149,12 +152,25 @@ def _edges(codebook: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_svg_is_byte_identical_across_renders():
+def test_svg_and_png_are_byte_identical_across_renders():
+    import matplotlib.pyplot as plt
+
     cb = _codebook(3, 3)
-    first = _svg(figures.framework(_edges(cb), cb))
-    second = _svg(figures.framework(_edges(cb), cb))
-    assert first == second
-    assert b"<dc:date>" not in first and b"print width 170 mm" in first
+    arms = ("waitlist", "workshop")
+    makers = [
+        lambda: figures.framework(_edges(cb), cb),
+        lambda: figures.themes_by_group(_freq(2, arms, ["interview", "document"]), arms),
+        lambda: figures.likert_bars(_likert(["support_1", "support_2"]), "support", arms, "Support", {}),
+    ]
+    for make in makers:
+        runs = []
+        for _ in range(2):
+            fig = make()
+            runs.append(figures.render(fig))
+            plt.close(fig)
+        assert runs[0] == runs[1]
+        svg = runs[0][0]
+        assert b"<dc:date>" not in svg and b"print width 170 mm" in svg
 
 
 # --- figure functions on the shapes other studies take -----------------------------------

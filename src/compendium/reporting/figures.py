@@ -192,7 +192,7 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
     return fig
 
 
-def effects_forest(adjusted: pd.DataFrame):
+def effects_forest(adjusted: pd.DataFrame, arm_labels: tuple[str, str] = ("control", "intervention")):
     """Odds ratios (intervention vs control) per outcome: unadjusted, adjusted for the
     covariates, and Mantel-Haenszel across previous-activism strata."""
     fig, ax = _figure(SINGLE, 2.8)
@@ -212,12 +212,12 @@ def effects_forest(adjusted: pd.DataFrame):
     ax.set_xscale("log")
     low, high = ax.get_xlim()
     ticks = [t for t in (0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 1000) if low <= t <= high]
-    if len(ticks) > 6:  # keep the labels apart on a wide range
+    if len(ticks) > 8:  # a wide range: powers of ten only
         ticks = [t for t in ticks if f"{t:g}".lstrip("0.").startswith("1")]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
-    ax.set_xlabel("Odds ratio, intervention vs control\n(log scale, 95% CI)")
+    ax.set_xlabel(f"Odds ratio, {arm_labels[1]} vs {arm_labels[0]}\n(log scale, 95% CI)")
     _top_legend(fig, *ax.get_legend_handles_labels(), ncols=3)
     return fig
 
