@@ -1035,6 +1035,16 @@ def _check_dataset(data: dict, out: _Collector) -> None:
     features = data.get("design_features")
     if features is not None and not (isinstance(features, dict) and all(isinstance(v, str) for v in features.values())):
         bad("design_features", "must be a mapping of design features (allocation, blinding, ...) to text")
+    items = data.get("items")
+    if items is not None:
+        if not isinstance(items, dict):
+            bad("items", "must be a mapping of survey item columns (cc_1, support_1, ...) to their wording")
+        else:
+            for column, wording in items.items():
+                if not re.fullmatch(r"(cc|support)_[1-9][0-9]*", str(column)):
+                    bad(f"items.{column}", "is not a survey item column (cc_1, cc_2, ..., support_1, ...)")
+                elif not isinstance(wording, str) or not wording.strip():
+                    bad(f"items.{column}", "must be the item's wording as text")
 
 
 def _check_links(data: dict, codes: set[str] | None, out: _Collector) -> None:

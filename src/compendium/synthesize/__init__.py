@@ -146,6 +146,7 @@ def _synthesize_paper(out_dir: str | Path, *, seed: int, scale: int, sites: int,
             "consensus_coder": PAPER_CONSENSUS_CODER,
             "integration": {"links": [dict(link) for link in PAPER_LINKS]},
             "deidentify": {"places": list(textbank.INSTITUTIONS)},
+            "items": {c: w for c, w in _design.ITEM_WORDING.items() if c in survey.columns},
         }
     )
     _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=False, allow_unicode=True, width=100))

@@ -44,6 +44,21 @@ ARMS = {
 
 CC_ITEMS = 6
 SUPPORT_ITEMS = 4
+# The wording of the survey items, as dataset.yaml's ``items`` gives it to the figures.
+# The paper names its two scales but not their items: these are invented, written for
+# this synthetic twin, one statement per item, answered from 1 (lowest) to 5 (highest).
+ITEM_WORDING = {
+    "cc_1": "I can describe how racism shapes the health of the patients I see",
+    "cc_2": "I feel prepared to care for patients whose cultural background differs from mine",
+    "cc_3": "I notice my own biases when I make clinical decisions",
+    "cc_4": "I can explain how the social conditions of health differ between communities",
+    "cc_5": "I am at ease asking patients about their beliefs and practices",
+    "cc_6": "I know how to respond when I witness racism in a clinical setting",
+    "support_1": "My school makes it safe for learners to speak out against racism",
+    "support_2": "Faculty at my school back learners who take part in anti-racist work",
+    "support_3": "My school gives time and money to learner-led equity projects",
+    "support_4": "When learners raise concerns about racism, my school acts on them",
+}
 INTERVIEWS = 24
 FOCUS_GROUPS = 4
 FOCUS_GROUP_SIZE = 6

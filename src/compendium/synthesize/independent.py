@@ -627,6 +627,7 @@ def synthesize_independent(out_dir: str | Path, *, seed: int, truth_dir: str | P
 
     truth_path = truth_file(out, Path(truth_dir)) if truth_dir is not None else None
     info = _dataset(seed, truth_path, links, allowed)
+    info["items"] = {c: w for c, w in tb.ITEM_WORDING.items() if c in survey.columns}
     _text(out / "dataset.yaml", yaml.safe_dump(info, sort_keys=False, allow_unicode=True, width=100))
     _text(out / "README.md", _readme(info, participants, srcs, codebook))
 

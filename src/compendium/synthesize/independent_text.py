@@ -528,3 +528,19 @@ DESIGN_FEATURES = {
     "(not randomised)",
     "intervention": "four two-hour workshops on responding to racism on clinical placement",
 }
+
+# The wording of the survey items (dataset.yaml ``items``); a study draws 3-5
+# cultural-competence and 2-3 support items and uses the first of each list. Long on
+# purpose: the figures must wrap them.
+ITEM_WORDING = {
+    "cc_1": "When a woman in labour and I do not share a first language, I know how to arrange "
+    "an interpreter and check that she has understood her options",
+    "cc_2": "I can name two ways in which structural racism shows in maternity outcomes in this country",
+    "cc_3": "I notice when my assumptions about a patient's family or faith steer the questions I ask",
+    "cc_4": "I feel able to adapt a care plan to a patient's dietary, religious or cultural needs "
+    "without waiting for a senior colleague",
+    "cc_5": "I could explain to a fellow student why 'treating everyone the same' can widen inequities",
+    "support_1": "If I reported a racist remark made on placement, I trust that my university would follow it up",
+    "support_2": "My personal tutor would support me in raising equity concerns with a placement provider",
+    "support_3": "The school sets aside timetabled time for student-led equity work",
+}
