@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from compendium.core import paths
+from compendium.core import display, paths
 
 # ----------------------------------------------------------------- atomic writes
 
@@ -166,6 +166,7 @@ def write_table(frame: pd.DataFrame, stem: str, markdown: str, folder: Path | No
         neutralise_frame(frame).to_csv(index=False, lineterminator="\n", float_format=f"%.{SIGNIFICANT_DIGITS}g"),
     )
     write_text(md_path, markdown)
+    display.show_markdown(markdown)  # inline in the stage's notebook, as the reader sees it
     return csv_path, md_path
 
 

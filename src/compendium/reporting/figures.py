@@ -111,6 +111,7 @@ def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
     """
     import matplotlib.pyplot as plt
 
+    from compendium.core.display import show_svg
     from compendium.core.io import write_bytes
 
     folder = folder or paths.figures_dir()
@@ -123,6 +124,7 @@ def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
         path = folder / f"{stem}.{ext}"
         write_bytes(path, data)
         written.append(path)
+    show_svg(svg)  # inline in the stage's notebook
     return written
 
 
