@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import pytest
@@ -19,7 +20,8 @@ def project(tmp_path, monkeypatch, root):
     monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
     monkeypatch.delenv(stage.STAGE_ENV, raising=False)
     monkeypatch.delenv(paths.SCRATCH_ENV, raising=False)
-    return tmp_path
+    yield tmp_path
+    os.environ.pop(paths.SCRATCH_ENV, None)  # stage.setup sets it as a hand run would
 
 
 def test_a_hand_run_gets_the_parameters_the_pipeline_passes(project):
@@ -68,7 +70,7 @@ def test_under_the_pipeline_setup_does_nothing(project, monkeypatch):
     namespace = {"ci_level": 0.5}
     assert stage.setup(namespace, "02-tabulate-outcomes") == {}
     assert namespace == {"ci_level": 0.5}
-    assert paths.SCRATCH_ENV not in __import__("os").environ
+    assert paths.SCRATCH_ENV not in os.environ
 
 
 def test_an_unknown_stage_or_key_is_named(project):
@@ -76,3 +78,33 @@ def test_an_unknown_stage_or_key_is_named(project):
         stage.parameters("nope", project)
     with pytest.raises(KeyError, match="no key 'outcomes.missing'"):
         stage._value("${outcomes.missing}", yaml.safe_load((project / "params.yaml").read_text()))
+
+
+def test_a_notebook_shows_the_tables_it_writes_formatted(tmp_path, monkeypatch):
+    """Run in a real kernel, write_table displays the table's Markdown (not a raw frame)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv(paths.SCRATCH_ENV, raising=False)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import os, pandas as pd\n"
+            f"os.environ['COMPENDIUM_ROOT'] = {str(tmp_path)!r}\n"
+            "from compendium.core import io\n"
+            "io.write_table(pd.DataFrame({'a': [1.23456789]}), 'demo', '| A |\\n|---|\\n| 1.23 |\\n', folder=None)"
+        )
+    ]
+    (tmp_path / "reports" / "tables").mkdir(parents=True)
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    assert any(o.get("data", {}).get("text/markdown") == "| A |\n|---|\n| 1.23 |\n" for o in outputs), outputs
+    assert (tmp_path / "reports" / "tables" / "demo.md").is_file()
+
+
+def test_outside_a_kernel_nothing_is_displayed(capsys):
+    from compendium.core import display
+
+    assert not display.in_kernel()
+    display.show_markdown("| x |")
+    assert capsys.readouterr().out == ""
