@@ -166,8 +166,13 @@ def _segments(words: list[Word]) -> list[list[Word]]:
     return out
 
 
+HYPHENS = str.maketrans({"\u00ad": "-", "\u2010": "-", "\u2011": "-"})
+
+
 def _clean(text: str) -> str:
-    match = WORD.search(text)
+    """A word of the text layer in lower case, its hyphen (Typst writes a soft hyphen
+    at a break) as '-', without the punctuation around it."""
+    match = WORD.search(text.translate(HYPHENS))
     return match.group(0).lower() if match else ""
 
 
@@ -209,7 +214,8 @@ def check_pdf(path: Path, markdown: str) -> list[str]:
         f"{path.name}, page {a.page}: {a.text!r} and {b.text!r} print over each other" for a, b in overlaps(words)
     ]
     problems += [
-        f"{path.name}, page {a.page}: the word {a.text + b.text!r} is broken across two lines ({a.text!r} / {b.text!r})"
+        f"{path.name}, page {a.page}: a word is broken across two lines of a column "
+        f"({a.text.translate(HYPHENS)!r} / {b.text!r})"
         for a, b in broken_words(words, table_words(markdown), text_words(markdown))
     ]
     return problems
