@@ -387,6 +387,26 @@ def test_all_references_are_cited_on_either_kind_of_data():
         assert f"@{key}" in intro + twin and f"@{key}" in intro + other, key
 
 
+def test_references_print_their_doi_and_no_page_range_that_is_not_one(tmp_path):
+    import contextlib
+    import shutil
+
+    import pypandoc
+
+    shutil.copy(ROOT / "manuscript" / "vancouver-compendium.csl", tmp_path)
+    (tmp_path / "d.bib").write_text(
+        "@article{x, author={Doe, J.}, title={A title}, journal={J Test}, year={2020}, volume={3}, "
+        "pages={1--9}, doi={10.1000/xyz123}}\n"
+    )
+    text = "---\nbibliography: d.bib\ncsl: vancouver-compendium.csl\n---\n\nText [@x].\n"
+    with contextlib.chdir(tmp_path):
+        out = pypandoc.convert_text(text, "plain", format="markdown", extra_args=["--citeproc"])
+    assert "2020;3:1–9. doi:10.1000/xyz123" in out
+    bib = (ROOT / "manuscript" / "references.bib").read_text()
+    entry = bib.split("@article{ref20_schreidah2023,")[1].split("\n}")[0]
+    assert "pages" not in entry and "10--97" not in bib
+
+
 # --------------------------------------------------------------------------- another study
 
 

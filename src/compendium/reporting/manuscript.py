@@ -254,7 +254,7 @@ def merge_columns(header: list[str], align: list[str], rows: list[list[str]], fi
     i, j = header.index(first), header.index(second)
 
     def cell(r: list[str]) -> str:
-        return f"{r[i]} = {r[j]}" if r[i] and r[j] else r[i] or r[j]
+        return f"{r[i]}\u00a0= {r[j]}" if r[i] and r[j] else r[i] or r[j]
 
     keep = [k for k in range(len(header)) if k != j]
     rows = [[cell(r) if k == i else r[k] for k in keep] for r in rows]
