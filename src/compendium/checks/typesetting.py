@@ -224,8 +224,14 @@ def check_pdf(path: Path, markdown: str) -> list[str]:
 # --------------------------------------------------------------------------- DOCX
 
 
+# Faces whose advance widths the serif estimate of tables.text_em fits; any other face
+# (a sans serif, or a theme font the file does not name) is taken as 15% wider.
+SERIF_FACES = {"times new roman", "liberation serif", "tinos", "cambria", "georgia", "libertinus serif"}
+OTHER_FACE = 1.15
+
+
 def _styles(styles_xml: bytes | None) -> tuple[dict, float]:
-    """Paragraph and character styles (id -> (based on, size in points)) and the
+    """Paragraph and character styles (id -> (based on, size in points, face)) and the
     document's default size."""
     from lxml import etree
 
@@ -237,21 +243,24 @@ def _styles(styles_xml: bytes | None) -> tuple[dict, float]:
     for style in root.iter(_w("style")):
         based = style.find(_w("basedOn"))
         size = style.find(f"{_w('rPr')}/{_w('sz')}")
+        face = style.find(f"{_w('rPr')}/{_w('rFonts')}")
         styles[style.get(_w("styleId"))] = (
             based.get(_w("val")) if based is not None else None,
             int(size.get(_w("val"))) / 2 if size is not None else None,
+            face.get(_w("hAnsi")) or face.get(_w("ascii")) if face is not None else None,
         )
     return styles, (int(default.get(_w("val"))) / 2 if default is not None else 10.0)
 
 
-def _style_size(styles: dict, style: str | None, default: float) -> float:
+def _style_value(styles: dict, style: str | None, index: int, default):
+    """A property of a style, inherited through ``w:basedOn`` (1: size, 2: face)."""
     seen = set()
     while style and style not in seen:
         seen.add(style)
-        based, size = styles.get(style, (None, None))
-        if size is not None:
-            return size
-        style = based
+        entry = styles.get(style, (None, None, None))
+        if entry[index] is not None:
+            return entry[index]
+        style = entry[0]
     return default
 
 
@@ -285,18 +294,26 @@ def check_docx(path: Path) -> list[str]:
                 room = (int(width.get(_w("w"))) - margin) / 20  # points
                 for p in cell.iter(_w("p")):
                     p_style = p.find(f"{_w('pPr')}/{_w('pStyle')}")
-                    p_size = _style_size(styles, p_style.get(_w("val")) if p_style is not None else "Normal", default)
+                    name = p_style.get(_w("val")) if p_style is not None else "Normal"
+                    p_size = _style_value(styles, name, 1, default)
+                    face = _style_value(styles, name, 2, None)
                     text, size, bold = "", p_size, False
                     for run in p.iter(_w("r")):
                         sz = run.find(f"{_w('rPr')}/{_w('sz')}")
                         size = max(size, int(sz.get(_w("val"))) / 2) if sz is not None else size
                         bold = bold or run.find(f"{_w('rPr')}/{_w('b')}") is not None
                         text += "".join(t.text or "" for t in run.iter(_w("t")))
+                    for run in p.iter(_w("r")):
+                        run_face = run.find(f"{_w('rPr')}/{_w('rFonts')}")
+                        if run_face is not None:
+                            face = run_face.get(_w("hAnsi")) or run_face.get(_w("ascii")) or face
+                    scale = 1.0 if (face or "").lower() in SERIF_FACES else OTHER_FACE
                     for word in re.split(r"[ \t\n]+", text):
-                        if word and text_em(word, bold) * size > room:
+                        wide = text_em(word, bold) * size * scale
+                        if word and wide > room:
                             problems.append(
-                                f"{where}, row {r}, column {c}: {word!r} ({text_em(word, bold) * size:.0f} pt at "
-                                f"{size:g} pt) is wider than its column ({room:.0f} pt)"
+                                f"{where}, row {r}, column {c}: {word!r} ({wide:.0f} pt at {size:g} pt in "
+                                f"{face or 'the theme font'}) is wider than its column ({room:.0f} pt)"
                             )
     return problems
 

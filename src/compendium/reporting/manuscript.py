@@ -332,12 +332,16 @@ def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 DOCX_TEXT_WIDTH = 9360  # twips: US Letter, 8.5 in, less two margins of 1 in
 DOCX_TABLE_SIZE = 16  # half-points: table text at 8 pt
+# A serif face every word processor has (LibreOffice reads it as the metric-compatible
+# Liberation Serif): the column widths were chosen for a serif face's word widths.
+DOCX_TABLE_FONT = "Times New Roman"
 DOCX_CELL_MARGIN = 57  # twips, left and right of each cell (0.04 in)
 TABLE_STYLE = (
     f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableText">'
     '<w:name w:val="Table Text"/><w:basedOn w:val="Compact"/><w:qFormat/>'
     '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>'
-    f'<w:rPr><w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+    f'<w:rPr><w:rFonts w:ascii="{DOCX_TABLE_FONT}" w:hAnsi="{DOCX_TABLE_FONT}" w:cs="{DOCX_TABLE_FONT}"/>'
+    f'<w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
 )
 
 
