@@ -549,7 +549,11 @@ def test_manuscript_tables_use_labels_and_notes_for_the_reader(tmp_path):
     ctx = manuscript.context(study, tables, results, CITATION)
     table3, table4 = ctx["table3"], ctx["table4"]
     assert "[Fear of reprisal]{.study}" in table3 and "[Barriers to action]{.study}" in table3
-    assert "| Coder A | Coder B |" in table3 and "coder_a" not in table3 and "fear_of_reprisal" not in table3
+    assert (
+        "| [Coder A]{.study} | [Coder B]{.study} |" in table3
+        and "coder_a" not in table3
+        and "fear_of_reprisal" not in table3
+    )
     assert "[Confidence]{.study}" in table4 and "Judgement: convergent from a kappa of" in table4
     for name in ("table1", "table2", "table3", "table4"):
         assert "params.yaml" not in ctx[name] and "CSV" not in ctx[name], name

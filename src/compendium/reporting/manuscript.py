@@ -965,8 +965,8 @@ def _label_of(codebook, column: str, key: str, value: str) -> str:
     if codebook is not None and column in codebook.columns and key in codebook.columns:
         match = codebook[codebook[key] == value]
         if len(match) and isinstance(match[column].iloc[0], str) and match[column].iloc[0].strip():
-            return study_text(match[column].iloc[0])
-    return study_text(str(value).replace("_", " "))
+            return f"[{markdown_text(match[column].iloc[0])}]{{.study}}"
+    return f"[{markdown_text(str(value).replace('_', ' '))}]{{.study}}"
 
 
 def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict, note: str) -> str:
@@ -983,7 +983,11 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
         return embed_table((tables_dir / "irr.md").read_text(encoding="utf-8"), number, caption, note)
     irr = pd.read_csv(path, dtype={"code": str, "theme": str})
     coders = list(getattr(study, "coders", None) or [])
-    names = [tables.coder_label(c) for c in coders[:2]] if len(coders) >= 2 else ["First coder", "Second coder"]
+    names = (
+        [f"[{markdown_text(tables.coder_label(c))}]{{.study}}" for c in coders[:2]]
+        if len(coders) >= 2
+        else ["First coder", "Second coder"]
+    )
     codebook = getattr(study, "codebook", None)
     threshold = results.get("params.kappa_threshold")
 
