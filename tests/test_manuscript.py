@@ -506,7 +506,8 @@ def test_front_and_back_matter_come_from_dataset_yaml_or_are_left_to_the_authors
     }
     results = make_results(codebook)
     text, _, _ = render(tmp_path / "a", codebook, dataset, results)
-    assert re.search(r"\*\*Corresponding author:\*\* \[Tomás Ruiz\]\{\.study\}, \[t\.ruiz@b\.example\]", text)
+    assert re.search(r"\*\*Corresponding author:\*\* \[Tomás Ruiz\]\{\.study\}; e-mail address", text)
+    assert "@b.example" not in text  # the leak audit admits no e-mail address under reports/
     assert "**Keywords:** [activism]{.study}; [medical students]{.study}" in text
     back = text.split("# Declarations")[1].split("# References")[0]
     assert "[approved by the board of University A]{.study}" in back and "[the Learner Fund]{.study}" in back

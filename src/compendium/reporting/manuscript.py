@@ -710,7 +710,9 @@ def declarations(dataset: dict, citation: dict, twin: bool) -> dict:
     (dataset.yaml ``authors[].corresponding``/``email``, ``data_availability``,
     ``ethics``, ``funding``, ``conflicts``) and CITATION.cff (the code), or marked to be
     completed by the authors; none is invented. For synthetic data, what is known of
-    them (the generator and its seed) is said."""
+    them (the generator and its seed) is said. The corresponding author's e-mail address
+    is not printed (the leak audit admits none under reports/); the text says it is to be
+    added at submission."""
 
     def said(key: str) -> str:
         value = str(dataset.get(key) or "").strip()
@@ -724,7 +726,11 @@ def declarations(dataset: dict, citation: dict, twin: bool) -> dict:
         lead = people[0]
     corresponding = AUTHORS_TODO
     if lead is not None and lead.get("email"):
-        corresponding = f"{study_text(_person(lead))}, {study_text(lead['email'])}"
+        # the leak audit admits no e-mail address anywhere under reports/, the authors' own included
+        corresponding = (
+            f"{study_text(_person(lead))}; e-mail address as given in the study's description, to be added at "
+            "submission (the compendium's outputs carry no e-mail address)"
+        )
     elif lead is not None:
         corresponding = f"{study_text(_person(lead))}; e-mail address {AUTHORS_TODO}"
 
