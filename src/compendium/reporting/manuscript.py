@@ -227,7 +227,9 @@ def accountable(results: dict, context: dict) -> dict:
     return results | wording.rule_values() | (say.derived if isinstance(say, Prose) else {})
 
 
+# A table's caption, above it, stays on the page of the table's first rows (sticky).
 TYPST_HEADER = """#show figure.caption: it => it.body
+#show figure.caption.where(kind: table): it => block(sticky: true, it.body)
 #show table: set text(size: 7.5pt)
 #show quote: set text(size: 9pt)
 #set page(margin: (x: 2cm, y: 2.2cm))
