@@ -282,6 +282,10 @@ def embed_table(
     body = "\n".join(table)
     if len(table) >= 2:
         header, align, rows = tables.parse_pipe_table(table)
+        # a row label indented in the file (a category under its variable) keeps an indent
+        for row, line in zip(rows, table[2:]):
+            if row and re.match(r"\|\s{3,}\S", line):
+                row[0] = "\u2003" + row[0]
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
         body = tables.pipe_table(header, rows, align).rstrip("\n")
