@@ -53,6 +53,16 @@ def test_pdf_words_overlapping_are_found(tmp_path):
     assert any("'Overprinted'" in p and "'Printed'" in p for p in problems)
 
 
+def test_an_id_too_long_for_its_column_runs_over_the_next_one(tmp_path):
+    """The fault of the first Table 3: snake_case code ids wider than their column."""
+    cells = "[Code], [Theme], [institutional_collaboration], [strategies], [hierarchy], [challenges]"
+    bad = compile_typst(tmp_path, "bad", PAGE + f"#table(columns: (40pt, 60pt), {cells})\n")
+    good = compile_typst(tmp_path, "good", PAGE + f"#table(columns: (120pt, 60pt), {cells})\n")
+    problems = typesetting.check_pdf(bad, "")
+    assert any("'institutional_collaboration' and 'strategies'" in p for p in problems), problems
+    assert typesetting.check_pdf(good, "") == []
+
+
 def test_a_word_hyphenated_in_a_table_cell_is_found(tmp_path):
     cells = "[Outcome], [Kappa], [Active participation in anti-racist initiatives], [0.45]"
     bad = compile_typst(

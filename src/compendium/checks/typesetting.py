@@ -81,10 +81,11 @@ class Word:
 
 
 def pdf_words(path: Path) -> list[Word]:
-    """The words of a PDF's text layer with their boxes: characters joined while the
-    gap between them is under a tenth of the font size on the same baseline."""
+    """The words of a PDF's text layer with their boxes: characters, in the order the
+    page draws them, joined while they stay on one baseline, move rightwards and leave
+    a gap under an eighth of the font size."""
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTChar
+    from pdfminer.layout import LTChar
 
     words: list[Word] = []
 
@@ -95,8 +96,9 @@ def pdf_words(path: Path) -> list[Word]:
             for child in item:
                 yield from chars(child)
 
-    for number, page in enumerate(extract_pages(str(path), laparams=LAParams()), start=1):
-        glyphs = sorted((c for c in chars(page) if c.get_text().strip()), key=lambda c: (-round(c.y0, 0), c.x0))
+    for number, page in enumerate(extract_pages(str(path), laparams=None), start=1):
+        # in the order the page draws them: two words printed over each other stay two
+        glyphs = [c for c in chars(page) if c.get_text().strip()]
         runs: list[list] = []
         for c in glyphs:
             last = runs[-1][-1] if runs else None
