@@ -387,6 +387,26 @@ def test_all_references_are_cited_on_either_kind_of_data():
         assert f"@{key}" in intro + twin and f"@{key}" in intro + other, key
 
 
+def test_references_print_their_doi_and_no_page_range_that_is_not_one(tmp_path):
+    import contextlib
+    import shutil
+
+    import pypandoc
+
+    shutil.copy(ROOT / "manuscript" / "vancouver-compendium.csl", tmp_path)
+    (tmp_path / "d.bib").write_text(
+        "@article{x, author={Doe, J.}, title={A title}, journal={J Test}, year={2020}, volume={3}, "
+        "pages={1--9}, doi={10.1000/xyz123}}\n"
+    )
+    text = "---\nbibliography: d.bib\ncsl: vancouver-compendium.csl\n---\n\nText [@x].\n"
+    with contextlib.chdir(tmp_path):
+        out = pypandoc.convert_text(text, "plain", format="markdown", extra_args=["--citeproc"])
+    assert "2020;3:1–9. doi:10.1000/xyz123" in out
+    bib = (ROOT / "manuscript" / "references.bib").read_text()
+    entry = bib.split("@article{ref20_schreidah2023,")[1].split("\n}")[0]
+    assert "pages" not in entry and "10--97" not in bib
+
+
 # --------------------------------------------------------------------------- another study
 
 
@@ -472,6 +492,74 @@ def test_design_title_and_byline_come_from_dataset_yaml(tmp_path):
     assert "All four differences held after Holm's correction." in text
 
 
+def test_front_and_back_matter_come_from_dataset_yaml_or_are_left_to_the_authors(tmp_path):
+    codebook = other_codebook()
+    dataset = {
+        "title": "Learner activism in three schools",
+        "keywords": ["activism", "medical students"],
+        "authors": [
+            {"name": "Ngozi Eze", "affiliation": "University A"},
+            {"name": "Tomás Ruiz", "affiliation": "University B", "corresponding": True, "email": "t.ruiz@b.example"},
+        ],
+        "ethics": "approved by the board of University A",
+        "funding": "the Learner Fund",
+    }
+    results = make_results(codebook)
+    text, _, _ = render(tmp_path / "a", codebook, dataset, results)
+    assert re.search(r"\*\*Corresponding author:\*\* \[Tomás Ruiz\]\{\.study\}; e-mail address", text)
+    assert "@b.example" not in text  # the leak audit admits no e-mail address under reports/
+    assert "**Keywords:** [activism]{.study}; [medical students]{.study}" in text
+    back = text.split("# Declarations")[1].split("# References")[0]
+    assert "[approved by the board of University A]{.study}" in back and "[the Learner Fund]{.study}" in back
+    assert re.search(r"\*\*Conflicts of interest\.\*\* \[to be completed by the authors\]", back)
+    assert re.search(r"\*\*Data availability\.\*\* \[to be completed by the authors\]", back)
+    bare, _, _ = render(tmp_path / "b", codebook, {}, results)
+    for heading in ("Corresponding author:", "Keywords:", "Funding.", "Ethics approval and consent."):
+        assert re.search(re.escape(heading) + r"\*\* \[to be completed by the authors\]", bare), heading
+
+
+def test_manuscript_tables_use_labels_and_notes_for_the_reader(tmp_path):
+    codebook = other_codebook()
+    links = [("confidence", "leadership_role")]
+    results = make_results(codebook, links=links)
+    tables = write_tables(tmp_path / "tables", codebook, links=links)
+    pd.DataFrame(
+        [
+            {
+                "code": c,
+                "theme": t,
+                "units": 40,
+                "sources": 12,
+                "percent_agreement": 90.0,
+                "cohen_kappa": 0.5,
+                "kappa_ci_low": 0.3,
+                "kappa_ci_high": 0.7,
+                "krippendorff_alpha": 0.5,
+                "alpha_ci_low": 0.3,
+                "alpha_ci_high": 0.7,
+                "positive_agreement": 0.6,
+                "negative_agreement": 0.9,
+                "coder_1_count": 3,
+                "coder_2_count": 4,
+                "flagged": True,
+            }
+            for c, t in zip(codebook["code"], codebook["theme"])
+        ]
+    ).to_csv(tables / "irr.csv", index=False)
+    study = SimpleNamespace(codebook=codebook, dataset={}, coders=["coder_a", "coder_b"])
+    ctx = manuscript.context(study, tables, results, CITATION)
+    table3, table4 = ctx["table3"], ctx["table4"]
+    assert "[Fear of reprisal]{.study}" in table3 and "[Barriers to action]{.study}" in table3
+    assert (
+        "| [Coder A]{.study} | [Coder B]{.study} |" in table3
+        and "coder_a" not in table3
+        and "fear_of_reprisal" not in table3
+    )
+    assert "[Confidence]{.study}" in table4 and "Judgement: convergent from a kappa of" in table4
+    for name in ("table1", "table2", "table3", "table4"):
+        assert "params.yaml" not in ctx[name] and "CSV" not in ctx[name], name
+
+
 def test_tables_are_numbered_in_the_order_they_appear(tmp_path):
     codebook = other_codebook()
     links = [("confidence", "leadership_role")]
@@ -546,6 +634,12 @@ def test_pdf_and_docx_show_every_table_and_figure(built):
         document = zf.read("word/document.xml").decode("utf-8")
         media = [n for n in zf.namelist() if n.startswith("word/media/")]
     assert document.count("<w:tbl>") >= 4 and len(media) >= 4
+
+
+def test_the_rendered_manuscript_passes_the_typesetting_checks(built):
+    from compendium.checks import typesetting
+
+    assert typesetting.check_manuscript(built.out["md"], built.out["pdf"], built.out["docx"]) == []
 
 
 def test_checklists_are_plain_markdown(built):

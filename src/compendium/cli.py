@@ -130,6 +130,7 @@ def _cmd_import_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_render_manuscript(args: argparse.Namespace) -> int:
+    from compendium.checks import typesetting
     from compendium.core import io, paths
     from compendium.data import validated
     from compendium.reporting import manuscript
@@ -139,7 +140,11 @@ def _cmd_render_manuscript(args: argparse.Namespace) -> int:
     template = paths.resolve(args.template)
     folder = template.parent
     context = manuscript.context(study, paths.tables_dir(), results)
-    manuscript.build(template, results, context, {})
+    out = manuscript.build(template, results, context, {})
+    problems = typesetting.check_manuscript(out["md"], out["pdf"], out["docx"])
+    if problems:
+        print("error: the manuscript is badly typeset:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
     written = manuscript.build_checklists(folder / "checklists", results, paths.reports_dir() / "checklists", context)
     print(f"reports/manuscript.{{md,html,docx,pdf}} and {len(written)} checklist(s) written")
     return 0

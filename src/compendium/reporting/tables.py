@@ -6,6 +6,7 @@ Rounding happens here and only here; the CSV files keep every digit.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -924,3 +925,140 @@ def write_site_outputs(by_site: pd.DataFrame | None, pooled: pd.DataFrame | None
         return
     write_table(by_site, "table2_by_site", by_site_markdown(by_site))
     write_table(pooled, "meta_analysis", meta_markdown(pooled))
+
+
+# --------------------------------------------------------------------------- tables as printed
+
+# Advance widths, in ems, of a serif text face (Libertinus, Times-like), by character
+# class: an estimate good to about 10% per word, used both to choose column widths and
+# (compendium.checks.typesetting) to check that no word is wider than its DOCX column.
+_NARROW = set("fijlrtI.,;:'!|()[]’`\"")
+_WIDE = set("mwMW%@")
+_CAPS_NARROW = set("JS")
+TABLE_WIDTH_EM = 58.5  # text width over the table font size: 6.5 in at 8 pt (DOCX) is the tighter of PDF and DOCX
+FIRST_COLUMN_SHARE = 0.25
+CELL_PAD_EM = 1.1  # left and right cell padding together, in ems (DOCX 2 x 57 twips at 8 pt; Typst 2 x 4 pt at 7.5 pt)
+
+
+def text_em(text: str, bold: bool = False) -> float:
+    """The estimated printed width of ``text`` in ems of a serif face (bold 7% wider)."""
+    width = 0.0
+    for ch in text:
+        if ch == " ":
+            width += 0.25
+        elif ch in _NARROW:
+            width += 0.3
+        elif ch in _WIDE:
+            width += 0.85
+        elif ch.isupper():
+            width += 0.62 if ch in _CAPS_NARROW else 0.72
+        elif ch in "sc":
+            width += 0.42
+        else:
+            width += 0.52
+    return width * (1.07 if bold else 1.0)
+
+
+_SPAN = re.compile(r"\[((?:\\.|[^\]\\])*)\]\{[^}]*\}")
+
+
+def plain_cell(cell: str) -> str:
+    """The text of a Markdown table cell as a reader sees it (spans, emphasis and
+    escapes removed)."""
+    text = _SPAN.sub(lambda m: m.group(1), cell)
+    text = re.sub(r"\\(.)", r"\1", text.replace("**", "").replace("`", ""))
+    return re.sub(r"(?<!\w)\*|\*(?!\w)", "", text).strip()
+
+
+def split_row(line: str) -> list[str]:
+    """The cells of one pipe-table line (escaped bars stay in their cell)."""
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def parse_pipe_table(lines: list[str]) -> tuple[list[str], list[str], list[list[str]]]:
+    """Header, alignments ('l', 'r', 'c') and rows of a Markdown pipe table."""
+    header = split_row(lines[0])
+    align = []
+    for spec in split_row(lines[1]):
+        left, right = spec.startswith(":"), spec.endswith(":")
+        align.append("c" if left and right else "r" if right else "l")
+    rows = [split_row(line) for line in lines[2:]]
+    return header, align, rows
+
+
+def column_fractions(
+    header: list[str], rows: list[list[str]], width_em: float = TABLE_WIDTH_EM, pad_em: float = CELL_PAD_EM
+) -> list[float]:
+    """Each column's share of the text width, chosen from its content (the automatic
+    table layout of CSS 2.1, section 17.5.2.2): every column first gets its longest
+    word (so that no word has to break), then the width left is shared in proportion to
+    how much more each column needs to hold its longest cell on one line. When even
+    the longest words do not fit, the shares follow them (and the typesetting check
+    reports the table)."""
+    n = len(header)
+    cells = [[header[j]] + [r[j] if j < len(r) else "" for r in rows] for j in range(n)]
+    least, natural = [], []
+    for column in cells:
+        words = [
+            text_em(w, bold=(i == 0 or cell.startswith("**")))
+            for i, cell in enumerate(column)
+            for w in re.split(r"[ \t\n]+", plain_cell(cell))
+            if w
+        ]
+        least.append(max(words, default=1.0) + pad_em)
+        natural.append(max((text_em(plain_cell(c)) for c in column), default=1.0) + pad_em)
+    natural = [max(a, b) for a, b in zip(natural, least)]
+    if n > 1:  # the first column holds the rows' labels: as wide as they need, up to a quarter of the width
+        room = width_em - sum(least[1:])
+        least[0] = max(least[0], min(natural[0], FIRST_COLUMN_SHARE * width_em, room))
+    spare = width_em - sum(least)
+    if spare <= 0:
+        widths = least
+    else:
+        want = [b - a for a, b in zip(least, natural)]
+        if sum(want) <= spare:
+            extra = spare - sum(want)
+            widths = [b + extra * b / sum(natural) for b in natural]
+        else:
+            widths = [a + spare * w / sum(want) for a, w in zip(least, want)]
+    total = sum(widths)
+    return [w / total for w in widths]
+
+
+NBSP = "\u00a0"
+_INTERVAL = re.compile(r"\((-?[\d.]+|NNT[BH] [\d.]+|∞) to (-?[\d.]+|NNT[BH] [\d.]+|∞)\)")
+
+
+def keep_together(cell: str) -> str:
+    """A cell with non-breaking spaces where a line break would split a unit: inside an
+    interval '(2.9 to 12.3)' and after 'NNTB'/'NNTH' and '±'; a line may then break only
+    before the interval, never inside it."""
+    cell = re.sub(r"\b(NNT[BH]) ", rf"\1{NBSP}", cell)
+    cell = re.sub(r" ± ", f"{NBSP}±{NBSP}", cell)
+    return _INTERVAL.sub(lambda m: m.group(0).replace(" ", NBSP), cell)
+
+
+def pipe_table(header: list[str], rows: list[list[str]], align: list[str], fractions: list[float] | None = None) -> str:
+    """A Markdown pipe table whose separator line carries the column widths: pandoc
+    reads relative widths from the dashes when a line is longer than its column limit,
+    and writes them to HTML (colgroup), DOCX (w:gridCol) and Typst (columns). Intervals
+    are kept on one line (:func:`keep_together`)."""
+    rows = [[keep_together(c) for c in r] for r in rows]
+    fractions = fractions or column_fractions(header, rows)
+    dashes = [max(3, round(400 * f)) for f in fractions]
+    spec = {"l": (":", ""), "r": ("", ":"), "c": (":", ":")}
+    sep = [spec[a][0] + "-" * d + spec[a][1] for a, d in zip(align, dashes)]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def coder_label(coder: str) -> str:
+    """A coder's id as a reader reads it: 'coder_a' -> 'Coder A', 'rk' -> 'Rk'."""
+    words = str(coder).replace("_", " ").replace("-", " ").split()
+    words = [w.upper() if len(w) == 1 else w for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
