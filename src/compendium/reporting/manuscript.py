@@ -183,7 +183,7 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = re.sub(
         r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*", " ", body
     )
-    body = re.sub(r"(?m)^\|\s*\d+\s*\|", "|", body)  # a checklist's item numbers
+    body = re.sub(r"(?m)^\|\s*\d+[a-z]?\s*\|", "|", body)  # a checklist's item numbers (1, 16a)
     body = re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", " ", body)  # numeric citations
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
     body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets
@@ -1091,6 +1091,41 @@ class Prose:
                 f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}."
             )
         return sentences
+
+    def joint_discussion(self) -> list[str]:
+        """The discussion of the joint display: an opening sentence
+        (:func:`wording.joint_summary`), then one paragraph per dissonant or surprising
+        pair (:func:`wording.joint_discussion`), in the display's order."""
+        from compendium.quantitative.outcomes import OUTCOME_LABELS
+
+        paragraphs = []
+        for row in self.joint_rows:
+            base = f"joint.{row['code']}.{row['outcome']}"
+            get = self.results.get
+            if not self.n.has(base + ".learners_both"):
+                continue
+            label = OUTCOME_LABELS.get(row["outcome"], row["outcome"].replace("_", " "))
+            text = wording.joint_discussion(
+                self.code_label(row["code"]).lower(),
+                label[:1].lower() + label[1:],
+                str(get(base + ".judgement") or row.get("judgement") or ""),
+                self.n.apa(base + ".kappa") if self.n.has(base + ".kappa") else wording.NOT_ESTIMABLE,
+                int(get(base + ".learners_both")),
+                tuple(
+                    int(get(f"{base}.{k}") or 0)
+                    for k in ("said_and_reported", "said_not_reported", "reported_not_said", "neither")
+                ),
+                (get(base + ".talk_control_percent"), get(base + ".talk_intervention_percent")),
+                (get(base + ".outcome_control_percent"), get(base + ".outcome_intervention_percent")),
+                (self.arm("control"), self.arm("intervention")),
+                str(get(base + ".direction") or "same"),
+            )
+            if text:
+                paragraphs.append(text)
+        self.derived["derived.joint_pairs"] = len(self.joint_rows)
+        self.derived["derived.joint_flagged"] = len(paragraphs)
+        head = wording.joint_summary(len(paragraphs), len(self.joint_rows))
+        return [head, *paragraphs] if head else paragraphs
 
     def functions(self) -> dict:
         return {"say": self, "w": wording}

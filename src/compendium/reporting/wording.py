@@ -568,3 +568,112 @@ def theme_paragraph(
             else "Its code was not flagged for low agreement between the coders."
         )
     return " ".join(text)
+
+
+# --------------------------------------------------------------------------- integration
+
+
+def arm_gap(control, intervention) -> str:
+    """Rule: how two arms' printed percentages (no decimals) differ: "higher in the
+    intervention arm" when the intervention's is at least THEME_SPREAD_POINTS (10) points
+    above the control's, "higher in the control arm" when at least that much below,
+    "similar" otherwise; "not estimable" when either is missing."""
+    if missing(control) or missing(intervention):
+        return NOT_ESTIMABLE
+    gap = round(float(intervention)) - round(float(control))
+    if gap >= THEME_SPREAD_POINTS:
+        return "intervention"
+    if gap <= -THEME_SPREAD_POINTS:
+        return "control"
+    return "similar"
+
+
+def joint_surprise(talk: tuple, outcome: tuple, direction: str = "same") -> bool:
+    """Rule: a pair of the joint display is surprising when the arms compare differently
+    on the talk than on the outcome it is linked to: :func:`arm_gap` of the shares
+    raising the code is not the one the outcome's leads to expect (the outcome's own
+    for a ``same`` link, the opposite arm for an ``inverse`` link, "similar" for
+    "similar"). Either comparison not estimable: not surprising (nothing to compare)."""
+    said, reported = arm_gap(*talk), arm_gap(*outcome)
+    if NOT_ESTIMABLE in (said, reported):
+        return False
+    if direction == "inverse":
+        reported = {"intervention": "control", "control": "intervention"}.get(reported, reported)
+    return said != reported
+
+
+def joint_discussion(
+    code: str,
+    outcome: str,
+    judgement: str,
+    kappa: str,
+    n: int,
+    counts: tuple[int, int, int, int],
+    talk: tuple,
+    outcome_shares: tuple,
+    arms: tuple[str, str],
+    direction: str = "same",
+) -> str:
+    """Rule: a short paragraph on one pair of the joint display that is dissonant (by
+    the kappa rule) or surprising (:func:`joint_surprise`); "" for any other pair.
+    ``counts`` are the learners who said and reported, said only, reported only and
+    neither; ``talk`` and ``outcome_shares`` the (control, intervention) percentages;
+    ``arms`` the arms' names (control, intervention); for an ``inverse`` link the code is
+    expected with the outcome's absence."""
+    dissonant = judgement == "dissonant"
+    surprising = judgement in ("convergent", "complementary", "dissonant") and joint_surprise(
+        talk, outcome_shares, direction
+    )
+    if not (dissonant or surprising):
+        return ""
+    both, said_only, reported_only, neither = counts
+    expect = "reported" if direction == "same" else "did not report"
+    text = [f"*{capitalise(code)} and {outcome}.*"]
+    if dissonant:
+        text.append(
+            f"Among the {n} learners in both data sets, raising the code agreed no better than chance with "
+            f"whether they {expect} {outcome} (kappa {kappa}): {both} raised it and reported the outcome, "
+            f"{said_only} raised it without the outcome and {reported_only} reported the outcome without raising "
+            f"it. What the code captures and what the survey item asks may differ, or learners may speak of it "
+            "for reasons the outcome does not record; the pair is a question for the qualitative data rather than "
+            "support for the outcome."
+        )
+    else:
+        text.append(f"The pair was {judgement} among the {n} learners in both data sets (kappa {kappa}).")
+    if surprising:
+        c_talk, i_talk = (f"{round(float(x))}%" for x in talk)
+        c_out, i_out = (f"{round(float(x))}%" for x in outcome_shares)
+        said = arm_gap(*talk)
+        said_text = (
+            "about as often in both arms"
+            if said == "similar"
+            else f"more often in {arms[0] if said == 'control' else arms[1]}"
+        )
+        text.append(
+            f"Yet the arms compare differently on the two: learners raised the code {said_text} ({c_talk} in "
+            f"{arms[0]} against {i_talk} in {arms[1]}), while the outcome was {c_out} against {i_out}. "
+            + (
+                "Whatever link there is between talk and outcome holds within the arms, not between them: the "
+                "difference between the arms in the outcome is not mirrored in what learners said."
+                if not dissonant
+                else "Neither within nor between the arms does the talk follow the outcome."
+            )
+        )
+    return " ".join(text)
+
+
+def joint_summary(flagged: int, total: int) -> str:
+    """Rule: the sentence that opens the discussion of the joint display: how many of its
+    pairs are dissonant or surprising, or that none is."""
+    if total == 0:
+        return ""
+    if flagged == 0:
+        return (
+            f"No pair of the joint display was dissonant, and in {'the' if total == 1 else 'every'} pair the arms "
+            "compared alike on the talk and on the outcome, so the two strands of the study tell the same story "
+            "where they meet."
+        )
+    return (
+        f"{capitalise(number_word(flagged)) if flagged <= 10 else flagged} of the {total} pairs of the joint "
+        f"display {'was' if flagged == 1 else 'were'} dissonant or surprising by the rules stated in the Methods."
+    )

@@ -321,28 +321,41 @@ FILLER_OPENINGS = [
     "Then again, ",
     "Mind you, ",
     "Anyway, ",
+    "To be fair, ",
 ]
 FILLER_CLOSINGS = [", as far as I can tell", ", for me at least", ", more or less", ", if that makes sense"]
 
 
 def _compose(bodies: list[str], n: int) -> str:
-    """The n-th sentence (from 0) of bodies alone, then behind each opening, then with
-    each closing clause; distinct for every n below
-    ``len(bodies) * (len(FILLER_OPENINGS) + 1) * (len(FILLER_CLOSINGS) + 1)``."""
-    per_round = len(bodies) * (len(FILLER_OPENINGS) + 1)
-    closing_round, rest = divmod(n, per_round)
-    opening_round, body = divmod(rest, len(bodies))
-    if closing_round > len(FILLER_CLOSINGS):
-        raise ValueError(f"the text bank has no sentence number {n}: add sentences, openings or closings")
-    text = bodies[body]
-    if closing_round:
-        text = text[:-1] + FILLER_CLOSINGS[closing_round - 1] + "."
-    if opening_round:
+    """The n-th sentence (from 0) of a bank: the bodies as they are; then each body behind
+    an opening, both changing from one sentence to the next (the Chinese remainder
+    theorem's bijection: every pair once, as the bodies and openings share no factor);
+    then each body with a closing clause. Then each opened body with a closing
+    clause as well. Distinct for every n below ``len(bodies) * (1 + len(FILLER_OPENINGS)) *
+    (1 + len(FILLER_CLOSINGS))``."""
+    import math
+
+    b, o = len(bodies), len(FILLER_OPENINGS)
+    if math.gcd(b, o) != 1:
+        raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    if n < b:
+        return bodies[n]
+    k = n - b
+    if k < b * o:
+        text = bodies[k % b]
         first = text.split(" ", 1)[0]
         if first not in ("I", "I'm") and not first.startswith("{"):
             text = text[:1].lower() + text[1:]
-        text = FILLER_OPENINGS[opening_round - 1] + text
-    return text
+        return FILLER_OPENINGS[k % o] + text
+    k -= b * o
+    if k < b * len(FILLER_CLOSINGS):
+        text = bodies[k % b]
+        return text[:-1] + FILLER_CLOSINGS[k // b] + "."
+    k -= b * len(FILLER_CLOSINGS)
+    if k >= b * o * len(FILLER_CLOSINGS):
+        raise ValueError(f"the text bank has no sentence number {n}: add sentences, openings or closings")
+    opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
+    return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
 
 
 def filler(n: int) -> str:

@@ -334,6 +334,57 @@ FILLER_BODIES = [
     "Honestly, I am still processing some of it.",
     "I would not have predicted any of it in first year.",
     "People still bring it up when we meet up now.",
+    "I was living out of a suitcase for most of that placement.",
+    "It was the first time I had spoken about it properly.",
+    "There is probably a better way to put it.",
+    "I remember the date because it was my birthday.",
+    "I went home that weekend just to get some distance.",
+    "We were too busy to think much about it then.",
+    "It took a few weeks before any of us talked about it.",
+    "I was not the only one who felt that way, I think.",
+    "The whole year seemed to know within a day.",
+    "I still have the messages from that week somewhere.",
+    "It is one of those things you replay in the shower.",
+    "My housemate says I went quiet for a while after.",
+    "I had no idea what I was getting into at the start.",
+    "There was a lot of coffee and not much sleep.",
+    "I could not tell you exactly when it started.",
+    "That autumn went by in a blur.",
+    "It felt like a lot to carry in first year.",
+    "I keep a folder of everything from that time.",
+    "I am better at talking about it now than I was.",
+    "The lecture theatre emptied out fast that afternoon.",
+    "We were all new to the hospital back then.",
+    "It was my grandmother who asked the hardest questions.",
+    "I nearly dropped out that spring, for other reasons.",
+    "I was working nights at a supermarket to cover rent.",
+    "Some of it I would rather not go into.",
+    "My old school friends did not really get it.",
+    "It did change how I saw the next few years.",
+    "The weather was miserable, which seemed fitting.",
+    "I remember feeling very young at the time.",
+    "It still comes up in conversation every so often.",
+    "Our year had a lot going on besides this.",
+    "I had just switched to a new study group.",
+    "I kept thinking someone else would sort it out.",
+    "It was exhausting in a way I did not expect.",
+    "I wish someone had told me what it would involve.",
+    "Those first few weeks are a bit of a haze.",
+    "My parents were worried I was taking on too much.",
+    "Even now I am not sure I got it right.",
+    "I suppose it made me grow up a bit.",
+    "I was juggling it with revision for the spring exams.",
+    "We ate a lot of takeaway that term.",
+    "I only realised how much it mattered much later.",
+    "I used to talk it over with my brother on the phone.",
+    "It was not the year I had planned.",
+    "I can laugh about some of it now.",
+    "I was still finding my feet at the time.",
+    "It is strange to hear myself say it.",
+    "Other people probably remember it differently.",
+    "I am glad I kept going with it.",
+    "It was a long walk home that night.",
+    "I had a lot of doubts at the beginning.",
 ]
 FILLER_OPENINGS = [
     "Thinking about it now, ",
@@ -346,30 +397,43 @@ FILLER_OPENINGS = [
     "As I remember it, ",
     "Between us, ",
     "Then again, ",
+    "Mind you, ",
 ]
 FILLER_CLOSINGS = [", as far as I can tell", ", if that makes sense", ", for me at least", ", more or less"]
 
 
 def _compose(bodies: list[str], n: int, offset: int = 0) -> str:
-    """The n-th sentence (from 0) of bodies, openings and closings, in the order
-    bodies alone, each opening with every body, then each closing with every
-    opening-and-body (and bodies alone); distinct for every n below
-    ``len(bodies) * (len(FILLER_OPENINGS) + 1) * (len(FILLER_CLOSINGS) + 1)``. ``offset``
-    rotates the openings, so that different banks do not open alike."""
-    per_round = len(bodies) * (len(FILLER_OPENINGS) + 1)
-    closing_round, rest = divmod(n, per_round)
-    opening_round, body_index = divmod(rest, len(bodies))
-    if closing_round > len(FILLER_CLOSINGS):
-        raise ValueError(f"the text bank has no sentence number {n}: add bodies, openings or closings")
-    text = bodies[body_index]
-    if closing_round:
-        text = text[:-1] + FILLER_CLOSINGS[closing_round - 1] + "."
-    if opening_round:
+    """The n-th sentence (from 0) of a bank: first the bodies as they are; then each body
+    behind an opening, body and opening both changing from one sentence to the next
+    (the pair is the n-th of the Chinese remainder theorem's bijection, so every pair
+    comes once when the number of bodies and of openings share no factor); then each
+    body with a closing clause. Then each opened body with a closing
+    clause as well. Distinct for every n below ``len(bodies) * (1 + len(FILLER_OPENINGS)) *
+    (1 + len(FILLER_CLOSINGS))``. ``offset`` rotates the
+    openings, so that different banks do not open alike."""
+    import math
+
+    b, o = len(bodies), len(FILLER_OPENINGS)
+    if math.gcd(b, o) != 1:
+        raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    if n < b:
+        return bodies[n]
+    k = n - b
+    if k < b * o:
+        text = bodies[k % b]
         first = text.split(" ", 1)[0]
         if first not in ("I", "I'm") and not first.startswith(("{", "I'")):
             text = text[:1].lower() + text[1:]
-        text = FILLER_OPENINGS[(opening_round - 1 + offset) % len(FILLER_OPENINGS)] + text
-    return text
+        return FILLER_OPENINGS[(k + offset) % o] + text
+    k -= b * o
+    if k < b * len(FILLER_CLOSINGS):
+        text = bodies[k % b]
+        return text[:-1] + FILLER_CLOSINGS[k // b] + "."
+    k -= b * len(FILLER_CLOSINGS)
+    if k >= b * o * len(FILLER_CLOSINGS):
+        raise ValueError(f"the text bank has no sentence number {n}: add bodies, openings or closings")
+    opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
+    return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
 
 
 def filler(n: int) -> str:
