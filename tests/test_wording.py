@@ -278,3 +278,60 @@ def test_theme_paragraph_for_any_codebook():
     )
     assert "the one interview and the one focus group, so in every type of source" in every
     assert "learners" not in every.split("It appeared")[0]  # no learner in the data: no learner count
+
+
+# --------------------------------------------------------------------------- integration
+
+
+def test_arm_gap_and_surprise():
+    assert w.arm_gap(39.3, 41.4) == "similar" and w.arm_gap(5, 40) == "intervention" and w.arm_gap(64, 48) == "control"
+    assert w.arm_gap(30.4, 40.5) == "intervention"  # printed 30% and 40%: 10 points apart
+    assert w.arm_gap(30.6, 40.4) == "similar"  # printed 31% and 40%: 9 points
+    assert w.arm_gap(None, 3) == w.NOT_ESTIMABLE
+    # issue 13: talk 39% against 41% by arm while the outcome is 5% against 40%
+    assert w.joint_surprise((39.3, 41.4), (5, 40))
+    assert not w.joint_surprise((20, 45), (5, 40))  # both higher in the intervention arm
+    # inverse link: the code should be raised more where the outcome is rarer
+    assert not w.joint_surprise((64.3, 48.3), (30, 75), "inverse")
+    assert w.joint_surprise((48.3, 64.3), (30, 75), "inverse")
+    assert not w.joint_surprise((None, 3), (5, 40))
+
+
+def test_joint_discussion_speaks_only_of_dissonant_or_surprising_pairs():
+    arms = ("the control arm", "the intervention arm")
+    quiet = w.joint_discussion(
+        "a code", "an outcome", "convergent", ".50", 40, (10, 2, 2, 26), (10, 40), (12, 45), arms
+    )
+    assert quiet == ""
+    surprising = w.joint_discussion(
+        "leadership development",
+        "leadership role",
+        "convergent",
+        ".46",
+        57,
+        (12, 11, 3, 31),
+        (39.3, 41.4),
+        (5, 40),
+        arms,
+    )
+    assert surprising.startswith("*Leadership development and leadership role.* The pair was convergent among the 57")
+    assert "about as often in both arms (39% in the control arm against 41% in the intervention arm)" in surprising
+    assert "5% against 40%" in surprising
+    dissonant = w.joint_discussion(
+        "discrimination", "competence", "dissonant", "-.04", 57, (11, 19, 11, 16), (20, 50), (12, 45), arms
+    )
+    assert "no better than chance" in dissonant and "11 raised it and reported the outcome" in dissonant
+    assert "Yet" not in dissonant  # the arms agree (both higher in the intervention arm)
+    assert "did not report" in w.joint_discussion(
+        "need", "support", "dissonant", ".00", 30, (1, 2, 3, 4), (20, 50), (50, 20), arms, "inverse"
+    )
+    assert w.joint_discussion("a", "b", "not assessable", "", 5, (1, 1, 1, 2), (0, 100), (0, 100), arms) == ""
+
+
+def test_joint_summary():
+    assert w.joint_summary(0, 0) == ""
+    assert w.joint_summary(0, 3).startswith("No pair of the joint display was dissonant, and in every pair")
+    assert w.joint_summary(0, 1).startswith("No pair of the joint display was dissonant, and in the pair")
+    assert w.joint_summary(1, 5) == (
+        "One of the 5 pairs of the joint display was dissonant or surprising by the rules stated in the Methods."
+    )
