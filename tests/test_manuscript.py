@@ -676,3 +676,38 @@ def test_labels_with_markup_characters_print_as_written(tmp_path):
 
     rendered = pypandoc.convert_text(text, "plain", format="markdown", extra_args=["--wrap=none"])
     assert "@reprisal #1 $cost *fear* <b>|x|" in rendered and "Gains @ work" in rendered
+
+
+def test_quotations_carry_descriptors_not_identifiers():
+    """COREQ 29: a quotation is tagged with its type of source, arm and (with several
+    sites) site; never a learner id, source id or unit number."""
+    import pandas as pd
+
+    results = {"flow.control.label": "waitlist", "flow.intervention.label": "workshop"}
+    three_sites = {f"themes.profile.t.site.{s}.learners": 1 for s in ("North", "South", "East")}
+    quotes = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "source_id": ["iv_01", "doc_02", "fg_03"],
+            "unit": [4, 2, 7],
+            "speaker": ["L0025", "L0001, L0002", "L0044"],
+            "source_type": ["interview", "document", "focus_group"],
+            "arm": ["workshop", "mixed", "waitlist"],
+            "site": ["North", "mixed", "South"],
+            "quote": ["x", "y", "z"],
+        }
+    )
+    one = manuscript.quote_rows(quotes, {"a": "t", "b": "t", "c": "u"}, results)
+    assert [r["descriptor"] for r in one] == [
+        "interview, workshop arm",
+        "document or online post, learners of both arms",
+        "focus group, waitlist arm",
+    ]
+    many = manuscript.quote_rows(quotes, {}, results | three_sites)
+    assert [r["descriptor"] for r in many] == [
+        "interview, workshop arm, site North",
+        "document or online post, learners of both arms, learners of several sites",
+        "focus group, waitlist arm, site South",
+    ]
+    for row in one + many:
+        assert not re.search(r"L00|iv_|doc_|fg_|\d", row["descriptor"])

@@ -1035,6 +1035,11 @@ class Prose:
             fields = ("units", "disagreements", "applied", "left_off", "with_coder_1", "with_coder_2")
             r = {k: int(self.results.get(f"{key}.{k}") or 0) for k in fields}
             kappa = self.n.apa(f"irr.{code}.cohen_kappa") if self.n.has(f"irr.{code}.cohen_kappa") else ""
+            if kappa and self.n.has(f"irr.{code}.kappa_ci_low") and self.n.has(f"irr.{code}.kappa_ci_high"):
+                kappa += (
+                    f", {self.n.level()} CI [{self.n.apa(f'irr.{code}.kappa_ci_low')}, "
+                    f"{self.n.apa(f'irr.{code}.kappa_ci_high')}]"
+                )
             disputes.append(
                 wording.resolution_sentence(
                     self.code_label(code).lower(),
