@@ -465,7 +465,9 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
                 continue
             parts = [pick(tb.SENTENCES[c]) for c in codes]
             if not parts or rng.random() < 0.25:
-                parts.insert(int(rng.integers(len(parts) + 1)), tb.filler(fillers))
+                at = int(rng.integers(len(parts) + 1))
+                pick(tb.FILLERS[:8])  # the draw of earlier versions, kept so that the random stream is unchanged
+                parts.insert(at, tb.filler(fillers))
                 fillers += 1  # each filler is written once in a study
             if (si, ui) in pii_at:
                 template = pii_at[(si, ui)]
