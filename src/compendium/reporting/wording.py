@@ -502,9 +502,18 @@ def resolution_sentence(
             f"settled each of them as that coder had coded it (the code applied in {applied}, left off in "
             f"{left_off})."
         )
+    kept = (
+        f"so the code was left off in all {disagreements}"
+        if applied == 0 and disagreements > 1
+        else (
+            "so the code was left off there"
+            if applied == 0
+            else f"so the code was applied in {applied} and left off in {left_off}"
+        )
+    )
     return (
-        f"{head}: {where}; no consensus coding was supplied, so a code was kept only where more than half of "
-        f"the coders applied it (applied in {applied}, left off in {left_off})."
+        f"{head}: {where}; no consensus coding was supplied, and a code was kept only where more than half of "
+        f"the coders applied it, {kept}."
     )
 
 
