@@ -333,5 +333,6 @@ def test_joint_summary():
     assert w.joint_summary(0, 3).startswith("No pair of the joint display was dissonant, and in every pair")
     assert w.joint_summary(0, 1).startswith("No pair of the joint display was dissonant, and in the pair")
     assert w.joint_summary(1, 5) == (
-        "One of the 5 pairs of the joint display was dissonant or surprising by the rules stated with it in the Results."
+        "One of the 5 pairs of the joint display was dissonant or surprising by the rules stated with it in "
+        "the Results."
     )

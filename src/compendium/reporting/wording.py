@@ -684,5 +684,6 @@ def joint_summary(flagged: int, total: int) -> str:
         )
     return (
         f"{capitalise(number_word(flagged)) if flagged <= 10 else flagged} of the {total} pairs of the joint "
-        f"display {'was' if flagged == 1 else 'were'} dissonant or surprising by the rules stated with it in the Results."
+        f"display {'was' if flagged == 1 else 'were'} dissonant or surprising by the rules stated with it in "
+        "the Results."
     )
