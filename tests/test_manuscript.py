@@ -647,16 +647,51 @@ def test_checklists_are_plain_markdown(built):
     assert "{.study}" not in consort and "not reported" in consort
 
 
+#: CONSORT 2025's item numbers (Hopewell et al. 2025, BMJ 389:e081123, Table 1).
+CONSORT_2025 = [
+    "1a", "1b", "2", "3", "4", "5a", "5b", "6", "7", "8", "9", "10", "11", "12a", "12b", "13", "14", "15",
+    "16a", "16b", "17a", "17b", "18", "19", "20a", "20b", "21a", "21b", "21c", "21d", "22a", "22b", "23a",
+    "23b", "24a", "24b", "25", "26", "27", "28", "29", "30",
+]  # fmt: skip
+
+
 def test_checklists(built):
     coreq = (built.folder / "checklists" / "coreq.md").read_text()
     numbers = [int(n) for n in re.findall(r"^\| (\d+) \|", coreq, flags=re.M)]
-    assert numbers == list(range(1, 33))
-    answered = [line for line in coreq.splitlines() if re.match(r"^\| \d+ \|", line) and "For the authors" not in line]
+    assert numbers == list(range(1, 33))  # COREQ's 32 items (Tong, Sainsbury and Craig 2007)
+    answered = [
+        line
+        for line in coreq.splitlines()
+        if re.match(r"^\| \d+ \|", line) and "Not reported; for the authors" not in line
+    ]
     assert len(answered) >= 12
     consort = (built.folder / "checklists" / "consort.md").read_text()
-    assert "Participant flow" in consort and "For the authors" in consort
+    assert re.findall(r"^\| (\d+[a-z]?) \|", consort, flags=re.M) == CONSORT_2025
+    assert "for the authors" in consort
+    answers = [line.split(" | ")[2] for line in consort.splitlines() if re.match(r"^\| \d", line)]
+    for answer in answers:  # the shipped study's allocation is not reported: nothing says randomised
+        assert "randomis" not in answer.replace("does not call the study randomised", ""), answer
+    sample_size = answers[CONSORT_2025.index("16a")]
+    assert "No sample-size calculation is reported" in sample_size and "After the fact" in sample_size
+    # COREQ 29: quotations carry descriptors, not identities
+    item29 = next(line for line in coreq.splitlines() if line.startswith("| 29 |"))
+    assert "descriptors" in item29 and "not with a participant number" in item29
     for text in (coreq, consort):  # no pointer to a file a team deletes or may not have
         assert "README" not in text
+
+
+def test_checklists_point_to_sections_the_manuscript_has(built):
+    """Every section a checklist names (in italics, "Results: Themes") is a heading of the
+    rendered manuscript."""
+    headings = {h.strip() for h in re.findall(r"^#+ (.+)$", built.out["md"].read_text(), flags=re.M)}
+    for name in ("consort.md", "coreq.md"):
+        for line in (built.folder / "checklists" / name).read_text().splitlines():
+            if not re.match(r"^\| \d", line):
+                continue
+            where = line.rstrip(" |").rsplit(" | ", 1)[-1]
+            for section in re.findall(r"\*([^*]+)\*", where):
+                for part in section.split(": "):
+                    assert part in headings, f"{name}: {line[:60]}... names {part!r}"
 
 
 # --------------------------------------------------------------------------- landing page and verification
@@ -735,3 +770,38 @@ def test_labels_with_markup_characters_print_as_written(tmp_path):
 
     rendered = pypandoc.convert_text(text, "plain", format="markdown", extra_args=["--wrap=none"])
     assert "@reprisal #1 $cost *fear* <b>|x|" in rendered and "Gains @ work" in rendered
+
+
+def test_quotations_carry_descriptors_not_identifiers():
+    """COREQ 29: a quotation is tagged with its type of source, arm and (with several
+    sites) site; never a learner id, source id or unit number."""
+    import pandas as pd
+
+    results = {"flow.control.label": "waitlist", "flow.intervention.label": "workshop"}
+    three_sites = {f"themes.profile.t.site.{s}.learners": 1 for s in ("North", "South", "East")}
+    quotes = pd.DataFrame(
+        {
+            "code": ["a", "b", "c"],
+            "source_id": ["iv_01", "doc_02", "fg_03"],
+            "unit": [4, 2, 7],
+            "speaker": ["L0025", "L0001, L0002", "L0044"],
+            "source_type": ["interview", "document", "focus_group"],
+            "arm": ["workshop", "mixed", "waitlist"],
+            "site": ["North", "mixed", "South"],
+            "quote": ["x", "y", "z"],
+        }
+    )
+    one = manuscript.quote_rows(quotes, {"a": "t", "b": "t", "c": "u"}, results)
+    assert [r["descriptor"] for r in one] == [
+        "interview, workshop arm",
+        "document or online post, learners of both arms",
+        "focus group, waitlist arm",
+    ]
+    many = manuscript.quote_rows(quotes, {}, results | three_sites)
+    assert [r["descriptor"] for r in many] == [
+        "interview, workshop arm, site North",
+        "document or online post, learners of both arms, learners of several sites",
+        "focus group, waitlist arm, site South",
+    ]
+    for row in one + many:
+        assert not re.search(r"L00|iv_|doc_|fg_|\d", row["descriptor"])

@@ -405,3 +405,87 @@ def test_paper_dataset_yaml_carries_the_study_keys(paper, root):
     codes = {c["id"] for t in paper_bank.CODEBOOK for c in t["codes"]}
     assert {link["code"] for link in info["integration"]["links"]} <= codes
     assert info["deidentify"]["places"] == paper_bank.INSTITUTIONS
+
+
+def _uncoded_sentences(raw: Path, truth: Path, bank: dict[str, list[str]]) -> dict[str, set]:
+    """Each sentence of five or more words in a unit the consensus coding codes (the
+    units a quotation can come from), with its planted identifiers masked, mapped to the
+    units it occurs in; sentences of the code bank (their slots masked alike) are left
+    out: they carry the codes, and a finite bank repeats them by design."""
+    import re
+
+    from compendium.qualitative.themes import sentences
+
+    study = load_study(raw)
+    planted = pd.read_csv(truth / "planted_identifiers.csv", dtype=str, keep_default_na=False)
+    values: dict[tuple[str, int], list[str]] = {}
+    for r in planted.itertuples(index=False):
+        values.setdefault((r.source_id, int(r.unit)), []).append(r.text)
+    slot = re.compile(r"\{\w+\}")
+    code_sentences = {" ".join(slot.sub("{}", t).lower().split()) for texts in bank.values() for t in texts}
+    consensus = study.codings[study.codings["coder"] == "consensus"]
+    coded = set(zip(consensus["source_id"], consensus["unit"].astype(int)))
+    where: dict[str, set] = {}
+    for r in study.units.itertuples(index=False):
+        key = (r.source_id, int(r.unit))
+        if key not in coded:
+            continue
+        text = str(r.text)
+        for value in sorted(values.get(key, []), key=len, reverse=True):
+            text = text.replace(value, "{}")
+        for sentence in sentences(text):
+            if sentence not in code_sentences:
+                where.setdefault(sentence, set()).add(key)
+    return where
+
+
+@pytest.mark.parametrize(("design", "seeds"), [("paper", (20251026, 7, 11)), ("independent", (1, 2, 3, 4))])
+def test_no_sentence_without_a_code_repeats_across_units(tmp_path, design, seeds):
+    """Filler and identifier-carrying sentences are written once per data set (issue 13:
+    "Some of my friends felt differently about it." was quoted four times). Rule: in the
+    units that can be quoted, a sentence of five or more words that is not one of the
+    code bank's sentences occurs in one unit only."""
+    from compendium.synthesize import independent_text, textbank
+
+    bank = textbank.SENTENCES if design == "paper" else independent_text.SENTENCES
+    for seed in seeds:
+        raw, truth = tmp_path / f"raw{seed}", tmp_path / f"truth{seed}"
+        synthesize(raw, seed=seed, design=design, truth_dir=truth)
+        where = _uncoded_sentences(raw, truth, bank)
+        assert len(where) > 20  # the rule has material to bite on
+        repeated = {s: sorted(u)[:3] for s, u in where.items() if len(u) > 1}
+        assert not repeated, f"{design} seed {seed}: {list(repeated.items())[:5]}"
+
+
+def test_the_old_filler_bank_fails_the_rule():
+    """The check can fail: drawing fillers from a fixed bank, as the generator did before,
+    repeats them."""
+    import numpy as np
+
+    from compendium.synthesize import textbank
+
+    rng = np.random.default_rng(1)
+    drawn = [str(rng.choice(textbank.FILLERS)) for _ in range(40)]
+    assert len(set(drawn)) < len(drawn)
+    capacity = len(textbank.FILLER_BODIES) * (1 + len(textbank.FILLER_OPENINGS)) * (1 + len(textbank.FILLER_CLOSINGS))
+    written = [textbank.filler(n) for n in range(capacity)]
+    assert len(set(written)) == len(written) > 1500
+    pii = [textbank.pii_sentence(t, n) for t in textbank.PII_SENTENCES for n in range(200)]
+    assert len(set(pii)) == len(pii)
+
+
+def test_rewording_keeps_the_identifier_slots():
+    """A reworded identifier sentence keeps its slots in order, so the generator's random
+    draws (and with them every coding and planted identifier) are unchanged."""
+    import re
+
+    from compendium.synthesize import independent_text, textbank
+
+    slot = re.compile(r"\{\w+\}")
+    for template in textbank.PII_SENTENCES:
+        for n in range(100):
+            text = textbank.pii_sentence(template, n)
+            assert slot.findall(text) == slot.findall(template)
+            assert ". " not in text and text.endswith(".")  # a turn splits at the same sentences
+    for template in independent_text.PII_SENTENCES:
+        assert slot.findall(independent_text.reworded(template, 37)) == slot.findall(template)

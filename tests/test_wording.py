@@ -205,3 +205,134 @@ def test_rule_values_are_the_thresholds():
     assert values["wording.alpha"] == w.ALPHA == 0.05
     assert values["wording.alpha_consistent"] == 0.7 and values["wording.alpha_borderline"] == 0.6
     assert w.apa_number(0.05) == ".05" and w.apa_number(2.0) == "2"
+
+
+# --------------------------------------------------------------------------- qualitative analysis
+
+
+def test_spread_uses_the_printed_percentages_and_the_threshold():
+    assert w.THEME_SPREAD_POINTS == 10
+    similar = w.spread_sentence([("the control arm", 21, 28, 75.0), ("the intervention arm", 22, 29, 75.9)])
+    assert similar.startswith("Learners raised it in similar shares in each arm")
+    assert "21 of 28 learners of the control arm (75%)" in similar
+    # 80.4 and 70.6 print as 80% and 71%: 9 points, similar; 80.6 prints 81%: 10 points, named
+    assert "similar" in w.spread_sentence([("A", 1, 1, 80.4), ("B", 1, 1, 70.6)])
+    named = w.spread_sentence([("A", 1, 1, 80.6), ("B", 1, 1, 70.6)])
+    assert named.startswith("Learners raised it most often in A:")
+    assert w.spread_sentence([("A", 1, 1, 50.0)]) == ""  # one group: nothing to compare
+    assert w.spread_sentence([("A", 0, 0, math.nan), ("B", 1, 2, 50.0)]) == ""
+    three = w.spread_sentence([("site X", 2, 4, 50.0), ("site Y", 4, 4, 100.0), ("site Z", 4, 4, 100.0)], "site")
+    assert "most often in site Y and site Z" in three
+
+
+def test_cooccurrence_sentence_cases():
+    assert w.cooccurrence_sentence([]) == ""
+    assert w.cooccurrence_sentence([("A", "B", 1, 2)]) == (
+        "Its two codes were applied to the same unit once and occurred in the same source twice."
+    )
+    assert "never applied to the same unit" in w.cooccurrence_sentence([("A", "B", 0, 3)])
+    many = w.cooccurrence_sentence([("A", "B", 2, 3), ("A", "C", 0, 5), ("B", "C", 2, 4)])
+    assert many.startswith("Two of its 3 pairs of codes were applied to the same unit at least once")
+    assert "b and c most often (2 units; both occurred in 4 sources)" in many  # a tie on units: more sources first
+    none = w.cooccurrence_sentence([("A", "B", 0, 1), ("A", "C", 0, 5), ("B", "C", 0, 0)])
+    assert "a and c occurred in the same source most often (5 times)" in none
+    assert w.cooccurrence_sentence([("A", "B", 1, 1), ("A", "C", 1, 1), ("B", "C", 1, 1)]).startswith("All 3 pairs")
+
+
+@pytest.mark.parametrize(
+    ("mode", "stand_in", "expected"),
+    [
+        ("file", "", "the consensus coding supplied with the data applied the code in 3 of them and left it off in 15"),
+        ("coder", "second", "so the second coder's coding stood in for it"),
+        ("coder", "", "so one coder's coding stood in for it"),
+        ("majority", "", "kept only where more than half of the coders applied it"),
+    ],
+)
+def test_resolution_sentence_follows_where_the_consensus_came_from(mode, stand_in, expected):
+    text = w.resolution_sentence("hierarchy", ".52", 289, 18, 3, 15, 8, 10, mode, stand_in)
+    assert text.startswith("Hierarchy was flagged for low agreement (kappa .52): the coders differed on it in 18 of")
+    assert expected in text
+
+
+def test_resolution_sentence_without_disagreement():
+    text = w.resolution_sentence("rare code", "", 40, 0, 0, 0, 0, 0, "file")
+    assert text == (
+        "Rare code was flagged for low agreement, although the coders never differed on it in the 40 units both coded."
+    )
+
+
+def test_theme_paragraph_for_any_codebook():
+    one = w.theme_paragraph(["Leadership"], 37, 20, 46, 23, 57, [("interview", "interviews", 11, 23)], top=("X", 37))
+    assert one.startswith("The theme grouped one code (Leadership).")
+    assert "in 20 of the 46 sources, spoken or written by 23 of the 57 learners" in one
+    assert "most frequent code" not in one  # one code: nothing to rank
+    assert one.endswith("Its code was not flagged for low agreement between the coders.")
+    empty = w.theme_paragraph(["A", "B"], 0, 0, 10, 0, 8)
+    assert empty.endswith("No unit of the consensus coding carried it.")
+    types = [("interview", "interviews", 5, 5), ("focus group", "focus groups", 0, 2), ("document", "documents", 0, 0)]
+    para = w.theme_paragraph(["A", "B"], 9, 5, 7, 4, 6, types, agreement_measured=False)
+    assert "It appeared in all 5 interviews, and in no focus groups." in para
+    assert "flagged" not in para  # one coder: nothing about agreement
+    every = w.theme_paragraph(
+        ["A"], 3, 2, 2, 0, 0, [("interview", "interviews", 1, 1), ("focus group", "focus groups", 1, 1)]
+    )
+    assert "the one interview and the one focus group, so in every type of source" in every
+    assert "learners" not in every.split("It appeared")[0]  # no learner in the data: no learner count
+
+
+# --------------------------------------------------------------------------- integration
+
+
+def test_arm_gap_and_surprise():
+    assert w.arm_gap(39.3, 41.4) == "similar" and w.arm_gap(5, 40) == "intervention" and w.arm_gap(64, 48) == "control"
+    assert w.arm_gap(30.4, 40.5) == "intervention"  # printed 30% and 40%: 10 points apart
+    assert w.arm_gap(30.6, 40.4) == "similar"  # printed 31% and 40%: 9 points
+    assert w.arm_gap(None, 3) == w.NOT_ESTIMABLE
+    # issue 13: talk 39% against 41% by arm while the outcome is 5% against 40%
+    assert w.joint_surprise((39.3, 41.4), (5, 40))
+    assert not w.joint_surprise((20, 45), (5, 40))  # both higher in the intervention arm
+    # inverse link: the code should be raised more where the outcome is rarer
+    assert not w.joint_surprise((64.3, 48.3), (30, 75), "inverse")
+    assert w.joint_surprise((48.3, 64.3), (30, 75), "inverse")
+    assert not w.joint_surprise((None, 3), (5, 40))
+
+
+def test_joint_discussion_speaks_only_of_dissonant_or_surprising_pairs():
+    arms = ("the control arm", "the intervention arm")
+    quiet = w.joint_discussion(
+        "a code", "an outcome", "convergent", ".50", 40, (10, 2, 2, 26), (10, 40), (12, 45), arms
+    )
+    assert quiet == ""
+    surprising = w.joint_discussion(
+        "leadership development",
+        "leadership role",
+        "convergent",
+        ".46",
+        57,
+        (12, 11, 3, 31),
+        (39.3, 41.4),
+        (5, 40),
+        arms,
+    )
+    assert surprising.startswith("*Leadership development and leadership role.* The pair was convergent among the 57")
+    assert "about as often in both arms (39% in the control arm against 41% in the intervention arm)" in surprising
+    assert "5% against 40%" in surprising
+    dissonant = w.joint_discussion(
+        "discrimination", "competence", "dissonant", "-.04", 57, (11, 19, 11, 16), (20, 50), (12, 45), arms
+    )
+    assert "no better than chance" in dissonant and "11 raised it and reported the outcome" in dissonant
+    assert "Yet" not in dissonant  # the arms agree (both higher in the intervention arm)
+    assert "did not report" in w.joint_discussion(
+        "need", "support", "dissonant", ".00", 30, (1, 2, 3, 4), (20, 50), (50, 20), arms, "inverse"
+    )
+    assert w.joint_discussion("a", "b", "not assessable", "", 5, (1, 1, 1, 2), (0, 100), (0, 100), arms) == ""
+
+
+def test_joint_summary():
+    assert w.joint_summary(0, 0) == ""
+    assert w.joint_summary(0, 3).startswith("No pair of the joint display was dissonant, and in every pair")
+    assert w.joint_summary(0, 1).startswith("No pair of the joint display was dissonant, and in the pair")
+    assert w.joint_summary(1, 5) == (
+        "One of the 5 pairs of the joint display was dissonant or surprising by the rules stated with it in "
+        "the Results."
+    )

@@ -183,7 +183,7 @@ def stray_numbers(text: str, results: dict) -> list[str]:
     body = re.sub(
         r"\b(Table|Tables|Figure|Figures|Fig\.|Domain|Item|Items)\s+\d+(?:\s*(?:and|,|–|-)\s*\d+)*", " ", body
     )
-    body = re.sub(r"(?m)^\|\s*\d+\s*\|", "|", body)  # a checklist's item numbers
+    body = re.sub(r"(?m)^\|\s*\d+[a-z]?\s*\|", "|", body)  # a checklist's item numbers (1, 16a)
     body = re.sub(r"\[\d+(?:\s*[,–-]\s*\d+)*\]", " ", body)  # numeric citations
     body = re.sub(r"\[@[^\]]+\]", " ", body)  # citation keys before citeproc
     body = re.sub(r"\]\([^)]*\)", "]", body)  # link and image targets
@@ -831,16 +831,7 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
     if len(quotes):
         first = quotes[quotes["rank"] == 1].copy()
         first["order"] = first["code"].map(order)
-        rows = [
-            {
-                "theme": theme_of.get(r.code, ""),
-                "quote": r.quote,
-                "source_type": SOURCE_NOUNS.get(r.source_type, (r.source_type.replace("_", " "),))[0],
-                "source_id": r.source_id,
-                "unit": int(r.unit),
-            }
-            for r in first.sort_values("order").itertuples()
-        ]
+        rows = quote_rows(first.sort_values("order"), theme_of, results)
     joint_rows = read_joint(tables_dir)
     say = Prose(results, study.codebook, joint_rows)
     meta = study_meta(study.dataset, citation, twin)
@@ -1042,6 +1033,45 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
         )
     body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
+
+
+def quote_descriptor(source_type: str, arm: str, site: str, results: dict, sites: int) -> str:
+    """Rule: a quotation is tagged with descriptors, never with an identifier: the
+    source type, the arm of its learners ("learners of both arms" for a document
+    written by learners of both) and, in a study with more than one site, their site;
+    no learner id, source id or unit number."""
+    parts = [SOURCE_NOUNS.get(source_type, (str(source_type).replace("_", " "),))[0]]
+    labels = {str(results.get(f"flow.{role}.label", role)): role for role in ("control", "intervention")}
+    if arm in labels:
+        parts.append(f"{str(arm).replace('_', ' ')} arm")
+    elif arm == "mixed":
+        parts.append("learners of both arms")
+    if sites > 1 and isinstance(site, str) and site and site not in ("mixed", "none"):
+        parts.append(f"site {site}")
+    elif sites > 1 and site == "mixed":
+        parts.append("learners of several sites")
+    return ", ".join(parts)
+
+
+def quote_rows(quotes, theme_of: dict, results: dict) -> list[dict]:
+    """The quotations the manuscript prints, each with its theme and its descriptor
+    (:func:`quote_descriptor`)."""
+    sites = {k.split(".")[-2] for k in results if k.startswith("themes.profile.") and ".site." in k}
+    n_sites = len(sites)
+    rows = []
+    for r in quotes.itertuples():
+        site = getattr(r, "site", "")
+        rows.append(
+            {
+                "theme": theme_of.get(r.code, ""),
+                "quote": r.quote,
+                "descriptor": quote_descriptor(
+                    r.source_type, str(r.arm), site if isinstance(site, str) else "", results, n_sites
+                ),
+                "source_type": SOURCE_NOUNS.get(r.source_type, (r.source_type.replace("_", " "),))[0],
+            }
+        )
+    return rows
 
 
 def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note: str = "") -> str:
@@ -1403,30 +1433,126 @@ class Prose:
         """The themes' labels in codebook order, each in italics."""
         return wording.join(f"*{t['label']}*" for t in self.themes())
 
+    def arm_group(self, group: str) -> str:
+        """'the <label> arm' for an arm label of the data ('learners of both arms' for mixed)."""
+        for role in ("control", "intervention"):
+            if str(self.results.get(f"flow.{role}.label", role)) == str(group):
+                return self.arm(role)
+        return f"the {str(group).replace('_', ' ')} arm"
+
+    def many_sites(self) -> bool:
+        """Whether stage 08 profiled the themes by more than one site."""
+        return len({k.split(".")[-2] for k in self.results if k.startswith("themes.profile.") and ".site." in k}) > 1
+
+    def _profile(self, theme: str, by: str) -> list[tuple[str, dict]]:
+        """The rows of 08's theme profile for one theme and facet, as (group, values)."""
+        prefix = f"themes.profile.{theme}.{by}."
+        rows: dict[str, dict] = {}
+        for key, value in self.results.items():
+            if key.startswith(prefix):
+                group, _, column = key[len(prefix) :].rpartition(".")
+                rows.setdefault(group, {})[column] = value
+        return list(rows.items())
+
     def theme_paragraph(self, theme: dict) -> str:
-        """How often a theme was coded, from which source types, and its most frequent
-        code (by units; ties broken in codebook order)."""
+        """The theme's analytic paragraph (:func:`wording.theme_paragraph`) from the
+        profile, code pairs and resolution of stage 08 and the agreement table of stage
+        07, all read from results.json; without the profile (results of an older run),
+        the counts of the frequency table."""
         from compendium.data.sources import SOURCE_TYPES
 
-        base = f"themes.theme.{theme['id']}"
-        codes = wording.join(theme["code_labels"])
-        n_codes = len(theme["codes"])
-        intro = f"The theme grouped {wording.number_word(n_codes)} code{'s' if n_codes != 1 else ''} ({codes})."
-        if not self.n.has(f"{base}.all.all.units") or self.results[f"{base}.all.all.units"] == 0:
-            return intro + " No unit of the consensus coding carried it."
-        types = {t: self.results.get(f"{base}.source_type.{t}.sources") or 0 for t in SOURCE_TYPES}
-        text = (
-            f"{intro} It was coded in {wording.count(self.results[f'{base}.all.all.units'], 'unit')} of "
-            f"{wording.count(self.results.get(f'{base}.all.all.sources'), 'source')}, from "
-            f"{wording.count(self.results.get(f'{base}.all.all.participants'), 'learner')}, in "
-            f"{wording.source_type_names(types, SOURCE_NOUNS)}."
-        )
+        tid = theme["id"]
+        overall = dict(self._profile(tid, "all")).get("all")
+        if overall is None:
+            base = f"themes.theme.{tid}.all.all"
+            overall = {
+                "units": self.results.get(f"{base}.units") or 0,
+                "sources": self.results.get(f"{base}.sources") or 0,
+                "sources_total": sum(v or 0 for v in self.source_counts().values()),
+                "learners": self.results.get(f"{base}.participants") or 0,
+                "learners_total": 0,
+            }
+        types = dict(self._profile(tid, "source_type"))
+        type_rows = []
+        for t in [*SOURCE_TYPES, *sorted(set(types) - set(SOURCE_TYPES))]:
+            if t in types:
+                one, many = SOURCE_NOUNS.get(t, (t.replace("_", " "), None))
+                type_rows.append(
+                    (one, many or wording.plural(one), int(types[t]["sources"]), int(types[t]["sources_total"]))
+                )
+
+        def groups(by: str, name) -> list[tuple[str, int, int, float]]:
+            return [
+                (name(g), int(r["learners"]), int(r["learners_total"]), r["percent"])
+                for g, r in self._profile(tid, by)
+                if r.get("learners_total")
+            ]
+
+        arms = groups("arm", self.arm_group)
+        sites = groups("site", lambda g: f"site {g}")
+        if len(sites) < 2:
+            sites = []
         units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c) for i, c in enumerate(theme["codes"])]
-        if n_codes > 1 and units:
-            top, _, code = max(units)
-            if top > 0:
-                text += f" Its most frequent code was {self.code_label(code).lower()} ({wording.count(top, 'unit')})."
-        return text
+        top_units, _, top_code = max(units) if units else (0, 0, "")
+        pairs = []
+        for i, a in enumerate(theme["codes"]):
+            for b in theme["codes"][i + 1 :]:
+                key = f"themes.pairs.{a}.{b}"
+                if f"{key}.units_both" in self.results:
+                    pairs.append(
+                        (
+                            self.code_label(a),
+                            self.code_label(b),
+                            int(self.results[f"{key}.units_both"]),
+                            int(self.results[f"{key}.sources_both"]),
+                        )
+                    )
+        disputes = []
+        for code in theme["codes"]:
+            key = f"themes.resolution.{code}"
+            if not self.results.get(f"irr.{code}.flagged") or f"{key}.disagreements" not in self.results:
+                continue
+            mode = str(self.results.get(f"{key}.consensus") or "file")
+            stand_in = str(self.results.get(f"{key}.stand_in") or "")
+            fields = ("units", "disagreements", "applied", "left_off", "with_coder_1", "with_coder_2")
+            r = {k: int(self.results.get(f"{key}.{k}") or 0) for k in fields}
+            kappa = self.n.apa(f"irr.{code}.cohen_kappa") if self.n.has(f"irr.{code}.cohen_kappa") else ""
+            if kappa and self.n.has(f"irr.{code}.kappa_ci_low") and self.n.has(f"irr.{code}.kappa_ci_high"):
+                kappa += (
+                    f", {self.n.level()} CI [{self.n.apa(f'irr.{code}.kappa_ci_low')}, "
+                    f"{self.n.apa(f'irr.{code}.kappa_ci_high')}]"
+                )
+            disputes.append(
+                wording.resolution_sentence(
+                    self.code_label(code).lower(),
+                    kappa,
+                    r["units"],
+                    r["disagreements"],
+                    r["applied"],
+                    r["left_off"],
+                    r["with_coder_1"],
+                    r["with_coder_2"],
+                    mode,
+                    stand_in if stand_in in ("first", "second") else "",
+                )
+            )
+        for i, value in enumerate([len(pairs), len(theme["codes"])]):
+            self.derived[f"derived.theme.{tid}.{i}"] = value
+        return wording.theme_paragraph(
+            [lab for lab in theme["code_labels"]],
+            int(overall.get("units") or 0),
+            int(overall.get("sources") or 0),
+            int(overall.get("sources_total") or 0),
+            int(overall.get("learners") or 0),
+            int(overall.get("learners_total") or 0),
+            type_rows,
+            arms,
+            sites,
+            (self.code_label(top_code), int(top_units)) if top_code else None,
+            pairs,
+            disputes,
+            self.has_agreement(),
+        )
 
     # ---- integration
     def joint(self) -> list[str]:
@@ -1452,6 +1578,41 @@ class Prose:
                 f"{self.outcome_label(row['outcome'])}: {judgement or wording.NOT_ESTIMABLE}{detail}."
             )
         return sentences
+
+    def joint_discussion(self) -> list[str]:
+        """The discussion of the joint display: an opening sentence
+        (:func:`wording.joint_summary`), then one paragraph per dissonant or surprising
+        pair (:func:`wording.joint_discussion`), in the display's order."""
+        from compendium.quantitative.outcomes import OUTCOME_LABELS
+
+        paragraphs = []
+        for row in self.joint_rows:
+            base = f"joint.{row['code']}.{row['outcome']}"
+            get = self.results.get
+            if not self.n.has(base + ".learners_both"):
+                continue
+            label = OUTCOME_LABELS.get(row["outcome"], row["outcome"].replace("_", " "))
+            text = wording.joint_discussion(
+                self.code_label(row["code"]).lower(),
+                label[:1].lower() + label[1:],
+                str(get(base + ".judgement") or row.get("judgement") or ""),
+                self.n.apa(base + ".kappa") if self.n.has(base + ".kappa") else wording.NOT_ESTIMABLE,
+                int(get(base + ".learners_both")),
+                tuple(
+                    int(get(f"{base}.{k}") or 0)
+                    for k in ("said_and_reported", "said_not_reported", "reported_not_said", "neither")
+                ),
+                (get(base + ".talk_control_percent"), get(base + ".talk_intervention_percent")),
+                (get(base + ".outcome_control_percent"), get(base + ".outcome_intervention_percent")),
+                (self.arm("control"), self.arm("intervention")),
+                str(get(base + ".direction") or "same"),
+            )
+            if text:
+                paragraphs.append(text)
+        self.derived["derived.joint_pairs"] = len(self.joint_rows)
+        self.derived["derived.joint_flagged"] = len(paragraphs)
+        head = wording.joint_summary(len(paragraphs), len(self.joint_rows))
+        return [head, *paragraphs] if head else paragraphs
 
     def functions(self) -> dict:
         return {"say": self, "w": wording}

@@ -32,6 +32,10 @@ ALPHA_BORDERLINE = 0.6
 #: Change-in-estimate rule: adjustment "changed the odds ratio little" when the adjusted OR is within
 #: this proportion of the unadjusted one (Maldonado and Greenland 1993's 10% criterion).
 OR_CHANGE = 0.1
+#: Learners' shares raising a theme, compared across arms or sites: when the printed
+#: percentages lie within this many percentage points of one another the theme is said to be
+#: raised "in similar shares"; otherwise the group with the largest share is named.
+THEME_SPREAD_POINTS = 10
 
 SUPPRESSED = "suppressed"
 NOT_ESTIMABLE = "not estimable"
@@ -49,6 +53,7 @@ def rule_values() -> dict[str, float]:
         "wording.alpha_consistent": ALPHA_CONSISTENT,
         "wording.alpha_borderline": ALPHA_BORDERLINE,
         "wording.or_change_percent": 100 * OR_CHANGE,
+        "wording.theme_spread_points": THEME_SPREAD_POINTS,
     }
 
 
@@ -371,3 +376,314 @@ def kappa_band(kappa) -> str:
         if k <= limit:
             return word
     return "almost perfect"
+
+
+# --------------------------------------------------------------------------- qualitative analysis
+
+
+def _of(n: int, total: int, noun: str, plural_form: str | None = None) -> str:
+    """Rule: a count out of a total: '4 of the 24 interviews', 'all 4 focus groups', 'both
+    documents', 'one of the 3 documents', 'the one interview'."""
+    many = plural_form or plural(noun)
+    if total == 1:
+        return f"the one {noun}" if n == 1 else f"none of the one {noun}"
+    if total == 2 and n == 2:
+        return f"both {many}"
+    if n == total:
+        return f"all {total} {many}"
+    return f"{'one' if n == 1 else n} of the {total} {many}"
+
+
+def spread_sentence(groups: Sequence[tuple[str, int, int, float]], what: str = "arm") -> str:
+    """Rule: how evenly a theme reaches the learners of each group (arm or site), from
+    ``(name, learners raising it, learners of the group, percent)``. Percentages are
+    compared as printed (no decimals): all within THEME_SPREAD_POINTS (10) points of one
+    another, "in similar shares"; otherwise "most often in <the group with the largest
+    share>" (ties named together). Groups without learners are left out; fewer than two
+    groups give ""."""
+    present = [(name, n, total, pct) for name, n, total, pct in groups if total and not missing(pct)]
+    if len(present) < 2:
+        return ""
+    shown = [round(float(pct)) for *_, pct in present]
+    parts = join(f"{n} of {total} learners of {name} ({p}%)" for (name, n, total, _), p in zip(present, shown))
+    if max(shown) - min(shown) < THEME_SPREAD_POINTS:
+        return f"Learners raised it in similar shares in each {what}: {parts}."
+    top = [name for (name, *_), p in zip(present, shown) if p == max(shown)]
+    return f"Learners raised it most often in {join(top)}: {parts}."
+
+
+def times(n: int) -> str:
+    """'once', 'twice', '<n> times'."""
+    return {1: "once", 2: "twice"}.get(int(n), f"{int(n)} times")
+
+
+def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
+    """Rule: how a theme's own codes occur together, from ``(code label, code label,
+    units with both, sources with both)`` per pair of its codes. No pair (a theme of one
+    code): "". One pair: the shared units and sources. Several: how many pairs shared
+    at least one unit, and the pair sharing the most units (then the most sources, then
+    codebook order); when no pair shared a unit, the pair found together in the most
+    sources."""
+    if not pairs:
+        return ""
+    if len(pairs) == 1:
+        _, _, units, sources = pairs[0]
+        if units == 0:
+            return (
+                f"Its two codes were never applied to the same unit, and occurred in the same source {times(sources)}."
+                if sources
+                else "Its two codes never occurred in the same unit or source."
+            )
+        return (
+            f"Its two codes were applied to the same unit {times(units)} and occurred in the same source "
+            f"{times(sources)}."
+        )
+    shared = [p for p in pairs if p[2] > 0]
+    if not shared:
+        a, b, _, sources = sorted(enumerate(pairs), key=lambda ip: (-ip[1][3], ip[0]))[0][1]
+        if not sources:
+            return f"None of its {len(pairs)} pairs of codes occurred in the same unit or source."
+        return (
+            f"None of its {len(pairs)} pairs of codes was applied to the same unit; {a.lower()} and {b.lower()} "
+            f"occurred in the same source most often ({times(sources)})."
+        )
+    a, b, units, sources = sorted(enumerate(pairs), key=lambda ip: (-ip[1][2], -ip[1][3], ip[0]))[0][1]
+    k = len(shared)
+    if k == len(pairs):
+        lead = f"All {len(pairs)} pairs of its codes were"
+    else:
+        lead = f"{capitalise(number_word(k)) if k <= 10 else k} of its {len(pairs)} pairs of codes "
+        lead += "was" if k == 1 else "were"
+    return (
+        f"{lead} applied to the same unit at least once, "
+        f"{a.lower()} and {b.lower()} most often ({count(units, 'unit')}; both occurred in "
+        f"{count(sources, 'source')})."
+    )
+
+
+def resolution_sentence(
+    label: str,
+    kappa: str,
+    units: int,
+    disagreements: int,
+    applied: int,
+    left_off: int,
+    with_first: int,
+    with_second: int,
+    consensus: str,
+    stand_in: str = "",
+) -> str:
+    """Rule: how the coders' disagreements on a code flagged for low agreement were
+    settled, by where the consensus coding came from (``consensus``): ``file``, the
+    consensus coding supplied with the data, whose choices are counted (code applied or
+    left off, settled as the first or as the second coder had coded); ``coder``, one
+    coder's coding standing in for a consensus (``stand_in`` names which, "first" or
+    "second"), so every disagreement was settled that coder's way; ``majority``, a code
+    kept where more than half of the coders applied it, so with two coders every
+    disagreement left the code off. No disagreement: nothing to settle."""
+    head = (
+        f"{capitalise(label)} was flagged for low agreement (kappa {kappa})"
+        if kappa
+        else f"{capitalise(label)} was flagged for low agreement"
+    )
+    if disagreements == 0:
+        return f"{head}, although the coders never differed on it in the {units} units both coded."
+    where = f"the coders differed on it in {disagreements} of the {units} units both coded"
+    if consensus == "file":
+        return (
+            f"{head}: {where}, and the consensus coding supplied with the data applied the code in {applied} of "
+            f"them and left it off in {left_off}, settling {with_first} as the first coder and {with_second} as "
+            "the second coder had coded them."
+        )
+    if consensus == "coder":
+        who = f"the {stand_in} coder's" if stand_in else "one coder's"
+        return (
+            f"{head}: {where}; no consensus coding was supplied, so {who} coding stood in for it and "
+            f"settled each of them as that coder had coded it (the code applied in {applied}, left off in "
+            f"{left_off})."
+        )
+    kept = (
+        f"so the code was left off in all {disagreements}"
+        if applied == 0 and disagreements > 1
+        else (
+            "so the code was left off there"
+            if applied == 0
+            else f"so the code was applied in {applied} and left off in {left_off}"
+        )
+    )
+    return (
+        f"{head}: {where}; no consensus coding was supplied, and a code was kept only where more than half of "
+        f"the coders applied it, {kept}."
+    )
+
+
+def theme_paragraph(
+    code_labels: Sequence[str],
+    units: int,
+    sources: int,
+    sources_total: int,
+    learners: int,
+    learners_total: int,
+    types: Sequence[tuple[str, str, int, int]] = (),
+    arms: Sequence[tuple[str, int, int, float]] = (),
+    sites: Sequence[tuple[str, int, int, float]] = (),
+    top: tuple[str, int] | None = None,
+    pairs: Sequence[tuple[str, str, int, int]] = (),
+    disputes: Sequence[str] = (),
+    agreement_measured: bool = True,
+) -> str:
+    """Rule: an analytic paragraph on one theme, in a fixed order: its codes; its reach
+    (units, sources and learners among all those in the qualitative data); its spread
+    across source types (``(singular, plural, sources with it, sources of the type)``,
+    types without sources left out; the types it is absent from named), across arms
+    and across sites (:func:`spread_sentence`); its most frequent code; how its codes
+    co-occur (:func:`cooccurrence_sentence`); and how disagreements on its codes
+    flagged for low agreement were settled (``disputes``, sentences from
+    :func:`resolution_sentence`; none flagged: said so, when agreement was measured)."""
+    n_codes = len(code_labels)
+    text = [f"The theme grouped {number_word(n_codes)} code{'s' if n_codes != 1 else ''} ({join(code_labels)})."]
+    if units == 0:
+        text.append("No unit of the consensus coding carried it.")
+        return " ".join(text)
+    reach = f"It was coded in {count(units, 'unit')}, in {_of(sources, sources_total, 'source')}"
+    if learners_total:
+        reach += f", spoken or written by {_of(learners, learners_total, 'learner')} of the qualitative data"
+    text.append(reach + ".")
+    present = [(one, many, n, total) for one, many, n, total in types if total]
+    if present:
+        absent = [many if total > 1 else one for one, many, n, total in present if n == 0]
+        found = join(_of(n, total, one, many) for one, many, n, total in present if n > 0)
+        sentence = f"It appeared in {found}"
+        if len(present) > 1 and not absent:
+            sentence += ", so in every type of source"
+        elif absent:
+            sentence += f", and in no {join(absent, 'or')}"
+        text.append(sentence + ".")
+    for groups, what in ((arms, "arm"), (sites, "site")):
+        spread = spread_sentence(groups, what)
+        if spread:
+            text.append(spread)
+    if top is not None and n_codes > 1 and top[1] > 0:
+        text.append(f"Its most frequent code was {top[0].lower()} ({count(top[1], 'unit')}).")
+    co = cooccurrence_sentence(pairs)
+    if co:
+        text.append(co)
+    if disputes:
+        text.extend(disputes)
+    elif agreement_measured:
+        text.append(
+            "None of its codes was flagged for low agreement between the coders."
+            if n_codes > 1
+            else "Its code was not flagged for low agreement between the coders."
+        )
+    return " ".join(text)
+
+
+# --------------------------------------------------------------------------- integration
+
+
+def arm_gap(control, intervention) -> str:
+    """Rule: how two arms' printed percentages (no decimals) differ: "higher in the
+    intervention arm" when the intervention's is at least THEME_SPREAD_POINTS (10) points
+    above the control's, "higher in the control arm" when at least that much below,
+    "similar" otherwise; "not estimable" when either is missing."""
+    if missing(control) or missing(intervention):
+        return NOT_ESTIMABLE
+    gap = round(float(intervention)) - round(float(control))
+    if gap >= THEME_SPREAD_POINTS:
+        return "intervention"
+    if gap <= -THEME_SPREAD_POINTS:
+        return "control"
+    return "similar"
+
+
+def joint_surprise(talk: tuple, outcome: tuple, direction: str = "same") -> bool:
+    """Rule: a pair of the joint display is surprising when the arms compare differently
+    on the talk than on the outcome it is linked to: :func:`arm_gap` of the shares
+    raising the code is not the one the outcome's leads to expect (the outcome's own
+    for a ``same`` link, the opposite arm for an ``inverse`` link, "similar" for
+    "similar"). Either comparison not estimable: not surprising (nothing to compare)."""
+    said, reported = arm_gap(*talk), arm_gap(*outcome)
+    if NOT_ESTIMABLE in (said, reported):
+        return False
+    if direction == "inverse":
+        reported = {"intervention": "control", "control": "intervention"}.get(reported, reported)
+    return said != reported
+
+
+def joint_discussion(
+    code: str,
+    outcome: str,
+    judgement: str,
+    kappa: str,
+    n: int,
+    counts: tuple[int, int, int, int],
+    talk: tuple,
+    outcome_shares: tuple,
+    arms: tuple[str, str],
+    direction: str = "same",
+) -> str:
+    """Rule: a short paragraph on one pair of the joint display that is dissonant (by
+    the kappa rule) or surprising (:func:`joint_surprise`); "" for any other pair.
+    ``counts`` are the learners who said and reported, said only, reported only and
+    neither; ``talk`` and ``outcome_shares`` the (control, intervention) percentages;
+    ``arms`` the arms' names (control, intervention); for an ``inverse`` link the code is
+    expected with the outcome's absence."""
+    dissonant = judgement == "dissonant"
+    surprising = judgement in ("convergent", "complementary", "dissonant") and joint_surprise(
+        talk, outcome_shares, direction
+    )
+    if not (dissonant or surprising):
+        return ""
+    both, said_only, reported_only, neither = counts
+    expect = "reported" if direction == "same" else "did not report"
+    text = [f"*{capitalise(code)} and {outcome}.*"]
+    if dissonant:
+        text.append(
+            f"Among the {n} learners in both data sets, raising the code agreed no better than chance with "
+            f"whether they {expect} {outcome} (kappa {kappa}): {both} raised it and reported the outcome, "
+            f"{said_only} raised it without the outcome and {reported_only} reported the outcome without raising "
+            f"it. What the code captures and what the survey item asks may differ, or learners may speak of it "
+            "for reasons the outcome does not record; the pair is a question for the qualitative data rather than "
+            "support for the outcome."
+        )
+    else:
+        text.append(f"The pair was {judgement} among the {n} learners in both data sets (kappa {kappa}).")
+    if surprising:
+        c_talk, i_talk = (f"{round(float(x))}%" for x in talk)
+        c_out, i_out = (f"{round(float(x))}%" for x in outcome_shares)
+        said = arm_gap(*talk)
+        said_text = (
+            "about as often in both arms"
+            if said == "similar"
+            else f"more often in {arms[0] if said == 'control' else arms[1]}"
+        )
+        text.append(
+            f"Yet the arms compare differently on the two: learners raised the code {said_text} ({c_talk} in "
+            f"{arms[0]} against {i_talk} in {arms[1]}), while the outcome was {c_out} against {i_out}. "
+            + (
+                "Whatever link there is between talk and outcome holds within the arms, not between them: the "
+                "difference between the arms in the outcome is not mirrored in what learners said."
+                if not dissonant
+                else "Neither within nor between the arms does the talk follow the outcome."
+            )
+        )
+    return " ".join(text)
+
+
+def joint_summary(flagged: int, total: int) -> str:
+    """Rule: the sentence that opens the discussion of the joint display: how many of its
+    pairs are dissonant or surprising, or that none is."""
+    if total == 0:
+        return ""
+    if flagged == 0:
+        return (
+            f"No pair of the joint display was dissonant, and in {'the' if total == 1 else 'every'} pair the arms "
+            "compared alike on the talk and on the outcome, so the two strands of the study tell the same story "
+            "where they meet."
+        )
+    return (
+        f"{capitalise(number_word(flagged)) if flagged <= 10 else flagged} of the {total} pairs of the joint "
+        f"display {'was' if flagged == 1 else 'were'} dissonant or surprising by the rules stated with it in "
+        "the Results."
+    )

@@ -445,6 +445,7 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
     pii_at = {slots[i]: None for i in np.flatnonzero(carry)}
     for key in pii_at:
         pii_at[key] = templates.pop() if templates else str(rng.choice(tb.PII_SENTENCES))
+    fillers, uses = 0, {}
     for si, s in enumerate(srcs):
         used: set[str] = set()
 
@@ -464,9 +465,14 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
                 continue
             parts = [pick(tb.SENTENCES[c]) for c in codes]
             if not parts or rng.random() < 0.25:
-                parts.insert(int(rng.integers(len(parts) + 1)), pick(tb.FILLERS))
+                at = int(rng.integers(len(parts) + 1))
+                pick(tb.FILLERS[:8])  # the draw of earlier versions, kept so that the random stream is unchanged
+                parts.insert(at, tb.filler(fillers))
+                fillers += 1  # each filler is written once in a study
             if (si, ui) in pii_at:
-                parts.insert(int(rng.integers(len(parts) + 1)), pii_at[(si, ui)])
+                template = pii_at[(si, ui)]
+                parts.insert(int(rng.integers(len(parts) + 1)), tb.reworded(template, uses.get(template, 0)))
+                uses[template] = uses.get(template, 0) + 1
             filled = [planter.fill(p, s.ident, number) for p in parts]
             unit[1] = " ".join(filled)
 

@@ -267,6 +267,9 @@ SENTENCES = {
     ],
 }
 
+# Sentences that carry no code: :func:`filler` writes the n-th of a study, never the same
+# sentence twice (the bodies in the order given, then each behind an opening, then with a
+# closing clause).
 FILLERS = [
     "That was back in the autumn, before the second block of placements.",
     "I do not want to make it sound bigger than it was.",
@@ -276,7 +279,96 @@ FILLERS = [
     "So yes, it was a lot.",
     "The workshop timetable was tight that term.",
     "There was a lot going on at the time.",
+    "I had a cold the whole of that fortnight, which did not help.",
+    "My mother still asks whether it was worth the trouble.",
+    "I only found the words for it months later.",
+    "The bus home took forever that evening.",
+    "I was on early shifts most of that block.",
+    "We were all tired and a bit short with each other.",
+    "I kept meaning to write it down and never did.",
+    "It comes back to me at odd moments.",
+    "Our cohort is small enough that news travels fast.",
+    "I nearly did not mention it at all.",
+    "The uniform still smelt of the ward when I got home.",
+    "I spent most of that weekend asleep, honestly.",
+    "Looking at it now, it seems a long time ago.",
+    "There was a lot of tea drunk in that staff room.",
+    "I had an essay due the same week.",
+    "My placement partner saw it differently, I think.",
+    "It is strange what sticks in your memory.",
+    "I am still not sure I handled it well.",
+    "It happened so quickly that I hardly had time to think.",
+    "The car park was half empty when I left.",
+    "I had only been on that unit for a few days.",
+    "It did not feel like a big deal until later.",
+    "I went for a long walk afterwards to clear my head.",
+    "That was the same week my grandmother was unwell.",
+    "We were short of staff, as usual.",
+    "I told my partner about it over dinner.",
+    "It was my second placement, so still very new.",
+    "The handover that morning had been chaotic.",
+    "I was counting the days to the end of the block.",
+    "Everyone seemed to have heard a different version.",
+    "I was more annoyed than upset, at first.",
+    "It still makes me a bit cross, if I am honest.",
 ]
+FILLER_OPENINGS = [
+    "Thinking about it now, ",
+    "In fairness, ",
+    "For what it is worth, ",
+    "Either way, ",
+    "As I remember it, ",
+    "Then again, ",
+    "Mind you, ",
+    "Anyway, ",
+    "To be fair, ",
+]
+FILLER_CLOSINGS = [", as far as I can tell", ", for me at least", ", more or less", ", if that makes sense"]
+
+
+def _compose(bodies: list[str], n: int) -> str:
+    """The n-th sentence (from 0) of a bank: the bodies as they are; then each body behind
+    an opening, both changing from one sentence to the next (the Chinese remainder
+    theorem's bijection: every pair once, as the bodies and openings share no factor);
+    then each body with a closing clause. Then each opened body with a closing
+    clause as well. Distinct for every n below ``len(bodies) * (1 + len(FILLER_OPENINGS)) *
+    (1 + len(FILLER_CLOSINGS))``."""
+    import math
+
+    b, o = len(bodies), len(FILLER_OPENINGS)
+    if math.gcd(b, o) != 1:
+        raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    if n < b:
+        return bodies[n]
+    k = n - b
+    if k < b * o:
+        text = bodies[k % b]
+        first = text.split(" ", 1)[0]
+        if first not in ("I", "I'm") and not first.startswith("{"):
+            text = text[:1].lower() + text[1:]
+        return FILLER_OPENINGS[k % o] + text
+    k -= b * o
+    if k < b * len(FILLER_CLOSINGS):
+        text = bodies[k % b]
+        return text[:-1] + FILLER_CLOSINGS[k // b] + "."
+    k -= b * len(FILLER_CLOSINGS)
+    if k >= b * o * len(FILLER_CLOSINGS):
+        raise ValueError(f"the text bank has no sentence number {n}: add sentences, openings or closings")
+    opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
+    return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
+
+
+def filler(n: int) -> str:
+    """The n-th filler sentence of a study (from 0): never the same sentence twice."""
+    return _compose(FILLERS, n)
+
+
+def reworded(template: str, n: int) -> str:
+    """The n-th use (from 0) in a study of an identifier sentence: the template itself,
+    then behind an opening or with a closing clause, so that no use repeats another
+    (its slots unchanged)."""
+    return _compose([template], n)
+
 
 # Sentences that plant identifiers. Each one is the only place its slots appear.
 PII_SENTENCES = [

@@ -43,6 +43,19 @@ class _Writer:
         picks = rng.choice(len(names), size=min(len(names), 30 + 10 * scale), replace=False)
         self.people = [(str(rng.choice(tb.TITLES)), *names[i]) for i in picks]
         self.planted: list[dict] = []
+        self.fillers = 0
+        self.pii_uses: dict[str, int] = {}
+
+    def filler(self) -> str:
+        """The next filler sentence: never one written before in this data set."""
+        self.fillers += 1
+        return tb.filler(self.fillers - 1)
+
+    def pii(self, template: str) -> str:
+        """The next wording of a PII sentence: never one written before in this data set."""
+        n = self.pii_uses.get(template, 0)
+        self.pii_uses[template] = n + 1
+        return tb.pii_sentence(template, n)
 
     def person(self) -> tuple[str, str, str]:
         return self.people[int(self.rng.integers(len(self.people)))]
@@ -99,9 +112,12 @@ def _utterance(
 ) -> str:
     parts = [str(rng.choice(tb.SENTENCES[c])) for c in codes]
     if not parts or rng.random() < 0.3:
-        parts.insert(int(rng.integers(len(parts) + 1)), str(rng.choice(tb.FILLERS)))
+        at = int(rng.integers(len(parts) + 1))
+        rng.choice(tb.FILLERS)  # the draw of earlier versions, kept so that the random stream is unchanged
+        parts.insert(at, writer.filler())
     if rng.random() < pii_rate:
-        parts.insert(int(rng.integers(len(parts) + 1)), str(rng.choice(tb.PII_SENTENCES)))
+        at = int(rng.integers(len(parts) + 1))
+        parts.insert(at, writer.pii(str(rng.choice(tb.PII_SENTENCES))))
     return " ".join(writer.fill(p, source, unit) for p in parts)
 
 

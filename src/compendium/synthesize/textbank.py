@@ -257,6 +257,11 @@ SENTENCES = {
     ],
 }
 
+# Sentences that carry no code. The generator draws from FILLERS and PII_SENTENCES as
+# before (so that its random stream, and with it every coding, stays the same), but the
+# words it writes come from :func:`filler` and :func:`pii_sentence`, which never give
+# the same sentence twice in one data set: the n-th filler is the n-th of FILLER_BODIES,
+# then each body again behind an opening, then with a closing clause.
 FILLERS = [
     "I am not sure that is the whole story, though.",
     "It has been a busy year in general.",
@@ -268,6 +273,174 @@ FILLERS = [
     "Anyway, that is how it went.",
 ]
 
+FILLER_BODIES = [
+    "I am not sure that is the whole story, though.",
+    "It has been a busy year in general.",
+    "That was during the winter term.",
+    "Some of my friends felt differently about it.",
+    "I suppose we are still learning as we go.",
+    "It is hard to describe in a few words.",
+    "We talk about it a lot in our year group.",
+    "Anyway, that is how it went.",
+    "I only really understood it after the exams were over.",
+    "My parents still ask me why I bother.",
+    "It took me a while to find the right words for it.",
+    "Most of that happened over the long summer break.",
+    "I keep coming back to that conversation.",
+    "There were good weeks and bad weeks, like anything.",
+    "The timing was awful, right before finals.",
+    "I wrote most of it down in a notebook at the time.",
+    "Our cohort is small, so everybody hears about everything.",
+    "It felt bigger then than it does now.",
+    "I had not planned to say any of this today.",
+    "Nobody warned us how tiring it would be.",
+    "It was raining the whole week, which did not help.",
+    "Half of it I only pieced together afterwards.",
+    "I think my flatmate remembers it better than I do.",
+    "We were all running on very little sleep.",
+    "It is funny how some details stay with you.",
+    "I would probably tell it differently next year.",
+    "That was the same month I moved house.",
+    "I was quite naive about it at the start.",
+    "It still surprises me when I think about it.",
+    "I was on nights for most of that rotation.",
+    "My sister thinks I take too much on.",
+    "The library was our second home that spring.",
+    "I am still not sure what I would change.",
+    "It was a strange time for everyone in our year.",
+    "I talked it through with my housemates over dinner.",
+    "We kept a shared document going the whole time.",
+    "Some weeks it was all I could think about.",
+    "I was commuting a long way every day back then.",
+    "It sounds small when I say it out loud.",
+    "I have told this story a few times now.",
+    "The group chat was busy that evening.",
+    "Part of me wanted to stay out of it.",
+    "It was my first year away from home.",
+    "Things moved faster than any of us expected.",
+    "I remember the corridor being completely silent.",
+    "Exams were never far from anyone's mind.",
+    "I only half understood it at the beginning.",
+    "That term felt twice as long as the others.",
+    "We laughed about it later, mostly out of relief.",
+    "It was the kind of week you do not forget.",
+    "I was also working weekends in a café around then.",
+    "Everyone had an opinion and most of them were loud.",
+    "I kept my head down for the first few months.",
+    "My tutor group met on the same afternoon each week.",
+    "The canteen was where most of those conversations happened.",
+    "I was quieter then than I am now.",
+    "It all happened in the space of a fortnight.",
+    "Honestly, I am still processing some of it.",
+    "I would not have predicted any of it in first year.",
+    "People still bring it up when we meet up now.",
+    "I was living out of a suitcase for most of that placement.",
+    "It was the first time I had spoken about it properly.",
+    "There is probably a better way to put it.",
+    "I remember the date because it was my birthday.",
+    "I went home that weekend just to get some distance.",
+    "We were too busy to think much about it then.",
+    "It took a few weeks before any of us talked about it.",
+    "I was not the only one who felt that way, I think.",
+    "The whole year seemed to know within a day.",
+    "I still have the messages from that week somewhere.",
+    "It is one of those things you replay in the shower.",
+    "My housemate says I went quiet for a while after.",
+    "I had no idea what I was getting into at the start.",
+    "There was a lot of coffee and not much sleep.",
+    "I could not tell you exactly when it started.",
+    "That autumn went by in a blur.",
+    "It felt like a lot to carry in first year.",
+    "I keep a folder of everything from that time.",
+    "I am better at talking about it now than I was.",
+    "The lecture theatre emptied out fast that afternoon.",
+    "We were all new to the hospital back then.",
+    "It was my grandmother who asked the hardest questions.",
+    "I nearly dropped out that spring, for other reasons.",
+    "I was working nights at a supermarket to cover rent.",
+    "Some of it I would rather not go into.",
+    "My old school friends did not really get it.",
+    "It did change how I saw the next few years.",
+    "The weather was miserable, which seemed fitting.",
+    "I remember feeling very young at the time.",
+    "It still comes up in conversation every so often.",
+    "Our year had a lot going on besides this.",
+    "I had just switched to a new study group.",
+    "I kept thinking someone else would sort it out.",
+    "It was exhausting in a way I did not expect.",
+    "I wish someone had told me what it would involve.",
+    "Those first few weeks are a bit of a haze.",
+    "My parents were worried I was taking on too much.",
+    "Even now I am not sure I got it right.",
+    "I suppose it made me grow up a bit.",
+    "I was juggling it with revision for the spring exams.",
+    "We ate a lot of takeaway that term.",
+    "I only realised how much it mattered much later.",
+    "I used to talk it over with my brother on the phone.",
+    "It was not the year I had planned.",
+    "I can laugh about some of it now.",
+    "I was still finding my feet at the time.",
+    "It is strange to hear myself say it.",
+    "Other people probably remember it differently.",
+    "I am glad I kept going with it.",
+    "It was a long walk home that night.",
+    "I had a lot of doubts at the beginning.",
+]
+FILLER_OPENINGS = [
+    "Thinking about it now, ",
+    "To be honest, ",
+    "In fairness, ",
+    "If I am truthful, ",
+    "In any case, ",
+    "For what it is worth, ",
+    "Either way, ",
+    "As I remember it, ",
+    "Between us, ",
+    "Then again, ",
+    "Mind you, ",
+]
+FILLER_CLOSINGS = [", as far as I can tell", ", if that makes sense", ", for me at least", ", more or less"]
+
+
+def _compose(bodies: list[str], n: int, offset: int = 0) -> str:
+    """The n-th sentence (from 0) of a bank: first the bodies as they are; then each body
+    behind an opening, body and opening both changing from one sentence to the next
+    (the pair is the n-th of the Chinese remainder theorem's bijection, so every pair
+    comes once when the number of bodies and of openings share no factor); then each
+    body with a closing clause. Then each opened body with a closing
+    clause as well. Distinct for every n below ``len(bodies) * (1 + len(FILLER_OPENINGS)) *
+    (1 + len(FILLER_CLOSINGS))``. ``offset`` rotates the
+    openings, so that different banks do not open alike."""
+    import math
+
+    b, o = len(bodies), len(FILLER_OPENINGS)
+    if math.gcd(b, o) != 1:
+        raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    if n < b:
+        return bodies[n]
+    k = n - b
+    if k < b * o:
+        text = bodies[k % b]
+        first = text.split(" ", 1)[0]
+        if first not in ("I", "I'm") and not first.startswith(("{", "I'")):
+            text = text[:1].lower() + text[1:]
+        return FILLER_OPENINGS[(k + offset) % o] + text
+    k -= b * o
+    if k < b * len(FILLER_CLOSINGS):
+        text = bodies[k % b]
+        return text[:-1] + FILLER_CLOSINGS[k // b] + "."
+    k -= b * len(FILLER_CLOSINGS)
+    if k >= b * o * len(FILLER_CLOSINGS):
+        raise ValueError(f"the text bank has no sentence number {n}: add bodies, openings or closings")
+    opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
+    return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
+
+
+def filler(n: int) -> str:
+    """The n-th filler sentence of a data set (from 0): never the same sentence twice."""
+    return _compose(FILLER_BODIES, n)
+
+
 PII_SENTENCES = [
     "You can reach {person} at {email} if you want the details.",
     "The coordinator's number was {phone}, and she answered at any hour.",
@@ -277,6 +450,69 @@ PII_SENTENCES = [
     "{person} was the consultant on that firm.",
     "Call {phone} or write to {email} to join.",
 ]
+
+# Wordings of each PII sentence with the same slots in the same order (the generator
+# fills them with the same random draws): PII_VARIANTS[i] rewrites PII_SENTENCES[i].
+PII_VARIANTS = [
+    [
+        "You can reach {person} at {email} if you want the details.",
+        "Anyone curious can write to {person} at {email} for the background.",
+        "Ask {person} at {email} and you will get the whole file.",
+        "The contact for all of this was {person}, on {email}.",
+        "If you need the paperwork, {person} still answers at {email}.",
+    ],
+    [
+        "The coordinator's number was {phone}, and she answered at any hour.",
+        "We had a shared phone on {phone} that somebody always picked up.",
+        "The helpline we set up was {phone}, staffed by volunteers in the evenings.",
+        "Anyone stuck could ring {phone} and get a student on the line.",
+        "The number on our flyers was {phone}, which went to the society's mobile.",
+    ],
+    [
+        "We met at {inst} most weeks, in the seminar room on the second floor.",
+        "Our meetings moved to {inst} once the first room became too small.",
+        "Most of the planning happened at {inst}, late in the evening.",
+        "The first session was held at {inst}, in a borrowed lecture theatre.",
+        "We used a side room at {inst} whenever it was free.",
+    ],
+    [
+        "{first} from my year kept all the notes.",
+        "{first} was the one who remembered every deadline.",
+        "{first} from the year above lent us their old slides.",
+        "{first} drafted most of the emails for us.",
+        "{first} kept the spreadsheet of who had volunteered for what.",
+    ],
+    [
+        "Our group's page is {url} and we post as {handle}.",
+        "Everything is written up at {url}, and updates go out from {handle}.",
+        "The statement lives on {url}, and we share news through {handle}.",
+        "We keep the minutes on {url} and announce meetings as {handle}.",
+        "The sign-up form is on {url}, and {handle} posts the reminders.",
+    ],
+    [
+        "{person} was the consultant on that firm.",
+        "{person} supervised us on that placement.",
+        "The lead on that ward round was {person}.",
+        "{person} ran the clinic we were attached to.",
+        "Our educational supervisor that year was {person}.",
+    ],
+    [
+        "Call {phone} or write to {email} to join.",
+        "New members can ring {phone} or email {email}.",
+        "To get involved, phone {phone} or drop a line to {email}.",
+        "The quickest way in is {phone}, or {email} if you prefer writing.",
+        "Ring {phone} in the evenings, or use {email} any time.",
+    ],
+]
+
+
+def pii_sentence(template: str, n: int) -> str:
+    """The n-th use (from 0) in a data set of the PII sentence ``template`` (one of
+    PII_SENTENCES), reworded so that no use repeats another: the same slots in the
+    same order."""
+    index = PII_SENTENCES.index(template)
+    return _compose(PII_VARIANTS[index], n, offset=3 * index + 1)
+
 
 QUESTIONS = [
     "Can you tell me how you first got involved?",
