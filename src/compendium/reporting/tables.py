@@ -785,6 +785,16 @@ def cooccurrence_markdown(co: pd.DataFrame, note: str = "") -> str:
     )
 
 
+#: What the published quotes table keeps: descriptors, never an identifier (no learner
+#: id, source id or unit number that would link a quote to a survey row or a transcript).
+PUBLIC_QUOTE_COLUMNS = ("code", "rank", "source_type", "arm", "site", "quote")
+
+
+def public_quotes(quotes: pd.DataFrame) -> pd.DataFrame:
+    """The exemplar quotes as published: :data:`PUBLIC_QUOTE_COLUMNS` only."""
+    return quotes[[c for c in PUBLIC_QUOTE_COLUMNS if c in quotes.columns]].reset_index(drop=True)
+
+
 def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = "") -> str:
     labels = dict(zip(codebook["code"], codebook["code_label"]))
     lines = ["# Exemplar quotes", ""]
@@ -794,11 +804,14 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
         for r in block.itertuples(index=False):
             lines.append(f"> {r.quote}")
             lines.append(">")
-            lines.append(f"> — {r.speaker}, {r.source_type.replace('_', ' ')} {r.source_id}, unit {r.unit} ({r.arm})")
+            site = getattr(r, "site", "")
+            where = f", site {site}" if isinstance(site, str) and site and site not in ("none", "mixed") else ""
+            lines.append(f"> — {r.source_type.replace('_', ' ')}, {r.arm} arm{where}")
             lines.append("")
     lines.append(
         "Quotes are de-identified. Rule: learner units carrying the fewest other codes, then the fewest "
-        "redactions, then the length nearest 160 characters, then source and unit order; one quote per source."
+        "redactions, then the length nearest 160 characters, then source and unit order; one quote per source. "
+        "Each quote is tagged with descriptors (source type, arm, site), never with an identifier."
     )
     return "\n".join(lines) + "\n" + _notes(note)
 
