@@ -216,16 +216,30 @@ def _wait_until(run: subprocess.Popen, condition, log: Path, seconds: float = 24
         time.sleep(0.05)
 
 
-def _running(run: subprocess.Popen, words: str):
-    """True while a process of the run's group runs a command line that holds ``words``."""
+def _written(project: Path, rel: str, words: str):
+    """True once the file ``rel`` holds ``words``, in the checkout or in the run's staging
+    copy (wherever the run writes: the test does not assume it)."""
 
     def check() -> bool:
-        for proc in psutil.process_iter(["pid", "cmdline"]):
+        for path in (project / rel, project / rp.RUN_DIR / "work" / rel):
             try:
-                if os.getpgid(proc.pid) == run.pid and words in " ".join(proc.info["cmdline"] or []):
+                if words in path.read_text(encoding="utf-8", errors="replace"):
                     return True
-            except (ProcessLookupError, psutil.Error):
+            except OSError:
                 continue
+        return False
+
+    return check
+
+
+def _kernel_running(project: Path):
+    """True while a notebook kernel works in the project (its stage has begun to write)."""
+
+    def check() -> bool:
+        for proc in psutil.process_iter(["cwd", "cmdline"]):
+            cmd = " ".join(proc.info.get("cmdline") or [])
+            if (proc.info.get("cwd") or "").startswith(str(project)) and "kernel" in cmd and " -f " in cmd:
+                return True
         return False
 
     return check
@@ -273,26 +287,32 @@ def _edit_notebook(path: Path) -> bytes:
 
 @pytest.mark.pipeline
 def test_a_run_stopped_at_any_point_leaves_the_last_good_state(shipped_run, tmp_path):
-    """Kill real runs: by SIGINT in an early stage, by SIGKILL in stage 09, by SIGTERM
-    while the manuscript renders, and by SIGKILL right before publishing, after a second
-    run was refused. After each, every file of the checkout is as before the run and no
-    process of the run is left; the next run starts by itself (one line says what it
-    settled), and publishes byte for byte what an uninterrupted run of the same inputs
-    gives: the staging copy of the run stopped after every stage and the audit passed.
+    """Kill real runs: by SIGINT once an early stage has written its notebook, by SIGKILL
+    while stage 09 runs its kernel, by SIGTERM once the manuscript's text is written, and
+    by SIGKILL right before publishing, after a second run was refused. After each, every
+    file of the checkout is as before the run and no process of the run is left; the
+    next run starts by itself (one line says what it settled), and publishes byte for
+    byte what an uninterrupted run of the same inputs gives: the staging copy of the run
+    stopped after every stage and the audit passed.
 
     Each stopped run has something new to write (an edited notebook, template or
-    environment.yml), so a run that wrote into the checkout before publishing, or
-    published part of its results, fails the comparison."""
+    environment.yml) and is stopped once it has written some of it (wherever it
+    writes), so a run that wrote into the checkout before publishing, or published part
+    of its results, fails the comparison. Checked against the previous, in-place
+    ``compendium reproduce`` (commit c992f81): step 1 left the new executed notebook 02
+    beside the old dvc.lock, step 2 a hidden ``.09-export-qda.*.ipynb`` under
+    ``reports/notebooks/``, step 3 the new manuscript.md and a stray
+    ``reports/.manuscript-style.html``; it has no pause before publishing (step 4)."""
     project = tmp_path / "compendium"  # with its intermediate data and DVC cache: only what changed reruns
     shutil.copytree(shipped_run, project, ignore=shutil.ignore_patterns(".git", "tmp", "__pycache__"))
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     log = tmp_path / "run.log"
 
-    # 1. SIGINT (Ctrl-C in a terminal) while an early stage computes
+    # 1. SIGINT (Ctrl-C in a terminal) once an early stage has written its notebook
     original = _edit_notebook(nb := project / "notebooks" / "02-tabulate-outcomes.ipynb")
     before = tree(project)
     run = _start(project, log)
-    _wait_until(run, _running(run, "02-tabulate-outcomes"), log)
+    _wait_until(run, _written(project, "reports/notebooks/02-tabulate-outcomes.ipynb", "Edited."), log)
     assert _stop(run, signal.SIGINT) == 128 + signal.SIGINT, log.read_text()[-2000:]
     assert "Nothing was published" in log.read_text()
     assert changed(before, tree(project)) == []
@@ -305,20 +325,21 @@ def test_a_run_stopped_at_any_point_leaves_the_last_good_state(shipped_run, tmp_
     original = _edit_notebook(nb := project / "notebooks" / "09-export-qda.ipynb")
     before = tree(project)
     run = _start(project, log)
-    _wait_until(run, _running(run, "09-export-qda"), log)
+    _wait_until(run, _kernel_running(project), log)  # the stage has begun to write its notebook
     _stop(run, signal.SIGKILL)
     assert changed(before, tree(project)) == []
     assert (project / rp.RUN_DIR).exists()  # the journal, for the next run to discard
     _no_leftovers(project)
     nb.write_bytes(original)
 
-    # 3. SIGTERM while the manuscript renders (an edited template: 13 and what follows rerun)
+    # 3. SIGTERM once the manuscript's text is written, while its other formats render
+    #    (an edited template: 13 and what follows rerun)
     template = project / "manuscript" / "manuscript.md.j2"
     original = template.read_bytes()
     _edit(template, "\n## ", "\nThis sentence was added.\n\n## ")
     before = tree(project)
     run = _start(project, log)
-    _wait_until(run, _running(run, "render-manuscript"), log)
+    _wait_until(run, _written(project, "reports/manuscript.md", "This sentence was added."), log)
     assert _stop(run, signal.SIGTERM) == 128 + signal.SIGTERM, log.read_text()[-2000:]
     out = log.read_text()
     assert out.count("discarded its unfinished work") == 1, out[-2000:]  # what step 2 left, settled first
