@@ -105,6 +105,25 @@ def test_the_staging_copy_links_inputs_and_copies_what_a_run_writes(checkout):
     assert "cache" in (work / ".dvc" / "config.local").read_text()  # the checkout's cache is shared
 
 
+def test_every_output_of_dvc_yaml_is_published(checkout):
+    """Outputs outside the three folders are units of their own; the outputs of a
+    foreach stage, named by ${item}, are published as the folder they share."""
+    (checkout / "dvc.yaml").write_text(
+        "stages:\n  s:\n    cmd: x\n    outs: [reports/a.csv, codemeta.json, results/x.csv, results]\n"
+        "  f:\n    foreach: [a, b]\n    do:\n      cmd: y\n"
+        "      outs: ['figures/${item}.svg', 'data/interim/${item}']\n"
+    )
+    assert rp.publish_units(checkout) == [
+        "reports",
+        "data/interim",
+        "data/private",
+        "dvc.lock",
+        "codemeta.json",
+        "results",
+        "figures",
+    ]
+
+
 def test_publishing_survives_a_kill_at_every_step(checkout, monkeypatch):
     """Stop the publishing step after its k-th rename (as SIGKILL would: no clean-up
     runs), then start again: before the commit record the checkout is exactly as it

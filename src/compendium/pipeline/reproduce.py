@@ -195,12 +195,17 @@ def declared(root: Path) -> tuple[list[str], list[str]]:
     params = (yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}) if params_file.is_file() else {}
     outs, deps = [], []
     for stage in stages.values():
+        stage = stage.get("do", stage) if isinstance(stage, dict) else {}  # foreach/matrix stages
         for kind, found in (("outs", outs), ("deps", deps)):
             for entry in stage.get(kind) or []:
-                name = next(iter(entry)) if isinstance(entry, dict) else entry
-                resolved = _interpolate(str(name), params)
+                name = str(next(iter(entry)) if isinstance(entry, dict) else entry)
+                resolved = _interpolate(name, params)
                 if resolved is None and kind == "outs":
-                    raise RuntimeError(f"dvc.yaml: cannot resolve the output path {name!r} from params.yaml")
+                    # ${item} of a foreach stage, say: publish the folder the paths share
+                    folder = name.split("${")[0].rpartition("/")[0]
+                    if not folder:
+                        raise RuntimeError(f"dvc.yaml: cannot tell where the output {name!r} is written")
+                    resolved = folder
                 if resolved is not None:
                     found.append(resolved)
     return outs, deps
@@ -219,9 +224,9 @@ def publish_units(root: Path) -> list[str]:
     units = [*folders, "dvc.lock"]
     for out in outs:
         rel = Path(os.path.normpath(out)).as_posix()
-        if not Path(rel).is_absolute() and not rel.startswith("../") and not any(_inside(rel, u) for u in units):
+        if not Path(rel).is_absolute() and not rel.startswith("../") and rel not in units:
             units.append(rel)
-    return units
+    return [u for u in units if not any(_inside(u, v) and u != v for v in units)]
 
 
 def _stray(name: str) -> bool:
