@@ -105,6 +105,20 @@ def test_the_staging_copy_links_inputs_and_copies_what_a_run_writes(checkout):
     assert "cache" in (work / ".dvc" / "config.local").read_text()  # the checkout's cache is shared
 
 
+def test_data_outside_the_checkout_stays_reachable_from_the_staging_copy(checkout):
+    """A team's raw_dir beside the checkout (../study) is linked where the staging copy
+    looks for it; one further up cannot be, and the message says what to do."""
+    study = checkout.parent / "study"
+    study.mkdir()
+    (checkout / "params.yaml").write_text("data:\n  raw_dir: ../study\n")
+    work = checkout / rp.RUN_DIR / "work"
+    rp.stage(checkout, work)
+    assert (work / ".." / "study").resolve() == study.resolve()
+    (checkout / "params.yaml").write_text("data:\n  raw_dir: ../../study\n")
+    with pytest.raises(rp.StagingError, match="absolute path"):
+        rp.stage(checkout, work)
+
+
 def test_every_output_of_dvc_yaml_is_published(checkout):
     """Outputs outside the three folders are units of their own; the outputs of a
     foreach stage, named by ${item}, are published as the folder they share."""

@@ -108,6 +108,10 @@ class Busy(RuntimeError):
     """Another run (or a DVC command) holds the checkout."""
 
 
+class StagingError(RuntimeError):
+    """The checkout cannot be staged as it is (the message says why and what to do)."""
+
+
 @contextlib.contextmanager
 def run_lock(root: Path) -> Iterator[int]:
     """Hold the checkout's run lock (an exclusive ``flock``) for the block; yields its
@@ -317,6 +321,11 @@ def stage(root: Path, work: Path) -> list[str]:
         rel = os.path.normpath(dep)
         if not os.path.isabs(rel) and rel.startswith(".."):
             link = Path(os.path.normpath(work / rel))
+            if not link.is_relative_to(work.parent):
+                raise StagingError(
+                    f"error: dvc.yaml depends on {dep}, more than one folder above the checkout; "
+                    "give it as an absolute path (in params.yaml) and run again. Nothing was changed."
+                )
             if not os.path.lexists(link):
                 link.parent.mkdir(parents=True, exist_ok=True)
                 os.symlink(os.path.normpath(root / rel), link)
@@ -530,6 +539,9 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
     except Busy as exc:
         print(exc, file=sys.stderr)
         return BUSY
+    except StagingError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return status
 
 
