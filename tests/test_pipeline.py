@@ -106,7 +106,7 @@ def test_a_failing_later_stage_puts_reports_back(shipped, tmp_path):
     before = digest(project / "reports")
     result = run(project, "reproduce")
     assert result.returncode != 0
-    assert "were put back" in result.stderr
+    assert "Nothing was published" in result.stderr
     assert digest(project / "reports") == before
 
 

@@ -5,10 +5,17 @@ writes the executed copy to ``reports/notebooks/`` only when every cell succeede
 and strips what would differ between two runs of the same inputs (papermill's
 timings, kernel start times). A failing cell is reported by its error message, not
 a wall of traceback; the previous executed copy is left in place.
+
+Nothing temporary is ever written beside the executed copy: papermill writes into the
+system's temporary folder, and the finished notebook is written under
+``data/interim/.tmp/`` and renamed into place, so a stage killed at any moment (even
+by SIGKILL) leaves either the old executed copy or the new one, never a half-written
+or hidden file under ``reports/``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
@@ -19,6 +26,7 @@ from typing import Any
 from compendium.core import paths
 
 DEFAULT_EPOCH = "1761436800"  # 2025-10-26, the paper's publication date
+CHECKOUT_ENV = "COMPENDIUM_CHECKOUT"  # set by `compendium reproduce`: the checkout a staged run publishes into
 
 
 class StageFailed(RuntimeError):
@@ -98,7 +106,7 @@ def run(
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     print(f"[{src.stem}] running with {parameters}", file=sys.stderr, flush=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=".ipynb")
+    fd, tmp_name = tempfile.mkstemp(prefix=f"compendium-{out.stem}.", suffix=".ipynb")  # never under reports/
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -123,14 +131,36 @@ def run(
         normalise(nb)
         withhold(nb, private or [])
         text = nbformat.writes(nb) + "\n"
-        root = str(paths.project_root())
-        if root in text:
-            raise StageFailed(
-                f"{src.name} printed an absolute path ({root}); outputs must not carry one "
-                "(print paths with compendium.core.paths.relative)"
-            )
-        out.write_text(text, encoding="utf-8")
+        for root in dict.fromkeys([str(paths.project_root()), os.environ.get(CHECKOUT_ENV) or ""]):
+            if root and root in text:
+                raise StageFailed(
+                    f"{src.name} printed an absolute path ({root}); outputs must not carry one "
+                    "(print paths with compendium.core.paths.relative)"
+                )
+        replace_atomically(out, text)
     finally:
         tmp.unlink(missing_ok=True)
     print(f"[{src.stem}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return out
+
+
+def replace_atomically(out: Path, text: str) -> None:
+    """Write ``text`` to ``out`` by renaming a finished file into place. The file is
+    written under ``data/interim/.tmp/`` (the same file system as the project, so the
+    rename is atomic), never beside ``out``: a hidden half-written notebook under
+    ``reports/notebooks/`` is what broke every later run after a killed stage."""
+    scratch = paths.interim_dir() / ".tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=scratch, prefix=f"{out.stem}.", suffix=".ipynb")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(name, 0o644)
+        try:
+            os.replace(name, out)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            out.write_text(text, encoding="utf-8")  # data/interim on another file system: no atomic rename
+    finally:
+        Path(name).unlink(missing_ok=True)
