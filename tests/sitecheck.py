@@ -49,6 +49,14 @@ window.addEventListener('load', function () {
     var r = el.getBoundingClientRect();
     if (r.width > 0 && r.right > vw + 1 && !scrollsOwn(el)) past.push(name(el) + ' right=' + Math.round(r.right));
   });
+  var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {  // text that spills out of its box
+    var range = document.createRange();
+    range.selectNodeContents(walker.currentNode);
+    var b = range.getBoundingClientRect();
+    if (b.width > 0 && b.right > vw + 1 && !scrollsOwn(walker.currentNode))
+      past.push('text "' + walker.currentNode.textContent.trim().slice(0, 40) + '" right=' + Math.round(b.right));
+  }
   var main = document.querySelector('main') || document.body;
   var ms = getComputedStyle(main);
   var column = main.clientWidth - parseFloat(ms.paddingLeft) - parseFloat(ms.paddingRight);
@@ -220,19 +228,37 @@ def check(reports: Path, out: Path, browser: str | None = None, shots: bool = Tr
     return found, measured
 
 
+def check_pages_at_phone(reports: Path, browser: str | None = None) -> tuple[list[str], dict]:
+    """Every other page (reports/site/, the notebooks) measured at phone width only."""
+    browser = browser or chromium()
+    found, measured = [], {}
+    pages = [*sorted((reports / "site").rglob("*.html")), *sorted((reports / "notebooks").glob("*.html"))]
+    for page in pages:
+        name = page.relative_to(reports).as_posix()
+        m = measure(browser, page, WIDTHS["phone"], HEIGHT["phone"])
+        measured[f"{name}@{WIDTHS['phone']}"] = m
+        found += [p for p in problems(name, "phone", m) if "figures narrower" not in p]
+    return found, measured
+
+
 def main(argv: list[str]) -> int:
     reports = Path(argv[0] if argv else "reports").resolve()
     out = Path(argv[1] if len(argv) > 1 else "site-check").resolve()
     out.mkdir(parents=True, exist_ok=True)
     try:
         found, measured = check(reports, out)
+        more_found, more = check_pages_at_phone(reports)
+        found += more_found
+        measured |= more
     except RuntimeError as err:
         print(f"site-check: {err}", file=sys.stderr)
         return 2
     (out / "measurements.json").write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for key, m in sorted(measured.items()):
+        if not key.startswith(PAGES):
+            continue
         print(f"{key}: viewport {m['viewport']} px, page {m['scrollWidth']} px wide, column {m['column']} px")
-    print(f"screenshots and measurements.json in {out}")
+    print(f"{len(measured)} page layouts measured; screenshots and measurements.json in {out}")
     for problem in found:
         print(f"FAIL {problem}", file=sys.stderr)
     return 1 if found else 0

@@ -248,5 +248,7 @@ def test_pages_fit_desktop_and_phone_in_chromium(shipped_run, tmp_path):
     figures span the column on a phone, no table of the index wider than its box.
     Screenshots go to tmp_path (``make site-check`` keeps them in site-check/)."""
     found, measured = sitecheck.check(shipped_run / "reports", tmp_path, shots=False)
-    assert measured["index.html@390"]["viewport"] == 390
+    assert measured["index.html@390"]["viewport"] == 390  # a phone's width, not the browser's 500 px minimum
     assert not [p for p in found if p.startswith("index.html")], found
+    found, measured = sitecheck.check_pages_at_phone(shipped_run / "reports")
+    assert len(measured) >= 25 and not found, found  # every report page and notebook fits a phone

@@ -195,7 +195,10 @@ FIGURE_CAPTIONS = {
     "conceptual_framework": "Conceptual framework: codes grouped by theme, joined where they occur together more "
     "often than chance.",
 }
-TABLE_CAPTIONS = {  # for a table written as CSV only (every table has a titled Markdown twin today)
+TABLE_CAPTIONS = {  # for a table written as CSV only, or whose own title is a single word
+    "correlations": "Correlations: change in cultural competence against perceived support, and previous activism "
+    "and age against each outcome, with Fisher-z confidence intervals and Holm-adjusted p.",
+    "sites": "Sites: the outcomes by site and their pooled estimates, or why there is nothing to pool.",
     "table2_by_site": "Outcomes by arm within each site.",
     "meta_analysis": "Pooled risk difference and odds ratio across sites (DerSimonian-Laird), with tau² and I².",
 }
@@ -244,9 +247,10 @@ def figure_caption(stem: str, manuscript: dict[str, str] | None = None) -> str:
 
 
 def table_caption(stem: str, titles: dict[str, str]) -> str:
-    """A table's caption: the title its Markdown file gives itself, else :data:`TABLE_CAPTIONS`."""
+    """A table's caption: the title its Markdown file gives itself, unless that is one word
+    and :data:`TABLE_CAPTIONS` says more; else :data:`TABLE_CAPTIONS`, else a phrase from the stem."""
     md = f"tables/{stem}.md"
-    if md in titles:
+    if md in titles and (len(titles[md].split()) > 1 or stem not in TABLE_CAPTIONS):
         return titles[md].rstrip(".") + "."
     return TABLE_CAPTIONS.get(stem, caption_from_stem(stem))
 
@@ -499,12 +503,15 @@ generator, not the study.</dd>
 def start_here(root: Path, project: Path, report: dict, twin: bool, titles: dict[str, str]) -> str:
     summary = report.get("summary", {})
     beside, n_beside = tables_beside_paper(report.get("claims", []), twin)
-    ver = (
-        f'<a href="{twin_path("verification.md")}">the verification report</a> '
-        '(<a href="verification.md">Markdown</a>, <a href="verification.json">JSON</a>)'
-        if (root / "verification.md").is_file()
-        else "the verification report (<code>verification.md</code>, not yet written)"
-    )
+    if "verification.md" in titles:
+        ver = (
+            f'<a href="{twin_path("verification.md")}">the verification report</a> '
+            '(<a href="verification.md">Markdown</a>, <a href="verification.json">JSON</a>)'
+        )
+    elif (root / "verification.md").is_file():  # not rendered (a page built outside the pipeline)
+        ver = '<a href="verification.md">the verification report</a>'
+    else:
+        ver = "the verification report (<code>verification.md</code>, not yet written)"
     t1 = _files(root, "tables", "table1_demographics", titles)
     t2 = _files(root, "tables", "table2_outcomes", titles)
     ours = f"<p>This pipeline's Table 1: {t1}. Table 2: {t2}.</p>" if t1 or t2 else ""
@@ -540,7 +547,7 @@ their own. On these synthetic data the agreement holds by construction: it tests
         '(<a href="replication.md">Markdown</a>'
         + (', <a href="replication.json">JSON</a>' if (root / "replication.json").is_file() else "")
         + "): each claim of the original study that these data can speak to, with its estimate and a verdict"
-        if (root / "replication.md").is_file()
+        if "replication.md" in titles
         else "the replication report (<code>reports/replication.md</code>) is not part of this run"
     )
     return f"""<section class="start" id="start-here">
