@@ -198,6 +198,8 @@ FIGURE_CAPTIONS = {
 TABLE_CAPTIONS = {  # for a table written as CSV only, or whose own title is a single word
     "correlations": "Correlations: change in cultural competence against perceived support, and previous activism "
     "and age against each outcome, with Fisher-z confidence intervals and Holm-adjusted p.",
+    "deidentification": "De-identification: identifiers replaced, by kind (counts only), with recall and precision "
+    "on a held-out benchmark.",
     "sites": "Sites: the outcomes by site and their pooled estimates, or why there is nothing to pool.",
     "table2_by_site": "Outcomes by arm within each site.",
     "meta_analysis": "Pooled risk difference and odds ratio across sites (DerSimonian-Laird), with tau² and I².",
@@ -553,8 +555,8 @@ their own. On these synthetic data the agreement holds by construction: it tests
     return f"""<section class="start" id="start-here">
 <h2>Start here: a comparison with the original study</h2>
 <ol>
-<li><strong>These data are not the paper's.</strong> <span class="verdict">
-{html.escape(verification_headline(summary, twin))}</span> Nothing in them was made to agree with the paper, so an
+<li><strong>These data are not the paper's.</strong>
+{html.escape(verification_headline(summary, twin))} Nothing in them was made to agree with the paper, so an
 agreement or a difference is a finding about this study beside the original one. Read {ver}, and
 {replication}.</li>
 <li><strong>Tables 1 and 2 beside the original study's.</strong>{ours}{beside_block}</li>
