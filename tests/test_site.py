@@ -252,3 +252,26 @@ def test_pages_fit_desktop_and_phone_in_chromium(shipped_run, tmp_path):
     assert not [p for p in found if p.startswith("index.html")], found
     found, measured = sitecheck.check_pages_at_phone(shipped_run / "reports")
     assert len(measured) >= 25 and not found, found  # every report page and notebook fits a phone
+
+
+def test_a_file_no_stage_declares_is_traced_to_the_notebook_that_names_it(tmp_path):
+    """Per-site tables and forest plots exist only with several sites, so dvc.yaml cannot
+    declare them; the notebook whose code names them (or their prefix) wrote them."""
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n"
+        "  02-tabulate:\n    cmd: compendium run-notebook notebooks/02-tabulate.ipynb\n"
+        "    outs:\n      - reports/tables/table2_outcomes.csv\n"
+        "  05-pool:\n    cmd: compendium run-notebook notebooks/05-pool.ipynb -p x 1\n"
+    )
+    executed = tmp_path / "reports" / "notebooks"
+    executed.mkdir(parents=True)
+    (executed / "02-tabulate.ipynb").write_text('{"cells": ["table2_outcomes"]}')
+    (executed / "05-pool.ipynb").write_text(
+        '{"cells": ["by_site = sites.table2_by_site(x)", "save(fig, f\'forest_sites_{outcome}\')"]}'
+    )
+    pipeline = site.stages(tmp_path)
+    assert [s.name for s in pipeline] == ["02-tabulate", "05-pool"]
+    assert site.producer("tables/table2_outcomes.csv", pipeline, tmp_path).name == "02-tabulate"
+    assert site.producer("tables/table2_by_site.csv", pipeline, tmp_path).name == "05-pool"
+    assert site.producer("figures/forest_sites_leadership_role.png", pipeline, tmp_path).name == "05-pool"
+    assert site.producer("figures/unknown_plot.png", pipeline, tmp_path) is None

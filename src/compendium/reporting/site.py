@@ -297,18 +297,25 @@ def stages(project: Path) -> list[Stage]:
 
 def producer(relpath: str, pipeline: list[Stage], project: Path) -> Stage | None:
     """The stage that writes ``reports/<relpath>``: the one that declares it as an output,
-    else (optional outputs DVC cannot declare, e.g. per-site tables) the notebook stage
-    whose executed notebook names the file's stem (or its prefix before a last ``_``)."""
+    else (optional outputs DVC cannot declare, e.g. per-site tables) the first notebook
+    stage whose executed notebook names the file's stem as a word, else the longest
+    ``_``-prefix of it (at least two parts: ``forest_sites_``)."""
     target = f"reports/{relpath}"
     for stage in pipeline:
         if target in stage.outs or any(target.startswith(o.rstrip("/") + "/") for o in stage.outs):
             return stage
     stem = Path(relpath).stem
-    candidates = [stem, stem.rsplit("_", 1)[0] + "_"]
-    for probe in candidates:
+    parts = stem.split("_")
+    probes = [rf"\b{re.escape(stem)}\b"]  # the stem as a word, then ever shorter prefixes ("forest_sites_")
+    probes += [rf"\b{re.escape('_'.join(parts[:k]))}_" for k in range(len(parts) - 1, 1, -1)]
+    texts = {}
+    for stage in pipeline:
+        executed = project / stage.executed if stage.executed else None
+        if executed and executed.is_file():
+            texts[stage.name] = executed.read_text(encoding="utf-8")
+    for probe in probes:
         for stage in pipeline:
-            executed = project / stage.executed if stage.executed else None
-            if executed and executed.is_file() and re.search(rf"['\"]{re.escape(probe)}", executed.read_text("utf-8")):
+            if stage.name in texts and re.search(probe, texts[stage.name]):
                 return stage
     return None
 
