@@ -784,9 +784,8 @@ def index_html(
         '<a href="#reports">reports</a> · <a href="#pipeline">pipeline</a> · <a href="#archives">archives</a></p></nav>'
     )
     body = f"""<h1>{html.escape(title)}: a reproducible research compendium</h1>
-<p class="prose">A mixed-methods study of what moves medical learners to anti-racist activism, what they do and what
-stands in their way, with a two-arm survey of competence, participation, leadership and perceived support. Every file
-linked below was produced by the compendium's pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
+<p class="prose">{INTRO_TWIN if twin else INTRO_OTHER} Every file linked below was produced by the compendium's
+pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
 {note}
 {contents}
 {start_here(root, project, report, twin, titles)}
@@ -804,6 +803,15 @@ byte for byte{" and that every published claim is reproduced" if twin else ""}.<
 {ARCHIVE_SECTION}"""
     return page(f"Research compendium: {title}", body, css)
 
+
+INTRO_TWIN = (
+    "A mixed-methods study of what moves medical learners to anti-racist activism, what they do and what stands in "
+    "their way, with a two-arm survey of competence, participation, leadership and perceived support."
+)
+INTRO_OTHER = (
+    "A mixed-methods study: interviews, focus groups and documents coded with the study's codebook, and a two-arm "
+    "survey of the four outcomes of the data contract, analysed as the original study was."
+)
 
 WRITTEN_AFTER = ("../ro-crate-metadata.json",)  # by the stage after this one (it hashes index.html)
 
