@@ -354,28 +354,26 @@ def manuscript_items(markdown: str) -> list[dict]:
     return items
 
 
-def _cells(lines: list[str]) -> set[str]:
-    cells = set()
+def _tokens(lines: list[str]) -> set[str]:
+    """The words and numbers of a Markdown table's cells (rule lines skipped), lower case,
+    identifiers split at underscores: what survives relabelling and merged columns."""
+    found = set()
     for line in lines:
         if re.match(r"^\s*[|+][\s:|+=-]*$", line):  # a rule line
             continue
-        for cell in line.strip().strip("|").split("|"):
-            value = re.sub(r"[*_`]", " ", cell).lower()
-            value = " ".join(value.split())
-            if value:
-                cells.add(value)
-    return cells
+        found.update(re.findall(r"[a-z0-9][a-z0-9.%]*", line.lower().replace("_", " ")))
+    return found
 
 
 def match_table(rows: list[str], root: Path) -> str | None:
-    """The stem of the table under ``tables/`` whose cells the manuscript's table shares
-    most (Jaccard index of the cell texts, at least 0.2), or None."""
-    mine = _cells(rows)
+    """The stem of the table under ``tables/`` whose words and numbers the manuscript's
+    table shares most (Jaccard index, at least 0.2), or None."""
+    mine = _tokens(rows)
     if not mine:
         return None
     best, score = None, 0.2
     for md in sorted((root / "tables").glob("*.md")):
-        theirs = _cells([ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.startswith("|")])
+        theirs = _tokens([ln for ln in md.read_text(encoding="utf-8").splitlines() if ln.startswith("|")])
         if theirs:
             j = len(mine & theirs) / len(mine | theirs)
             if j > score:
