@@ -58,8 +58,10 @@ bench: $(STAMP)
 # (git-ignored), then the checks of tests/sitecheck.py (no sideways scrolling, figures
 # the column's width on a phone, no clipped table on the landing page) and the site's tests.
 site-check: $(STAMP)
-	$(BIN)/python tests/sitecheck.py reports site-check
-	$(BIN)/python -m pytest -q tests/test_site.py
+	@status=0; \
+	$(BIN)/python tests/sitecheck.py reports site-check || status=1; \
+	$(BIN)/python -m pytest -q tests/test_site.py || status=1; \
+	exit $$status
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -63,7 +63,8 @@ window.addEventListener('load', function () {
   var narrow = [];
   document.querySelectorAll('figure img, p > img').forEach(function (img) {
     var w = img.getBoundingClientRect().width;
-    if (w < 0.85 * column) narrow.push((img.getAttribute('src') || '').slice(0, 60) + ' ' + Math.round(w) + 'px');
+    var label = (img.getAttribute('alt') || img.getAttribute('src') || '').slice(0, 60);
+    if (w < 0.85 * column) narrow.push(label + ' ' + Math.round(w) + 'px');
   });
   var clipped = [];
   document.querySelectorAll('table').forEach(function (t) {

@@ -155,7 +155,8 @@ def render_markdown_reports(root: Path, css: str) -> dict[str, str]:
 
         body = re.sub(r'(href)="([^"#]+)"', relink, body)
         source_link = f'<p class="muted">Source: <a href="{_relative(md, out)}">{html.escape(Path(md).name)}</a></p>'
-        write_text(root / out, page(title, cardify(body) + "\n" + source_link, css, back=_relative("index.html", out)))
+        article = f'<article class="report">\n{cardify(body)}\n</article>\n{source_link}'
+        write_text(root / out, page(title, article, css, back=_relative("index.html", out)))
         written.add((root / out).resolve())
         titles[md] = title
     if site.is_dir():
@@ -576,7 +577,7 @@ agreement or a difference is a finding about this study beside the original one.
 def about_html(meta: dict) -> str:
     """The About-the-data box: what the study's description (dataset.yaml) says, each
     missing item marked "[to be completed]"."""
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta["about"])
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{inline_code(str(v))}</td></tr>" for k, v in meta["about"])
     return f'<h2 id="about">About the data</h2><table class="about">{rows}</table>'
 
 
@@ -734,7 +735,9 @@ def pipeline_section(root: Path, project: Path, pipeline: list[Stage]) -> str:
                 )
             what = html.escape(title or caption_from_stem(stage.name))
         else:
-            what, record = f"<code>{html.escape(stage.cmd)}</code>", '<span class="muted">no notebook</span>'
+            words = stage.cmd.split()
+            command = " ".join(words[:2]) + (" …" if len(words) > 2 else "")
+            what, record = f"<code>{html.escape(command)}</code>", '<span class="muted">a command, no notebook</span>'
         rows.append([html.escape(stage.number or "·"), f"<strong>{html.escape(stage.name)}</strong><br>{what}", record])
     if not rows:
         return ""
