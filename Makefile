@@ -12,7 +12,7 @@ export SOURCE_DATE_EPOCH ?= 1761436800
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help setup reproduce test lint verify bench lab lock clean stage-deps
+.PHONY: help setup reproduce test lint verify bench lab lock clean stage-deps site-check
 
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint        check style and formatting with ruff (configured in pyproject.toml)"
 	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
 	@echo "make bench       measure cold, in-process floor, no-op, incremental and 100x runs (bench/latest.json)"
+	@echo "make site-check  screenshots of index.html and manuscript.html at 1280 and 390 px, layout checks (needs chromium)"
 	@echo "make lab         open JupyterLab on the notebooks with the project's environment"
 	@echo "make stage-deps  rewrite each dvc.yaml stage's code dependencies from its imports"
 	@echo "make lock        refresh requirements.lock from pyproject.toml (needs the network)"
@@ -62,6 +63,16 @@ verify: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/compendium bench
+
+# Headless Chromium (Debian: apt-get install -y chromium) lays out reports/index.html and
+# reports/manuscript.html at 1280 and 390 px: full-length screenshots into site-check/
+# (git-ignored), then the checks of tests/sitecheck.py (no sideways scrolling, figures
+# the column's width on a phone, no clipped table on the landing page) and the site's tests.
+site-check: $(STAMP)
+	@status=0; \
+	$(BIN)/python tests/sitecheck.py reports site-check || status=1; \
+	$(BIN)/python -m pytest -q tests/test_site.py || status=1; \
+	exit $$status
 
 # Containers and Binder run as root, which JupyterLab refuses without --allow-root.
 lab: $(STAMP)
