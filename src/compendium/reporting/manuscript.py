@@ -313,8 +313,12 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
         "@media (max-width:40em){table{display:block;overflow-x:auto;table-layout:auto;width:auto}"
         "td,th{min-width:4em}img{width:100%!important}}"
     )
+    shared = (
+        paths.project_root() / "manuscript" / "compendium.css"
+    )  # the site's stylesheet, then the manuscript's rules
+    base = shared.read_text(encoding="utf-8") if shared.is_file() else ""
     header = root / ".manuscript-style.html"
-    header.write_text(f"<style>{css}</style>\n", encoding="utf-8")
+    header.write_text(f"<style>{base}{css}</style>\n", encoding="utf-8")
     try:
         pypandoc.convert_text(
             markdown,
