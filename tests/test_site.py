@@ -77,7 +77,10 @@ def test_figure_captions_come_from_one_hook(monkeypatch):
     from compendium.reporting import figures
 
     assert site.figure_caption("outcome_proportions") != "outcome_proportions"
-    assert site.figure_caption("likert_support", {"likert_support": "From the manuscript."}) == "From the manuscript."
+    # figures.caption (the rule-based caption, with the analysis's levels) is the one source
+    assert site.figure_caption("likert_support", {"likert_support": "From the manuscript."}) == figures.caption(
+        "likert_support"
+    )
     assert "pooled" in site.figure_caption("forest_sites_leadership_role")
     assert site.figure_caption("brand_new_plot") == "Brand new plot."  # never the bare file name
     monkeypatch.setattr(figures, "caption", lambda stem: f"Own caption of {stem}.", raising=False)

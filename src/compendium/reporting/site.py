@@ -222,7 +222,7 @@ def caption_from_stem(stem: str) -> str:
     return words[:1].upper() + words[1:] + "."
 
 
-def figure_caption(stem: str, manuscript: dict[str, str] | None = None) -> str:
+def figure_caption(stem: str, manuscript: dict[str, str] | None = None, context: dict | None = None) -> str:
     """The caption of a figure, by its file stem.
 
     HOOK (one place for all figure captions): when :mod:`compendium.reporting.figures`
@@ -233,7 +233,7 @@ def figure_caption(stem: str, manuscript: dict[str, str] | None = None) -> str:
 
     own = getattr(figures, "caption", None)
     if callable(own):
-        text = own(stem)
+        text = own(stem, context) if context is not None else own(stem)
         if text:
             return str(text)
     if manuscript and stem in manuscript:
@@ -666,9 +666,11 @@ def figures_section(
         index = next((i for i, s in enumerate(pipeline) if stage and s.name == stage.name), len(pipeline))
         return numbers.get(stem, len(numbers) + 1), index, stem
 
+    results_path = root / "results.json"
+    context = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else None
     blocks = []
     for stem in sorted((p.stem for p in (root / "figures").glob("*.png")), key=order):
-        caption = html.escape(figure_caption(stem, fig_caps))
+        caption = html.escape(figure_caption(stem, fig_caps, context))
         label = f"<strong>Figure {numbers[stem]} of the manuscript.</strong> " if stem in numbers else ""
         stage = producer(f"figures/{stem}.png", pipeline, project)
         blocks.append(
