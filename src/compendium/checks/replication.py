@@ -769,3 +769,76 @@ def dataset_yaml(values: dict, missing: list[str]) -> str:
         head.append("# To be completed: " + "; ".join(missing) + ".")
     body = yaml.safe_dump(values, sort_keys=False, allow_unicode=True, width=1000) if values else ""
     return "\n".join(head) + "\n" + body
+
+
+def settings_to_review(study, params: dict, arms_source: str) -> list[str]:
+    """The few settings a team should look at before its first run, each with what the
+    data hold: arm labels, primary outcome, outcome thresholds, covariates and stratum,
+    the consensus coding (or its stand-in), sites, names to redact, joint-display links
+    and the analysis plan. ``study`` is a validated :class:`~compendium.data.contract.Study`."""
+    from compendium.data.contract import ParameterError, check_parameters
+
+    outcomes, effects = params.get("outcomes") or {}, params.get("effects") or {}
+    groups = study.flow.get("arms", {})
+    counts = ", ".join(f"{arm} {c['consented']}" for arm, c in groups.items())
+    lines = [
+        f"arm labels: control = {study.arms.control!r}, intervention = {study.arms.intervention!r} "
+        f"({arms_source}); consented learners: {counts}",
+        f"primary outcome: {outcomes.get('primary')} (params.yaml outcomes.primary; freeze it with "
+        "`compendium plan` before the outcome data are added)",
+        f"outcome thresholds: cc_min_change {outcomes.get('cc_min_change')}, support_min_mean "
+        f"{outcomes.get('support_min_mean')} (params.yaml outcomes)",
+    ]
+    covariates = [c.strip() for c in str(effects.get("covariates") or "").split(",") if c.strip()]
+    try:
+        check_parameters(study, covariates=covariates, stratum=str(effects.get("stratum") or ""))
+        fit = "they fit the data"
+    except ParameterError as exc:
+        fit = str(exc).replace("\n", " ")
+    lines.append(f"covariates: {', '.join(covariates) or 'none'}; stratum: {effects.get('stratum')} ({fit})")
+    consensus = study.consensus
+    if consensus == "file":
+        lines.append("consensus coding: coding/consensus.csv")
+    elif consensus.startswith("coder:"):
+        lines.append(
+            f"consensus coding: none; coder {consensus.split(':', 1)[1]!r} stands in (params.yaml "
+            "qualitative.consensus_coder or consensus_coder in dataset.yaml)"
+        )
+    else:
+        lines.append(
+            f"consensus coding: none and no stand-in coder; a code counts as agreed by majority of the coders "
+            f"({', '.join(study.coders) or 'none'}); name one in params.yaml qualitative.consensus_coder to change it"
+        )
+    site_count = study.participants["site"].nunique() if "site" in study.participants else 1
+    lines.append(
+        f"sites: {site_count}" + (" (per-site tables and pooling)" if site_count > 1 else " (nothing to pool)")
+    )
+    deid = study.dataset.get("deidentify") or {}
+    lines.append(
+        f"names and places always redacted: {len(deid.get('names') or [])} name(s), "
+        f"{len(deid.get('places') or [])} place(s) (dataset.yaml deidentify)"
+    )
+    links = (study.dataset.get("integration") or {}).get("links") or []
+    lines.append(f"joint display: {len(links)} code-outcome link(s) (dataset.yaml integration.links)")
+    plan = (params.get("replication") or {}).get(PLAN_KEY)
+    lines.append(f"analysis plan: {'frozen, sha256 ' + plan if plan else 'not frozen yet (`compendium plan`)'}")
+    return lines
+
+
+def set_plan_hash(params_text: str, sha: str) -> str:
+    """``params.yaml`` text with ``replication.plan_sha256`` set to ``sha``, comments and
+    layout kept; the section or key is added when absent."""
+    lines = params_text.split("\n")
+    start = next((i for i, line in enumerate(lines) if re.match(r"replication:(\s|$)", line)), None)
+    if start is None:
+        body = params_text.rstrip("\n")
+        return f'{body}\n\nreplication:\n  {PLAN_KEY}: "{sha}"\n'
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()), len(lines))
+    for i in range(start + 1, end):
+        m = re.match(rf"(\s+{PLAN_KEY}:\s*)(\"[^\"]*\"|'[^']*'|[^\s#]*)(.*)$", lines[i])
+        if m:
+            lines[i] = f'{m.group(1)}"{sha}"{m.group(3)}'
+            return "\n".join(lines)
+    last = max(i for i in range(start, end) if lines[i].strip()) if end > start + 1 else start
+    lines.insert(last + 1, f'  {PLAN_KEY}: "{sha}"')
+    return "\n".join(lines)
