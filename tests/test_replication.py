@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -351,3 +352,26 @@ def test_an_independent_study_gets_a_verdict_for_every_claim(independent_run):
         assert r["verdict"] == expected_verdict(r["original"], estimate, p, interval, upper, small), r
     text = (project / "reports" / "replication.md").read_text()
     assert "## Rules" in text and text.index("## Rules") < text.index("## Verdicts")
+
+
+@pytest.mark.e2e
+@pytest.mark.pipeline
+def test_verify_in_a_replication_clone_checks_its_own_bytes_not_the_paper(independent_run, tmp_path):
+    """``compendium verify`` on another study's committed results: byte identity of its own
+    reports/ decides; the original paper's numbers are listed, not failed on."""
+    import shutil
+    import subprocess
+
+    from scratch import copy_project, run
+
+    project = copy_project(independent_run, tmp_path / "clone")
+    shutil.rmtree(project / "data" / "interim", ignore_errors=True)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "a replication's results"], cwd=project, check=True)
+    result = run(project, "verify")
+    out = result.stdout
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    assert " 0 differ" in out and "not failed on" in out and "verify: PASSED" in out
+    m = re.search(r"(\d+) published claims: (\d+) match", out)
+    assert m and int(m.group(2)) < int(m.group(1))  # the paper's numbers differ here, and that is no failure
