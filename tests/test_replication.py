@@ -375,3 +375,12 @@ def test_verify_in_a_replication_clone_checks_its_own_bytes_not_the_paper(indepe
     assert " 0 differ" in out and "not failed on" in out and "verify: PASSED" in out
     m = re.search(r"(\d+) published claims: (\d+) match", out)
     assert m and int(m.group(2)) < int(m.group(1))  # the paper's numbers differ here, and that is no failure
+
+
+@pytest.mark.pipeline
+def test_on_the_shipped_twin_the_report_says_it_applies_to_other_data(shipped_run):
+    report = json.loads((shipped_run / "reports" / "replication.json").read_text())
+    assert report["applies"] is False and report["claims"] == [] and report["cannot_speak_to"] == []
+    assert report["plan"]["frozen"] is False
+    text = (shipped_run / "reports" / "replication.md").read_text()
+    assert "applies to a replication's data" in text and "## Rules" in text

@@ -514,7 +514,7 @@ def not_applicable(rules: Rules) -> dict:
     (the data were written to reproduce the original), the same files and keys."""
     return {
         "applies": False,
-        "reason": "these data are the compendium's synthetic twin of the original study, written to reproduce its "
+        "reason": "These data are the compendium's synthetic twin of the original study, written to reproduce its "
         "published numbers; a replication report applies to another study's data (see reports/verification.md "
         "for the check of the published numbers)",
         "rules": rules_text(rules) | {"alpha": rules.alpha, "level": rules.level, "power": rules.telescope_power},
