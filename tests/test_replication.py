@@ -132,6 +132,17 @@ def test_d33_matches_statsmodels_power(p0, n0, n1):
     assert rep.power_two_proportions(h, n1, n0, 0.05) == pytest.approx(power, rel=1e-9)
 
 
+@pytest.mark.parametrize(("p0", "n0", "n1"), [(0.45, 100, 100), (0.2, 60, 90)])
+def test_d33_of_a_decrease_matches_statsmodels_power(p0, n0, n1):
+    """An original that lowered the rate: d33 is the decrease from the control rate."""
+    from scipy.optimize import brentq
+
+    got = rep.d33(p0, n0, n1, 0.05, 0.33, direction=-1)
+    h = brentq(lambda h: NormalIndPower().power(h, nobs1=n1, alpha=0.05, ratio=n0 / n1) - 0.33, 1e-6, 3, xtol=1e-13)
+    assert proportion_effectsize(p0, p0 - got) == pytest.approx(h, rel=1e-7)
+    assert got > 0
+
+
 def test_d33_unknown_without_arm_sizes():
     assert math.isnan(rep.d33(0.1, math.nan, 100, 0.05))
 
@@ -224,6 +235,7 @@ def test_on_the_twin_the_report_has_the_same_shape_and_nothing_judged():
     assert set(twin) - {"reason"} == set(judged) and not twin["claims"] and not twin["applies"]
     assert "replicated" in rep.markdown(judged) and "applies to a replication" in rep.markdown(twin)
     assert judged["claims"][0]["primary"] is True
+    assert judged["headline"] == rep.headline(judged) and "1 replicated" in judged["headline"]
 
 
 def test_every_record_number_is_judged_or_listed():

@@ -274,19 +274,29 @@ def h_for_power(n1: float, n2: float, alpha: float, power: float) -> float:
     return float(brentq(lambda h: power_two_proportions(h, n1, n2, alpha) - power, 0.0, 2 * math.pi, xtol=1e-12))
 
 
-def d33(p_control: float, n_control: float, n_intervention: float, alpha: float, power: float = 0.33) -> float:
-    """Simonsohn's (2015) d33 as a risk difference: the increase over the control rate
-    ``p_control`` that the original study (arms ``n_control``, ``n_intervention``) had
-    probability ``power`` to detect with a two-sided test at ``alpha``.
+def d33(
+    p_control: float,
+    n_control: float,
+    n_intervention: float,
+    alpha: float,
+    power: float = 0.33,
+    direction: int = 1,
+) -> float:
+    """Simonsohn's (2015) d33 as a risk difference: the change from the control rate
+    ``p_control`` (an increase, or with ``direction=-1`` a decrease) that the original
+    study (arms ``n_control``, ``n_intervention``) had probability ``power`` to detect
+    with a two-sided test at ``alpha``; returned as a magnitude.
 
     Cohen's h ``h = 2 asin(sqrt(p1)) - 2 asin(sqrt(p0))`` is solved for the power, then
-    ``p1 = sin(asin(sqrt(p0)) + h/2)**2`` (capped at 1) gives ``p1 - p0``. NaN when the
-    arm sizes are unknown."""
+    ``p1 = sin(asin(sqrt(p0)) +- h/2)**2`` (kept within 0 and 1) gives ``|p1 - p0|``. NaN
+    when the arm sizes are unknown."""
     if not (n_control > 0 and n_intervention > 0) or not 0 <= p_control <= 1:
         return math.nan
     h = h_for_power(n_intervention, n_control, alpha, power)
-    angle = min(math.asin(math.sqrt(p_control)) + h / 2, math.pi / 2)
-    return math.sin(angle) ** 2 - p_control
+    base = math.asin(math.sqrt(p_control))
+    if direction >= 0:
+        return math.sin(min(base + h / 2, math.pi / 2)) ** 2 - p_control
+    return p_control - math.sin(max(base - h / 2, 0.0)) ** 2
 
 
 def prediction_interval(estimate: float, se: float, tau2: float, k: int, level: float) -> tuple[float, float]:
@@ -314,6 +324,12 @@ def combine(
     if original_in_interval is False:
         return "not replicated", "(a) not significant and (b) the original estimate outside the interval"
     return "inconclusive", "(a) not significant, (b) the original inside the interval, (c) not below d33"
+
+
+def _d33_of(claim, rules: Rules) -> float:
+    """d33 of one original claim, in its direction (a magnitude)."""
+    direction = 1 if claim.original >= 0 else -1
+    return d33(claim.control, claim.n_control, claim.n_intervention, rules.alpha, rules.telescope_power, direction)
 
 
 def _judge(
@@ -354,9 +370,7 @@ def judge_sites(claims: pd.DataFrame, by_site: pd.DataFrame, rules: Rules) -> tu
 
     rows, cannot = [], []
     for c in claims.itertuples(index=False):
-        small = d33(c.control, c.n_control, c.n_intervention, rules.alpha, rules.telescope_power)
-        if c.original < 0:
-            small = d33(c.intervention, c.n_intervention, c.n_control, rules.alpha, rules.telescope_power)
+        small = _d33_of(c, rules)
         for r in by_site[by_site["outcome"] == c.outcome].itertuples(index=False):
             if not (r.control_n and r.intervention_n) or not math.isfinite(r.risk_difference):
                 cannot.append({"claim": c.claim, "site": str(r.site), "reason": "an arm has no learner analysed"})
@@ -403,9 +417,7 @@ def judge_pooled(claims: pd.DataFrame, pooled: pd.DataFrame, rules: Rules) -> tu
             cannot.append({"claim": c.claim, "site": POOLED, "reason": f"no pooled estimate: {note}"})
             continue
         m = rd.loc[c.outcome]
-        small = d33(c.control, c.n_control, c.n_intervention, rules.alpha, rules.telescope_power)
-        if c.original < 0:
-            small = d33(c.intervention, c.n_intervention, c.n_control, rules.alpha, rules.telescope_power)
+        small = _d33_of(c, rules)
         k = int(m["sites"])
         pi = prediction_interval(m["estimate"], m["se"], m["tau2"], k, rules.level)
         interval = ("PI", *pi) if math.isfinite(pi[0]) else ("CI (fewer than three sites)", m["ci_low"], m["ci_high"])
@@ -481,12 +493,10 @@ def judge(doc: dict, by_site: pd.DataFrame, pooled: pd.DataFrame | None, rules: 
     rows = rows.assign(_c=rows["claim"].map(order), _p=rows["site"] == POOLED)
     rows = rows.sort_values(["_c", "_p", "site"], kind="stable").drop(columns=["_c", "_p"])
     counts = rows["verdict"].value_counts().to_dict()
-    return {
+    report = {
         "applies": True,
         "rules": rules_text(rules) | {"alpha": rules.alpha, "level": rules.level, "power": rules.telescope_power},
-        "original_claims": [
-            {k: v for k, v in c.items() if k != "label"} | {"label": c["label"]} for c in claims.to_dict("records")
-        ],
+        "original_claims": claims.to_dict("records"),
         "claims": [_clean(r) for r in rows.to_dict(orient="records")],
         "cannot_speak_to": [
             {"claim": r["claim"], "site": "", "original": r["original"], "reason": r["reason"]}
@@ -496,6 +506,7 @@ def judge(doc: dict, by_site: pd.DataFrame, pooled: pd.DataFrame | None, rules: 
         "summary": {v: int(counts.get(v, 0)) for v in VERDICTS}
         | {"rows": len(rows), "claims": len(claims), "cannot_speak_to": len(others) + len(cannot)},
     }
+    return report | {"headline": headline(report)}
 
 
 def _clean(row: dict) -> dict:
@@ -512,7 +523,7 @@ def _clean(row: dict) -> dict:
 def not_applicable(rules: Rules) -> dict:
     """The report on the shipped synthetic twin of the original study: nothing to judge
     (the data were written to reproduce the original), the same files and keys."""
-    return {
+    report = {
         "applies": False,
         "reason": "These data are the compendium's synthetic twin of the original study, written to reproduce its "
         "published numbers; a replication report applies to another study's data (see reports/verification.md "
@@ -523,6 +534,7 @@ def not_applicable(rules: Rules) -> dict:
         "cannot_speak_to": [],
         "summary": dict.fromkeys(VERDICTS, 0) | {"rows": 0, "claims": 0, "cannot_speak_to": 0},
     }
+    return report | {"headline": headline(report)}
 
 
 # --------------------------------------------------------------------------- the report in words
@@ -572,9 +584,11 @@ def markdown(report: dict, note: str = "", plan: dict | None = None) -> str:
             site = r["site"] + (
                 f" ({r['sites']} sites; tau² {r['tau2']:.4g}, I² {r['i2']:.1f}%)" if r["site"] == POOLED else ""
             )
+            p_text = "" if r["p_value"] is None else fmt_p(r["p_value"])
             lines.append(
                 f"| {claim} | {site} | {_num(r['original'])} | {_num(r['estimate'])} "
-                f"({_num(r['ci_low'])} to {_num(r['ci_high'])}) | {fmt_p(r['p_value'])} | {r['interval']} "
+                f"({_num(r['ci_low'])} to {_num(r['ci_high'])}) | {p_text} | "
+                f"{r['interval']} "
                 f"{_num(r['interval_low'])} to {_num(r['interval_high'])} | {_num(r['d33'])} | "
                 f"{_num(r['upper_bound'])} | {r['verdict']} | {r['rule']} |"
             )
