@@ -37,6 +37,11 @@ original, or when it is not significant and (b) excludes the original estimate;
 (not significant, the original inside the interval, and not significantly smaller than
 d33: too imprecise to tell).
 
+On the shipped synthetic twin of the original (written to reproduce its numbers) there is
+nothing to judge: the stage still writes ``replication.json`` and ``.md``, with the rules
+and no rows (:func:`not_applicable`), so that the pipeline's outputs are the same files
+whatever the data.
+
 The pooling is that of :mod:`compendium.quantitative.sites` (DerSimonian and Laird
 1986, Wald variances of the risk differences), with tau-squared and I-squared.
 
