@@ -12,6 +12,8 @@
     compendium archive                          Data Packages, CodeMeta, Zenodo, CODECHECK (a pipeline stage)
     compendium ro-crate                         ro-crate-metadata.json of the last run (a pipeline stage)
     compendium datapackage [RAW_DIR]            write RAW_DIR/datapackage.json for stock `frictionless validate`
+    compendium replicate DIR                    check a team's data folder and bring it into data/raw
+    compendium plan                             freeze the analysis plan before the outcome data
 
 Under ``compendium reproduce`` the stage commands are handed to a warm server that
 has imported the libraries once (:mod:`compendium.pipeline.warm`); ``--no-warm`` starts every
@@ -212,6 +214,159 @@ def _cmd_datapackage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _git(root: Path, *args: str) -> str | None:
+    """``git <args>`` in ``root``: its output, or None when git or the repository is missing."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    import shutil
+
+    import yaml
+
+    from compendium.checks import replication
+    from compendium.core import config, paths
+    from compendium.data.contract import load_study
+
+    source = Path(args.dir)
+    if not source.is_dir():
+        raise FileNotFoundError(f"{args.dir}: no such folder (expected a team's data folder, docs/data-dictionary.md)")
+    params = config.load_params()
+    root = paths.project_root()
+    raw = paths.resolve((params.get("data") or {}).get("raw_dir") or "data/raw")
+    if source.resolve() == raw.resolve():
+        raise ValueError(f"{args.dir} is the project's raw-data folder already; check it with `compendium validate`")
+    given = config.given_arms(args.control, args.intervention) if (args.control or args.intervention) else None
+    if (args.control is None) != (args.intervention is None):
+        raise ValueError("--control and --intervention go together: give both arm labels or neither")
+    arms = given or config.arms_from(params)
+    coder = (params.get("qualitative") or {}).get("consensus_coder") or None
+    study = load_study(source, arms, coder)  # every violation of the contract at once (DataContractError)
+
+    shown = paths.relative(raw)
+    changed = _git(root, "status", "--porcelain", "--untracked-files=all", "--", shown)
+    if changed is None and raw.exists() and any(raw.iterdir()) and not args.force:
+        raise ValueError(
+            f"{shown} is not under git, so its changes cannot be checked; rerun with --force to replace it"
+        )
+    if changed and not args.force:
+        listed = "\n".join(f"  {line}" for line in changed.splitlines()[:20])
+        raise ValueError(
+            f"{shown} has uncommitted changes; commit or discard them, or rerun with --force to replace them:\n{listed}"
+        )
+    if raw.exists():
+        shutil.rmtree(raw)
+    shutil.copytree(source, raw)  # the team's files, byte for byte
+
+    described = raw / "dataset.yaml"
+    if described.is_file():
+        dataset = yaml.safe_load(described.read_text(encoding="utf-8-sig")) or {}
+        missing = replication.missing_metadata(dataset)
+        written = "kept as the team wrote it"
+    else:
+        values: dict = {}
+        if args.title:
+            values["title"] = args.title
+        authors = []
+        for text in args.author or []:
+            name, _, affiliation = (part.strip() for part in text.partition(";"))
+            authors.append({"name": name} | ({"affiliation": affiliation} if affiliation else {}))
+        if authors:
+            values["authors"] = authors
+        for key in ("setting", "period"):
+            if getattr(args, key):
+                values[key] = getattr(args, key)
+        if given:
+            values["arms"] = {"control": given.control, "intervention": given.intervention}
+        missing = replication.missing_metadata(values)
+        described.write_text(replication.dataset_yaml(values, missing), encoding="utf-8")
+        written = "written"
+    print(
+        f"{args.dir}: valid; copied to {shown}/ byte for byte ({len(study.sources)} sources, {len(study.units)} units)"
+    )
+    print(f"{shown}/dataset.yaml: {written}; to be completed: {'; '.join(missing) or 'nothing'}")
+    if given and described.is_file() and written != "written":
+        print(
+            f"note: the arm labels {given.control!r}, {given.intervention!r} were given on the command line; "
+            "set them in params.yaml arms or dataset.yaml arms for the pipeline to use them"
+        )
+    arms_source = (
+        "command line"
+        if given
+        else "params.yaml arms"
+        if config.arms_from(params)
+        else "dataset.yaml arms"
+        if study.dataset.get("arms")
+        else "the contract's default"
+    )
+    print("Settings to review (params.yaml; data/raw/dataset.yaml):")
+    for line in replication.settings_to_review(study, params, arms_source):
+        print(f"  - {line}")
+    print("Next: `make reproduce` (then reports/replication.md judges each claim of the original study).")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from compendium.checks import replication
+    from compendium.core import config, paths
+    from compendium.core.io import write_text
+    from compendium.quantitative.outcomes import check_primary
+
+    params = config.load_params()
+    check_primary(str((params.get("outcomes") or {}).get("primary", "")))
+    root = paths.project_root()
+    out_json, out_md = paths.reports_dir() / "analysis-plan.json", paths.reports_dir() / "analysis-plan.md"
+    if out_json.is_file() and not args.force:
+        old = json.loads(out_json.read_text(encoding="utf-8")).get("sha256", "?")
+        raise ValueError(
+            f"{paths.relative(out_json)}: a plan is already frozen (sha256 {old}); replacing it is a departure "
+            "from it: rerun with --force if that is what you mean, and say why in the commit"
+        )
+    raw = paths.resolve((params.get("data") or {}).get("raw_dir") or "data/raw")
+    survey_path = raw / "survey.csv"
+    survey = (
+        pd.read_csv(survey_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if survey_path.is_file()
+        else None
+    )
+    state = replication.outcome_data_state(survey) | {"raw_dir": paths.relative(raw)}
+    commit = _git(root, "rev-parse", "HEAD")
+    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+    plan = replication.make_plan(params, commit, dirty, __version__, state)
+    write_text(out_json, json.dumps(plan, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_text(out_md, replication.plan_markdown(plan))
+    params_file = paths.resolve("params.yaml")
+    params_file.write_text(
+        replication.set_plan_hash(params_file.read_text(encoding="utf-8"), plan["sha256"]), encoding="utf-8"
+    )
+    print(f"{paths.relative(out_json)}, {paths.relative(out_md)}: analysis plan frozen, sha256 {plan['sha256']}")
+    print(
+        f"  primary outcome {plan['primary_outcome']}; code {commit or 'not under git'}"
+        f"{' (uncommitted changes)' if dirty else ''}, compendium {__version__}"
+    )
+    print(
+        "  params.yaml replication.plan_sha256 records it; commit both now: "
+        "git add reports/analysis-plan.json reports/analysis-plan.md params.yaml"
+    )
+    if not state["before_outcomes"]:
+        print(
+            f"warning: {paths.relative(survey_path)} already holds {state['post_rows_answered']} answered post-wave "
+            "row(s): this plan is not frozen before the outcome data, and says so",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from compendium.pipeline.reproduce import verify
 
@@ -352,6 +507,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="where to write it (default RAW_DIR/datapackage.json)")
     p.set_defaults(func=_cmd_datapackage)
 
+    p = sub.add_parser("replicate", help="check a team's data folder against the contract and bring it into data/raw")
+    p.add_argument("dir", help="the team's data folder (docs/data-dictionary.md)")
+    p.add_argument("--force", action="store_true", help="replace data/raw even when it has uncommitted changes")
+    p.add_argument("--control", default=None, help="the control arm's label in participants.csv (with --intervention)")
+    p.add_argument("--intervention", default=None, help="the intervention arm's label")
+    p.add_argument("--title", default=None, help="the study's title (for a dataset.yaml written here)")
+    p.add_argument(
+        "--author", action="append", metavar="NAME;AFFILIATION", help="an author and affiliation (repeat for each)"
+    )
+    p.add_argument("--setting", default=None, help="where the study took place")
+    p.add_argument("--period", default=None, help="when the data were collected")
+    p.set_defaults(func=_cmd_replicate)
+
+    p = sub.add_parser(
+        "plan", help="freeze the analysis plan (parameters, code version, primary outcome) before the outcome data"
+    )
+    p.add_argument("--force", action="store_true", help="replace a plan frozen earlier (a departure from it)")
+    p.set_defaults(func=_cmd_plan)
+
     p = sub.add_parser("verify", help="force a full rerun in a fresh clone; compare reports/ and the published claims")
     p.set_defaults(func=_cmd_verify)
 
@@ -384,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-LOCAL_ONLY = {"reproduce", "verify", "bench", "synthesize"}  # never handed to the warm server
+LOCAL_ONLY = {"reproduce", "verify", "bench", "synthesize", "replicate", "plan"}  # never handed to the warm server
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -692,6 +692,7 @@ def verify() -> int:
 
     from compendium.checks import drift
     from compendium.core.io import SIGNIFICANT_DIGITS
+    from compendium.data.validated import is_paper_twin
 
     root = paths.project_root()
     status = subprocess.run(
@@ -730,6 +731,8 @@ def verify() -> int:
                     SIGNIFICANT_DIGITS,
                 )
         report = json.loads((scratch / "reports" / "verification.json").read_text(encoding="utf-8"))
+        # the paper's numbers are a check only on the shipped twin; another study's differ by nature
+        twin = is_paper_twin(json.loads((scratch / "data" / "interim" / "study" / "meta.json").read_text())["dataset"])
     summary = report["summary"]
     differ = [n for n, g in grades.items() if g != drift.SAME_AT_PRECISION]
     close = [n for n, g in grades.items() if g == drift.SAME_AT_PRECISION]
@@ -748,6 +751,11 @@ def verify() -> int:
             print(f"  - {claim['id']} ({claim['where']}): printed {claim['text']}, recomputed {claim['recomputed']}")
     for name, check in report["checks"].items():
         print(f"verify: check {name}: {check['problems']} problem(s) in the published numbers")
-    ok = not differ and summary["match"] == summary["claims"]
+    if not twin:
+        print(
+            "verify: another study's data: differences from the original paper are reported, not failed on "
+            "(reports/replication.md judges each claim)"
+        )
+    ok = not differ and (summary["match"] == summary["claims"] or not twin)
     print("verify: PASSED" if ok else "verify: FAILED")
     return 0 if ok else 1
