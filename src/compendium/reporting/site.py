@@ -555,6 +555,7 @@ their own. On these synthetic data the agreement holds by construction: it tests
         '(<a href="replication.md">Markdown</a>'
         + (', <a href="replication.json">JSON</a>' if (root / "replication.json").is_file() else "")
         + "): each claim of the original study that these data can speak to, with its estimate and a verdict"
+        + _replication_headline(root)
         if "replication.md" in titles
         else "the replication report (<code>reports/replication.md</code>) is not part of this run"
     )
@@ -569,6 +570,17 @@ agreement or a difference is a finding about this study beside the original one.
 {verify}
 </ol>
 </section>"""
+
+
+def _replication_headline(root: Path) -> str:
+    """The replication report's one-sentence headline (``replication.json``), when it applies."""
+    path = root / "replication.json"
+    if not path.is_file():
+        return ""
+    report = json.loads(path.read_text(encoding="utf-8"))
+    if not report.get("applies") or not report.get("headline"):
+        return ""
+    return f' <span class="verdict">({html.escape(str(report["headline"]))})</span>'
 
 
 # --------------------------------------------------------------------------- the page
