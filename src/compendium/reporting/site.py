@@ -578,7 +578,7 @@ def _replication_headline(root: Path) -> str:
     if not path.is_file():
         return ""
     report = json.loads(path.read_text(encoding="utf-8"))
-    if not report.get("applies") or not report.get("headline"):
+    if not isinstance(report, dict) or not report.get("applies") or not report.get("headline"):
         return ""
     return f' <span class="verdict">({html.escape(str(report["headline"]))})</span>'
 
