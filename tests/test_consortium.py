@@ -6,6 +6,7 @@ the parallel run against the sequential one, byte for byte.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -154,3 +155,14 @@ def test_three_sites_two_workers_pool_as_the_sequential_run(tmp_path):
         assert int(rows["control_n"].max() + rows["intervention_n"].max()) <= len(consented)
     pooled = pd.read_csv(out / "meta_analysis.csv")
     assert (pooled["sites"] == 3).any()
+    # every claim the data can speak to is judged per site and pooled, with a stated rule
+    report = json.loads((out / "replication.json").read_text())
+    judged = {(row["claim"], row["site"]) for row in report["claims"]}
+    claims = {c["claim"] for c in report["original_claims"]}
+    cannot = {(c["claim"], c["site"]) for c in report["cannot_speak_to"] if c["site"]}
+    for claim in claims:
+        for site in ("alder", "birch", "cedar", "pooled"):
+            assert (claim, site) in judged | cannot, (claim, site)
+    assert all(
+        row["verdict"] in ("replicated", "not replicated", "inconclusive") and row["rule"] for row in report["claims"]
+    )

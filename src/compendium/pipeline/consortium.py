@@ -212,7 +212,9 @@ def pool(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pooling.meta_analysis(by_site, level=level)
 
 
-def report_markdown(sites: list[Site], by_site: pd.DataFrame, pooled: pd.DataFrame, until: str = "") -> str:
+def report_markdown(
+    sites: list[Site], by_site: pd.DataFrame, pooled: pd.DataFrame, until: str = "", verdicts: str = ""
+) -> str:
     """The consortium summary page."""
     from compendium.reporting.tables import meta_markdown
 
@@ -233,6 +235,13 @@ def report_markdown(sites: list[Site], by_site: pd.DataFrame, pooled: pd.DataFra
         lines.append(f"| {site.name} | `{site.folder}` | {int(row.control_n) + int(row.intervention_n)} |")
     pooled_md = meta_markdown(pooled).split("\n", 1)[1].lstrip("\n")  # its own title is this section's
     lines += ["", "## Pooled across sites", "", pooled_md, ""]
+    if verdicts:
+        lines += [
+            "## The original study's claims",
+            "",
+            f"{verdicts} Per site and pooled, with the rules: `replication.md` and `replication.json` here.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -271,9 +280,36 @@ def run(
     by_site, pooled = collect(root, sites, refs, level)
     out = root / OUT_DIR
     out.mkdir(parents=True, exist_ok=True)
+    from compendium.core.io import write_json
     from compendium.reporting.tables import by_site_markdown, meta_markdown
 
     write_table(by_site, "table2_by_site", by_site_markdown(by_site), folder=out)
     write_table(pooled, "meta_analysis", meta_markdown(pooled), folder=out)
-    write_text(out / "consortium.md", report_markdown(sites, by_site, pooled, until))
+    report = judge_replication(root, by_site, pooled, level)
+    write_json(out / "replication.json", report)
+    from compendium.checks import replication
+
+    write_text(out / "replication.md", replication.markdown(report))
+    write_text(out / "consortium.md", report_markdown(sites, by_site, pooled, until, replication.headline(report)))
     return out
+
+
+def judge_replication(root: Path, by_site: pd.DataFrame, pooled: pd.DataFrame, level: float) -> dict:
+    """Each claim of the original study judged per site and pooled across the
+    consortium, by the rules of ``params.yaml`` (:mod:`compendium.checks.replication`)."""
+    import yaml
+
+    from compendium.checks import replication
+    from compendium.core import config
+
+    params = config.load_params()
+    section = params.get("replication") or {}
+    published = (params.get("verification") or {}).get("published", "data/reference/published.yaml")
+    doc = yaml.safe_load((root / published).read_text(encoding="utf-8"))
+    rules = replication.Rules(
+        alpha=float(section.get("alpha", 0.05)),
+        level=level,
+        telescope_power=float(section.get("telescope_power", 0.33)),
+    )
+    primary = str((params.get("outcomes") or {}).get("primary", ""))
+    return replication.judge(doc, by_site, pooled, rules, primary=primary)
