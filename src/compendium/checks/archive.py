@@ -388,7 +388,7 @@ def codecheck_certificate(root: Path, config: dict, verification: dict, syntheti
     )
     rows = "\n".join(f"| `{m['file']}` | {m['comment'].split(':')[0]} |" for m in config["manifest"])
     note = f"\n> {synthetic_note}\n" if synthetic_note else ""
-    from compendium.reporting.site import verification_headline
+    from compendium.reporting.wording import verification_headline
 
     matched = verification_headline(summary, twin) if summary else "The verification report is not available."
     return f"""# CODECHECK certificate (draft)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compendium.core import paths
+from compendium.reporting.wording import verification_headline
 
 STYLESHEET = "manuscript/compendium.css"  # relative to the project root; a dependency of 14-build-site
 SITE = "site"  # reports/site/: the Markdown reports as HTML pages
@@ -395,23 +396,6 @@ def _files(root: Path, folder: str, stem: str, titles: dict[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------- what to check first
-
-
-def verification_headline(summary: dict, twin: bool) -> str:
-    """The index page's sentence on the verification report.
-
-    On the shipped synthetic study, whose data were written to reproduce the paper,
-    the count of reproduced numbers is the headline. On any other data the published
-    numbers belong to another study: the same count is a comparison ("within their
-    rounding in these data"), not a failure count."""
-    match, claims = int(summary.get("match", 0)), int(summary.get("claims", 0))
-    if twin:
-        return f"{match} of {claims} numbers printed in the paper are reproduced."
-    return (
-        f"Comparison with the original study: {match} of {claims} published numbers are within their rounding "
-        "in these data. The original study's numbers describe other learners, so differences are expected; "
-        "the report sets each one beside the value these data give."
-    )
 
 
 def _recomputed(claim: dict) -> str:

@@ -687,3 +687,20 @@ def joint_summary(flagged: int, total: int) -> str:
         f"display {'was' if flagged == 1 else 'were'} dissonant or surprising by the rules stated with it in "
         "the Results."
     )
+
+
+def verification_headline(summary: dict, twin: bool) -> str:
+    """The index page's sentence on the verification report.
+
+    On the shipped synthetic study, whose data were written to reproduce the paper,
+    the count of reproduced numbers is the headline. On any other data the published
+    numbers belong to another study: the same count is a comparison ("within their
+    rounding in these data"), not a failure count."""
+    match, claims = int(summary.get("match", 0)), int(summary.get("claims", 0))
+    if twin:
+        return f"{match} of {claims} numbers printed in the paper are reproduced."
+    return (
+        f"Comparison with the original study: {match} of {claims} published numbers are within their rounding "
+        "in these data. The original study's numbers describe other learners, so differences are expected; "
+        "the report sets each one beside the value these data give."
+    )
