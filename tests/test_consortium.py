@@ -131,6 +131,8 @@ def test_three_sites_two_workers_pool_as_the_sequential_run(tmp_path):
         "consortium.md",
         "meta_analysis.csv",
         "meta_analysis.md",
+        "replication.json",
+        "replication.md",
         "table2_by_site.csv",
         "table2_by_site.md",
     }
