@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from compendium.core import paths
-
-DEFAULT_EPOCH = "1761436800"  # 2025-10-26, the paper's publication date
+from compendium.core.environment import deterministic_env
 
 
 class StageFailed(RuntimeError):
@@ -90,9 +89,7 @@ def run(
 
     from compendium.pipeline.warm import kernel_manager_class
 
-    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.update(deterministic_env(os.environ))  # the kernel inherits it
     src = paths.resolve(source)
     out = paths.resolve(output) if output else paths.reports_dir() / "notebooks" / src.name
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from compendium.core import paths
-from compendium.pipeline.notebooks import DEFAULT_EPOCH
+from compendium.core.environment import deterministic_env
 from compendium.pipeline.warm import ENV
 from compendium.pipeline.warm import start as start_warm
 
@@ -27,11 +27,7 @@ SNAPSHOT = ("reports", "dvc.lock")
 
 
 def dvc_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.setdefault("PYTHONHASHSEED", "0")
-    env.setdefault("MPLBACKEND", "Agg")
+    env = deterministic_env(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env
@@ -87,10 +83,10 @@ def fingerprint(root: Path) -> str:
 def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool = True) -> int:
     """Run ``dvc repro``; with ``warm``, the stages start from a warm server (see
     :mod:`compendium.pipeline.warm`) instead of importing their libraries afresh."""
-    from compendium.core.config import load_params
+    from compendium.core.config import read_params
 
     root = paths.project_root()
-    load_params()  # refuse a malformed or hostile params.yaml (an alias bomb) before DVC parses it
+    read_params()  # refuse a hostile params.yaml (an alias bomb) or a bad value before DVC parses it
     marker = root / FINGERPRINT
     if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
         print("Nothing changed since the last successful run: data and pipeline are up to date.")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from compendium.core import paths
+from compendium.core.config import default, level_label
 from compendium.quantitative.outcomes import OUTCOME_LABELS
 
 SINGLE = 3.5  # inches, one journal column
@@ -75,7 +76,12 @@ def save(fig, stem: str, folder: Path | None = None) -> list[Path]:
     return written
 
 
-def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
+# The confidence level a figure states when its caller names none; the stages pass
+# params.yaml's outcomes.ci_level.
+CI_LEVEL: float = default("outcomes.ci_level")
+
+
+def wilson(events: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     from statsmodels.stats.proportion import proportion_confint
 
     if n == 0:
@@ -84,7 +90,7 @@ def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: float = 0.95):
+def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: float = CI_LEVEL):
     """Percentage of learners with each outcome, by arm, with Wilson intervals."""
     import matplotlib.pyplot as plt
 
@@ -106,14 +112,14 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
         )
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
-    ax.set_xlabel(f"Learners with the outcome, % ({int(level * 100)}% Wilson CI)")
+    ax.set_xlabel(f"Learners with the outcome, % ({level_label(level)} Wilson CI)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     ax.grid(axis="x", color="#e0e0e0", lw=0.5)
     ax.set_axisbelow(True)
     return fig
 
 
-def effects_forest(adjusted: pd.DataFrame):
+def effects_forest(adjusted: pd.DataFrame, level: float = CI_LEVEL):
     """Odds ratios (intervention vs control) per outcome: unadjusted, adjusted for the
     covariates, and Mantel-Haenszel across previous-activism strata."""
     import matplotlib.pyplot as plt
@@ -138,7 +144,7 @@ def effects_forest(adjusted: pd.DataFrame):
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
-    ax.set_xlabel("Odds ratio, intervention vs control (log scale, 95% CI)")
+    ax.set_xlabel(f"Odds ratio, intervention vs control (log scale, {level_label(level)} CI)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
     return fig
 
@@ -192,14 +198,16 @@ def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], tit
     return fig
 
 
-def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
-    """Risk difference per site with the random-effects pooled estimate."""
+def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str, level: float = CI_LEVEL):
+    """Risk difference per site (Wald interval at ``level``) with the random-effects pooled
+    estimate (its interval as :func:`compendium.quantitative.sites.meta_analysis` gave it)."""
     import matplotlib.pyplot as plt
+    from scipy.stats import norm
 
     configure()
     part = effects[effects["outcome"] == outcome]
     fig, ax = plt.subplots(figsize=(SINGLE, 0.9 + 0.28 * len(part)))
-    z = 1.959963984540054
+    z = float(norm.ppf(0.5 + level / 2))
     y = np.arange(len(part))[::-1] + 1.5
     rd = part["rd"].to_numpy() * 100
     se = np.sqrt(part["rd_var"].to_numpy()) * 100
@@ -208,7 +216,7 @@ def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
     ax.fill([lo, est, hi, est], [0.5, 0.75, 0.5, 0.25], color="#D55E00")
     ax.axvline(0, color="#777777", lw=0.8, ls="--")
     ax.set_yticks([*y, 0.5], [*part["site"], f"Pooled (I² = {pooled['i2']:.0f}%)"])
-    ax.set_xlabel("Risk difference, percentage points (95% CI)")
+    ax.set_xlabel(f"Risk difference, percentage points ({level_label(level)} CI)")
     ax.set_title(OUTCOME_LABELS.get(outcome, outcome))
     return fig
 
