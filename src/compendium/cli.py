@@ -154,9 +154,10 @@ def _cmd_build_site(args: argparse.Namespace) -> int:
 
 def _cmd_provenance(args: argparse.Namespace) -> int:
     from compendium.checks.provenance import collect
-    from compendium.core import paths
+    from compendium.core import config, paths
     from compendium.core.io import write_json
 
+    config.read_params()  # a stage of its own under plain dvc repro: params.yaml checked here too
     write_json(paths.resolve(args.out), collect())
     print(f"{args.out}: written")
     return 0
