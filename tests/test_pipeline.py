@@ -101,8 +101,9 @@ def test_bad_input_stops_the_run_and_leaves_everything_as_it_was(shipped, tmp_pa
 
 def test_a_failing_later_stage_puts_reports_back(shipped, tmp_path):
     project = make_copy(shipped, tmp_path / "compendium")
-    params = project / "params.yaml"
-    params.write_text(params.read_text().replace("min_expected: 5 ", "min_expected: five "))
+    # a bad parameter is refused before any stage (tests/test_params.py): break a late stage instead
+    template = project / "manuscript" / "manuscript.md.j2"
+    template.write_text(template.read_text() + '\n{{ v("no.such.key") }}\n')
     before = digest(project / "reports")
     result = run(project, "reproduce")
     assert result.returncode != 0
