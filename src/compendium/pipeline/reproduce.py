@@ -86,7 +86,8 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
     from compendium.core.config import read_params
 
     root = paths.project_root()
-    read_params()  # refuse a hostile params.yaml (an alias bomb) or a bad value before DVC parses it
+    if (root / "params.yaml").is_file():  # (without one, DVC names each missing parameter)
+        read_params()  # refuse a hostile params.yaml (an alias bomb) or a bad value before DVC parses it
     marker = root / FINGERPRINT
     if not force and not targets and marker.is_file() and marker.read_text() == fingerprint(root):
         print("Nothing changed since the last successful run: data and pipeline are up to date.")
