@@ -215,7 +215,9 @@ def test_a_planted_leak_fails_the_run_and_restores_reports(shipped, tmp_path):
     before = digest(project / "reports")
     planted = pd.read_csv(project / "data" / "synthetic" / "planted_identifiers.csv")
     nb = project / "notebooks" / "08-analyse-themes.ipynb"
-    text = nb.read_text().replace("quotes_per_code = 2", f"quotes_per_code = 2\\nprint({planted['text'].iloc[0]!r})")
+    anchor = "quotes = themes.exemplar_quotes(coded, per_code=quotes_per_code)"
+    text = nb.read_text().replace(anchor, f"{anchor}\\nprint({planted['text'].iloc[0]!r})")
+    assert text != nb.read_text()
     nb.write_text(text)
     result = run(project, "reproduce")
     assert result.returncode != 0
