@@ -7,10 +7,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-export DVC_NO_ANALYTICS := 1
-export SOURCE_DATE_EPOCH ?= 1761436800
+# The deterministic environment of src/compendium/core/environment.py (FIXED as :=,
+# DEFAULTS as ?=), for make test and make lab; tests/test_params.py checks that they agree.
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
+export DVC_NO_ANALYTICS := 1
+export TZ := UTC
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export VECLIB_MAXIMUM_THREADS := 1
+export NUMEXPR_NUM_THREADS := 1
+export SOURCE_DATE_EPOCH ?= 1761436800
+export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 
 .PHONY: help setup reproduce test lint verify bench lab lock clean stage-deps site-check
 

@@ -184,8 +184,9 @@ def set_params(text: str, values: dict[str, object]) -> str:
 
 def run(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """``compendium <args>`` in ``project``, as a user would type it there."""
-    env = {k: v for k, v in os.environ.items() if k != "COMPENDIUM_ROOT"}
-    env["DVC_NO_ANALYTICS"] = "1"
+    from compendium.core.environment import deterministic_env
+
+    env = {k: v for k, v in deterministic_env().items() if k != "COMPENDIUM_ROOT"}
     return subprocess.run(
         [sys.executable, "-m", "compendium.cli", *args],
         cwd=project,

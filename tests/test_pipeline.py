@@ -101,8 +101,9 @@ def test_bad_input_stops_the_run_and_leaves_everything_as_it_was(shipped, tmp_pa
 
 def test_a_failing_later_stage_puts_reports_back(shipped, tmp_path):
     project = make_copy(shipped, tmp_path / "compendium")
-    params = project / "params.yaml"
-    params.write_text(params.read_text().replace("min_expected: 5 ", "min_expected: five "))
+    # a bad parameter is refused before any stage (tests/test_params.py): break a late stage instead
+    template = project / "manuscript" / "manuscript.md.j2"
+    template.write_text(template.read_text() + '\n{{ v("no.such.key") }}\n')
     before = digest(project / "reports")
     result = run(project, "reproduce")
     assert result.returncode != 0
@@ -214,7 +215,9 @@ def test_a_planted_leak_fails_the_run_and_restores_reports(shipped, tmp_path):
     before = digest(project / "reports")
     planted = pd.read_csv(project / "data" / "synthetic" / "planted_identifiers.csv")
     nb = project / "notebooks" / "08-analyse-themes.ipynb"
-    text = nb.read_text().replace("quotes_per_code = 2", f"quotes_per_code = 2\\nprint({planted['text'].iloc[0]!r})")
+    anchor = "quotes = themes.exemplar_quotes(coded, per_code=quotes_per_code)"
+    text = nb.read_text().replace(anchor, f"{anchor}\\nprint({planted['text'].iloc[0]!r})")
+    assert text != nb.read_text()
     nb.write_text(text)
     result = run(project, "reproduce")
     assert result.returncode != 0

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-import shlex
 
 import pytest
-import yaml
 
 from compendium.core import io, paths, stage
-from compendium.pipeline.bench import stages
-from compendium.pipeline.notebooks import parse_value
 
 
 @pytest.fixture()
@@ -24,28 +20,8 @@ def project(tmp_path, monkeypatch, root):
     os.environ.pop(paths.SCRATCH_ENV, None)  # stage.setup sets it as a hand run would
 
 
-def test_a_hand_run_gets_the_parameters_the_pipeline_passes(project):
-    """Checked against the pipeline's own path: dvc.yaml's command interpolated with
-    params.yaml, then each -p value parsed as `compendium run-notebook` parses it."""
-    for name, cmd in stages(project):
-        args = shlex.split(cmd)
-        if args[:2] != ["compendium", "run-notebook"]:
-            continue
-        expected = {args[i + 1]: parse_value(args[i + 2]) for i, a in enumerate(args) if a in ("-p", "--parameter")}
-        assert stage.parameters(name, project) == expected, name
-
-
-def test_parameters_follow_params_yaml(project):
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    params["outcomes"]["ci_level"] = 0.9
-    (project / "params.yaml").write_text(yaml.safe_dump(params))
-    assert stage.parameters("02-tabulate-outcomes", project)["ci_level"] == 0.9
-
-
-def test_setup_overrides_the_defaults_and_redirects_writes(project, capsys):
-    namespace = {"ci_level": 0.5}
-    values = stage.setup(namespace, "02-tabulate-outcomes")
-    assert namespace["ci_level"] == values["ci_level"] == 0.95
+def test_setup_redirects_writes_of_a_hand_run(project, capsys):
+    assert stage.setup("02-tabulate-outcomes") is True
     assert "Run by hand" in capsys.readouterr().out
     target = paths.tables_dir() / "table2_outcomes.md"
     io.write_text(target, "by hand\n")
@@ -67,17 +43,8 @@ def test_reads_prefer_the_hand_runs_output_and_fall_back_to_the_pipelines(projec
 
 def test_under_the_pipeline_setup_does_nothing(project, monkeypatch):
     monkeypatch.setenv(stage.STAGE_ENV, "02-tabulate-outcomes")
-    namespace = {"ci_level": 0.5}
-    assert stage.setup(namespace, "02-tabulate-outcomes") == {}
-    assert namespace == {"ci_level": 0.5}
+    assert stage.setup("02-tabulate-outcomes") is False
     assert paths.SCRATCH_ENV not in os.environ
-
-
-def test_an_unknown_stage_or_key_is_named(project):
-    with pytest.raises(KeyError, match="no stage 'nope'"):
-        stage.parameters("nope", project)
-    with pytest.raises(KeyError, match="no key 'outcomes.missing'"):
-        stage._value("${outcomes.missing}", yaml.safe_load((project / "params.yaml").read_text()))
 
 
 def test_a_notebook_shows_the_tables_it_writes_formatted(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
     compendium reproduce [--force] [--no-warm]  run the DVC pipeline safely
     compendium validate [RAW_DIR]               check data/raw against the data contract
     compendium synthesize --seed N --out D      write a synthetic data set (--design paper|independent)
-    compendium run-notebook NB -p KEY VALUE     execute a stage notebook (used by dvc.yaml)
+    compendium run-notebook NB --params KEY...  execute a stage notebook with params.yaml's values (used by dvc.yaml)
     compendium collect-results OUT FRAG...      merge the stages' results into results.json
     compendium import-qdpx FILE --out DIR       turn a REFI-QDA .qdpx (or .qdc) into contract files
     compendium verify                           rerun everything in a fresh clone; compare with what is committed
@@ -33,7 +33,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from compendium.core import config, paths
     from compendium.data.contract import load_study
 
-    params = config.load_params()
+    params = config.read_params()
     study = load_study(
         paths.resolve(args.raw_dir), config.arms_from(params), (params.get("qualitative") or {}).get("consensus_coder")
     )
@@ -65,14 +65,17 @@ def _cmd_synthesize(args: argparse.Namespace) -> int:
 def _cmd_run_notebook(args: argparse.Namespace) -> int:
     import os
 
+    from compendium.core import config
     from compendium.core.stage import STAGE_ENV
     from compendium.pipeline.notebooks import parse_value, run
 
     os.environ[STAGE_ENV] = Path(args.notebook).stem  # the kernel knows the pipeline runs it (core.stage)
-    params = {key: parse_value(value) for key, value in (args.parameter or [])}
+    # --params: the whole of params.yaml is checked against the schema before the stage starts
+    params = config.notebook_parameters(args.params) if args.params else {}
+    params |= {key: parse_value(value) for key, value in (args.parameter or [])}
     unknown = set(args.private or []) - set(params)
     if unknown:
-        raise ValueError(f"--private names {sorted(unknown)}, which no -p gives")
+        raise ValueError(f"--private names {sorted(unknown)}, which neither --params nor -p gives")
     run(args.notebook, params, args.output, private=args.private)
     return 0
 
@@ -162,9 +165,10 @@ def _cmd_build_site(args: argparse.Namespace) -> int:
 
 def _cmd_provenance(args: argparse.Namespace) -> int:
     from compendium.checks.provenance import collect
-    from compendium.core import paths
+    from compendium.core import config, paths
     from compendium.core.io import write_json
 
+    config.read_params()  # a stage of its own under plain dvc repro: params.yaml checked here too
     write_json(paths.resolve(args.out), collect())
     print(f"{args.out}: written")
     return 0
@@ -432,7 +436,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run-notebook", help="execute a stage notebook with papermill")
     p.add_argument("notebook")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("KEY", "VALUE"))
+    p.add_argument(
+        "--params",
+        nargs="+",
+        action="extend",
+        metavar="KEY",
+        help="pass these params.yaml keys or whole sections (outcomes.ci_level, effects), checked against "
+        "the schema, each under the last part of its name (ci_level); as the stage lists them in dvc.yaml",
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("KEY", "VALUE"),
+        help="pass one value by hand (numbers and true/false typed, the rest text); overrides --params",
+    )
     p.add_argument("-o", "--output", default=None, help="executed copy (default reports/notebooks/<name>)")
     p.add_argument(
         "--private",
@@ -568,12 +587,11 @@ def main(argv: list[str] | None = None) -> int:
         status = delegate("cli", sys.argv[1:])  # a stage under `compendium reproduce`
         if status is not None:
             return status
-    import os
-
+    from compendium.core import environment
     from compendium.data.contract import DataContractError
-    from compendium.pipeline.notebooks import DEFAULT_EPOCH, StageFailed
+    from compendium.pipeline.notebooks import StageFailed
 
-    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)  # fixed dates in DOCX, PDF, ZIP and figures
+    environment.apply()  # fixed dates in DOCX, PDF, ZIP and figures; one thread; no analytics
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

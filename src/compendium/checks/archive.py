@@ -31,6 +31,7 @@ import re
 from pathlib import Path
 
 from compendium.core import paths
+from compendium.core.environment import EPOCH
 from compendium.data.package import dumps, raw_package
 
 CRATE = "ro-crate-metadata.json"
@@ -76,7 +77,6 @@ FORMATS = {
 }
 SPDX = "https://spdx.org/licenses/"
 FORMAL_PARAMETER = "https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE"
-DEFAULT_EPOCH = "1761436800"
 PRIVATE_PARAMS = ("deidentify.names", "deidentify.institutions")  # identifiers: withheld everywhere
 NOT_HASHED = ("reports/provenance.json",)  # records the machine; not byte-identical across machines by design
 SUPPLEMENTARY = "supplementary (not numbered in the manuscript)"
@@ -95,7 +95,7 @@ def sha256(path: Path) -> str:
 
 def build_date() -> str:
     """The date stamped on generated metadata: ``SOURCE_DATE_EPOCH`` (never the clock)."""
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or EPOCH)
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
 
 
@@ -457,6 +457,13 @@ def _flatten(prefix: str, node) -> list[tuple[str, object]]:
     return [(prefix, node)]
 
 
+def _param_text(value) -> str:
+    """A parameter's value as text: a list as its items separated by commas."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
 def _stage_params(spec: dict, params: dict) -> list[tuple[str, str]]:
     out = []
     for entry in spec.get("params") or []:
@@ -467,7 +474,7 @@ def _stage_params(spec: dict, params: dict) -> list[tuple[str, str]]:
         for part in keys.split("."):
             node = node.get(part) if isinstance(node, dict) else None
         for key, val in _flatten(keys, node):
-            out.append((key, "[withheld]" if key in PRIVATE_PARAMS else ("" if val is None else str(val))))
+            out.append((key, "[withheld]" if key in PRIVATE_PARAMS else _param_text(val)))
     return out
 
 

@@ -235,14 +235,3 @@ def read_private_json(name: str) -> Any:
 def read_csv(path: str | Path) -> pd.DataFrame:
     """A CSV named by a parameter (resolved against the project root)."""
     return pd.read_csv(paths.resolve(path), dtype=str, keep_default_na=False)
-
-
-def split_csv(text: str) -> list[str]:
-    """A comma-separated list parameter (``effects.covariates``)."""
-    return [item.strip() for item in str(text or "").split(",") if item.strip()]
-
-
-def split_list(text: str) -> list[str]:
-    """A list parameter passed through papermill as text: items separated by ';'
-    (names and institutions may contain commas)."""
-    return [item.strip() for item in str(text or "").split(";") if item.strip()]

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from compendium.core import paths
+from compendium.core.environment import deterministic_env
 
-DEFAULT_EPOCH = "1761436800"  # 2025-10-26, the paper's publication date
 CHECKOUT_ENV = "COMPENDIUM_CHECKOUT"  # set by `compendium reproduce`: the checkout a staged run publishes into
 
 
@@ -98,9 +98,7 @@ def run(
 
     from compendium.pipeline.warm import kernel_manager_class
 
-    os.environ.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.update(deterministic_env(os.environ))  # the kernel inherits it
     src = paths.resolve(source)
     out = paths.resolve(output) if output else paths.reports_dir() / "notebooks" / src.name
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from compendium.core import paths
-from compendium.pipeline.notebooks import CHECKOUT_ENV, DEFAULT_EPOCH
+from compendium.core.environment import deterministic_env
+from compendium.pipeline.notebooks import CHECKOUT_ENV
 from compendium.pipeline.warm import ENV
 from compendium.pipeline.warm import start as start_warm
 
@@ -66,11 +67,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def dvc_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("SOURCE_DATE_EPOCH", DEFAULT_EPOCH)
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.setdefault("PYTHONHASHSEED", "0")
-    env.setdefault("MPLBACKEND", "Agg")
+    env = deterministic_env(os.environ)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env
@@ -521,10 +518,11 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
     start from a warm server (see :mod:`compendium.pipeline.warm`) instead of importing
     their libraries afresh. Returns the exit status: DVC's on failure, 128 + the signal
     when stopped, :data:`BUSY` when another run holds the checkout."""
-    from compendium.core.config import load_params
+    from compendium.core.config import read_params
 
     root = paths.project_root()
-    load_params()  # refuse a malformed or hostile params.yaml (an alias bomb) before DVC parses it
+    if (root / "params.yaml").is_file():  # (without one, DVC names each missing parameter)
+        read_params()  # refuse a hostile params.yaml (an alias bomb) or a bad value before DVC parses it
     try:
         with run_lock(root) as lock_fd:
             note = recover(root)

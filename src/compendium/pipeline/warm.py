@@ -196,7 +196,9 @@ def serve(path: str) -> None:
     listener.bind(path)
     listener.listen(64)  # requests queue here while the libraries load
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type] # see notebooks.run
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # as notebooks.run sets for its kernels
+    from compendium.core.environment import deterministic_env
+
+    os.environ.update(deterministic_env(os.environ))  # as notebooks.run sets for its kernels
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the stages themselves; reproduce stops us
     first, later = _preload_order()
     for name in first:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from compendium.core import paths
+from compendium.core.config import default, level_label
 from compendium.quantitative.outcomes import OUTCOME_LABELS
 from compendium.reporting import figure_check
 
@@ -145,7 +146,12 @@ def render(fig, print_mm: float | None = None) -> tuple[bytes, bytes]:
     return out[0], out[1]
 
 
-def wilson(events: int, n: int, level: float = 0.95) -> tuple[float, float]:
+# The confidence level a figure states when its caller names none; the stages pass
+# params.yaml's outcomes.ci_level.
+CI_LEVEL: float = default("outcomes.ci_level")
+
+
+def wilson(events: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     from statsmodels.stats.proportion import proportion_confint
 
     if n == 0:
@@ -167,7 +173,7 @@ def _top_legend(fig, handles, labels, ncols: int, **kwargs):
     )
 
 
-def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: float = 0.95):
+def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: float = CI_LEVEL):
     """Percentage of learners with each outcome, by arm, with Wilson intervals
     (Wilson 1927, via :func:`statsmodels.stats.proportion.proportion_confint`)."""
     fig, ax = _figure(SINGLE, 2.6)
@@ -187,14 +193,16 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
         )
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
-    ax.set_xlabel(f"Learners with the outcome, % ({int(round(level * 100))}% Wilson CI)")
+    ax.set_xlabel(f"Learners with the outcome, % ({level_label(level)} Wilson CI)")
     _top_legend(fig, *ax.get_legend_handles_labels(), ncols=2)
     ax.grid(axis="x", color="#e0e0e0", lw=0.5)
     ax.set_axisbelow(True)
     return fig
 
 
-def effects_forest(adjusted: pd.DataFrame, arm_labels: tuple[str, str] = ("control", "intervention")):
+def effects_forest(
+    adjusted: pd.DataFrame, arm_labels: tuple[str, str] = ("control", "intervention"), level: float = CI_LEVEL
+):
     """Odds ratios (intervention vs control) per outcome: unadjusted, adjusted for the
     covariates, and Mantel-Haenszel across previous-activism strata."""
     fig, ax = _figure(SINGLE, 2.8)
@@ -219,7 +227,7 @@ def effects_forest(adjusted: pd.DataFrame, arm_labels: tuple[str, str] = ("contr
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
-    ax.set_xlabel(f"Odds ratio, {arm_labels[1]} vs {arm_labels[0]}\n(log scale, 95% CI)")
+    ax.set_xlabel(f"Odds ratio, {arm_labels[1]} vs {arm_labels[0]}\n(log scale, {level_label(level)} CI)")
     _top_legend(fig, *ax.get_legend_handles_labels(), ncols=3)
     return fig
 
@@ -298,11 +306,14 @@ def likert_bars(
     return fig
 
 
-def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
-    """Risk difference per site with the random-effects pooled estimate."""
+def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str, level: float = CI_LEVEL):
+    """Risk difference per site (Wald interval at ``level``) with the random-effects pooled
+    estimate (its interval as :func:`compendium.quantitative.sites.meta_analysis` gave it)."""
+    from scipy.stats import norm
+
     part = effects[effects["outcome"] == outcome]
     fig, ax = _figure(SINGLE, 1.1 + 0.28 * len(part))
-    z = 1.959963984540054
+    z = float(norm.ppf(0.5 + level / 2))
     y = np.arange(len(part))[::-1] + 1.5
     rd = part["rd"].to_numpy() * 100
     se = np.sqrt(part["rd_var"].to_numpy()) * 100
@@ -311,7 +322,7 @@ def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str):
     ax.fill([lo, est, hi, est], [0.5, 0.75, 0.5, 0.25], color="#D55E00")
     ax.axvline(0, color="#777777", lw=0.8, ls="--")
     ax.set_yticks([*y, 0.5], [*(_wrap(s, 24) for s in part["site"]), f"Pooled (I² = {pooled['i2']:.0f}%)"])
-    ax.set_xlabel("Risk difference, percentage points (95% CI)")
+    ax.set_xlabel(f"Risk difference, percentage points ({level_label(level)} CI)")
     ax.set_title(OUTCOME_LABELS.get(outcome, outcome), fontsize=8)
     return fig
 
@@ -770,7 +781,7 @@ def caption(stem: str, context: Mapping | None = None) -> str:
             "answers a rule needs is left out of that outcome's denominator."
         ),
         "effects_forest": (
-            "Odds ratio of each outcome, intervention against control, on a log scale with 95% confidence "
+            f"Odds ratio of each outcome, intervention against control, on a log scale with {pct} confidence "
             "intervals: unadjusted (from the two-by-two table), adjusted for the covariates named in the "
             "analysis parameters (logistic regression), and Mantel-Haenszel across the strata named there. "
             "The dashed line marks an odds ratio of 1, no difference between the arms."

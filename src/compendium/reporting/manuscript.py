@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 
 from compendium.core import paths
+from compendium.core.config import level_label
+from compendium.core.environment import EPOCH
 from compendium.core.io import markdown_text
 from compendium.data import validated
 from compendium.qualitative.deidentify import PLACEHOLDER
@@ -127,7 +129,7 @@ class Numbers:
         return apa_p(self.v(key))
 
     def level(self) -> str:
-        return f"{100 * float(self.v('params.ci_level')):.0f}%"
+        return level_label(float(self.v("params.ci_level")))
 
     def chi2(self, outcome: str) -> str:
         """The test of Table 2 for one outcome, in APA style."""
@@ -517,7 +519,7 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
     finally:
         header.unlink(missing_ok=True)
         before.unlink(missing_ok=True)
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1761436800"))
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or EPOCH)
     typ = root / ".manuscript.typ"
     typ.write_text(source, encoding="utf-8")
     try:

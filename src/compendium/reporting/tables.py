@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from compendium.core import paths
-from compendium.core.config import Arms
+from compendium.core.config import Arms, default, level_label
 from compendium.core.io import markdown_text, write_table, write_text
 from compendium.quantitative.outcomes import OUTCOME_LABELS
 
@@ -28,6 +28,10 @@ VARIABLE_LABELS = {
     "baseline_leadership": "Leadership role before",
 }
 
+
+# The confidence level a table states when its caller names none; every stage passes
+# params.yaml's outcomes.ci_level, and every "95% CI" below follows it.
+CI_LEVEL: float = default("outcomes.ci_level")
 
 P_FLOOR = 0.001  # smaller p-values are shown as "<0.001" (results.json: format.p_floor)
 
@@ -168,7 +172,8 @@ def nnt_cell(nnt, low, high, decimals: int = 1) -> str:
 TEST_NAMES = {"chi2": "χ²(1)", "fisher": "Fisher", "none": "not tested"}
 
 
-def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
+def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "", level: float = CI_LEVEL) -> str:
+    ci = f"{level_label(level)} CI"
     header = [
         "Outcome",
         f"{arm_heading('control', arms.control)}, n/N (%)",
@@ -177,10 +182,10 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
         "Statistic",
         "p",
         "p (Holm)",
-        "Risk difference (95% CI)",
-        "Odds ratio (95% CI)",
-        "Risk ratio (95% CI)",
-        "NNT (95% CI)",
+        f"Risk difference ({ci})",
+        f"Odds ratio ({ci})",
+        f"Risk ratio ({ci})",
+        f"NNT ({ci})",
     ]
     rows = []
     for r in t2.itertuples(index=False):
@@ -218,7 +223,7 @@ def table2_markdown(t2: pd.DataFrame, arms: Arms, note: str = "") -> str:
     )
 
 
-def sensitivity_markdown(t: pd.DataFrame, note: str = "") -> str:
+def sensitivity_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> str:
     t = t.assign(
         best=[
             estimate_cell(e, lo, hi, 100, 1)
@@ -236,9 +241,9 @@ def sensitivity_markdown(t: pd.DataFrame, note: str = "") -> str:
             "outcome": ("Outcome", "label"),
             "control_missing": ("Missing, control", "d"),
             "intervention_missing": ("Missing, intervention", "d"),
-            "best": ("Best case: risk difference (95% CI)", "text"),
+            "best": (f"Best case: risk difference ({level_label(level)} CI)", "text"),
             "best_p_value": ("p", "p"),
-            "worst": ("Worst case: risk difference (95% CI)", "text"),
+            "worst": (f"Worst case: risk difference ({level_label(level)} CI)", "text"),
             "worst_p_value": ("p", "p"),
         },
         "Analysis population: every allocated learner who did not withdraw consent (withdrawn learners' data are "
@@ -332,7 +337,7 @@ def frame_markdown(title: str, frame: pd.DataFrame, columns: dict[str, tuple[str
     return f"# {title}\n\n" + _markdown(header, rows, align) + _notes(*notes)
 
 
-def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str:
+def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "", level: float = CI_LEVEL) -> str:
     strata = f"the strata of {stratum.replace('_', ' ')}" if stratum else "the strata in params.yaml (effects.stratum)"
     return frame_markdown(
         "Odds ratios: unadjusted, adjusted and stratified",
@@ -354,7 +359,8 @@ def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str
             "breslow_day_p": ("Breslow-Day p", "p"),
             "note": ("Note", "text"),
         },
-        "Odds ratios of intervention against control with 95% CIs. Adjusted: logistic regression on arm plus "
+        f"Odds ratios of intervention against control with {level_label(level)} CIs. Adjusted: logistic "
+        "regression on arm plus "
         f"the covariates fixed in params.yaml before the analysis ({t['covariates'].iloc[0].replace('+', ', ')})"
         + (
             ", and the outcome's own pre-intervention value (Baseline)"
@@ -372,7 +378,7 @@ def adjusted_markdown(t: pd.DataFrame, note: str = "", stratum: str = "") -> str
 ANCOVA_LABELS = {"cultural_competence": "Cultural competence (scale mean)", "support": "Perceived support (scale mean)"}
 
 
-def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = 0.95, note: str = "") -> str:
+def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = CI_LEVEL, note: str = "") -> str:
     t = t.assign(
         label=[ANCOVA_LABELS.get(x, x) for x in t["scale"]],
         control=[_pre_post(a, b) for a, b in zip(t["control_pre_mean"], t["control_post_mean"])],
@@ -389,7 +395,7 @@ def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = 0.95, note: str 
             "control": (f"{arm_heading('control', arms.control)}: before → after", "text"),
             "intervention": (f"{arm_heading('intervention', arms.intervention)}: before → after", "text"),
             "post_difference": ("Difference after, unadjusted", ".2f"),
-            "adjusted": (f"Difference adjusted for before ({100 * level:g}% CI)", "text"),
+            "adjusted": (f"Difference adjusted for before ({level_label(level)} CI)", "text"),
             "test": ("t", "text"),
             "p_value": ("p", "p"),
             "note": ("Note", "text"),
@@ -402,7 +408,7 @@ def ancova_markdown(t: pd.DataFrame, arms: Arms, level: float = 0.95, note: str 
     )
 
 
-def clustered_markdown(t: pd.DataFrame, level: float = 0.95, note: str = "") -> str:
+def clustered_markdown(t: pd.DataFrame, level: float = CI_LEVEL, note: str = "") -> str:
     t = t.assign(estimate=[estimate_cell(e, lo, hi) for e, lo, hi in zip(t["odds_ratio"], t["ci_low"], t["ci_high"])])
     return frame_markdown(
         "Outcomes by arm, accounting for sites",
@@ -411,7 +417,7 @@ def clustered_markdown(t: pd.DataFrame, level: float = 0.95, note: str = "") -> 
             "outcome": ("Outcome", "label"),
             "sites": ("Sites", "d"),
             "n": ("n", "d"),
-            "estimate": (f"Odds ratio ({100 * level:g}% CI)", "text"),
+            "estimate": (f"Odds ratio ({level_label(level)} CI)", "text"),
             "p_value": ("p", "p"),
             "within_site_correlation": ("Within-site correlation", ".3f"),
             "note": ("Note", "text"),
@@ -428,7 +434,7 @@ def _pre_post(pre, post) -> str:
     return "" if pd.isna(pre) or pd.isna(post) else f"{pre:.2f} → {post:.2f}"
 
 
-def correlations_markdown(t: pd.DataFrame, note: str = "") -> str:
+def correlations_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> str:
     return frame_markdown(
         "Correlations",
         t,
@@ -445,7 +451,7 @@ def correlations_markdown(t: pd.DataFrame, note: str = "") -> str:
         },
         "Spearman's rho for the change in cultural competence against the post-intervention support score; "
         "phi for previous activism against each outcome; point-biserial r for age against each outcome. "
-        "95% CIs by Fisher's z; p-values Holm-adjusted over all rows.",
+        f"{level_label(level)} CIs by Fisher's z; p-values Holm-adjusted over all rows.",
         note,
     )
 
@@ -501,7 +507,7 @@ def power_markdown(t: pd.DataFrame, alpha: float, note: str = "") -> str:
     )
 
 
-def reliability_markdown(t: pd.DataFrame, note: str = "") -> str:
+def reliability_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> str:
     return frame_markdown(
         "Scale reliability",
         t,
@@ -514,7 +520,7 @@ def reliability_markdown(t: pd.DataFrame, note: str = "") -> str:
             "ci_low": ("low", ".3f"),
             "ci_high": ("high", ".3f"),
         },
-        "Complete cases; 95% CI by Feldt's method.",
+        f"Complete cases; {level_label(level)} CI by Feldt's method.",
         note,
     )
 
@@ -536,7 +542,7 @@ def items_markdown(t: pd.DataFrame, note: str = "") -> str:
     )
 
 
-def by_site_markdown(t: pd.DataFrame, note: str = "") -> str:
+def by_site_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> str:
     t = t.assign(
         control=[count_cell(e, n, p) for e, n, p in zip(t["control_events"], t["control_n"], t["control_percent"])],
         intervention=[
@@ -556,13 +562,13 @@ def by_site_markdown(t: pd.DataFrame, note: str = "") -> str:
             "intervention": ("Intervention", "text"),
             "test": ("Test", "text"),
             "p_value": ("p", "p"),
-            "rd": ("Risk difference (95% CI)", "text"),
+            "rd": (f"Risk difference ({level_label(level)} CI)", "text"),
         },
         note,
     )
 
 
-def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
+def meta_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> str:
     return frame_markdown(
         "Random-effects pooling across sites",
         t,
@@ -579,7 +585,7 @@ def meta_markdown(t: pd.DataFrame, note: str = "") -> str:
             "q_p_value": ("Q p", "p"),
         },
         "DerSimonian-Laird random effects. Risk differences as proportions (intervention minus control); "
-        "odds ratios of intervention against control.",
+        f"odds ratios of intervention against control; low and high: {level_label(level)} CI.",
         note,
     )
 
@@ -645,9 +651,9 @@ def irr_markdown(
     note: str = "",
     *,
     replicates: int = 1000,
-    level: float = 0.95,
+    level: float = CI_LEVEL,
 ) -> str:
-    level_label = f"{100 * level:g}%"
+    ci = f"{level_label(level)} CI"
     if len(coders) < 2:
         who = f"one coder ({coders[0]})" if coders else "no coder"
         return (
@@ -678,9 +684,9 @@ def irr_markdown(
             "sources": ("Sources", "d"),
             "percent_agreement": ("Agreement %", ".1f"),
             "cohen_kappa": ("Cohen's kappa", ".2f"),
-            "kappa_ci": (f"{level_label} CI", "text"),
+            "kappa_ci": (ci, "text"),
             "krippendorff_alpha": ("Krippendorff's alpha", ".2f"),
-            "alpha_ci": (f"{level_label} CI", "text"),
+            "alpha_ci": (ci, "text"),
             "positive_agreement": ("Positive agreement", ".2f"),
             "negative_agreement": ("Negative agreement", ".2f"),
             "coder_1_count": (coders[0], "d"),
