@@ -75,3 +75,33 @@ def test_outside_a_kernel_nothing_is_displayed(capsys):
     assert not display.in_kernel()
     display.show_markdown("| x |")
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.pipeline
+def test_run_all_by_hand_leaves_the_committed_results_alone(shipped_run, monkeypatch):
+    """A stage notebook executed as JupyterLab's "Run All" would (no papermill, no
+    COMPENDIUM_STAGE): reports/ keeps its bytes; the outputs land in data/interim/by-hand/."""
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv(stage.STAGE_ENV, raising=False)
+    monkeypatch.delenv(paths.SCRATCH_ENV, raising=False)
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(shipped_run))
+    reports = shipped_run / "reports"
+    before = {p: p.read_bytes() for p in sorted(reports.rglob("*")) if p.is_file()}
+    nb = nbformat.read(shipped_run / "notebooks" / "02-tabulate-outcomes.ipynb", as_version=4)
+    try:
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(shipped_run)}}
+        ).execute()
+        after = {p: p.read_bytes() for p in sorted(reports.rglob("*")) if p.is_file()}
+        assert after == before
+        scratch = shipped_run / stage.SCRATCH
+        hand = (scratch / "reports" / "tables" / "table2_outcomes.csv").read_bytes()
+        assert hand == (reports / "tables" / "table2_outcomes.csv").read_bytes()  # same parameters, same result
+        text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "Run by hand" in text
+    finally:
+        shutil.rmtree(shipped_run / stage.SCRATCH, ignore_errors=True)

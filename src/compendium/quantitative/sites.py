@@ -127,6 +127,13 @@ def dersimonian_laird(y: np.ndarray, v: np.ndarray, level: float = 0.95) -> dict
     }
 
 
+def no_pooling() -> pd.DataFrame:
+    """The pooled table of a one-site study: the columns of :func:`meta_analysis`, no rows."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="float64" if c not in ("outcome", "measure", "note") else "object") for c in META_COLUMNS}
+    )
+
+
 def meta_analysis(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per outcome, the pooled risk difference and log odds ratio across sites
     (``odds_ratio`` rows give the pooled log OR back-transformed)."""
