@@ -330,7 +330,7 @@ def _adopt_streams(fds: list[int], numbers: list[int]) -> None:
     sys.stderr = io.TextIOWrapper(
         open(2, "wb", closefd=False), encoding=encoding, errors="backslashreplace", line_buffering=True
     )
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc] # the child's own streams are its originals
 
 
 def _watch(conn: socket.socket) -> None:

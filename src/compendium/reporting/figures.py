@@ -152,7 +152,7 @@ def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], tit
     items = list(dict.fromkeys(part["item"]))
     fig, axes = plt.subplots(1, 2, figsize=(DOUBLE, 0.45 + 0.32 * len(items) * 2), sharey=True)
     for ax, wave in zip(axes, ("pre", "post")):
-        labels, y = [], 0
+        labels, y = [], 0.0
         for item in items:
             for arm in arm_labels:
                 row = part[(part["item"] == item) & (part["wave"] == wave) & (part["arm"] == arm)].iloc[0]
@@ -178,7 +178,7 @@ def likert_bars(dist: pd.DataFrame, scale: str, arm_labels: tuple[str, str], tit
         ax.set_xticks([-100, -50, 0, 50, 100], ["100", "50", "0", "50", "100"])
         ax.set_title(f"{title}: {wave}")
         ax.set_xlabel("% of answers (disagree ← → agree)")
-    positions, y = [], 0
+    positions, y = [], 0.0
     for _ in items:
         for _ in arm_labels:
             positions.append(-y)
