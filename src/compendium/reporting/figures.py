@@ -118,6 +118,8 @@ def effects_forest(adjusted: pd.DataFrame):
     covariates, and Mantel-Haenszel across previous-activism strata."""
     import matplotlib.pyplot as plt
 
+    from compendium.core.io import fixed
+
     configure()
     fig, ax = plt.subplots(figsize=(SINGLE, 2.8))
     kinds = [
@@ -128,7 +130,8 @@ def effects_forest(adjusted: pd.DataFrame):
     base = np.arange(len(adjusted))[::-1] * 1.0
     for k, (label, est, lo, hi, colour, marker) in enumerate(kinds):
         yy = base + 0.25 - 0.25 * k
-        e, low, high = (adjusted[c].to_numpy(float) for c in (est, lo, hi))
+        # the numbers as the table writes them (working precision): the SVG's coordinates do not carry CPU noise
+        e, low, high = (np.array([fixed(v) for v in adjusted[c].to_numpy(float)]) for c in (est, lo, hi))
         ok = np.isfinite(e) & np.isfinite(low) & np.isfinite(high)
         xerr = np.clip([e[ok] - low[ok], high[ok] - e[ok]], 0.0, None)
         ax.errorbar(e[ok], yy[ok], xerr=xerr, fmt=marker, ms=3.5, capsize=2, lw=1, color=colour, label=label)
