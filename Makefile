@@ -26,7 +26,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
 help:
 	@echo "make reproduce   run the whole pipeline on data/raw (sets up .venv when needed)"
 	@echo "make test        run the test suite"
-	@echo "make lint        check style and formatting with ruff (configured in pyproject.toml)"
+	@echo "make lint        ruff (style, formatting), mypy (types) and the stages' code deps (pyproject.toml)"
 	@echo "make verify      rerun everything in a fresh clone: same bytes as committed? every published claim?"
 	@echo "make bench       measure cold, in-process floor, no-op, incremental and 100x runs (bench/latest.json)"
 	@echo "make site-check  screenshots of index.html and manuscript.html at 1280 and 390 px, layout checks (needs chromium)"
@@ -62,6 +62,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m compendium.pipeline.codedeps --check
 
 stage-deps: $(STAMP)

@@ -94,7 +94,77 @@ def test_without_a_server_the_command_runs_in_its_own_process(monkeypatch, tmp_p
     assert warm.delegate("cli", ["--version"]) is None
     monkeypatch.setenv(warm.ENV, str(tmp_path / "no-such.sock"))
     assert warm.delegate("cli", ["--version"]) is None
-    assert warm.kernel_manager_class() is not None  # kernels would be asked for; no server answers
+    assert warm.kernel_manager_class().__name__ == "WarmKernelManager"  # kernels are asked for; no server answers
+
+
+def test_kernels_talk_over_local_sockets_so_ipykernel_has_no_tcp_warning(tmp_path, monkeypatch, capfd):
+    monkeypatch.delenv(warm.ENV, raising=False)
+    assert warm.kernel_manager_class()().transport == "ipc"
+    source = _notebook(tmp_path / "quiet.ipynb", ["x = 1", "print(x)"])
+    monkeypatch.setenv("COMPENDIUM_ROOT", str(tmp_path))
+    run_notebook(source, {"x": 2}, tmp_path / "out.ipynb")
+    err = capfd.readouterr().err
+    assert "running with" in err and "WARNING" not in err and "encryption" not in err
+
+
+def _other_threads_in_a_fresh_process(start: str) -> str:
+    code = f"import threading, time, faulthandler\n{start}\nfrom compendium.pipeline import warm\n"
+    code += "print(warm.other_threads())"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_other_threads_sees_python_threads_and_native_ones_python_does_not_know():
+    assert _other_threads_in_a_fresh_process("") == "None"
+    found = _other_threads_in_a_fresh_process(
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True, name='intruder').start()"
+    )
+    assert "1 Python thread(s) (intruder)" in found
+    # faulthandler's watchdog is a C thread: threading.active_count() stays 1, /proc/self/task does not
+    found = _other_threads_in_a_fresh_process(
+        "faulthandler.dump_traceback_later(60); assert threading.active_count() == 1"
+    )
+    assert "1 native thread(s)" in found
+
+
+def test_the_server_forks_from_its_main_thread_only_with_the_libraries_loaded(server, monkeypatch):
+    """numpy's OpenBLAS, scipy's and Arrow's jemalloc each start a thread when loaded
+    unless told not to before; the server is told, and checks before every fork."""
+    process, path = server
+    monkeypatch.setenv(warm.ENV, path)
+    assert warm.delegate("cli", ["--version"]) == 0  # forked: the check passed with the first libraries loaded
+    assert len(os.listdir(f"/proc/{process.pid}/task")) == 1
+    time.sleep(3)  # the later libraries (SciPy, statsmodels, ...) load between requests
+    assert warm.delegate("cli", ["--version"]) == 0
+    assert len(os.listdir(f"/proc/{process.pid}/task")) == 1
+
+
+@pytest.mark.parametrize(
+    "intruder",
+    [
+        "threading.Thread(target=time.sleep, args=(600,), daemon=True, name='intruder').start()",
+        "faulthandler.dump_traceback_later(600)",  # a native thread, unknown to threading
+    ],
+)
+def test_a_server_with_a_second_thread_refuses_to_fork_and_the_work_starts_from_scratch(
+    intruder, tmp_path, monkeypatch
+):
+    path = str(tmp_path / "w.sock")
+    code = (
+        f"import threading, time, faulthandler\n{intruder}\nfrom compendium.pipeline.warm import serve\nserve({path!r})"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], env=_env(), stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: os.path.exists(path))
+        monkeypatch.setenv(warm.ENV, path)
+        assert warm.delegate("cli", ["--version"]) is None  # no fork: the caller does the work
+        assert process.wait(timeout=60) == 0
+        assert warm.delegate("cli", ["--version"]) is None  # nor for anyone after
+        message = process.stderr.read()
+        assert "warning: the warm server stops" in message and "besides its main thread" in message
+        assert ("intruder" in message) if "Thread(" in intruder else ("native thread" in message)
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_a_server_that_has_gone_leaves_the_work_to_the_caller(server, monkeypatch):

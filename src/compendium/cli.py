@@ -1,4 +1,4 @@
-"""The ``compendium`` command.
+"""The ``compendium`` command: run the study's pipeline from data/raw/ to reports/, check it, measure it.
 
     compendium reproduce [--force] [--no-warm]  run the DVC pipeline safely
     compendium validate [RAW_DIR]               check data/raw against the data contract
@@ -7,7 +7,7 @@
     compendium collect-results OUT FRAG...      merge the stages' results into results.json
     compendium import-qdpx FILE --out DIR       turn a REFI-QDA .qdpx (or .qdc) into contract files
     compendium verify                           rerun everything in a fresh clone; compare with what is committed
-    compendium bench                            measure cold, floor, no-op, incremental and scaled runs
+    compendium bench                            time forced, edit-loop, scaled and fresh-clone runs; check targets
     compendium metadata                         codemeta.json and .zenodo.json from CITATION.cff and pyproject.toml
     compendium archive                          Data Packages, CodeMeta, Zenodo, CODECHECK (a pipeline stage)
     compendium ro-crate                         ro-crate-metadata.json of the last run (a pipeline stage)
@@ -406,12 +406,19 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="compendium", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="compendium",
+        description=__doc__.split("\n")[0].replace("The ``compendium`` command: r", "R"),
+        epilog="commands:\n"
+        + __doc__.split("\n\n")[1]
+        + "\n\nRun `compendium COMMAND --help` for a command's arguments.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"compendium {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a raw-data folder against the data contract")
-    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.add_argument("raw_dir", nargs="?", default="data/raw", help="the folder to check (default data/raw)")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("synthesize", help="write a seeded synthetic data set")
@@ -435,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_synthesize)
 
     p = sub.add_parser("run-notebook", help="execute a stage notebook with papermill")
-    p.add_argument("notebook")
+    p.add_argument("notebook", help="the source notebook (notebooks/NN-name.ipynb)")
     p.add_argument(
         "--params",
         nargs="+",
@@ -462,12 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run_notebook)
 
     p = sub.add_parser("collect-results", help="merge result fragments into results.json")
-    p.add_argument("out")
-    p.add_argument("fragments", nargs="+")
+    p.add_argument("out", help="the results.json to write")
+    p.add_argument("fragments", nargs="+", help="the stages' result fragments (JSON)")
     p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("import-qdpx", help="turn a REFI-QDA project (.qdpx) or codebook (.qdc) into contract files")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="the .qdpx project or .qdc codebook")
     p.add_argument(
         "--out",
         type=Path,
@@ -495,25 +502,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import_qdpx)
 
     p = sub.add_parser("render-manuscript", help="render the manuscript (HTML, DOCX, PDF) and the checklists")
-    p.add_argument("template", nargs="?", default="manuscript/manuscript.md.j2")
+    p.add_argument(
+        "template", nargs="?", default="manuscript/manuscript.md.j2", help="the Jinja template (default %(default)s)"
+    )
     p.set_defaults(func=_cmd_render_manuscript)
 
     p = sub.add_parser("build-site", help="write reports/index.html and the notebooks as HTML")
     p.set_defaults(func=_cmd_build_site)
 
     p = sub.add_parser("provenance", help="record the commit, inputs, params and environment of this run")
-    p.add_argument("out")
+    p.add_argument("out", help="the JSON file to write")
     p.set_defaults(func=_cmd_provenance)
 
-    p = sub.add_parser("bench", help="time a cold run against the in-process floor, no-op, incremental and 100x runs")
-    p.add_argument("--scale", type=int, default=100)
+    p = sub.add_parser(
+        "bench",
+        help="time forced, no-op, incremental and edit-loop runs, a 100x run and a fresh clone; check the targets",
+        description="Measure the pipeline in scratch copies and write bench/latest.json; exits 1, naming each "
+        "target missed (forced run <= 2x the in-process floor, manuscript edit <= 1/5 of a forced run, only the "
+        "stages that use an edited file rerun, peak memory of a full run on scaled data <= 2 GiB). Takes minutes.",
+    )
+    p.add_argument("--scale", type=int, default=100, help="the generator's --scale for the large run (default 100)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("metadata", help="write codemeta.json and .zenodo.json from CITATION.cff and pyproject.toml")
     p.set_defaults(func=_cmd_metadata)
 
     p = sub.add_parser("archive", help="write the Data Packages, CodeMeta, Zenodo and CODECHECK files (a stage)")
-    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.add_argument("raw_dir", nargs="?", default="data/raw", help="the raw-data folder described (default data/raw)")
     p.set_defaults(func=_cmd_archive)
 
     p = sub.add_parser("ro-crate", help="write ro-crate-metadata.json, the provenance of the last run (a stage)")
@@ -522,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "datapackage", help="write a raw-data folder's Data Package into it, for `frictionless validate`"
     )
-    p.add_argument("raw_dir", nargs="?", default="data/raw")
+    p.add_argument("raw_dir", nargs="?", default="data/raw", help="the raw-data folder (default data/raw)")
     p.add_argument("--out", type=Path, default=None, help="where to write it (default RAW_DIR/datapackage.json)")
     p.set_defaults(func=_cmd_datapackage)
 
@@ -572,7 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start every stage and kernel from scratch (no warm server; same results, slower)",
     )
-    p.add_argument("targets", nargs="*")
+    p.add_argument("targets", nargs="*", help="only these stages (and what they need); default every stage")
     p.set_defaults(func=_cmd_reproduce)
     return parser
 

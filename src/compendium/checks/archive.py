@@ -182,7 +182,7 @@ def results_package(reports: Path) -> dict:
 
 def _cff_person(entry: dict) -> dict:
     if entry.get("family-names") or entry.get("given-names"):
-        person = {"@type": "Person"}
+        person: dict[str, object] = {"@type": "Person"}
         if entry.get("given-names"):
             person["givenName"] = str(entry["given-names"])
         if entry.get("family-names"):
@@ -443,7 +443,7 @@ def _resolve(text: str, params: dict, withhold: tuple[str, ...] = PRIVATE_PARAMS
         key = match.group(1)
         if key in withhold:
             return "[withheld]"
-        node = params
+        node: object = params
         for part in key.split("."):
             node = node.get(part) if isinstance(node, dict) else None
         return "" if node is None else str(node)
@@ -470,7 +470,7 @@ def _stage_params(spec: dict, params: dict) -> list[tuple[str, str]]:
         keys = entry if isinstance(entry, str) else None
         if keys is None:
             continue
-        node = params
+        node: object = params
         for part in keys.split("."):
             node = node.get(part) if isinstance(node, dict) else None
         for key, val in _flatten(keys, node):

@@ -723,7 +723,9 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
     by_start: dict[int, list[str]] = {}
     for sentence in found.sentences:
         by_start.setdefault(hash(tuple(sentence.split()[:SENTENCE])), []).append(sentence)
-    hits, private, scanned, skipped = [], [], 0, 0
+    hits: list[dict] = []
+    private: list[dict] = []
+    scanned = skipped = 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = text_of(path)
         if text is None:
@@ -738,8 +740,8 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
             for token in TOKEN.findall(text):
                 key = token.lower()
                 base = key.replace("’", "'").removesuffix("'s").removesuffix("'")
-                for kind, values in single.items():
-                    if key in values or base in values:
+                for kind, names in single.items():
+                    if key in names or base in names:
                         matched.setdefault(kind, []).append(token)
         for kind, pattern in (("email-like", EMAIL), ("phone-like", PHONE)):
             matched[kind] = [
@@ -754,8 +756,8 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
             # the sentence itself is not recorded, not even privately: it is what a withdrawn learner said
             matched["withdrawn-sentence"] = ["" for h in starts & set(by_start) for s in by_start[h] if s in norm]
         for passage in data_passages(text, found.runs):
-            for kind, values in unknown_in_passage(passage, found, words).items():
-                matched.setdefault(kind, []).extend(values)
+            for kind, unknown in unknown_in_passage(passage, found, words).items():
+                matched.setdefault(kind, []).extend(unknown)
         for kind, values in sorted(matched.items()):
             if values:
                 hits.append({"file": rel, "kind": kind, "count": len(values)})

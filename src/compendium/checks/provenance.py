@@ -88,7 +88,7 @@ def collect(raw_dir: str = "data/raw") -> dict:
     inputs = [p for p in INPUTS if (root / p).exists()]
     commit = _git("log", "-1", "--format=%H", "--", *inputs) or None
     status = _git("status", "--porcelain", "--untracked-files=no", "--", *inputs)
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in KEY_PACKAGES:
         try:
             versions[name] = metadata.version(name)

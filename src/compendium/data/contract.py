@@ -1018,7 +1018,7 @@ def _check_dataset(data: dict, out: _Collector) -> None:
             if data.get(where[0]) is not None and not isinstance(data[where[0]], dict):
                 bad(where[0], "must be a mapping")
                 continue
-            value = value.get(where[1])
+            value = value.get(where[1])  # type: ignore[union-attr] # a mapping: checked just above
         if value is not None and not (isinstance(value, list) and all(isinstance(v, (str, int)) for v in value)):
             bad(key, "must be a list of text values")
     authors = data.get("authors")
@@ -1077,7 +1077,7 @@ def _check_links(data: dict, codes: set[str] | None, out: _Collector) -> None:
 def _apply_consent(participants, survey, cc, support, source_result, codebook, codings, arms: Arms) -> Study:
     withdrawn = set(participants.loc[participants["consent"] == "withdrawn", "participant_id"])
     post_ids = set(survey.loc[survey["wave"] == "post", "participant_id"])
-    flow = {"arms": {}, "sources": {}}
+    flow: dict[str, dict] = {"arms": {}, "sources": {}}
     for arm in arms.labels:
         in_arm = participants[participants["group"] == arm]
         kept = in_arm[~in_arm["participant_id"].isin(withdrawn)]

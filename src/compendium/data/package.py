@@ -23,7 +23,7 @@ def dumps(data) -> str:
 def _case_variants(words) -> list[str]:
     """Every upper/lower-case spelling of each word (the contract reads yes/no values
     in any case): the ``trueValues``/``falseValues`` of a Table Schema boolean."""
-    out = set()
+    out: set[str] = set()
     for word in words:
         options = [(c.lower(), c.upper()) if c.isalpha() else (c,) for c in word]
         out.update("".join(p) for p in itertools.product(*options))
@@ -53,7 +53,7 @@ def _boolean(name: str, description: str) -> dict:
 
 
 def _participant_id(description: str, *, required: bool = True, unique: bool = False) -> dict:
-    constraints = {"pattern": _pattern(contract.ID_PATTERN)}
+    constraints: dict[str, object] = {"pattern": _pattern(contract.ID_PATTERN)}
     if required:
         constraints["required"] = True
     if unique:

@@ -20,10 +20,23 @@ but the imported modules, so the executed notebooks are the same, byte for byte,
 with a kernel started from scratch (a test runs plain ``dvc repro`` against the
 committed results). Without the variable, or when the server cannot be reached,
 every command runs as usual in its own process.
+
+Only a process with a single thread can be forked safely: a thread that held a lock
+(in malloc, in a thread pool) at the moment of the fork does not exist in the child,
+and the lock stays taken for ever. The server therefore limits every thread pool to
+the calling thread *before* any library loads (:data:`SINGLE_THREADED`: OpenBLAS and
+OpenMP pools, and the background thread of Arrow's jemalloc, which starts when
+pyarrow loads; Arrow's own CPU and I/O pools start their threads lazily, on the first
+task, and the server runs none) and checks before each fork that the main thread is
+the only one (:func:`other_threads`, which on Linux counts ``/proc/self/task``, so
+native threads that Python does not know of are seen too). When that check fails the
+server says so, names what started the thread when it can, stops forking and exits:
+the stage that asked, and every later one, starts from scratch instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -66,6 +79,17 @@ LATER = (
     "pypdf",
     "nbconvert",
 )
+# Set in the server before it imports anything (and so inherited by the forked stages
+# and kernels): every pool runs its work on the calling thread.
+SINGLE_THREADED = {
+    "OPENBLAS_NUM_THREADS": "1",  # numpy's and scipy's OpenBLAS start their threads when loaded
+    "OMP_NUM_THREADS": "1",  # OpenMP builds; also caps Arrow's CPU pool
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "ARROW_IO_THREADS": "1",
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # Arrow's jemalloc starts a purging thread at load
+}
 _HEADER = struct.Struct("!I")
 _STREAMS = (0, 1, 2)
 _in_child = False  # True in a process forked by the server: it never delegates again
@@ -170,13 +194,48 @@ def delegate(kind: str, argv: list[str]) -> int | None:
 # --- the server
 
 
-def _import(name: str) -> None:
+def _import(name: str, started_by: list[str] | None = None) -> None:
     import importlib
 
+    before = _thread_count()
     try:
         importlib.import_module(name)
     except ImportError:  # an optional library that is not installed: nobody imports it
         pass
+    if started_by is not None and _thread_count() > before:
+        started_by.append(name)
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))  # Linux: every thread, native ones too
+    except OSError:
+        return threading.active_count()
+
+
+def other_threads() -> str | None:
+    """What runs in this process besides the main thread, in words; ``None`` when
+    nothing does (``threading.active_count() == 1`` and, on Linux, one entry in
+    ``/proc/self/task``). The server asks before every fork."""
+    python = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if python:
+        return f"{len(python)} Python thread(s) ({', '.join(python)})"
+    try:
+        tasks = sorted(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux: Python's own count is all there is
+        return None
+    if len(tasks) == 1:
+        return None
+    names = []
+    for task in tasks:
+        if int(task) == threading.get_native_id():
+            continue
+        try:
+            with open(f"/proc/self/task/{task}/comm") as comm:
+                names.append(comm.read().strip())
+        except OSError:  # ended meanwhile
+            names.append("?")
+    return f"{len(tasks) - 1} native thread(s) ({', '.join(names)})"
 
 
 def _preload_order() -> tuple[list[str], list[str]]:
@@ -200,9 +259,14 @@ def serve(path: str) -> None:
 
     os.environ.update(deterministic_env(os.environ))  # as notebooks.run sets for its kernels
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the stages themselves; reproduce stops us
-    first, later = _preload_order()
+    os.environ.update(SINGLE_THREADED)  # before any library loads: they read it once, when loaded
+    started_by: list[str] = []  # the imports after which a thread appeared
+    before = _thread_count()
+    first, later = _preload_order()  # imports compendium's packages to list their modules
+    if _thread_count() > before:
+        started_by.append("compendium's packages")
     for name in first:
-        _import(name)
+        _import(name, started_by)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     while True:
@@ -210,7 +274,7 @@ def serve(path: str) -> None:
             if os.getppid() != parent:  # compendium reproduce is gone
                 return
             if later:
-                _import(later.pop(0))  # nobody is waiting: load the next library
+                _import(later.pop(0), started_by)  # nobody is waiting: load the next library
             continue
         conn, _ = listener.accept()
         try:
@@ -224,6 +288,22 @@ def serve(path: str) -> None:
             for fd in fds:
                 os.close(fd)
             continue
+        threads = other_threads()
+        if threads:  # a child forked now could wait for ever on a lock another thread held: refuse, loudly
+            print(
+                f"warning: the warm server stops: it runs {threads} besides its main thread"
+                + (f" (they appeared while importing {', '.join(started_by)})" if started_by else "")
+                + "; the remaining stages start from scratch (slower, same results).",
+                file=sys.stderr,
+                flush=True,
+            )
+            for fd in fds:
+                os.close(fd)
+            conn.close()  # the client reads no reply and runs the work itself
+            listener.close()  # later clients cannot connect and do the same
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return
         if os.fork() == 0:
             listener.close()
             _child(conn, request, fds)  # never returns
@@ -252,7 +332,7 @@ def _adopt_streams(fds: list[int], numbers: list[int]) -> None:
     sys.stderr = io.TextIOWrapper(
         open(2, "wb", closefd=False), encoding=encoding, errors="backslashreplace", line_buffering=True
     )
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr  # type: ignore[misc] # the child's own streams are its originals
 
 
 def _watch(conn: socket.socket) -> None:
@@ -339,17 +419,32 @@ def _as_in_a_new_kernel() -> None:
 # --- kernels: jupyter_client starts the launcher instead of ipykernel_launcher
 
 
-def kernel_manager_class() -> type | None:
-    """The kernel manager for nbclient: kernels forked from the warm server when one
-    is running, else ``None`` (nbclient's default, a kernel started from scratch)."""
-    if not os.environ.get(ENV):
-        return None
+def kernel_manager_class() -> type:
+    """The kernel manager for nbclient: a kernel that talks to it over local sockets
+    (IPC), forked from the warm server when one is running.
+
+    Over TCP, ipykernel warns at every start that the transport is not encrypted; Unix
+    sockets are reachable only through the file system (the connection file's folder)
+    and need no such warning. TCP stays where Unix sockets are not available or the
+    runtime folder's path is too long for one."""
     import time
     from queue import Empty
 
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
+
+    class LocalKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _local_transport(self) -> str:
+            from jupyter_core.paths import jupyter_runtime_dir
+
+            # a socket path is at most 107 bytes: RUNTIME/kernel-<uuid>-ipc-<n> must fit
+            fits = len(os.fsencode(jupyter_runtime_dir())) <= 56
+            return "ipc" if os.name == "posix" and fits else "tcp"
+
+    if not os.environ.get(ENV):
+        return LocalKernelManager
 
     class WarmKernelClient(AsyncKernelClient):
         async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -376,7 +471,7 @@ def kernel_manager_class() -> type | None:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-    class WarmKernelManager(AsyncKernelManager):
+    class WarmKernelManager(LocalKernelManager):
         @default("client_factory")
         def _warm_client(self) -> type:
             return WarmKernelClient

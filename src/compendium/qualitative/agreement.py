@@ -64,7 +64,7 @@ def krippendorff_alpha(data, level: str = "nominal") -> float:
     n_uc = np.zeros((values.shape[1], len(domain)))
     for coder in values:
         ok = ~np.isnan(coder)
-        np.add.at(n_uc, (np.flatnonzero(ok), [index[v] for v in coder[ok]]), 1)
+        np.add.at(n_uc, (np.flatnonzero(ok), np.array([index[v] for v in coder[ok]], dtype=int)), 1)
     m_u = n_uc.sum(axis=1)
     coincidence = np.einsum("uc,uk->ck", n_uc / (m_u - 1)[:, None], n_uc)
     coincidence -= np.diag((n_uc / (m_u - 1)[:, None]).sum(axis=0))

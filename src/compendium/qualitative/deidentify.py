@@ -882,9 +882,9 @@ class Deidentifier:
             add("date", *m.span())
         for cue in BIRTH_CUE.finditer(text):
             window = text[cue.end() : cue.end() + 40]
-            m = NEAR_BIRTH.search(window)
-            if m:
-                add("date", cue.end() + m.start(), cue.end() + m.end())
+            near = NEAR_BIRTH.search(window)
+            if near:
+                add("date", cue.end() + near.start(), cue.end() + near.end())
         for m in PHONE.finditer(text):
             if sum(ch.isdigit() for ch in m.group()) >= 9:
                 add("phone", *m.span())
@@ -1149,7 +1149,8 @@ def deidentify_units(units: pd.DataFrame, deid: Deidentifier) -> tuple[pd.DataFr
     """Redact the ``text`` of every unit, in source and unit order (so pseudonym numbers
     are deterministic). Returns the redacted units and the replacement log."""
     ordered = units.sort_values(["source_id", "unit"], kind="stable").reset_index(drop=True)
-    texts, log = [], []
+    texts: list[str] = []
+    log: list[dict] = []
     from compendium.core.feedback import progress
 
     rows = zip(ordered["source_id"], ordered["unit"], ordered["text"])

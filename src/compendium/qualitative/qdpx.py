@@ -58,7 +58,9 @@ def guid(*parts: str) -> str:
 def source_text(units: pd.DataFrame) -> tuple[str, list[tuple[int, int, int]]]:
     """A source's plain text (one unit per paragraph, turns prefixed by their speaker)
     and each unit's (number, start, end) in code points."""
-    parts, spans, pos = [], [], 0
+    parts: list[str] = []
+    spans: list[tuple[int, int, int]] = []
+    pos = 0
     for number, speaker, text in zip(units["unit"], units["speaker"], units["text"]):
         piece = f"{speaker}: {text}" if isinstance(speaker, str) else text
         if parts:

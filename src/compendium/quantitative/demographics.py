@@ -77,7 +77,7 @@ def table1(participants: pd.DataFrame, arms: Arms | None = None, learners: pd.Da
             row(variable, level, statistic, vals[0], vals[1], p, smd)
         missing = [int(frames[a].isna().sum()) for a in arms.labels]
         if any(missing):
-            row(variable, MISSING, "n", *missing, p=p)  # every row of a variable carries its p-value
+            row(variable, MISSING, "n", missing[0], missing[1], p=p)  # every row of a variable carries its p-value
 
     def binary(variable: str, frame: pd.DataFrame, column: str) -> None:
         values = frame[column].map({True: "yes", False: "no"}).fillna(MISSING)

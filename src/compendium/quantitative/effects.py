@@ -111,7 +111,9 @@ def adjusted_effects(
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = pg.logistic_regression(X, yy, alpha=1 - level)
+                # exact Newton steps to the maximum (the gradient below 1e-12), not pingouin's newton-cg at 1e-8:
+                # what is left is rounding, not optimiser noise, so the digits written match on any CPU
+                fit = pg.logistic_regression(X, yy, alpha=1 - level, solver="newton-cholesky", tol=1e-12)
             arm = fit.set_index("names").loc["intervention"]
             lo_col, hi_col = [c for c in fit.columns if c.startswith("CI")]
             if not np.isfinite(arm["se"]) or arm["se"] > 50 or abs(arm["coef"]) > 50:
@@ -245,7 +247,7 @@ def ancova(learners: pd.DataFrame, arms: Arms, *, level: float = 0.95) -> pd.Dat
 
     rows = []
     for scale, pre_col, post_col in ANCOVA_SCALES:
-        row = dict.fromkeys(ANCOVA_COLUMNS, math.nan) | {"scale": scale, "note": ""}
+        row: dict = dict.fromkeys(ANCOVA_COLUMNS, math.nan) | {"scale": scale, "note": ""}
         if pre_col not in learners or post_col not in learners:
             row |= {"n": 0, "control_n": 0, "intervention_n": 0, "note": "scale not measured"}
             rows.append(row)
@@ -420,7 +422,7 @@ def outcomes_by_stratum(learners: pd.DataFrame, arms: Arms, stratum: str = "prev
     for outcome in OUTCOMES:
         for value in sorted(learners[stratum].dropna().unique()):
             part = learners[(learners[stratum] == value) & learners[outcome].notna()]
-            row = {"outcome": outcome, "stratum": stratum, "level": _label(value)}
+            row: dict = {"outcome": outcome, "stratum": stratum, "level": _label(value)}
             for arm, prefix in ((arms.control, "control"), (arms.intervention, "intervention")):
                 y = part.loc[part["group"] == arm, outcome].astype(bool)
                 row[f"{prefix}_events"], row[f"{prefix}_n"] = int(y.sum()), int(len(y))

@@ -222,7 +222,7 @@ def missing_sensitivity(
     arms = arms or Arms()
     rows = []
     for outcome in OUTCOMES:
-        row = {"outcome": outcome}
+        row: dict = {"outcome": outcome}
         counts = {}
         for arm, role in ((arms.control, "control"), (arms.intervention, "intervention")):
             values = learners.loc[learners["group"] == arm, outcome]

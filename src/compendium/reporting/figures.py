@@ -205,6 +205,8 @@ def effects_forest(
 ):
     """Odds ratios (intervention vs control) per outcome: unadjusted, adjusted for the
     covariates, and Mantel-Haenszel across previous-activism strata."""
+    from compendium.core.io import fixed
+
     fig, ax = _figure(SINGLE, 2.8)
     kinds = [
         ("Unadjusted", "odds_ratio", "or_ci_low", "or_ci_high", "#000000", "o"),
@@ -214,7 +216,8 @@ def effects_forest(
     base = np.arange(len(adjusted))[::-1] * 1.0
     for k, (label, est, lo, hi, colour, marker) in enumerate(kinds):
         yy = base + 0.25 - 0.25 * k
-        e, low, high = (adjusted[c].to_numpy(float) for c in (est, lo, hi))
+        # the numbers as the table writes them (working precision): the SVG's coordinates do not carry CPU noise
+        e, low, high = (np.array([fixed(v) for v in adjusted[c].to_numpy(float)]) for c in (est, lo, hi))
         ok = np.isfinite(e) & np.isfinite(low) & np.isfinite(high)
         xerr = np.clip([e[ok] - low[ok], high[ok] - e[ok]], 0.0, None)
         ax.errorbar(e[ok], yy[ok], xerr=xerr, fmt=marker, ms=3.5, capsize=2, lw=1, color=colour, label=label)

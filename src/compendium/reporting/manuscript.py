@@ -10,6 +10,7 @@ the build fails if there is one.
 
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import re
@@ -60,7 +61,7 @@ class ManuscriptError(ValueError):
 def apa_p(p: float | None) -> str:
     """APA style: 'p < .001' or 'p = .034' (no leading zero); a missing p is 'p not
     estimable'."""
-    if wording.missing(p):
+    if p is None or wording.missing(p):
         return f"p {wording.NOT_ESTIMABLE}"
     from compendium.reporting.tables import P_FLOOR
 
@@ -116,11 +117,11 @@ class Numbers:
         x = self._value(key)
         return missing_word(key) if x is None else str(int(round(x)))
 
-    def pct(self, key: str, decimals: int = 0) -> str:
+    def pct(self, key: str, decimals: builtins.int = 0) -> str:
         x = self._value(key)
         return missing_word(key) if x is None else f"{x:.{decimals}f}%"
 
-    def points(self, key: str, decimals: int = 1) -> str:
+    def points(self, key: str, decimals: builtins.int = 1) -> str:
         """A proportion difference as percentage points."""
         x = self._value(key)
         return missing_word(key) if x is None else f"{100 * x:.{decimals}f}"
@@ -1302,7 +1303,7 @@ class Prose:
         items = []
         for variable, levels in self._table1().items():
             label = variable.replace("_", " ")
-            worst, worst_level, suppressed = None, None, False
+            worst, worst_level, suppressed = None, "", False
             for level, stats in levels.items():
                 if level == MISSING:
                     continue
@@ -1310,7 +1311,7 @@ class Prose:
                     if any(wording.missing(stat.get(r)) for r in ("control", "intervention")):
                         suppressed = True
                 smd = next((s.get("smd") for s in stats.values() if "smd" in s), None)
-                if not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
+                if smd is not None and not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
                     worst, worst_level = smd, level
             if suppressed or worst is None:
                 items.append((label, None, ""))

@@ -131,7 +131,7 @@ def source_types(counts: dict[str, int | None], nouns: dict[str, tuple[str, str]
     given, each with its count in the right number: ``{"interview": 4, "focus_group": 0,
     "document": 0}`` gives "4 interviews"; ``{"interview": 1, "document": 2}`` gives "one
     interview and 2 documents". No source at all gives "no sources"."""
-    present = [(t, n) for t, n in counts.items() if not missing(n) and int(n) > 0]
+    present = [(t, n) for t, n in counts.items() if n is not None and not missing(n) and int(n) > 0]
     if not present:
         return "no sources"
     nouns = nouns or {}
@@ -145,7 +145,7 @@ def source_type_names(counts: dict[str, int | None], nouns: dict[str, tuple[str,
     nouns = nouns or {}
     names = []
     for t, n in counts.items():
-        if missing(n) or int(n) <= 0:
+        if n is None or missing(n) or int(n) <= 0:
             continue
         singular, many = nouns.get(t, (t.replace("_", " "), None))
         names.append(f"one {singular}" if int(n) == 1 else (many or plural(singular)))
@@ -299,10 +299,12 @@ def adjusted_sentence(
     p_adjusted)``. Adjustment "changed the odds ratio little" when |OR_adj / OR - 1| <
     OR_CHANGE (10%), otherwise it "moved" it; an adjusted effect "remained significant"
     only if its own p < alpha. Missing ORs are "not estimable"."""
-    little, moved, unknown = [], [], []
+    little: list[str] = []
+    moved: list[str] = []
+    unknown: list[str] = []
     sig, nonsig = [], []
     for label, crude, adj, p in outcomes:
-        if missing(crude) or missing(adj) or float(crude) <= 0:
+        if crude is None or adj is None or missing(crude) or missing(adj) or float(crude) <= 0:
             unknown.append(label)
             continue
         (little if abs(float(adj) / float(crude) - 1) < OR_CHANGE else moved).append(label)

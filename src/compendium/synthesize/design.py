@@ -13,7 +13,7 @@ from pathlib import Path
 ARM_SIZE = 100
 WITHDRAWN_PER_ARM = 2  # extra enrolled learners who later withdraw consent
 
-ARMS = {
+ARMS: dict[str, dict] = {
     "control": {
         "gender": {"Female": 50, "Male": 50},
         "ethnicity": {"White": 30, "Asian": 25, "Black": 18, "Arab": 14, "Mixed": 13},

@@ -142,11 +142,11 @@ def build_learners(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame
     for i in rng.choice(given_idx, size=int(rng.integers(2, 5)), replace=False):
         learners.loc[i, "age"] = ""
 
-    ids = []
+    ids: list[tuple[int, str]] = []
     for s in tb.SITES:
         idx = np.flatnonzero(learners["site"].to_numpy() == s)
         numbers = sorted(rng.choice(np.arange(1, 200), size=len(idx), replace=False).tolist())
-        numbers = rng.permutation(numbers)
+        numbers = rng.permutation(numbers).tolist()
         ids.extend(zip(idx.tolist(), [f"{tb.SITE_PREFIX[s]}-{int(n):03d}" for n in numbers]))
     learners["participant_id"] = pd.Series(dict(ids))
     learners = learners.sort_values("participant_id", kind="stable").reset_index(drop=True)
@@ -442,7 +442,7 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
     if need > 0:
         carry[rng.choice(np.flatnonzero(~carry), size=need, replace=False)] = True
     templates = list(rng.permutation(tb.PII_SENTENCES))
-    pii_at = {slots[i]: None for i in np.flatnonzero(carry)}
+    pii_at: dict = {slots[i]: None for i in np.flatnonzero(carry)}
     for key in pii_at:
         pii_at[key] = templates.pop() if templates else str(rng.choice(tb.PII_SENTENCES))
     fillers, uses = 0, {}
@@ -508,7 +508,8 @@ def build_codings(rng: np.random.Generator, srcs: list[_Source], codebook: list[
     errors = {c: (float(rng.uniform(0.04, 0.3)), float(rng.uniform(0.002, 0.02))) for c in codes}
     ids = [s.ident for s in srcs]
     second = set(rng.choice(ids, size=max(4, int(round(0.6 * len(ids)))), replace=False).tolist())
-    truth, coded = [], {c: [] for c in tb.CODERS}
+    truth: list[dict] = []
+    coded: dict[str, list[dict]] = {c: [] for c in tb.CODERS}
     for s in srcs:
         for number, (speaker, _text, true, _) in enumerate(s.units, start=1):
             codable = (

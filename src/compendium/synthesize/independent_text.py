@@ -586,7 +586,7 @@ TITLE = (
     "Talking back on placement: a waitlist-controlled study of an anti-racism workshop for "
     "nursing and midwifery students (SYNTHETIC data set)"
 )
-AUTHORS = [
+AUTHORS: list[dict] = [
     {
         "name": "Perpetua Anwuli Redgrave",
         "affiliation": "School of Nursing and Midwifery, University of the "

@@ -31,7 +31,7 @@ class _Source:
     facilitators: list[str] = field(default_factory=list)
     genre: str | None = None
     platform: str | None = None
-    units: list[tuple[str | None, str, list[str]]] = field(default_factory=list)  # speaker, text, codes
+    units: list[tuple[str | None, str | None, list[str]]] = field(default_factory=list)  # speaker, text, codes
 
 
 class _Writer:
@@ -142,9 +142,9 @@ def _render(s: _Source, rng: np.random.Generator) -> str:
     body: list[str] = []
     for speaker, text, _ in s.units:
         if speaker is None:
-            body.extend(["", text])
+            body.extend(["", text or ""])  # every text is filled in by now
             continue
-        sentences = text.split(". ")
+        sentences = (text or "").split(". ")
         if len(sentences) > 2 and rng.random() < 0.2:  # a turn that runs over two lines
             cut = len(sentences) // 2
             body.append(f"{speaker}: " + ". ".join(sentences[:cut]) + ".")
@@ -224,16 +224,17 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
             genre=genre,
             platform=str(rng.choice(platforms)) if platforms else None,
         )
-        title, frame = tb.DOCUMENT_FRAMES[genre]
-        s.units.append((None, f"{title}: {frame[0]}", []))
+        title, framing = tb.DOCUMENT_FRAMES[genre]
+        s.units.append((None, f"{title}: {framing[0]}", []))
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 5))):
             s.units.append((None, None, _choose_codes(rng, profile) or [str(rng.choice(tb.CODES))]))
-        s.units.append((None, frame[1], []))
+        s.units.append((None, framing[1], []))
         srcs.append(s)
 
     texts: dict[str, str] = {}
-    truth_rows, coded = [], {"coder_a": [], "coder_b": []}
+    truth_rows: list[dict] = []
+    coded: dict[str, list[dict]] = {"coder_a": [], "coder_b": []}
     second = set(rng.choice([s.ident for s in srcs], size=int(round(0.6 * len(srcs))), replace=False).tolist())
     for s in srcs:
         filled = []

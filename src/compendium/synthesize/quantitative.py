@@ -98,7 +98,7 @@ def _survey_rows(
         return "yes" if value else "no"
 
     def row(wave: str, cc: np.ndarray, support: np.ndarray, part: bool, lead: bool) -> dict:
-        r = {"participant_id": pid, "wave": wave}
+        r: dict[str, object] = {"participant_id": pid, "wave": wave}
         r.update({f"cc_{i + 1}": int(v) for i, v in enumerate(cc)})
         r.update({"participation": yn(part), "leadership": yn(lead)})
         r.update({f"support_{i + 1}": int(v) for i, v in enumerate(support)})
@@ -180,8 +180,8 @@ def build_learners(rng: np.random.Generator, *, scale: int, sites: int):
     from compendium.core.feedback import progress
 
     for r in progress(learners.itertuples(index=False), "writing survey answers", total=len(learners)):
-        flags = {o: getattr(r, o) for o in OUTCOMES}
-        rows.extend(_survey_rows(rng, r.participant_id, flags, r.previous_activism, r.post))
+        answers = {o: getattr(r, o) for o in OUTCOMES}
+        rows.extend(_survey_rows(rng, r.participant_id, answers, r.previous_activism, r.post))
     survey = pd.DataFrame(rows)
     cc = [f"cc_{i + 1}" for i in range(design.CC_ITEMS)]
     sup = [f"support_{i + 1}" for i in range(design.SUPPORT_ITEMS)]

@@ -9,7 +9,7 @@ identifier, so that de-identification can be scored against the truth.
 
 from __future__ import annotations
 
-CODEBOOK = [
+CODEBOOK: list[dict] = [
     {
         "id": "motivations",
         "label": "Motivations for engagement",
