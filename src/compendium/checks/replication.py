@@ -665,7 +665,7 @@ def outcome_data_state(survey: pd.DataFrame | None) -> dict:
 
 
 def _flatten(data: dict, prefix: str = "") -> dict:
-    out = {}
+    out: dict = {}
     for k, v in data.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict):

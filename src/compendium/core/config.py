@@ -314,8 +314,8 @@ def _yaml_type(value: Any) -> str:
 # The four outcomes are fixed by the data contract (compendium.data.contract.OUTCOME_NAMES;
 # a test checks that both agree: this lower layer cannot import it).
 _OUTCOMES = ("increased_cultural_competence", "active_participation", "leadership_role", "perceived_support")
-_PROBABILITY = {"low": 0.0, "high": 1.0, "low_open": True, "high_open": True}
-_KAPPA = {"low": -1.0, "high": 1.0}
+_PROBABILITY: dict[str, Any] = {"low": 0.0, "high": 1.0, "low_open": True, "high_open": True}
+_KAPPA: dict[str, Any] = {"low": -1.0, "high": 1.0}
 
 #: Every parameter of params.yaml, by dotted key, in the file's order. The defaults are
 #: the values params.yaml ships with; what each one means is written beside it there.
@@ -390,7 +390,7 @@ def _cross_problems(params: dict[str, dict[str, Any]]) -> list[str]:
             problems.append(f"arms.control and arms.intervention are both {control!r}: allowed: two different labels")
     mixed = params.get("integration", {})
     conv, diss = mixed.get("convergent_kappa"), mixed.get("dissonant_kappa")
-    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (conv, diss)) and not diss < conv:
+    if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (conv, diss)) and not diss < conv:  # type: ignore[operator]  # both numbers here
         problems.append(
             f"integration.dissonant_kappa = {diss!r} is not below integration.convergent_kappa = {conv!r}: "
             "allowed: dissonant_kappa less than convergent_kappa"

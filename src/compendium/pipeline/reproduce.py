@@ -194,7 +194,8 @@ def declared(root: Path) -> tuple[list[str], list[str]]:
     stages = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages") or {}
     params_file = root / "params.yaml"
     params = (yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}) if params_file.is_file() else {}
-    outs, deps = [], []
+    outs: list = []
+    deps: list = []
     for stage in stages.values():
         stage = stage.get("do", stage) if isinstance(stage, dict) else {}  # foreach/matrix stages
         for kind, found in (("outs", outs), ("deps", deps)):

@@ -193,7 +193,8 @@ def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int =
     seen_units: set[tuple[str, int]] = set()
     for code, part in learner_units.groupby("code", sort=True):
         ranked = part.sort_values(["n_codes", "redactions", "distance", "source_id", "unit"], kind="stable")
-        chosen, used_sources = [], set()
+        chosen: list = []
+        used_sources: set = set()
         for r in ranked.itertuples(index=False):
             if len(chosen) == per_code:
                 break

@@ -72,7 +72,7 @@ def _measure(text: str, size: float, family: str, weight: str, style: str) -> tu
     from matplotlib.textpath import text_to_path
 
     families = [f.strip().strip("'\"") for f in family.split(",") if f.strip()] or ["DejaVu Sans"]
-    prop = FontProperties(family=families, size=size, weight=int(weight) if weight.isdigit() else weight, style=style)
+    prop = FontProperties(family=families, size=size, weight=int(weight) if weight.isdigit() else weight, style=style)  # type: ignore[arg-type]
     width, height, descent = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
     return width, height - descent, descent
 
@@ -118,7 +118,7 @@ def text_boxes(svg: bytes | str | Path) -> tuple[float, float, str, list[TextBox
         anchor = style.get("text-anchor", "start")
         x0 = {"start": 0.0, "middle": -w / 2, "end": -w}[anchor]
         if "x" in element.attrib:
-            place = _transform(element.get("transform"), float(element.get("x")), float(element.get("y")))
+            place = _transform(element.get("transform"), float(element.get("x", 0)), float(element.get("y", 0)))
             # rotate(a cx cy) turns about the anchor, which is the text's own (x, y)
         else:
             place = _transform(element.get("transform"), 0.0, 0.0)

@@ -17,6 +17,7 @@ import math
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -160,7 +161,7 @@ def wilson(events: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _top_legend(fig, handles, labels, ncols: int, **kwargs):
+def _top_legend(fig, handles, labels, *, ncols: int, **kwargs):
     return fig.legend(
         handles,
         labels,
@@ -584,10 +585,10 @@ def framework(edges: pd.DataFrame, codebook: pd.DataFrame, alpha: float = 0.05):
         handles.append(Line2D([], [], color="#777777", lw=1.5, label="Codes of two themes"))
     ncols = 1 if len(handles) <= 2 else 2
     rows = [handles[k : k + ncols] for k in range(0, len(handles), ncols)]
-    legend = 14 + sum(max(h.get_label().count("\n") + 1 for h in row) * line + 4 for row in rows) + 6
+    legend = 14 + sum(max(str(h.get_label()).count("\n") + 1 for h in row) * line + 4 for row in rows) + 6
     height = plot + legend + 8
     fig = plt.figure(figsize=(DOUBLE, height / 72))
-    fig.compendium_print_mm = DOUBLE_MM
+    fig.compendium_print_mm = DOUBLE_MM  # type: ignore[attr-defined]  # read by save()
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
@@ -661,7 +662,7 @@ def participant_flow(flow: pd.DataFrame):
 
     enrolled = int(flow["allocated"].sum())
     rows = list(flow.itertuples(index=False))
-    texts = {"top": f"Enrolled and allocated\nn = {enrolled}"}
+    texts: dict[Any, str] = {"top": f"Enrolled and allocated\nn = {enrolled}"}
     for k, r in enumerate(rows):
         texts[("alloc", k)] = f"Allocated to {r.arm}\nn = {r.allocated}"
         texts[("lost", k)] = (
@@ -676,7 +677,7 @@ def participant_flow(flow: pd.DataFrame):
     heights = {stage: max(sizes[(stage, k)][1] for k in range(len(rows))) for stage in ("alloc", "lost", "analysed")}
     total = sizes["top"][1] + sum(heights.values()) + 3 * gap + 8
     fig = plt.figure(figsize=(DOUBLE, total / 72))
-    fig.compendium_print_mm = DOUBLE_MM
+    fig.compendium_print_mm = DOUBLE_MM  # type: ignore[attr-defined]  # read by save()
     ax = fig.add_axes((0, 0, 1, 1))
     ax.axis("off")
     ax.set_xlim(0, width_pt)
@@ -770,7 +771,9 @@ def caption(stem: str, context: Mapping | None = None) -> str:
         )
     enrolled = [ctx.get(f"flow.{role}.enrolled") for role in ("control", "intervention")]
     enrolled_text = (
-        f" ({int(sum(enrolled))} learners enrolled)" if all(isinstance(e, (int, float)) for e in enrolled) else ""
+        f" ({int(sum(float(e) for e in enrolled if e is not None))} learners enrolled)"
+        if all(isinstance(e, (int, float)) for e in enrolled)
+        else ""
     )
     texts = {
         "participant_flow": (

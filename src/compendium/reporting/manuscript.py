@@ -1604,8 +1604,8 @@ class Prose:
                 label[:1].lower() + label[1:],
                 str(get(base + ".judgement") or row.get("judgement") or ""),
                 self.n.apa(base + ".kappa") if self.n.has(base + ".kappa") else wording.NOT_ESTIMABLE,
-                int(get(base + ".learners_both")),
-                tuple(
+                int(get(base + ".learners_both") or 0),
+                tuple(  # type: ignore[arg-type]  # four counts, in order
                     int(get(f"{base}.{k}") or 0)
                     for k in ("said_and_reported", "said_not_reported", "reported_not_said", "neither")
                 ),

@@ -347,7 +347,8 @@ def manuscript_items(markdown: str) -> list[dict]:
         if fig:
             items.append({"kind": "Figure", "number": int(fig.group(2)), "caption": fig.group(3), "file": fig.group(4)})
         elif cap:
-            j, block = i - 1, []
+            j = i - 1
+            block: list = []
             while j >= 0 and (not lines[j].strip() or lines[j].lstrip()[:1] in "|+"):
                 if lines[j].strip():
                     block.insert(0, lines[j])
@@ -694,7 +695,7 @@ def reports_section(root: Path, titles: dict[str, str]) -> str:
         '<a href="provenance.json">Provenance</a> (JSON): commit, input hashes, parameters, environment',
         '<a href="results.json">Every number the tables and the manuscript cite</a> (JSON, stable dotted keys)',
     ]
-    extra = [e for e in extra if (root / re.search(r'href="([^"]+)"', e).group(1)).is_file()]
+    extra = [e for e in extra if (root / re.findall(r'href="([^"]+)"', e)[0]).is_file()]
     return '<h2 id="reports">Reports and checklists</h2>' + _list(items + extra)
 
 

@@ -445,7 +445,8 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
     pii_at: dict = {slots[i]: None for i in np.flatnonzero(carry)}
     for key in pii_at:
         pii_at[key] = templates.pop() if templates else str(rng.choice(tb.PII_SENTENCES))
-    fillers, uses = 0, {}
+    fillers = 0
+    uses: dict = {}
     for si, s in enumerate(srcs):
         used: set[str] = set()
 
