@@ -91,6 +91,7 @@ def run_floor(root: Path) -> float:
     """Execute every stage's code in this process; returns the seconds it took."""
     import nbformat
 
+    from compendium.core.stage import STAGE_ENV
     from compendium.pipeline.entry import console_script
     from compendium.pipeline.notebooks import parse_value
 
@@ -102,6 +103,7 @@ def run_floor(root: Path) -> float:
     for name, cmd in stages(root):
         args = shlex.split(cmd)
         if args[:2] == ["compendium", "run-notebook"]:
+            os.environ[STAGE_ENV] = name  # as `compendium run-notebook` marks a pipeline kernel (core.stage)
             params = {args[i + 1]: parse_value(args[i + 2]) for i, a in enumerate(args) if a in ("-p", "--parameter")}
             nb = nbformat.read(root / args[2], as_version=4)
             namespace: dict = {"__name__": f"floor_{name}"}
