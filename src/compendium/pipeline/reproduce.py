@@ -544,11 +544,37 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
     return status
 
 
+def cached_outputs(root: Path) -> set[tuple[str, str]]:
+    """(path, hash) of every output ``dvc.lock`` records in DVC's cache (``cache: false``
+    outputs excluded): what a run can have added to ``.dvc/cache``."""
+    import yaml
+
+    lock = root / "dvc.lock"
+    if not lock.is_file():
+        return set()
+    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    spec = (yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}).get("stages") or {}
+    uncached = {
+        next(iter(out)) if isinstance(out, dict) else out
+        for stage in spec.values()
+        if isinstance(stage, dict)
+        for out in stage.get("outs", [])
+        if isinstance(out, dict) and not next(iter(out.values())).get("cache", True)
+    }
+    found = set()
+    for stage in stages.values():
+        for out in stage.get("outs", []) if isinstance(stage, dict) else []:
+            if out.get("path") not in uncached:
+                found.add((str(out.get("path")), str(out.get("md5") or out.get("hash") or "")))
+    return found
+
+
 def _run(root: Path, force: bool, targets: list[str], warm: bool, lock_fd: int) -> int:
     journal = root / RUN_DIR
     work = journal / "work"
     published = False
     result = None
+    cached_before = cached_outputs(root)
     try:
         with tempfile.TemporaryDirectory(prefix="compendium-warm-") as tmp:  # the socket: a short path
             env = dvc_env()
@@ -588,7 +614,8 @@ def _run(root: Path, force: bool, targets: list[str], warm: bool, lock_fd: int) 
                 published = True
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile is raised here
-        forget_old_versions(root, dvc_env())
+        if cached_outputs(root) != cached_before:  # a run that cached nothing new leaves nothing to forget
+            forget_old_versions(root, dvc_env())
         report_review(root)
         if not targets:
             marker = root / FINGERPRINT
