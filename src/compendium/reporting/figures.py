@@ -326,8 +326,8 @@ def site_forest(effects: pd.DataFrame, pooled: pd.Series, outcome: str, level: f
     ax.fill([lo, est, hi, est], [0.5, 0.75, 0.5, 0.25], color="#D55E00")
     ax.axvline(0, color="#777777", lw=0.8, ls="--")
     ax.set_yticks([*y, 0.5], [*(_wrap(s, 24) for s in part["site"]), f"Pooled (I² = {pooled['i2']:.0f}%)"])
-    ax.set_xlabel(f"Risk difference, percentage points ({level_label(level)} CI)")
-    ax.set_title(OUTCOME_LABELS.get(outcome, outcome), fontsize=8)
+    ax.set_xlabel(f"Risk difference, percentage points\n({level_label(level)} CI)")
+    ax.set_title(_wrap(OUTCOME_LABELS.get(outcome, outcome), 38), fontsize=8)
     return fig
 
 
@@ -456,7 +456,7 @@ def code_cooccurrence(co: pd.DataFrame, codebook: pd.DataFrame):
     np.fill_diagonal(grid, np.nan)
     cell = min(0.34, 4.0 / max(len(codes), 1))
     fig, ax = _figure(DOUBLE, 1.0 + cell * len(codes))
-    image = ax.imshow(grid, cmap="cividis")
+    image = ax.imshow(grid, cmap="cividis", aspect="auto")  # a fixed aspect defeats the layout: labels fall off
     ax.set_xticks(range(len(codes)), [str(k + 1) for k in range(len(codes))])
     ax.set_yticks(range(len(codes)), [f"{_wrap(_label(c, labels), 34)}  {k + 1}" for k, c in enumerate(codes)])
     ax.tick_params(length=0)
