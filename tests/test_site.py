@@ -279,3 +279,17 @@ def test_a_file_no_stage_declares_is_traced_to_the_notebook_that_names_it(tmp_pa
     assert site.producer("tables/table2_by_site.csv", pipeline, tmp_path).name == "05-pool"
     assert site.producer("figures/forest_sites_leadership_role.png", pipeline, tmp_path).name == "05-pool"
     assert site.producer("figures/unknown_plot.png", pipeline, tmp_path) is None
+
+
+def test_the_comparison_shows_the_p_value_computed_not_the_rule():
+    claim = {"id": "table2.x.p_value", "published": 0.001, "recomputed": 0.026763, "rule": "recomputed p < 0.001"}
+    assert site._recomputed(claim) == "p = 0.027"
+    assert site._recomputed({**claim, "recomputed": 0.0002}) == "p < 0.001"
+
+
+def test_the_replication_headline_is_html_not_markdown(tmp_path):
+    (tmp_path / "replication.json").write_text(
+        '{"applies": true, "headline": "4 claims: **2 replicated**, 1 not replicated."}'
+    )
+    text = site._replication_headline(tmp_path)
+    assert "<strong>2 replicated</strong>" in text and "**" not in text

@@ -404,6 +404,9 @@ def _recomputed(claim: dict) -> str:
     rule = str(claim.get("rule", ""))
     if ": " in rule:
         return rule.split(": ", 1)[1]
+    value = claim.get("recomputed")
+    if rule.startswith("recomputed p") and isinstance(value, (int, float)):
+        return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"  # the value, not the rule it was checked by
     if rule.startswith("recomputed "):
         return rule[len("recomputed ") :]
     value = claim.get("recomputed")
@@ -565,7 +568,9 @@ def _replication_headline(root: Path) -> str:
     report = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(report, dict) or not report.get("applies") or not report.get("headline"):
         return ""
-    return f' <span class="verdict">({html.escape(str(report["headline"]))})</span>'
+    text = html.escape(str(report["headline"]))
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)  # the headline's Markdown emphasis
+    return f' <span class="verdict">({text})</span>'
 
 
 # --------------------------------------------------------------------------- the page
