@@ -57,6 +57,9 @@ def test_replicate_copies_the_folder_byte_for_byte_and_prints_what_to_review(pro
     for setting in ("arm labels: control = 'waitlist'", "primary outcome:", "covariates:", "consensus coding:"):
         assert setting in out, out
     assert "make reproduce" in out
+    # the default covariates (a YAML list) are read as columns, not as the list's text
+    assert "covariates: previous_activism, gender, age" in out, out
+    assert "is not a column" not in out, out
 
 
 def test_without_a_study_description_one_is_written_and_what_is_missing_listed(project, team, tmp_path):

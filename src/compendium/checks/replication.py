@@ -808,7 +808,10 @@ def settings_to_review(study, params: dict, arms_source: str) -> list[str]:
         f"outcome thresholds: cc_min_change {outcomes.get('cc_min_change')}, support_min_mean "
         f"{outcomes.get('support_min_mean')} (params.yaml outcomes)",
     ]
-    covariates = [c.strip() for c in str(effects.get("covariates") or "").split(",") if c.strip()]
+    raw_covariates = effects.get("covariates") or []
+    if isinstance(raw_covariates, str):  # an old params.yaml with a comma-separated text
+        raw_covariates = raw_covariates.split(",")
+    covariates = [str(c).strip() for c in raw_covariates if str(c).strip()]
     try:
         check_parameters(study, covariates=covariates, stratum=str(effects.get("stratum") or ""))
         fit = "they fit the data"
