@@ -212,6 +212,12 @@ def pool(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pooling.meta_analysis(by_site, level=level)
 
 
+def _primary_outcome() -> str:
+    from compendium.core import config
+
+    return str((config.load_params().get("outcomes") or {}).get("primary", ""))
+
+
 def report_markdown(
     sites: list[Site], by_site: pd.DataFrame, pooled: pd.DataFrame, until: str = "", verdicts: str = ""
 ) -> str:
@@ -226,10 +232,12 @@ def report_markdown(
         "each site's Table 2 is pooled across sites by random effects (DerSimonian-Laird). "
         "The per-site rows are in `table2_by_site.csv`, the pooled rows in `meta_analysis.csv`.",
         "",
-        "| Site | Data folder | Learners analysed |",
+        "| Site | Data folder | Learners analysed (primary outcome) |",
         "|---|---|---|",
     ]
-    first = by_site.drop_duplicates("site").set_index("site")
+    primary = _primary_outcome()
+    rows = by_site[by_site["outcome"] == primary] if (by_site["outcome"] == primary).any() else by_site
+    first = rows.drop_duplicates("site").set_index("site")
     for site in sites:
         row = first.loc[site.name]
         lines.append(f"| {site.name} | `{site.folder}` | {int(row.control_n) + int(row.intervention_n)} |")
