@@ -252,6 +252,12 @@ def _cmd_replicate(args: argparse.Namespace) -> int:
     arms = given or config.arms_from(params)
     coder = (params.get("qualitative") or {}).get("consensus_coder") or None
     study = load_study(source, arms, coder)  # every violation of the contract at once (DataContractError)
+    truth = str((study.dataset or {}).get("truth_file") or "")
+    if truth and not (root / truth).is_file():
+        raise ValueError(
+            f"{args.dir}/dataset.yaml: truth_file {truth!r} (a generator's planted identifiers, project-relative) "
+            "does not exist in this project; copy that file there or remove the truth_file key"
+        )
 
     shown = paths.relative(raw)
     changed = _git(root, "status", "--porcelain", "--untracked-files=all", "--", shown)
