@@ -172,3 +172,20 @@ def test_set_plan_hash_keeps_the_file_and_adds_what_is_missing():
     )
     added = replication.set_plan_hash("replication:\n  alpha: 0.05\nother: 1\n", "d" * 64)
     assert yaml.safe_load(added) == {"replication": {"alpha": 0.05, "plan_sha256": "d" * 64}, "other": 1}
+
+
+def test_a_truth_file_missing_from_the_project_is_refused_before_copying(project, team, tmp_path):
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "with-truth"
+    shutil.copytree(team, folder)
+    described = yaml.safe_load((folder / "dataset.yaml").read_text())
+    described["truth_file"] = "data/elsewhere/planted_identifiers.csv"
+    (folder / "dataset.yaml").write_text(yaml.safe_dump(described, sort_keys=False))
+    before = digest(project / "data" / "raw") if (project / "data" / "raw").exists() else None
+    done = run(project, "replicate", str(folder))
+    assert done.returncode != 0 and "truth_file" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    after = digest(project / "data" / "raw") if (project / "data" / "raw").exists() else None
+    assert after == before
