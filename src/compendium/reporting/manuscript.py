@@ -1168,8 +1168,7 @@ def table_notes(results: dict) -> dict[str, str]:
         "sources and the survey. Agreement: the percentage of them for whom raising the code and having the "
         "outcome went together as the link expects (Expected link: more talk, more outcome, when the learners who "
         "raised the code should more often have the outcome; more talk, less outcome, when less often); kappa: "
-        "that agreement corrected for chance (Cohen's kappa)."
-        + rule
+        "that agreement corrected for chance (Cohen's kappa)." + rule
     )
     return {"table1": t1, "table2": t2, "table3": t3, "table4": t4}
 
