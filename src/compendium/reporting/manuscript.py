@@ -252,11 +252,13 @@ def pdf_page_metadata() -> str:
     return f"papersize: {PDF_PAPER[0]}\nmargin:\n  x: {side:g}mm\n  y: {PDF_MARGIN_Y_MM:g}mm\n"
 
 
-# After pandoc's template has set its own paragraph rules: a manuscript for review is
-# set ragged right without hyphenation (no word is ever broken, in text or in a table
+# After pandoc's template has set its own paragraph rules: a manuscript for review has
+# its lines numbered in the margin (not inside tables and figures), is set ragged right without hyphenation (no word is ever broken, in text or in a table
 # cell); tables may run onto the next page and figures float to the top or bottom of a
 # page, so that no page is left half blank before a figure or a long table.
-TYPST_BODY = """#set table(inset: (x: 4pt, y: 3pt))
+TYPST_BODY = """#set par.line(numbering: "1")
+#show figure: set par.line(numbering: none)
+#set table(inset: (x: 4pt, y: 3pt))
 #set par(justify: false)
 #set text(hyphenate: false)
 #show figure.where(kind: table): set block(breakable: true)
@@ -282,7 +284,7 @@ def merge_columns(header: list[str], align: list[str], rows: list[list[str]], fi
 
 # A table of at most this many rows is kept on one page in the PDF (it moves to the next
 # page whole, and a floating figure no longer splits it); a longer one may break.
-KEEP_WHOLE_ROWS = 30
+KEEP_WHOLE_ROWS = 45
 
 
 def _raw_typst(code: str) -> list[str]:

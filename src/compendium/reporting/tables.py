@@ -1100,8 +1100,10 @@ MINUS = "\u2212"
 
 
 def keep_level(cell: str) -> str:
-    """A header with its interval's level kept on one line: 'Risk ratio (95%\u00a0CI)'
-    breaks, if it must, before '(95% CI)', never inside it."""
+    """A header with its units kept on one line: 'Risk ratio (95%\u00a0CI)' breaks, if it
+    must, before '(95% CI)', never inside it; so do '(n = 22)' and 'n/N (%)'."""
+    cell = re.sub(r"\(n = (\d+)\)", rf"(n{NBSP}={NBSP}\1)", cell)
+    cell = cell.replace("n/N (%)", f"n/N{NBSP}(%)")
     return _LEVEL.sub(lambda m: f"({m.group(1)}{NBSP}CI)", cell)
 
 
