@@ -253,7 +253,8 @@ def pdf_page_metadata() -> str:
 
 
 # After pandoc's template has set its own paragraph rules: a manuscript for review has
-# its lines numbered in the margin (not inside tables and figures), is set ragged right without hyphenation (no word is ever broken, in text or in a table
+# its lines numbered in the margin (not inside tables and figures), is set ragged right
+# without hyphenation (no word is ever broken, in text or in a table
 # cell); tables may run onto the next page and figures float to the top or bottom of a
 # page, so that no page is left half blank before a figure or a long table.
 TYPST_BODY = """#set par.line(numbering: "1")
