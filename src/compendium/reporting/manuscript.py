@@ -446,8 +446,13 @@ def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-DOCX_TEXT_WIDTH = 9360  # twips: US Letter, 8.5 in, less two margins of 1 in
-DOCX_LANDSCAPE_WIDTH = 12960  # twips: US Letter turned, 11 in, less two margins of 1 in
+# The DOCX's page is the PDF's: A4 (210 x 297 mm) with the side margins that leave the
+# figures' text width (PDF_TEXT_WIDTH_MM), in twips (1/20 pt, 1440 per inch).
+DOCX_PAGE = (11906, 16838)
+DOCX_MARGIN_X = round((PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2 / 25.4 * 1440)
+DOCX_MARGIN_Y = round(PDF_MARGIN_Y_MM / 25.4 * 1440)
+DOCX_TEXT_WIDTH = DOCX_PAGE[0] - 2 * DOCX_MARGIN_X  # 170 mm
+DOCX_LANDSCAPE_WIDTH = DOCX_PAGE[1] - 2 * DOCX_MARGIN_X  # the page turned
 # the body's font is the theme's (a sans face): words are taken this much wider than the
 # serif widths of tables.text_em, as the typesetting check takes them
 DOCX_FACE_SCALE = 1.15
@@ -468,7 +473,7 @@ def _w(tag: str) -> str:
 def finish_docx(path: Path) -> None:
     """What pandoc's DOCX writer leaves out, added to the file it wrote:
 
-    - page size and margins stated (US Letter, 1 in), so that the column widths below
+    - page size and margins stated (the PDF's A4 page and 170 mm text width), so that the column widths below
       are widths of a known page, and line numbers (``w:lnNumType``) for reviewers;
     - every table: its grid scaled to the text width, a width (``w:tcW``, twips) on every
       cell, a fixed layout, rows that do not split across pages (``w:cantSplit``), and
@@ -510,16 +515,16 @@ def _finish_document(root) -> bytes:
             sect.remove(old)
     after = [sect.find(_w(t)) for t in ("footnotePr", "endnotePr", "type")]
     index = max([list(sect).index(e) + 1 for e in after if e is not None], default=0)
-    size = etree.Element(_w("pgSz"), {_w("w"): "12240", _w("h"): "15840"})
+    size = etree.Element(_w("pgSz"), {_w("w"): str(DOCX_PAGE[0]), _w("h"): str(DOCX_PAGE[1])})
     margin = etree.Element(
         _w("pgMar"),
         {
             _w(k): v
             for k, v in (
-                ("top", "1440"),
-                ("right", "1440"),
-                ("bottom", "1440"),
-                ("left", "1440"),
+                ("top", str(DOCX_MARGIN_Y)),
+                ("right", str(DOCX_MARGIN_X)),
+                ("bottom", str(DOCX_MARGIN_Y)),
+                ("left", str(DOCX_MARGIN_X)),
                 ("header", "720"),
                 ("footer", "720"),
                 ("gutter", "0"),
@@ -530,11 +535,27 @@ def _finish_document(root) -> bytes:
     for offset, element in enumerate((size, margin, numbers)):
         sect.insert(index + offset, element)
     for table in list(root.iter(_w("tbl"))):
-        _finish_table(table, DOCX_TEXT_WIDTH)
-        if sum(_least_twips(table)) > DOCX_TEXT_WIDTH and table.getparent() is body:
-            _finish_table(table, DOCX_LANDSCAPE_WIDTH)
+        wide = table.getparent() is body and (_wide(table) or sum(_least_twips(table)) > DOCX_TEXT_WIDTH)
+        _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
+        if wide:
             _landscape_section(body, table, sect)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _wide(table) -> bool:
+    """Whether the PDF sets this table on a landscape page
+    (:func:`compendium.reporting.tables.landscape`, on the table's text and alignment)."""
+    from compendium.reporting import tables
+
+    rows, align = [], []
+    for r, row in enumerate(table.findall(_w("tr"))):
+        cells = row.findall(_w("tc"))
+        rows.append(["".join(t.text or "" for t in c.iter(_w("t"))) for c in cells])
+        if r == 1:
+            align = ["r" if any(j.get(_w("val")) in ("right", "end") for j in c.iter(_w("jc"))) else "l" for c in cells]
+    if len(rows) < 2 or len(align) != len(rows[0]):
+        return False
+    return tables.landscape(rows[0], rows[1:], align)
 
 
 def _least_twips(table) -> list[int]:
@@ -610,8 +631,8 @@ def _landscape_section(body, table, sect) -> None:
         if landscape:
             size = section.find(_w("pgSz"))
             size.attrib.clear()
-            size.set(_w("w"), "15840")
-            size.set(_w("h"), "12240")
+            size.set(_w("w"), str(DOCX_PAGE[1]))
+            size.set(_w("h"), str(DOCX_PAGE[0]))
             size.set(_w("orient"), "landscape")
         p_pr.append(section)
         return p

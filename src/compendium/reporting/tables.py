@@ -955,7 +955,7 @@ _NARROW = set("fijlrtI.,;:'!|()[]’`\"")
 _WIDE = set("mwMW%@")
 _CAPS_NARROW = set("JS")
 # text width over the table font size: the PDF's 170 mm at 7.5 pt (64 em); the DOCX sets a
-# table on a landscape page (9 in at 9 pt) when its longest words do not fit 6.5 in
+# table on a landscape page when its longest words at 9 pt do not fit its 170 mm
 TABLE_WIDTH_EM = 64.0
 # a table that cannot give its label columns half the width they ask for on the portrait
 # page is set on a landscape page (A4 flipped: 297 mm less the same margins: 257 mm)
