@@ -426,9 +426,9 @@ def svg_links(markdown: str, root: Path) -> str:
 
 def finish_html(page: str) -> str:
     """pandoc's HTML with the site's phone layout for tables (one card per row, each
-    value under its column's name: :func:`compendium.reporting.site.cardify`) and each
+    value under its column's name: :func:`compendium.reporting.tables.cardify`) and each
     figure linked to its SVG."""
-    from compendium.reporting.site import cardify
+    from compendium.reporting.tables import cardify
 
     page = re.sub(
         r'<img\b[^>]*?\sdata-svg="([^"]+)"[^>]*>',
