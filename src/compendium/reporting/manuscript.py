@@ -453,9 +453,10 @@ DOCX_MARGIN_X = round((PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2 / 25.4 * 1440)
 DOCX_MARGIN_Y = round(PDF_MARGIN_Y_MM / 25.4 * 1440)
 DOCX_TEXT_WIDTH = DOCX_PAGE[0] - 2 * DOCX_MARGIN_X  # 170 mm
 DOCX_LANDSCAPE_WIDTH = DOCX_PAGE[1] - 2 * DOCX_MARGIN_X  # the page turned
-# the body's font is the theme's (a sans face): words are taken this much wider than the
-# serif widths of tables.text_em, as the typesetting check takes them
-DOCX_FACE_SCALE = 1.15
+# the body's font is the theme's (a sans face, which a word processor without it replaces
+# by a wide one such as DejaVu Sans): a column's least width takes words this much wider
+# than the serif widths of tables.text_em (the typesetting check takes 1.15)
+DOCX_FACE_SCALE = 1.3
 DOCX_TABLE_SIZE = 18  # half-points: table text at 9 pt, in the body's font (the style inherits it)
 DOCX_CELL_MARGIN = 57  # twips, left and right of each cell (0.04 in)
 TABLE_STYLE = (
