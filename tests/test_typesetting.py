@@ -211,6 +211,8 @@ def test_a_table_too_wide_for_the_portrait_page_is_turned_in_pdf_and_docx(tmp_pa
 def test_headers_keep_their_units_and_negative_numbers_take_the_minus_sign():
     assert tables.keep_level("Risk ratio (95% CI)") == "Risk ratio (95%\u00a0CI)"
     assert tables.keep_level("Control (n = 22)") == "Control (n\u00a0=\u00a022)"
+    assert tables.keep_level("Control, n/N (%)") == "Control, n/\u2060N\u00a0(%)"
+    assert tables.text_em("n/\u2060N") == tables.text_em("n/N")
     assert tables.minus_signs("-0.04 (-0.21 to 0.10)") == "\u22120.04 (\u22120.21 to 0.10)"
     for kept in ("anti-racist", "2023-09-04", "1-3", "-"):
         assert tables.minus_signs(kept) == kept

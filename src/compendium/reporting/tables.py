@@ -969,6 +969,8 @@ def text_em(text: str, bold: bool = False) -> float:
     """The estimated printed width of ``text`` in ems of a serif face (bold 7% wider)."""
     width = 0.0
     for ch in text:
+        if ch == WORD_JOINER:
+            continue
         if ch == " ":
             width += 0.25
         elif ch in _NARROW:
@@ -1083,6 +1085,7 @@ def column_fractions(
 
 
 NBSP = "\u00a0"
+WORD_JOINER = "\u2060"  # no line break here (a line may otherwise break after a slash)
 _INTERVAL = re.compile(r"\((-?[\d.]+|NNT[BH] [\d.]+|∞) to (-?[\d.]+|NNT[BH] [\d.]+|∞)\)")
 
 
@@ -1104,7 +1107,7 @@ def keep_level(cell: str) -> str:
     """A header with its units kept on one line: 'Risk ratio (95%\u00a0CI)' breaks, if it
     must, before '(95% CI)', never inside it; so do '(n = 22)' and 'n/N (%)'."""
     cell = re.sub(r"\(n = (\d+)\)", rf"(n{NBSP}={NBSP}\1)", cell)
-    cell = cell.replace("n/N (%)", f"n/N{NBSP}(%)")
+    cell = cell.replace("n/N (%)", f"n/{WORD_JOINER}N{NBSP}(%)")
     return _LEVEL.sub(lambda m: f"({m.group(1)}{NBSP}CI)", cell)
 
 
