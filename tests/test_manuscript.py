@@ -556,6 +556,11 @@ def test_manuscript_tables_use_labels_and_notes_for_the_reader(tmp_path):
         and "fear_of_reprisal" not in table3
     )
     assert "[Confidence]{.study}" in table4 and "Judgement: convergent from a kappa of" in table4
+    # the joint display says what each link expects; the flag says which limit fell short
+    assert "| Expected link |" in table4 and "more talk, more outcome" in table4
+    threshold = results.get("params.kappa_threshold")
+    if threshold is not None:
+        assert f"κ < {threshold:g}" in table3 and "interval reaches below" not in table3
     for name in ("table1", "table2", "table3", "table4"):
         assert "params.yaml" not in ctx[name] and "CSV" not in ctx[name], name
 

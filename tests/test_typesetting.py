@@ -169,6 +169,77 @@ def test_intervals_are_kept_on_one_line():
     assert tables.keep_together("27.4 ± 2.3") == "27.4\u00a0±\u00a02.3"
 
 
+def test_label_columns_get_the_spare_width_and_numbers_stay_compact():
+    header = ["Outcome", "Theme", "Kappa (95% CI)", "p"]
+    rows = [
+        ["Active participation in anti-racist initiatives", "Strategies of activism", "0.45 (0.21 to 0.72)", "0.012"],
+        ["Leadership", "Needs", "0.50 (0.30 to 0.70)", "<0.001"],
+    ]
+    align = ["l", "l", "r", "r"]
+    least, natural = tables._least_natural(header, rows, tables.CELL_PAD_EM)
+    width = sum(least) + (natural[0] - least[0] + natural[1] - least[1]) / 2  # half of what the labels want
+    fractions = tables.column_fractions(header, rows, width_em=width, align=align)
+    # the numeric columns keep their longest unit; the labels share what is left
+    assert fractions[2] * width == pytest.approx(least[2], abs=0.01)
+    assert fractions[0] * width > least[0] + 1 and fractions[1] * width > least[1] + 1
+    # with room to spare, every label sits on one line
+    wide = tables.column_fractions(header, rows, width_em=sum(natural) + 5, align=align)
+    assert all(f * (sum(natural) + 5) >= n - 1e-9 for f, n in zip(wide, natural))
+
+
+def test_a_table_too_wide_for_the_portrait_page_is_turned_in_pdf_and_docx(tmp_path):
+    header = ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]]
+    rows = [
+        ["Active participation in anti-racist initiatives", "Collaboration with institutional stakeholders"]
+        + ["12.67 (4.73 to 33.89)"] * 8
+    ]
+    align = ["l", "l"] + ["r"] * 8
+    assert tables.landscape(header, rows, align)
+    assert not tables.landscape(*tables.parse_pipe_table(TABLE.strip().split("\n"))[::2], ["l", "r", "r", "r"])
+    text = tables.pipe_table(header, rows, align) + "\n: Table 2. Wide.\n\n*A note.*\n"
+    pdf_source = manuscript.keep_tables_whole(text)
+    assert pdf_source.index("#set page(flipped: true)") < pdf_source.index("| Outcome")
+    assert pdf_source.index("*A note.*") < pdf_source.index("#set page(flipped: false)")
+    out = tmp_path / "wide.docx"
+    manuscript.to_docx(text, out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+    assert 'w:orient="landscape"' in document
+    assert typesetting.check_docx(out) == []
+
+
+def test_headers_keep_their_units_and_negative_numbers_take_the_minus_sign():
+    assert tables.keep_level("Risk ratio (95% CI)") == "Risk ratio (95%\u00a0CI)"
+    assert tables.keep_level("Control (n = 22)") == "Control (n\u00a0=\u00a022)"
+    assert tables.keep_level("Control, n/N (%)") == "Control, n/\u2060N\u00a0(%)"
+    assert tables.text_em("n/\u2060N") == tables.text_em("n/N")
+    assert tables.minus_signs("-0.04 (-0.21 to 0.10)") == "\u22120.04 (\u22120.21 to 0.10)"
+    for kept in ("anti-racist", "2023-09-04", "1-3", "-"):
+        assert tables.minus_signs(kept) == kept
+    table = tables.pipe_table(["Code", "Kappa"], [["a", "-0.04"]], ["l", "r"])
+    assert "\u22120.04" in table and "-0.04" not in table
+
+
+def test_docx_tables_use_the_body_font_at_nine_points_and_rows_do_not_split(docx):
+    with zipfile.ZipFile(docx) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    assert document.count("<w:cantSplit/>") == 3
+    style = styles[styles.index('w:styleId="TableText"') :]
+    style = style[: style.index("</w:style>")]
+    assert '<w:sz w:val="18"/>' in style and "rFonts" not in style
+    assert f'w:w="{manuscript.DOCX_PAGE[0]}"' in document
+
+
+def test_the_pdf_text_width_is_the_figures_double_width():
+    from compendium.reporting import figure_check
+
+    meta = manuscript.pdf_page_metadata()
+    side = float(meta.split("x: ")[1].split("mm")[0])
+    assert manuscript.PDF_PAPER[1] - 2 * side == pytest.approx(figure_check.PRINT_WIDTHS["double"])
+    assert manuscript.DOCX_TEXT_WIDTH / 1440 * 25.4 == pytest.approx(figure_check.PRINT_WIDTHS["double"], abs=0.1)
+
+
 def test_coder_ids_read_as_names():
     assert tables.coder_label("coder_a") == "Coder A"
     assert tables.coder_label("second-reader") == "Second reader"

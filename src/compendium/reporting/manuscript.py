@@ -22,7 +22,7 @@ from compendium.core.environment import EPOCH
 from compendium.core.io import markdown_text
 from compendium.data import validated
 from compendium.qualitative.deidentify import PLACEHOLDER
-from compendium.reporting import wording
+from compendium.reporting import figure_check, wording
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?|(?<![\w\d])\.\d+")
@@ -235,14 +235,32 @@ TYPST_HEADER = """#show figure.caption: it => it.body
 #show figure.caption.where(kind: table): it => block(sticky: true, it.body)
 #show table: set text(size: 7.5pt)
 #show quote: set text(size: 9pt)
-#set page(margin: (x: 2cm, y: 2.2cm))
 """
 
-# After pandoc's template has set its own paragraph rules: a manuscript for review is
-# set ragged right without hyphenation (no word is ever broken, in text or in a table
+# The PDF's page: A4 with side margins that leave the text width a figure is drawn for
+# (figure_check.PRINT_WIDTHS["double"]), so that a figure set at the full text width
+# prints at its design size (7 pt text stays 7 pt). pandoc's Typst template sets the
+# page from these variables (its own default is US Letter with 1.25 in margins).
+PDF_PAPER = ("a4", 210.0)  # Typst's paper name, its width in mm
+PDF_TEXT_WIDTH_MM = figure_check.PRINT_WIDTHS["double"]
+PDF_MARGIN_Y_MM = 22.0
+
+
+def pdf_page_metadata() -> str:
+    """pandoc metadata (YAML) for the Typst template's page: paper and margins, the side
+    margins derived from :data:`PDF_TEXT_WIDTH_MM`."""
+    side = (PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2
+    return f"papersize: {PDF_PAPER[0]}\nmargin:\n  x: {side:g}mm\n  y: {PDF_MARGIN_Y_MM:g}mm\n"
+
+
+# After pandoc's template has set its own paragraph rules: a manuscript for review has
+# its lines numbered in the margin (not inside tables and figures), is set ragged right
+# without hyphenation (no word is ever broken, in text or in a table
 # cell); tables may run onto the next page and figures float to the top or bottom of a
 # page, so that no page is left half blank before a figure or a long table.
-TYPST_BODY = """#set table(inset: (x: 4pt, y: 3pt))
+TYPST_BODY = """#set par.line(numbering: "1")
+#show figure: set par.line(numbering: none)
+#set table(inset: (x: 4pt, y: 3pt))
 #set par(justify: false)
 #set text(hyphenate: false)
 #show figure.where(kind: table): set block(breakable: true)
@@ -259,11 +277,62 @@ def merge_columns(header: list[str], align: list[str], rows: list[list[str]], fi
     i, j = header.index(first), header.index(second)
 
     def cell(r: list[str]) -> str:
-        return f"{r[i]}\u00a0= {r[j]}" if r[i] and r[j] else r[i] or r[j]
+        return f"{r[i]}\u00a0=\u00a0{r[j]}" if r[i] and r[j] else r[i] or r[j]
 
     keep = [k for k in range(len(header)) if k != j]
     rows = [[cell(r) if k == i else r[k] for k in keep] for r in rows]
     return [header[k] for k in keep], [align[k] for k in keep], rows
+
+
+# A table of at most this many rows is kept on one page in the PDF (it moves to the next
+# page whole, and a floating figure no longer splits it); a longer one may break.
+KEEP_WHOLE_ROWS = 45
+
+
+def _raw_typst(code: str) -> list[str]:
+    return ["", "```{=typst}", code, "```", ""]
+
+
+def keep_tables_whole(markdown: str) -> str:
+    """The Markdown for the PDF, with raw Typst around its pipe tables: a table of at
+    most :data:`KEEP_WHOLE_ROWS` rows is unbreakable (the rule is lifted after its
+    caption), and a table too wide for the portrait page
+    (:func:`compendium.reporting.tables.landscape`) is set, with its caption and note,
+    on a page of its own turned to landscape."""
+    from compendium.reporting import tables
+
+    lines = markdown.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("|"):
+            out.append(lines[i])
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and lines[j].startswith("|"):
+            j += 1
+        block = lines[i:j]
+        header, align, rows = tables.parse_pipe_table(block) if len(block) >= 2 else ([], [], [])
+        keep = len(block) >= 2 and len(rows) <= KEEP_WHOLE_ROWS
+        wide = len(block) >= 2 and tables.landscape(header, rows, align)
+        # the caption (": ...") after one blank line, and an italic note after it
+        end = j
+        if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith(": "):
+            end += 2
+            if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith("*"):
+                end += 2
+        if wide:
+            out += _raw_typst("#set page(flipped: true)")
+        if keep:
+            out += _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
+        out += lines[i:end]
+        if keep:
+            out += _raw_typst("#show figure.where(kind: table): set block(breakable: true)")
+        if wide:
+            out += _raw_typst("#set page(flipped: false)")
+        i = end
+    return "\n".join(out)
 
 
 def embed_table(
@@ -313,8 +382,9 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
         "thead th{border-bottom:1.5px solid #333;font-weight:bold}"
         "img{max-width:100%;height:auto}figcaption,caption{font-size:.9em;color:#333;text-align:left}"
         "caption{caption-side:top;padding-bottom:.3em}"
-        "@media (max-width:40em){table{display:block;overflow-x:auto;table-layout:auto;width:auto}"
-        "td,th{min-width:4em}img{width:100%!important}}"
+        "figure a.full{display:block}"
+        "@media (max-width:40rem){table:not(.cards){display:block;overflow-x:auto;table-layout:auto;width:auto}"
+        "figure img{width:100%!important;max-width:100%}}"
     )
     shared = (
         paths.project_root() / "manuscript" / "compendium.css"
@@ -323,16 +393,50 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
     header = root / ".manuscript-style.html"
     header.write_text(f"<style>{base}{css}</style>\n", encoding="utf-8")
     try:
-        pypandoc.convert_text(
-            markdown,
+        page = pypandoc.convert_text(
+            svg_links(markdown, root),
             "html5",
             format="markdown",
-            outputfile=str(out),
             extra_args=_pandoc_args(meta, root)
             + ["--standalone", "--embed-resources", f"--include-in-header={header}"],
         )
     finally:
         header.unlink(missing_ok=True)
+    from compendium.core.io import write_text
+
+    write_text(out, finish_html(page))
+
+
+_FIGURE_PNG = re.compile(r"(!\[[^\]]*\]\((figures/[^)\s]+)\.png\))(\{([^}]*)\})?")
+
+
+def svg_links(markdown: str, root: Path) -> str:
+    """The Markdown for the HTML: every figure whose SVG sits beside its PNG under
+    ``root`` carries that SVG's path (``data-svg``), which :func:`finish_html` turns into
+    a link, so that a reader on a small screen can open the figure at full size."""
+
+    def one(m: re.Match) -> str:
+        svg = f"{m.group(2)}.svg"
+        if not (root / svg).is_file():
+            return m.group(0)
+        attrs = (m.group(4) or "").strip()
+        return f'{m.group(1)}{{{attrs} data-svg="{svg}"}}'.replace("{ ", "{")
+
+    return _FIGURE_PNG.sub(one, markdown)
+
+
+def finish_html(page: str) -> str:
+    """pandoc's HTML with the site's phone layout for tables (one card per row, each
+    value under its column's name: :func:`compendium.reporting.tables.cardify`) and each
+    figure linked to its SVG."""
+    from compendium.reporting.tables import cardify
+
+    page = re.sub(
+        r'<img\b[^>]*?\sdata-svg="([^"]+)"[^>]*>',
+        lambda m: f'<a class="full" href="{m.group(1)}" title="The figure at full size (SVG)">{m.group(0)}</a>',
+        page,
+    )
+    return cardify(page)
 
 
 def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
@@ -343,18 +447,24 @@ def to_docx(markdown: str, out: Path, root: Path, meta: dict) -> None:
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-DOCX_TEXT_WIDTH = 9360  # twips: US Letter, 8.5 in, less two margins of 1 in
-DOCX_TABLE_SIZE = 16  # half-points: table text at 8 pt
-# A serif face every word processor has (LibreOffice reads it as the metric-compatible
-# Liberation Serif): the column widths were chosen for a serif face's word widths.
-DOCX_TABLE_FONT = "Times New Roman"
+# The DOCX's page is the PDF's: A4 (210 x 297 mm) with the side margins that leave the
+# figures' text width (PDF_TEXT_WIDTH_MM), in twips (1/20 pt, 1440 per inch).
+DOCX_PAGE = (11906, 16838)
+DOCX_MARGIN_X = round((PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2 / 25.4 * 1440)
+DOCX_MARGIN_Y = round(PDF_MARGIN_Y_MM / 25.4 * 1440)
+DOCX_TEXT_WIDTH = DOCX_PAGE[0] - 2 * DOCX_MARGIN_X  # 170 mm
+DOCX_LANDSCAPE_WIDTH = DOCX_PAGE[1] - 2 * DOCX_MARGIN_X  # the page turned
+# the body's font is the theme's (a sans face, which a word processor without it replaces
+# by a wide one such as DejaVu Sans): a column's least width takes words this much wider
+# than the serif widths of tables.text_em (the typesetting check takes 1.15)
+DOCX_FACE_SCALE = 1.3
+DOCX_TABLE_SIZE = 18  # half-points: table text at 9 pt, in the body's font (the style inherits it)
 DOCX_CELL_MARGIN = 57  # twips, left and right of each cell (0.04 in)
 TABLE_STYLE = (
     f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableText">'
     '<w:name w:val="Table Text"/><w:basedOn w:val="Compact"/><w:qFormat/>'
     '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>'
-    f'<w:rPr><w:rFonts w:ascii="{DOCX_TABLE_FONT}" w:hAnsi="{DOCX_TABLE_FONT}" w:cs="{DOCX_TABLE_FONT}"/>'
-    f'<w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+    f'<w:rPr><w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
 )
 
 
@@ -365,10 +475,11 @@ def _w(tag: str) -> str:
 def finish_docx(path: Path) -> None:
     """What pandoc's DOCX writer leaves out, added to the file it wrote:
 
-    - page size and margins stated (US Letter, 1 in), so that the column widths below
+    - page size and margins stated (the PDF's A4 page and 170 mm text width), so that the column widths below
       are widths of a known page, and line numbers (``w:lnNumType``) for reviewers;
     - every table: its grid scaled to the text width, a width (``w:tcW``, twips) on every
-      cell, a fixed layout, and its text in an 8 pt paragraph style ("Table Text") so
+      cell, a fixed layout, rows that do not split across pages (``w:cantSplit``), and
+      its text in a 9 pt paragraph style in the body's font ("Table Text") so
       that the columns sized from their content (:func:`tables.column_fractions`) hold
       their longest words.
 
@@ -406,16 +517,16 @@ def _finish_document(root) -> bytes:
             sect.remove(old)
     after = [sect.find(_w(t)) for t in ("footnotePr", "endnotePr", "type")]
     index = max([list(sect).index(e) + 1 for e in after if e is not None], default=0)
-    size = etree.Element(_w("pgSz"), {_w("w"): "12240", _w("h"): "15840"})
+    size = etree.Element(_w("pgSz"), {_w("w"): str(DOCX_PAGE[0]), _w("h"): str(DOCX_PAGE[1])})
     margin = etree.Element(
         _w("pgMar"),
         {
             _w(k): v
             for k, v in (
-                ("top", "1440"),
-                ("right", "1440"),
-                ("bottom", "1440"),
-                ("left", "1440"),
+                ("top", str(DOCX_MARGIN_Y)),
+                ("right", str(DOCX_MARGIN_X)),
+                ("bottom", str(DOCX_MARGIN_Y)),
+                ("left", str(DOCX_MARGIN_X)),
                 ("header", "720"),
                 ("footer", "720"),
                 ("gutter", "0"),
@@ -425,12 +536,114 @@ def _finish_document(root) -> bytes:
     numbers = etree.Element(_w("lnNumType"), {_w("countBy"): "1", _w("restart"): "continuous", _w("distance"): "360"})
     for offset, element in enumerate((size, margin, numbers)):
         sect.insert(index + offset, element)
-    for table in root.iter(_w("tbl")):
-        _finish_table(table)
+    for table in list(root.iter(_w("tbl"))):
+        wide = table.getparent() is body and (_wide(table) or sum(_least_twips(table)) > DOCX_TEXT_WIDTH)
+        _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
+        if wide:
+            _landscape_section(body, table, sect)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _finish_table(table) -> None:
+def _wide(table) -> bool:
+    """Whether the PDF sets this table on a landscape page
+    (:func:`compendium.reporting.tables.landscape`, on the table's text and alignment)."""
+    from compendium.reporting import tables
+
+    rows, align = [], []
+    for r, row in enumerate(table.findall(_w("tr"))):
+        cells = row.findall(_w("tc"))
+        rows.append(["".join(t.text or "" for t in c.iter(_w("t"))) for c in cells])
+        if r == 1:
+            align = ["r" if any(j.get(_w("val")) in ("right", "end") for j in c.iter(_w("jc"))) else "l" for c in cells]
+    if len(rows) < 2 or len(align) != len(rows[0]):
+        return False
+    return tables.landscape(rows[0], rows[1:], align)
+
+
+def _least_twips(table) -> list[int]:
+    """Each grid column's least width in twips: its longest word at the table text's
+    size (:data:`DOCX_TABLE_SIZE`), estimated as the typesetting check estimates it,
+    with the cell margins."""
+    from compendium.reporting import tables
+
+    size = DOCX_TABLE_SIZE / 2
+    n = len(table.findall(f"{_w('tblGrid')}/{_w('gridCol')}"))
+    least = [0] * n
+    for row in table.findall(_w("tr")):
+        column = 0
+        for cell in row.findall(_w("tc")):
+            span = cell.find(f"{_w('tcPr')}/{_w('gridSpan')}")
+            k = int(span.get(_w("val"), "1")) if span is not None else 1
+            if k == 1 and column < n:
+                for p in cell.iter(_w("p")):
+                    bold = any(r.find(f"{_w('rPr')}/{_w('b')}") is not None for r in p.iter(_w("r")))
+                    text = "".join(t.text or "" for t in p.iter(_w("t")))
+                    for word in re.split(r"[ \t\n]+", text):
+                        wide = (
+                            math.ceil(tables.text_em(word, bold) * size * DOCX_FACE_SCALE * 20) + 2 * DOCX_CELL_MARGIN
+                        )
+                        least[column] = max(least[column], wide + 10)
+            column += k
+    return least
+
+
+def _column_widths(raw: list[int], least: list[int], text_width: int) -> list[int]:
+    """Column widths in twips that add up to ``text_width``: the shares pandoc wrote
+    (``raw``, from :func:`compendium.reporting.tables.column_fractions`), with every
+    column raised to its least width (its longest word) and the width that takes
+    from the others in proportion to what they have above their own least width."""
+    want = [text_width * x / sum(raw) for x in raw]
+    if sum(least) >= text_width:
+        return [round(text_width * x / sum(least)) for x in least]
+    widths = [max(w, m) for w, m in zip(want, least)]
+    over = sum(widths) - text_width
+    excess = [w - m for w, m in zip(widths, least)]
+    if over > 0 and sum(excess) > 0:
+        widths = [w - over * e / sum(excess) for w, e in zip(widths, excess)]
+    return [round(w) for w in widths]
+
+
+def _landscape_section(body, table, sect) -> None:
+    """The table, with its caption before it and its note (an italic paragraph) after
+    it, in a section of its own on landscape pages: a paragraph that ends the portrait
+    section before the caption, and one that ends the landscape section after the note."""
+    import copy
+
+    from lxml import etree
+
+    def style(p) -> str | None:
+        found = p.find(f"{_w('pPr')}/{_w('pStyle')}")
+        return found.get(_w("val")) if found is not None else None
+
+    first = table
+    before = table.getprevious()
+    if before is not None and before.tag == _w("p") and style(before) == "TableCaption":
+        first = before
+    last = table
+    after = table.getnext()
+    if after is not None and after.tag == _w("p"):
+        runs = after.findall(_w("r"))
+        if runs and all(r.find(f"{_w('rPr')}/{_w('i')}") is not None for r in runs if r.find(_w("t")) is not None):
+            last = after
+
+    def breaker(landscape: bool):
+        p = etree.Element(_w("p"))
+        p_pr = etree.SubElement(p, _w("pPr"))
+        section = copy.deepcopy(sect)
+        if landscape:
+            size = section.find(_w("pgSz"))
+            size.attrib.clear()
+            size.set(_w("w"), str(DOCX_PAGE[1]))
+            size.set(_w("h"), str(DOCX_PAGE[0]))
+            size.set(_w("orient"), "landscape")
+        p_pr.append(section)
+        return p
+
+    first.addprevious(breaker(False))
+    last.addnext(breaker(True))
+
+
+def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
     from lxml import etree
 
     props = table.find(_w("tblPr"))
@@ -441,7 +654,7 @@ def _finish_table(table) -> None:
     raw = [int(c.get(_w("w"), "0") or 0) for c in cols]
     if not raw or sum(raw) == 0:
         raw = [1] * len(cols)
-    widths = [round(DOCX_TEXT_WIDTH * x / sum(raw)) for x in raw]
+    widths = _column_widths(raw, _least_twips(table), text_width)
     for col, width in zip(cols, widths):
         col.set(_w("w"), str(width))
     for tag, attrs in (("tblW", {"type": "dxa", "w": str(sum(widths))}), ("tblLayout", {"type": "fixed"})):
@@ -481,6 +694,13 @@ def _finish_table(table) -> None:
         props, key=lambda e: order.index(etree.QName(e).localname) if etree.QName(e).localname in order else 99
     )
     for row in table.findall(_w("tr")):
+        tr_pr = row.find(_w("trPr"))
+        if tr_pr is None:
+            tr_pr = etree.Element(_w("trPr"))
+            first = row.find(_w("tblPrEx"))
+            row.insert(1 if first is not None else 0, tr_pr)
+        if tr_pr.find(_w("cantSplit")) is None:
+            tr_pr.insert(0, etree.Element(_w("cantSplit")))
         column = 0
         for cell in row.findall(_w("tc")):
             tc_pr = cell.find(_w("tcPr"))
@@ -509,17 +729,21 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
     header.write_text(TYPST_HEADER, encoding="utf-8")
     before = root / ".manuscript-body.typ"
     before.write_text(TYPST_BODY, encoding="utf-8")
+    page = root / ".manuscript-page.yaml"
+    page.write_text(pdf_page_metadata(), encoding="utf-8")
     try:
         source = pypandoc.convert_text(
-            markdown,
+            keep_tables_whole(markdown),
             "typst",
             format="markdown",
             extra_args=_pandoc_args(meta, root)
-            + ["--standalone", f"--include-in-header={header}", f"--include-before-body={before}"],
+            + ["--standalone", f"--include-in-header={header}", f"--include-before-body={before}"]
+            + [f"--metadata-file={page}"],
         )
     finally:
         header.unlink(missing_ok=True)
         before.unlink(missing_ok=True)
+        page.unlink(missing_ok=True)
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or EPOCH)
     typ = root / ".manuscript.typ"
     typ.write_text(source, encoding="utf-8")
@@ -918,7 +1142,11 @@ def table_notes(results: dict) -> dict[str, str]:
     )
     if n.has("params.min_cell"):
         k = n.int("params.min_cell")
-        t1 += f" Non-zero counts below {k} are shown as <{k}, so that no learner can be singled out."
+        t1 += (
+            f" Non-zero counts below {k} of the demographic characteristics are shown as <{k}, so that no learner "
+            "can be singled out; the answers before the intervention are survey outcomes and are shown in full, "
+            "as Table 2 shows those after it."
+        )
     expected = f" was below {n.int('params.min_expected')}" if n.has("params.min_expected") else " was small"
     t2 = (
         f"Test: Pearson's chi-square test without continuity correction, or Fisher's exact test (two-sided) when "
@@ -946,8 +1174,8 @@ def table_notes(results: dict) -> dict[str, str]:
         f"Agreement over {scope} that both coders coded, each code judged present or absent in every unit; "
         "All codes pools every decision. Kappa: Cohen's; alpha: Krippendorff's, for nominal data; "
         f"{level}intervals{bootstrap}. Positive agreement: of the units in which either coder applied the code, the "
-        "share in which both did. The coders' columns give the units in which each applied the code. Flag: kappa, "
-        f"or the lower limit of its interval,{threshold}."
+        "share in which both did. The coders' columns give the units in which each applied the code. Flag: κ, "
+        f"Cohen's kappa, or the lower limit of its interval (CI lower limit),{threshold}."
     )
     rule = (
         f" Judgement: convergent from a kappa of {n.num('params.convergent_kappa', 1)}, dissonant at or below "
@@ -964,7 +1192,9 @@ def table_notes(results: dict) -> dict[str, str]:
         "Raised the code: percentage of the learners of each arm whose words carried the code. Had the outcome: "
         "percentage of the learners of each arm with the outcome. n: learners present in both the qualitative "
         "sources and the survey. Agreement: the percentage of them for whom raising the code and having the "
-        "outcome went together as the link expects; kappa: that agreement corrected for chance (Cohen's kappa)." + rule
+        "outcome went together as the link expects (Expected link: more talk, more outcome, when the learners who "
+        "raised the code should more often have the outcome; more talk, less outcome, when less often); kappa: "
+        "that agreement corrected for chance (Cohen's kappa)." + rule
     )
     return {"table1": t1, "table2": t2, "table3": t3, "table4": t4}
 
@@ -1013,9 +1243,11 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
             return ""
         if wording.missing(r.cohen_kappa):
             return "kappa undefined"
-        if threshold is not None and r.cohen_kappa < threshold:
-            return "kappa below threshold"
-        return "interval reaches below"
+        if threshold is None:
+            return "kappa or its lower limit below threshold"
+        if r.cohen_kappa < threshold:
+            return f"κ < {threshold:g}"
+        return f"CI lower limit < {threshold:g}"
 
     def number_cell(x, fmt: str) -> str:
         return "" if wording.missing(x) else format(x, fmt)
@@ -1081,6 +1313,11 @@ def quote_rows(quotes, theme_of: dict, results: dict) -> list[dict]:
     return rows
 
 
+# What a link of the joint display expects, in words (dataset.yaml integration.links
+# direction): learners who raise the code have the outcome more often, or less often.
+EXPECTED_LINK = {"same": "more talk, more outcome", "inverse": "more talk, less outcome"}
+
+
 def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note: str = "") -> str:
     """The joint display without its quotations (the text quotes them), codes by their
     labels, columns sized from their content, and a note that states the rule."""
@@ -1100,6 +1337,7 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
     header = [
         "Code",
         "Outcome",
+        "Expected link",
         "Raised the code, control / intervention",
         "Had the outcome, control / intervention",
         "n",
@@ -1107,11 +1345,12 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
         "Kappa",
         "Judgement",
     ]
-    align = ["l", "l", "r", "r", "r", "r", "r", "l"]
+    align = ["l", "l", "l", "r", "r", "r", "r", "r", "l"]
     rows = [
         [
             _label_of(codebook, "code_label", "code", r.code),
             OUTCOME_LABELS.get(r.outcome, r.outcome),
+            EXPECTED_LINK.get(str(getattr(r, "direction", "same")), str(getattr(r, "direction", ""))),
             f"{pc(r.talk_control_percent)} / {pc(r.talk_intervention_percent)}",
             f"{pc(r.outcome_control_percent)} / {pc(r.outcome_intervention_percent)}",
             f"{r.learners_both}",

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compendium.core import paths
+from compendium.reporting.tables import cardify
 from compendium.reporting.wording import verification_headline
 
 STYLESHEET = "manuscript/compendium.css"  # relative to the project root; a dependency of 14-build-site
@@ -48,43 +49,6 @@ def page(title: str, body: str, css: str, back: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- tables as cards
-
-
-def _text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
-
-
-def cardify(fragment: str) -> str:
-    """Every ``<table>`` of an HTML fragment marked for the stylesheet's phone layout:
-    class ``cards``, each body cell labelled with its column's header (``data-label``)
-    and its content wrapped in one element, empty cells marked; each table wrapped in a
-    box that scrolls sideways on its own if the table is wider than the column."""
-
-    def one(match: re.Match) -> str:
-        table = match.group(0)
-        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
-        labels = [_text(h) for h in re.findall(r"<th\b[^>]*>(.*?)</th>", head.group(1), flags=re.S)] if head else []
-
-        def row(rm: re.Match) -> str:
-            cells = iter(range(10_000))
-
-            def cell(cm: re.Match) -> str:
-                i = next(cells)
-                attrs, content = cm.group(1), cm.group(2)
-                label = labels[i] if i < len(labels) else ""
-                extra = ' class="empty"' if not _text(content) else ""
-                return f'<td{attrs} data-label="{html.escape(label)}"{extra}><span>{content}</span></td>'
-
-            return re.sub(r"<td\b([^>]*)>(.*?)</td>", cell, rm.group(0), flags=re.S)
-
-        body = re.sub(r"<tr\b[^>]*>.*?</tr>", row, table, flags=re.S)
-        if re.match(r"<table\b[^>]*\bclass=", body):
-            body = re.sub(r'^<table\b([^>]*)class="', r'<table\1class="cards ', body, count=1)
-        else:
-            body = body.replace("<table", '<table class="cards"', 1)
-        return f'<div class="table-scroll">{body}</div>'
-
-    return re.sub(r"<table\b.*?</table>", one, fragment, flags=re.S)
 
 
 def html_table(header: list[str], rows: list[list[str]], caption: str = "", cls: str = "") -> str:

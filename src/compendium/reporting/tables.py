@@ -5,6 +5,7 @@ Rounding happens here and only here; the CSV files keep every digit.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -57,7 +58,7 @@ def fmt_num(x: float, digits: int = 2) -> str:
 def _markdown(header: list[str], rows: list[list[str]], align: list[str]) -> str:
     sep = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["| " + " | ".join(minus_signs(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -954,15 +955,22 @@ def write_site_outputs(by_site: pd.DataFrame | None, pooled: pd.DataFrame | None
 _NARROW = set("fijlrtI.,;:'!|()[]’`\"")
 _WIDE = set("mwMW%@")
 _CAPS_NARROW = set("JS")
-TABLE_WIDTH_EM = 58.5  # text width over the table font size: 6.5 in at 8 pt (DOCX) is the tighter of PDF and DOCX
-FIRST_COLUMN_SHARE = 0.25
-CELL_PAD_EM = 1.1  # left and right cell padding together, in ems (DOCX 2 x 57 twips at 8 pt; Typst 2 x 4 pt at 7.5 pt)
+# text width over the table font size: the PDF's 170 mm at 7.5 pt (64 em); the DOCX sets a
+# table on a landscape page when its longest words at 9 pt do not fit its 170 mm
+TABLE_WIDTH_EM = 64.0
+# a table that cannot give its label columns half the width they ask for on the portrait
+# page is set on a landscape page (A4 flipped: 297 mm less the same margins: 257 mm)
+LANDSCAPE_WIDTH_EM = TABLE_WIDTH_EM * 257 / 170
+LABEL_SHARE = 0.4
+CELL_PAD_EM = 1.1  # left and right cell padding together, in ems (DOCX 2 x 57 twips at 9 pt; Typst 2 x 4 pt at 7.5 pt)
 
 
 def text_em(text: str, bold: bool = False) -> float:
     """The estimated printed width of ``text`` in ems of a serif face (bold 7% wider)."""
     width = 0.0
     for ch in text:
+        if ch == WORD_JOINER:
+            continue
         if ch == " ":
             width += 0.25
         elif ch in _NARROW:
@@ -1008,15 +1016,9 @@ def parse_pipe_table(lines: list[str]) -> tuple[list[str], list[str], list[list[
     return header, align, rows
 
 
-def column_fractions(
-    header: list[str], rows: list[list[str]], width_em: float = TABLE_WIDTH_EM, pad_em: float = CELL_PAD_EM
-) -> list[float]:
-    """Each column's share of the text width, chosen from its content (the automatic
-    table layout of CSS 2.1, section 17.5.2.2): every column first gets its longest
-    word (so that no word has to break), then the width left is shared in proportion to
-    how much more each column needs to hold its longest cell on one line. When even
-    the longest words do not fit, the shares follow them (and the typesetting check
-    reports the table)."""
+def _least_natural(header: list[str], rows: list[list[str]], pad_em: float) -> tuple[list[float], list[float]]:
+    """Each column's least width (its longest word) and natural width (its longest body
+    cell on one line; the header may wrap onto lines of its longest word), in ems."""
     n = len(header)
     cells = [[header[j]] + [r[j] if j < len(r) else "" for r in rows] for j in range(n)]
     least, natural = [], []
@@ -1028,26 +1030,62 @@ def column_fractions(
             if w
         ]
         least.append(max(words, default=1.0) + pad_em)
-        natural.append(max((text_em(plain_cell(c)) for c in column), default=1.0) + pad_em)
-    natural = [max(a, b) for a, b in zip(natural, least)]
-    if n > 1:  # the first column holds the rows' labels: as wide as they need, up to a quarter of the width
-        room = width_em - sum(least[1:])
-        least[0] = max(least[0], min(natural[0], FIRST_COLUMN_SHARE * width_em, room))
-    spare = width_em - sum(least)
-    if spare <= 0:
-        widths = least
-    else:
-        want = [b - a for a, b in zip(least, natural)]
-        if sum(want) <= spare:
-            extra = spare - sum(want)
-            widths = [b + extra * b / sum(natural) for b in natural]
-        else:
-            widths = [a + spare * w / sum(want) for a, w in zip(least, want)]
+        body = [text_em(plain_cell(c), bold=c.startswith("**")) for c in column[1:]]
+        natural.append(max(body, default=1.0) + pad_em)
+    return least, [max(a, b) for a, b in zip(natural, least)]
+
+
+def landscape(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> bool:
+    """Whether a table goes on a landscape page: when, on the portrait page
+    (:data:`TABLE_WIDTH_EM`), its columns at their longest words leave its label
+    columns (left-aligned) less than :data:`LABEL_SHARE` of the more they need to hold
+    their cells on one line."""
+    n = len(header)
+    align = list(align or ["l"] + ["r"] * (n - 1))
+    least, natural = _least_natural(header, [[plain_cell(c) for c in r] for r in rows], CELL_PAD_EM)
+    want = sum(b - a for a, b, x in zip(least, natural, align) if x != "r")
+    return sum(least) + LABEL_SHARE * want > TABLE_WIDTH_EM
+
+
+def column_fractions(
+    header: list[str],
+    rows: list[list[str]],
+    width_em: float = TABLE_WIDTH_EM,
+    pad_em: float = CELL_PAD_EM,
+    align: list[str] | None = None,
+) -> list[float]:
+    """Each column's share of the text width, chosen from its content (after the automatic
+    table layout of CSS 2.1, section 17.5.2.2): every column first gets its longest
+    word (so that no word has to break). The width left goes first to the label
+    columns (left-aligned: codes, themes, outcomes), in proportion to how much more
+    each needs to hold its longest cell on one line, so that a label wraps onto as few
+    lines as the page allows; numeric columns (right-aligned) stay at their longest
+    unit (an estimate above its interval) unless width is still left over, which is
+    then shared in the same way among them, and last in proportion to every column's
+    natural width. When even the longest words do not fit, the shares follow them (and
+    the typesetting check reports the table). Without ``align`` every column but the
+    first counts as numeric."""
+    n = len(header)
+    align = list(align or ["l"] + ["r"] * (n - 1))
+    least, natural = _least_natural(header, rows, pad_em)
+    widths = list(least)
+    for group in ([j for j in range(n) if align[j] != "r"], [j for j in range(n) if align[j] == "r"]):
+        spare = width_em - sum(widths)
+        want = {j: natural[j] - widths[j] for j in group if natural[j] > widths[j]}
+        if spare <= 0 or not want:
+            continue
+        share = min(1.0, spare / sum(want.values()))
+        for j, w in want.items():
+            widths[j] += w * share
+    spare = width_em - sum(widths)
+    if spare > 0:
+        widths = [w + spare * b / sum(natural) for w, b in zip(widths, natural)]
     total = sum(widths)
     return [w / total for w in widths]
 
 
 NBSP = "\u00a0"
+WORD_JOINER = "\u2060"  # no line break here (a line may otherwise break after a slash)
 _INTERVAL = re.compile(r"\((-?[\d.]+|NNT[BH] [\d.]+|∞) to (-?[\d.]+|NNT[BH] [\d.]+|∞)\)")
 
 
@@ -1060,13 +1098,34 @@ def keep_together(cell: str) -> str:
     return _INTERVAL.sub(lambda m: m.group(0).replace(" ", NBSP), cell)
 
 
+_LEVEL = re.compile(r"\(([^()\s]+%?) CI\)")
+_NEGATIVE = re.compile(r"(?<![\w.\-\u2212])-(?=\.?\d)")
+MINUS = "\u2212"
+
+
+def keep_level(cell: str) -> str:
+    """A header with its units kept on one line: 'Risk ratio (95%\u00a0CI)' breaks, if it
+    must, before '(95% CI)', never inside it; so do '(n = 22)' and 'n/N (%)'."""
+    cell = re.sub(r"\(n = (\d+)\)", rf"(n{NBSP}={NBSP}\1)", cell)
+    cell = cell.replace("n/N (%)", f"n/{WORD_JOINER}N{NBSP}(%)")
+    return _LEVEL.sub(lambda m: f"({m.group(1)}{NBSP}CI)", cell)
+
+
+def minus_signs(cell: str) -> str:
+    """A cell with the minus sign (U+2212) for a negative number's hyphen ('−0.04'), as
+    typeset mathematics prints it; hyphens inside words and ranges stay."""
+    return _NEGATIVE.sub(MINUS, cell)
+
+
 def pipe_table(header: list[str], rows: list[list[str]], align: list[str], fractions: list[float] | None = None) -> str:
     """A Markdown pipe table whose separator line carries the column widths: pandoc
     reads relative widths from the dashes when a line is longer than its column limit,
     and writes them to HTML (colgroup), DOCX (w:gridCol) and Typst (columns). Intervals
     are kept on one line (:func:`keep_together`)."""
-    rows = [[keep_together(c) for c in r] for r in rows]
-    fractions = fractions or column_fractions(header, rows)
+    header = [minus_signs(keep_level(h)) for h in header]
+    rows = [[minus_signs(keep_together(c)) for c in r] for r in rows]
+    width = LANDSCAPE_WIDTH_EM if landscape(header, rows, align) else TABLE_WIDTH_EM
+    fractions = fractions or column_fractions(header, rows, width_em=width, align=align)
     dashes = [max(3, round(400 * f)) for f in fractions]
     spec = {"l": (":", ""), "r": ("", ":"), "c": (":", ":")}
     sep = [spec[a][0] + "-" * d + spec[a][1] for a, d in zip(align, dashes)]
@@ -1081,3 +1140,43 @@ def coder_label(coder: str) -> str:
     words = [w.upper() if len(w) == 1 else w for w in words]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+# --------------------------------------------------------------------------- HTML tables as cards
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+def cardify(fragment: str) -> str:
+    """Every ``<table>`` of an HTML fragment marked for the stylesheet's phone layout:
+    class ``cards``, each body cell labelled with its column's header (``data-label``)
+    and its content wrapped in one element, empty cells marked; each table wrapped in a
+    box that scrolls sideways on its own if the table is wider than the column."""
+
+    def one(match: re.Match) -> str:
+        table = match.group(0)
+        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
+        labels = [_text(h) for h in re.findall(r"<th\b[^>]*>(.*?)</th>", head.group(1), flags=re.S)] if head else []
+
+        def row(rm: re.Match) -> str:
+            cells = iter(range(10_000))
+
+            def cell(cm: re.Match) -> str:
+                i = next(cells)
+                attrs, content = cm.group(1), cm.group(2)
+                label = labels[i] if i < len(labels) else ""
+                extra = ' class="empty"' if not _text(content) else ""
+                return f'<td{attrs} data-label="{html.escape(label)}"{extra}><span>{content}</span></td>'
+
+            return re.sub(r"<td\b([^>]*)>(.*?)</td>", cell, rm.group(0), flags=re.S)
+
+        body = re.sub(r"<tr\b[^>]*>.*?</tr>", row, table, flags=re.S)
+        if re.match(r"<table\b[^>]*\bclass=", body):
+            body = re.sub(r'^<table\b([^>]*)class="', r'<table\1class="cards ', body, count=1)
+        else:
+            body = body.replace("<table", '<table class="cards"', 1)
+        return f'<div class="table-scroll">{body}</div>'
+
+    return re.sub(r"<table\b.*?</table>", one, fragment, flags=re.S)
