@@ -452,6 +452,12 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
         # the original study is cited as the study replicated, by its key only (citeproc numbers it)
         assert shipped_word.lower() not in re.sub(r"\[@[^\]]+\]", " ", text).lower(), shipped_word
     assert "original study it replicates\n[@tasawar2025]" in text
+    # no authors in dataset.yaml: the byline reads as a placeholder, the declarations ask for the rest
+    assert manuscript.BYLINE_TODO in text.split("\n---\n")[0]
+    assert "**Author contributions.** [to be completed by the authors]" in text
+    assert "**Acknowledgements.** [to be completed by the authors]" in text
+    # the Limitations follow the description: allocation not reported, said so
+    assert "does not report how learners were allocated" in text.split("## Limitations")[1]
     assert "*Barriers to action.*" in text and "*What learners gained.*" in text
     assert "two codes (Time pressure and Fear of reprisal)" in text
     assert "one code (Confidence)" in text
