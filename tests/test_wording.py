@@ -371,5 +371,19 @@ def test_limitations_follow_the_description_and_the_numbers():
     assert "does not report how learners were allocated" in text and "age (|SMD| 0.27)" in text
     assert "one site" in text and "57 of the 200 learners" in text and text.endswith("Synthetic.")
     other = w.limitations("randomised by computer", [], "0.1", 3, None)
-    assert "(randomised by computer)" in other and "No baseline characteristic differed" in other
+    assert "reports it: randomised by computer." in other and "No baseline characteristic differed" in other
     assert "3 sites" in other and "qualitative" not in other and "ynthetic" not in other
+
+
+def test_limitations_name_the_characteristics_whose_balance_could_not_be_judged():
+    text = w.limitations("chosen by timetable.", [], "0.1", 2, (5, 50), unjudged=["gender"])
+    assert "reports it: chosen by timetable. Whether" in text  # no nested parentheses, no double stop
+    assert "No baseline characteristic whose balance could be judged differed" in text
+    assert "Balance in gender could not be judged" in text
+
+
+def test_adjusted_sentence_names_adjustment_before_saying_it():
+    moved_only = w.adjusted_sentence([("a", 2.0, 3.0, 0.01)])
+    assert moved_only.startswith("Adjustment changed the odds ratio by 10% or more for a")
+    both = w.adjusted_sentence([("a", 2.0, 2.05, 0.01), ("b", 2.0, 3.0, 0.01)])
+    assert "less than 10% for a; it changed the odds ratio by 10% or more for b" in both

@@ -1360,19 +1360,36 @@ class Prose:
         """The Table 1 characteristics whose largest |SMD| over their levels is at least
         :data:`wording.SMD_SIMILAR` (the arms are not called similar), as (label, |SMD|
         printed to 2 decimals), in Table 1's order."""
-        from compendium.quantitative.demographics import MISSING
 
         out = []
+        for variable, (smd, suppressed) in self._balance().items():
+            if not suppressed and smd is not None and abs(smd) >= wording.SMD_SIMILAR:
+                out.append((variable.replace("_", " "), f"{abs(smd):.2f}"))
+        return out
+
+    def unjudged(self) -> list[str]:
+        """The Table 1 characteristics whose balance is not estimable (a suppressed
+        level, or no SMD), as :meth:`baseline` says of them."""
+        return [v.replace("_", " ") for v, (smd, sup) in self._balance().items() if sup or smd is None]
+
+    def _balance(self) -> dict[str, tuple[float | None, bool]]:
+        """Per Table 1 characteristic: its largest-magnitude SMD over levels (missing
+        left out) and whether a level has a suppressed value, the rule of :meth:`baseline`."""
+        from compendium.quantitative.demographics import MISSING
+
+        out = {}
         for variable, levels in self._table1().items():
-            smds = [
-                abs(float(s["smd"]))
-                for level, stats in levels.items()
-                if level != MISSING
-                for s in stats.values()
-                if "smd" in s and not wording.missing(s.get("smd"))
-            ]
-            if smds and max(smds) >= wording.SMD_SIMILAR:
-                out.append((variable.replace("_", " "), f"{max(smds):.2f}"))
+            worst, suppressed = None, False
+            for level, stats in levels.items():
+                if level == MISSING:
+                    continue
+                for stat in stats.values():
+                    if any(wording.missing(stat.get(r)) for r in ("control", "intervention")):
+                        suppressed = True
+                smd = next((x.get("smd") for x in stats.values() if "smd" in x), None)
+                if not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
+                    worst = float(smd)
+            out[variable] = (worst, suppressed)
         return out
 
     def outcome_design(self) -> str:
@@ -1397,7 +1414,9 @@ class Prose:
         qual = None
         if self.n.has("study.learners_in_sources") and self.n.has("study.learners_analysed"):
             qual = (int(self.results["study.learners_in_sources"]), int(self.results["study.learners_analysed"]))
-        return wording.limitations(allocation, self.imbalanced(), f"{wording.SMD_SIMILAR:.1f}", sites, qual, synthetic)
+        return wording.limitations(
+            allocation, self.imbalanced(), f"{wording.SMD_SIMILAR:.1f}", sites, qual, synthetic, self.unjudged()
+        )
 
     def framework_links(self) -> str:
         """The sentence of Figure 4's caption on how many pairs of codes passed the

@@ -334,7 +334,8 @@ def adjusted_sentence(
     if little:
         parts.append(f"adjustment changed the odds ratio by less than {100 * OR_CHANGE:g}% for {join(little)}")
     if moved:
-        parts.append(f"it changed the odds ratio by {100 * OR_CHANGE:g}% or more for {join(moved)}")
+        lead = "it" if parts else "adjustment"  # "it" only after "adjustment" has been named
+        parts.append(f"{lead} changed the odds ratio by {100 * OR_CHANGE:g}% or more for {join(moved)}")
     if unknown:
         parts.append(f"the adjusted odds ratio was not estimable for {join(unknown)}")
     text = capitalise("; ".join(parts)) + "." if parts else ""
@@ -737,13 +738,15 @@ def limitations(
     sites,
     qualitative: tuple[int, int] | None,
     synthetic: str = "",
+    unjudged: Sequence[str] = (),
 ) -> str:
     """Rule: the Limitations paragraph, built from the study's description and the
     numbers, one sentence each: the allocation as reported (``allocation``, "not
     reported" when the description is silent); the baseline characteristics whose
-    largest |SMD| reached ``threshold`` (``(label, printed |SMD|)``), or that there were
-    none; the number of ``sites`` (one site: the results come from a single setting);
-    the learners in the qualitative data out of those analysed; that the outcomes are
+    largest |SMD| over its levels reached ``threshold`` (``(label, printed |SMD|)``), or
+    that there were none, and those whose balance could not be judged (``unjudged``);
+    the number of ``sites`` (one site: the results come from a single setting); the
+    learners in the qualitative data out of those analysed; that the outcomes are
     self-reported; and ``synthetic``, a sentence on synthetic data, when given."""
     text = []
     if allocation == NOT_REPORTED:
@@ -753,8 +756,8 @@ def limitations(
         )
     else:
         text.append(
-            f"Learners were allocated to the arms as the study's description reports ({allocation}); whether the "
-            "differences between the arms are effects of the intervention rests on that allocation."
+            f"Learners were allocated to the arms as the study's description reports it: {allocation.rstrip('.')}. "
+            "Whether the differences between the arms are effects of the intervention rests on that allocation."
         )
     if imbalanced:
         named = join(f"{label} (|SMD| {smd})" for label, smd in imbalanced)
@@ -763,7 +766,12 @@ def limitations(
             "adjusted odds ratios account only for the covariates fixed before the analysis."
         )
     else:
-        text.append(f"No baseline characteristic differed between the arms by an |SMD| of {threshold} or more.")
+        text.append(
+            f"No baseline characteristic {'whose balance could be judged ' if unjudged else ''}differed between "
+            f"the arms by an |SMD| of {threshold} or more."
+        )
+    if unjudged:
+        text.append(f"Balance in {join(unjudged)} could not be judged (suppressed or missing cells).")
     if not missing(sites) and int(sites) == 1:
         text.append("All learners came from one site, so the results describe a single setting.")
     elif not missing(sites):
