@@ -815,3 +815,23 @@ def test_quotations_carry_descriptors_not_identifiers():
     ]
     for row in one + many:
         assert not re.search(r"L00|iv_|doc_|fg_|\d", row["descriptor"])
+
+
+def test_figure_4_caption_counts_the_links_and_says_none_plainly():
+    none = manuscript.Prose({"framework.links": 0, "framework.pairs": 66}).framework_links()
+    assert none == "None of the 66 pairs of codes passed this rule, so the figure draws no line."
+    some = manuscript.Prose({"framework.links": 2, "framework.pairs": 10}).framework_links()
+    assert some == "Of the 10 pairs of codes, 2 passed this rule and are drawn as lines."
+    assert manuscript.Prose({}).framework_links() == ""  # results of an older run: nothing claimed
+
+
+def test_a_yes_no_baseline_characteristic_is_told_by_its_yes_level():
+    def level(n_c, n_i, smd):
+        return {"percent": {"control": n_c, "intervention": n_i, "smd": smd}}
+
+    results = {"flow.control.label": "control", "flow.intervention.label": "intervention"}
+    for lv, (c, i, smd) in {"No": (97.0, 93.0, -0.18), "Yes": (3.0, 7.0, 0.18)}.items():
+        for role, value in (("control", c), ("intervention", i), ("smd", smd)):
+            results[f"table1.held_role.{lv}.percent.{role}"] = value
+    text = manuscript.Prose(results).baseline()
+    assert "more learners with held role, 7% against 3%" in text and "recorded as No" not in text

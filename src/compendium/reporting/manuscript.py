@@ -1429,7 +1429,10 @@ class Prose:
         if links == 0:
             who = f"None of the {int(pairs)} pairs of codes" if of else "No pair of codes"
             return f"{who} passed this rule, so the figure draws no line."
-        return f"{wording.capitalise(wording.count(links, 'pair'))}{of} passed this rule and are drawn as lines."
+        drawn = "is drawn as a line" if links == 1 else "are drawn as lines"
+        if of:
+            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {drawn}."
+        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {drawn}."
 
     def differed(self, variable: str) -> bool:
         """Whether the arms differed (|SMD| >= SMD_DIFFERED) on a Table 1 variable."""
