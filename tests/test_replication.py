@@ -233,7 +233,7 @@ def test_on_the_twin_the_report_has_the_same_shape_and_nothing_judged():
     twin = rep.not_applicable(RULES)
     judged = rep.judge(DOC, pd.DataFrame([site_row("A", 10, 100, 45, 100)]), None, RULES, primary="leadership_role")
     assert set(twin) - {"reason"} == set(judged) and not twin["claims"] and not twin["applies"]
-    assert "replicated" in rep.markdown(judged) and "applies to a replication" in rep.markdown(twin)
+    assert "replicated" in rep.markdown(judged) and "applies to another study's data" in rep.markdown(twin)
     assert judged["claims"][0]["primary"] is True
     assert judged["headline"] == rep.headline(judged) and "1 replicated" in judged["headline"]
 
@@ -395,4 +395,14 @@ def test_on_the_shipped_twin_the_report_says_it_applies_to_other_data(shipped_ru
     assert report["applies"] is False and report["claims"] == [] and report["cannot_speak_to"] == []
     assert report["plan"]["frozen"] is False
     text = (shipped_run / "reports" / "replication.md").read_text()
-    assert "applies to a replication's data" in text and "## Rules" in text
+    assert "applies to another study's data" in text and "## Rules" in text
+
+
+def test_the_twin_report_says_its_disclaimer_once_and_the_rules_are_fixed_only_under_a_followed_plan():
+    twin = rep.not_applicable(RULES)
+    text = rep.markdown(twin, "Synthetic data: a note that the reason already covers.")
+    assert text.count("synthetic twin") == 1 and "Synthetic data:" not in text
+    assert "## Rules (set in params.yaml `replication`)" in text and "fixed before the results" not in text
+    judged = rep.judge(DOC, pd.DataFrame([site_row("A", 10, 100, 45, 100)]), None, RULES, primary="leadership_role")
+    assert "fixed before the results" not in rep.markdown(judged, plan={"followed": False, "statement": "x"})
+    assert "fixed before the results" in rep.markdown(judged, plan={"followed": True, "statement": "x"})

@@ -23,7 +23,7 @@ def doc(root):
 def report(root, doc, shipped_run):
     """The paper's claims checked against the shipped study's results (pristine run)."""
     results = json.loads((shipped_run / "reports" / "results.json").read_text())
-    return v.verify(doc, results, (root / "manuscript" / "references.bib").read_text())
+    return v.verify(doc, results, (root / "data" / "reference" / "published-references.bib").read_text())
 
 
 @pytest.mark.pipeline

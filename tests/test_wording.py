@@ -218,7 +218,7 @@ def test_spread_uses_the_printed_percentages_and_the_threshold():
     # 80.4 and 70.6 print as 80% and 71%: 9 points, similar; 80.6 prints 81%: 10 points, named
     assert "similar" in w.spread_sentence([("A", 1, 1, 80.4), ("B", 1, 1, 70.6)])
     named = w.spread_sentence([("A", 1, 1, 80.6), ("B", 1, 1, 70.6)])
-    assert named.startswith("Learners raised it most often in A:")
+    assert named.startswith("Learners raised it more often in A:")  # two groups: a comparative
     assert w.spread_sentence([("A", 1, 1, 50.0)]) == ""  # one group: nothing to compare
     assert w.spread_sentence([("A", 0, 0, math.nan), ("B", 1, 2, 50.0)]) == ""
     three = w.spread_sentence([("site X", 2, 4, 50.0), ("site Y", 4, 4, 100.0), ("site Z", 4, 4, 100.0)], "site")
@@ -336,3 +336,54 @@ def test_joint_summary():
         "One of the 5 pairs of the joint display was dissonant or surprising by the rules stated with it in "
         "the Results."
     )
+
+
+def test_a_yes_no_characteristic_is_told_by_its_yes_level_whatever_the_labels():
+    assert w.yes_level(["no", "yes"]) == "yes"
+    assert w.yes_level(["Yes", "No"]) == "Yes"
+    assert w.yes_level(["FALSE", "TRUE"]) == "TRUE"
+    assert w.yes_level(["Female", "Male"]) is None  # not a yes/no pair
+    assert w.yes_level(["yes", "no", "unsure"]) is None
+    assert w.yes_level(["yes", "y"]) is None  # two yeses: no "no" level
+
+
+def test_the_between_arms_remark_of_the_joint_display_is_said_once():
+    assert w.joint_between_arms(0) == ""
+    one, three = w.joint_between_arms(1), w.joint_between_arms(3)
+    assert one.startswith("For the pair above that was not dissonant") and "three pairs above" in three
+    surprising = w.joint_discussion(
+        "a code", "an outcome", "convergent", ".40", 50, (10, 5, 5, 30), (40, 41), (5, 40), ("the c arm", "the i arm")
+    )
+    assert surprising and "whatever link" not in surprising.lower()
+
+
+def test_outcome_design_separates_the_change_from_the_outcomes_after():
+    text = w.outcome_design(["increased competence"], ["a", "b", "c"], "0.5", True)
+    assert text.startswith("Increased competence is a change within learners")
+    assert "at least 0.5 points" in text and "the other three outcomes (a, b and c) compare the arms after" in text
+    assert "value before it" in text and "value before it" not in w.outcome_design([], ["a", "b"], "0.5", False)
+    assert w.outcome_design([], ["a", "b"], "0.5", False).startswith("The two outcomes (a and b) compare")
+    assert w.outcome_design([], [], "0.5", False) == ""
+
+
+def test_limitations_follow_the_description_and_the_numbers():
+    text = w.limitations(w.NOT_REPORTED, [("age", "0.27")], "0.1", 1, (57, 200), "Synthetic.")
+    assert "does not report how learners were allocated" in text and "age (|SMD| 0.27)" in text
+    assert "one site" in text and "57 of the 200 learners" in text and text.endswith("Synthetic.")
+    other = w.limitations("randomised by computer", [], "0.1", 3, None)
+    assert "reports it: randomised by computer." in other and "No baseline characteristic differed" in other
+    assert "3 sites" in other and "qualitative" not in other and "ynthetic" not in other
+
+
+def test_limitations_name_the_characteristics_whose_balance_could_not_be_judged():
+    text = w.limitations("chosen by timetable.", [], "0.1", 2, (5, 50), unjudged=["gender"])
+    assert "reports it: chosen by timetable. Whether" in text  # no nested parentheses, no double stop
+    assert "No baseline characteristic whose balance could be judged differed" in text
+    assert "Balance in gender could not be judged" in text
+
+
+def test_adjusted_sentence_names_adjustment_before_saying_it():
+    moved_only = w.adjusted_sentence([("a", 2.0, 3.0, 0.01)])
+    assert moved_only.startswith("Adjustment changed the odds ratio by 10% or more for a")
+    both = w.adjusted_sentence([("a", 2.0, 2.05, 0.01), ("b", 2.0, 3.0, 0.01)])
+    assert "less than 10% for a; it changed the odds ratio by 10% or more for b" in both

@@ -564,13 +564,18 @@ def headline(report: dict) -> str:
 
 def markdown(report: dict, note: str = "", plan: dict | None = None) -> str:
     """``replication.md``: the rules first, then the verdicts, what the data cannot
-    speak to and the comparison with the frozen analysis plan."""
-    lines = ["# Replication of the original study's claims", "", headline(report), ""]
-    if note:
-        lines += [note, ""]
-    if not report["applies"]:
+    speak to and the comparison with the frozen analysis plan. The rules are said to be
+    fixed before the results only when the run followed a frozen plan; on data the
+    report does not apply to, one sentence says so (the reason), nothing more."""
+    plan = plan or report.get("plan") or {}
+    lines = ["# Replication of the original study's claims", ""]
+    if report["applies"]:
+        lines += [headline(report), ""] + ([note, ""] if note else [])
+    else:
+        # one disclaimer: the reason says what the data are and where the report applies
         lines += [report["reason"] + ".", ""]
-    lines += ["## Rules, fixed before the results (params.yaml `replication`)", ""]
+    fixed = ", fixed before the results by the frozen analysis plan" if plan.get("followed") else ""
+    lines += [f"## Rules (set in params.yaml `replication`{fixed})", ""]
     lines += [f"- Scale: {report['rules']['scale']}."] + [f"- {report['rules'][k]}." for k in ("a", "b", "c")]
     lines += [f"- Verdict: {report['rules']['verdict']}.", ""]
     if report["applies"]:
@@ -604,7 +609,6 @@ def markdown(report: dict, note: str = "", plan: dict | None = None) -> str:
         lines += [f"- {reason}: {', '.join(names)}" for reason, names in by_reason.items()] or ["- nothing"]
         lines.append("")
     lines += ["## The analysis plan", ""]
-    plan = plan or report.get("plan") or {}
     lines += [plan.get("statement", "No analysis plan was frozen (`compendium plan`).")]
     for d in plan.get("departures", []):
         lines.append(f"- `{d['parameter']}`: planned {d['planned']!r}, used {d['used']!r}")

@@ -343,7 +343,7 @@ SCHEMA: dict[str, Param] = {
     "themes.quotes_per_code": Param(2, "integer", low=1),
     "qda.project_name": Param("", "text"),
     "verification.published": Param("data/reference/published.yaml", "text", required=True),
-    "verification.references": Param("manuscript/references.bib", "text", required=True),
+    "verification.references": Param("data/reference/published-references.bib", "text", required=True),
     "integration.framework_alpha": Param(0.05, "number", **_PROBABILITY),
     "integration.convergent_kappa": Param(0.4, "number", **_KAPPA),
     "integration.dissonant_kappa": Param(0.0, "number", **_KAPPA),

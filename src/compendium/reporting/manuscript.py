@@ -841,20 +841,34 @@ def original_citation(citation: dict) -> str:
     return f"{who}. {pref['title']}. {pref.get('year', '')}".strip().rstrip(".")
 
 
+#: The byline when no author is known: a placeholder that reads as one.
+BYLINE_TODO = "[Authors and affiliations to be completed by the authors]"
+#: Names in CITATION.cff ``authors`` that stand for no person (a template's placeholder).
+PLACEHOLDER_NAMES = ("the compendium authors",)
+
+
+def citation_authors(citation: dict) -> list[str]:
+    """The compendium's authors from CITATION.cff ``authors``, leaving out entries that
+    name no person (empty, or a placeholder such as "The compendium authors")."""
+    names = [_person(a) for a in citation.get("authors") or [] if isinstance(a, dict)]
+    return [n for n in names if n.strip() and n.strip().lower() not in PLACEHOLDER_NAMES]
+
+
 def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
     """Title, byline and the About-the-data box.
 
     The shipped synthetic study (``twin``): the title says it is a demonstration on
-    synthetic data, the byline is the compendium's authors (CITATION.cff ``authors``),
-    and the original study is cited, never used as byline. Any other study: title,
-    authors, affiliations, setting and period from dataset.yaml; each one missing is
-    marked "[to be completed]"."""
+    synthetic data, the byline is the compendium's authors (CITATION.cff ``authors``,
+    placeholders left out), and the original study is cited, never used as byline. Any
+    other study: title, authors, affiliations, setting and period from dataset.yaml; each
+    one missing is marked "[to be completed]", and a missing byline reads
+    :data:`BYLINE_TODO`."""
     todo = wording.TO_COMPLETE
     original = original_citation(citation)
     if twin:
         pref = citation.get("preferred-citation") or {}
         base = pref.get("title") or dataset.get("title") or "The shipped study"
-        authors = [_person(a) for a in citation.get("authors") or []] or [todo]
+        authors = citation_authors(citation) or [BYLINE_TODO]
         about = [
             (
                 "Data",
@@ -863,7 +877,7 @@ def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
             ),
             ("Reproduces", original or todo),
         ]
-        none = "none: the data are synthetic"
+        none = "not applicable (synthetic data)"
         return {
             "title": f"{base} (a demonstration on synthetic data)",
             "authors": authors,
@@ -893,7 +907,7 @@ def study_meta(dataset: dict, citation: dict, twin: bool) -> dict:
         )
     return {
         "title": dataset.get("title") or todo,
-        "authors": [str(a["name"]) for a in people] or [todo],
+        "authors": [str(a["name"]) for a in people] or [BYLINE_TODO],
         "affiliations": affiliations,
         "about": about,
         "original": original,
@@ -945,8 +959,9 @@ def keywords(dataset: dict, citation: dict, twin: bool) -> str:
 def declarations(dataset: dict, citation: dict, twin: bool) -> dict:
     """The statements a journal asks for, each filled from the study's description
     (dataset.yaml ``authors[].corresponding``/``email``, ``data_availability``,
-    ``ethics``, ``funding``, ``conflicts``) and CITATION.cff (the code), or marked to be
-    completed by the authors; none is invented. For synthetic data, what is known of
+    ``ethics``, ``funding``, ``conflicts``, ``contributions``, ``acknowledgements``) and
+    CITATION.cff (the code), or marked to be completed by the authors; none is invented. For
+    synthetic data, what is known of
     them (the generator and its seed) is said. The corresponding author's e-mail address
     is not printed (the leak audit admits none under reports/); the text says it is to be
     added at submission."""
@@ -1003,6 +1018,8 @@ def declarations(dataset: dict, citation: dict, twin: bool) -> dict:
             ("Ethics approval and consent", ethics or AUTHORS_TODO),
             ("Funding", said("funding") or AUTHORS_TODO),
             ("Conflicts of interest", said("conflicts") or AUTHORS_TODO),
+            ("Author contributions", said("contributions") or AUTHORS_TODO),
+            ("Acknowledgements", said("acknowledgements") or AUTHORS_TODO),
         ],
     }
 
@@ -1555,6 +1572,9 @@ class Prose:
             if suppressed or worst is None:
                 items.append((label, None, ""))
                 continue
+            yes = wording.yes_level(lv for lv in levels if lv != MISSING)
+            if yes is not None and "percent" in levels[yes]:
+                worst_level = yes  # a yes/no characteristic is told by its "yes" level
             stats = levels[worst_level]
             first = self.arm("intervention")
             if "mean" in stats:
@@ -1569,12 +1589,90 @@ class Prose:
                 pcts = stats.get("percent", {})
                 what = (
                     f"learners with {label}"
-                    if worst_level == "yes"
+                    if worst_level == yes
                     else f"learners recorded as {worst_level.replace('_', ' ')}"
                 )
                 detail = wording.share_phrase(pcts.get("intervention"), pcts.get("control"), first, what)
             items.append((label, worst, detail))
         return wording.balance_summary(items)
+
+    def imbalanced(self) -> list[tuple[str, str]]:
+        """The Table 1 characteristics whose largest |SMD| over their levels is at least
+        :data:`wording.SMD_SIMILAR` (the arms are not called similar), as (label, |SMD|
+        printed to 2 decimals), in Table 1's order."""
+
+        out = []
+        for variable, (smd, suppressed) in self._balance().items():
+            if not suppressed and smd is not None and abs(smd) >= wording.SMD_SIMILAR:
+                out.append((variable.replace("_", " "), f"{abs(smd):.2f}"))
+        return out
+
+    def unjudged(self) -> list[str]:
+        """The Table 1 characteristics whose balance is not estimable (a suppressed
+        level, or no SMD), as :meth:`baseline` says of them."""
+        return [v.replace("_", " ") for v, (smd, sup) in self._balance().items() if sup or smd is None]
+
+    def _balance(self) -> dict[str, tuple[float | None, bool]]:
+        """Per Table 1 characteristic: its largest-magnitude SMD over levels (missing
+        left out) and whether a level has a suppressed value, the rule of :meth:`baseline`."""
+        from compendium.quantitative.demographics import MISSING
+
+        out = {}
+        for variable, levels in self._table1().items():
+            worst, suppressed = None, False
+            for level, stats in levels.items():
+                if level == MISSING:
+                    continue
+                for stat in stats.values():
+                    if any(wording.missing(stat.get(r)) for r in ("control", "intervention")):
+                        suppressed = True
+                smd = next((x.get("smd") for x in stats.values() if "smd" in x), None)
+                if not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
+                    worst = float(smd)
+            out[variable] = (worst, suppressed)
+        return out
+
+    def outcome_design(self) -> str:
+        """What each survey outcome compares (:func:`wording.outcome_design`): increased
+        cultural competence is, by the contract's definition, a change within learners;
+        the others are read after the intervention."""
+        change = [o for o in self.outcomes() if o == "increased_cultural_competence"]
+        after = [o for o in self.outcomes() if o not in change]
+        min_change = self.n.num("params.cc_min_change", 1) if self.n.has("params.cc_min_change") else "a set number of"
+        return wording.outcome_design(
+            [self.outcome_label(o) for o in change],
+            [self.outcome_label(o) for o in after],
+            min_change,
+            bool(self.results.get("params.adjust_baseline")),
+        )
+
+    def limitations(self, allocation: str, synthetic: str = "") -> str:
+        """The Limitations paragraph (:func:`wording.limitations`) from the allocation the
+        study's description reports, Table 1's SMDs, the number of sites and the learners
+        of the qualitative data."""
+        sites = self.results.get("sites.count", self.results.get("dataset.sites"))
+        qual = None
+        if self.n.has("study.learners_in_sources") and self.n.has("study.learners_analysed"):
+            qual = (int(self.results["study.learners_in_sources"]), int(self.results["study.learners_analysed"]))
+        return wording.limitations(
+            allocation, self.imbalanced(), f"{wording.SMD_SIMILAR:.1f}", sites, qual, synthetic, self.unjudged()
+        )
+
+    def framework_links(self) -> str:
+        """The sentence of Figure 4's caption on how many pairs of codes passed the
+        framework's rule (``framework.links`` of results.json): none is said plainly."""
+        if not self.n.has("framework.links"):
+            return ""
+        links = int(self.results["framework.links"])
+        pairs = self.results.get("framework.pairs")
+        of = f" of the {int(pairs)} pairs of codes" if not wording.missing(pairs) else ""
+        if links == 0:
+            who = f"None of the {int(pairs)} pairs of codes" if of else "No pair of codes"
+            return f"{who} passed this rule, so the figure draws no line."
+        drawn = "is drawn as a line" if links == 1 else "are drawn as lines"
+        if of:
+            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {drawn}."
+        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {drawn}."
 
     def differed(self, variable: str) -> bool:
         """Whether the arms differed (|SMD| >= SMD_DIFFERED) on a Table 1 variable."""
@@ -1832,6 +1930,7 @@ class Prose:
         from compendium.quantitative.outcomes import OUTCOME_LABELS
 
         paragraphs = []
+        between = 0
         for row in self.joint_rows:
             base = f"joint.{row['code']}.{row['outcome']}"
             get = self.results.get
@@ -1855,10 +1954,19 @@ class Prose:
             )
             if text:
                 paragraphs.append(text)
+                judgement = str(get(base + ".judgement") or row.get("judgement") or "")
+                if judgement in ("convergent", "complementary") and wording.joint_surprise(
+                    (get(base + ".talk_control_percent"), get(base + ".talk_intervention_percent")),
+                    (get(base + ".outcome_control_percent"), get(base + ".outcome_intervention_percent")),
+                    str(get(base + ".direction") or "same"),
+                ):
+                    between += 1
         self.derived["derived.joint_pairs"] = len(self.joint_rows)
         self.derived["derived.joint_flagged"] = len(paragraphs)
         head = wording.joint_summary(len(paragraphs), len(self.joint_rows))
-        return [head, *paragraphs] if head else paragraphs
+        self.derived["derived.joint_between"] = between
+        tail = wording.joint_between_arms(between)
+        return [p for p in (head, *paragraphs, tail) if p]
 
     def functions(self) -> dict:
         return {"say": self, "w": wording}

@@ -206,6 +206,25 @@ def share_phrase(a, b, a_name: str, what: str, decimals: int = 0) -> str:
     return f"{a_name} held {way} {what}, {shares}"
 
 
+#: Level labels read as "yes" and "no" (case-insensitive) in a yes/no characteristic.
+YES_LABELS = ("yes", "y", "true", "1")
+NO_LABELS = ("no", "n", "false", "0")
+
+
+def yes_level(levels: Iterable[str]) -> str | None:
+    """Rule: the level that means "yes" when a characteristic's levels (missing left out)
+    are exactly one "yes" label and one "no" label (:data:`YES_LABELS`, :data:`NO_LABELS`,
+    compared case-insensitively, whatever their spelling in the data); otherwise None.
+    A yes/no characteristic is then described by its "yes" level, so that the text never
+    says "fewer learners recorded as no"."""
+    levels = [str(x) for x in levels]
+    if len(levels) != 2:
+        return None
+    yes = [x for x in levels if x.strip().lower() in YES_LABELS]
+    no = [x for x in levels if x.strip().lower() in NO_LABELS]
+    return yes[0] if len(yes) == 1 and len(no) == 1 else None
+
+
 def balance_summary(items: Sequence[tuple[str, float | None, str]]) -> str:
     """Rule: one sentence on baseline balance, grouping the characteristics ``(label,
     largest |SMD| over its levels, detail)`` by :func:`balance`: "The arms were similar in
@@ -317,7 +336,8 @@ def adjusted_sentence(
     if little:
         parts.append(f"adjustment changed the odds ratio by less than {100 * OR_CHANGE:g}% for {join(little)}")
     if moved:
-        parts.append(f"it changed the odds ratio by {100 * OR_CHANGE:g}% or more for {join(moved)}")
+        lead = "it" if parts else "adjustment"  # "it" only after "adjustment" has been named
+        parts.append(f"{lead} changed the odds ratio by {100 * OR_CHANGE:g}% or more for {join(moved)}")
     if unknown:
         parts.append(f"the adjusted odds ratio was not estimable for {join(unknown)}")
     text = capitalise("; ".join(parts)) + "." if parts else ""
@@ -400,8 +420,9 @@ def spread_sentence(groups: Sequence[tuple[str, int, int, float]], what: str = "
     """Rule: how evenly a theme reaches the learners of each group (arm or site), from
     ``(name, learners raising it, learners of the group, percent)``. Percentages are
     compared as printed (no decimals): all within THEME_SPREAD_POINTS (10) points of one
-    another, "in similar shares"; otherwise "most often in <the group with the largest
-    share>" (ties named together). Groups without learners are left out; fewer than two
+    another, "in similar shares"; otherwise "more often in <the group with the larger
+    share>" for two groups, "most often in <the group with the largest share>" for more
+    (ties named together). Groups without learners are left out; fewer than two
     groups give ""."""
     present = [(name, n, total, pct) for name, n, total, pct in groups if total and not missing(pct)]
     if len(present) < 2:
@@ -411,7 +432,8 @@ def spread_sentence(groups: Sequence[tuple[str, int, int, float]], what: str = "
     if max(shown) - min(shown) < THEME_SPREAD_POINTS:
         return f"Learners raised it in similar shares in each {what}: {parts}."
     top = [name for (name, *_), p in zip(present, shown) if p == max(shown)]
-    return f"Learners raised it most often in {join(top)}: {parts}."
+    most = "more often" if len(present) == 2 else "most often"
+    return f"Learners raised it {most} in {join(top)}: {parts}."
 
 
 def times(n: int) -> str:
@@ -662,14 +684,109 @@ def joint_discussion(
         )
         text.append(
             f"Yet the arms compare differently on the two: learners raised the code {said_text} ({c_talk} in "
-            f"{arms[0]} against {i_talk} in {arms[1]}), while the outcome was {c_out} against {i_out}. "
-            + (
-                "Whatever link there is between talk and outcome holds within the arms, not between them: the "
-                "difference between the arms in the outcome is not mirrored in what learners said."
-                if not dissonant
-                else "Neither within nor between the arms does the talk follow the outcome."
-            )
+            f"{arms[0]} against {i_talk} in {arms[1]}), while the outcome was {c_out} against {i_out}."
+            + (" Neither within nor between the arms does the talk follow the outcome." if dissonant else "")
         )
+    return " ".join(text)
+
+
+def joint_between_arms(pairs: int) -> str:
+    """Rule: the one sentence that closes the discussion of the joint display when
+    ``pairs`` (at least one) pairs agree within the learners (not dissonant) but are
+    surprising between the arms (:func:`joint_surprise`): said once for all of them, not
+    repeated for each; "" when there are none."""
+    if pairs <= 0:
+        return ""
+    which = (
+        "the pair above that was not dissonant"
+        if pairs == 1
+        else f"the {number_word(pairs) if pairs <= 10 else pairs} pairs above that were not dissonant"
+    )
+    return (
+        f"For {which}, whatever link there is between talk and outcome holds within the arms, not between "
+        "them: the arms compare differently on what learners said than on what they reported."
+    )
+
+
+def outcome_design(change: Sequence[str], after: Sequence[str], min_change: str, adjusted_for_pre: bool) -> str:
+    """Rule: what the survey's outcomes compare, stated from their definitions (fixed by
+    the data contract): ``change`` are outcomes defined as a change within each learner
+    from before to after the intervention (by at least ``min_change`` points), ``after``
+    outcomes read after the intervention only; ``adjusted_for_pre`` when the adjusted
+    models also took in each outcome's own pre-intervention value."""
+    parts = []
+    if change:
+        noun = "outcome" if len(change) == 1 else "outcomes"
+        verb = "is a change" if len(change) == 1 else "are changes"
+        parts.append(
+            f"{capitalise(join(change))} {verb} "
+            f"within learners: the {noun} required each learner's score to rise by at least {min_change} points "
+            "from before to after the intervention, and the arms were compared on that change"
+        )
+    if after:
+        lead = "the other" if change else "the"
+        many = f"{lead} {number_word(len(after))} outcomes ({join(after)})" if len(after) > 1 else join(after)
+        text = f"{many} compare the arms after the intervention"
+        if adjusted_for_pre:
+            text += ", and the adjusted odds ratios also take in each learner's value before it"
+        parts.append(text if change else capitalise(text))
+    return capitalise("; ".join(parts)) + "." if parts else ""
+
+
+def limitations(
+    allocation: str,
+    imbalanced: Sequence[tuple[str, str]],
+    threshold: str,
+    sites,
+    qualitative: tuple[int, int] | None,
+    synthetic: str = "",
+    unjudged: Sequence[str] = (),
+) -> str:
+    """Rule: the Limitations paragraph, built from the study's description and the
+    numbers, one sentence each: the allocation as reported (``allocation``, "not
+    reported" when the description is silent); the baseline characteristics whose
+    largest |SMD| over its levels reached ``threshold`` (``(label, printed |SMD|)``), or
+    that there were none, and those whose balance could not be judged (``unjudged``);
+    the number of ``sites`` (one site: the results come from a single setting); the
+    learners in the qualitative data out of those analysed; that the outcomes are
+    self-reported; and ``synthetic``, a sentence on synthetic data, when given."""
+    text = []
+    if allocation == NOT_REPORTED:
+        text.append(
+            "The study's description does not report how learners were allocated to the arms, so the "
+            "differences between the arms cannot be attributed to the intervention on the design alone."
+        )
+    else:
+        text.append(
+            f"Learners were allocated to the arms as the study's description reports it: {allocation.rstrip('.')}. "
+            "Whether the differences between the arms are effects of the intervention rests on that allocation."
+        )
+    if imbalanced:
+        named = join(f"{label} (|SMD| {smd})" for label, smd in imbalanced)
+        text.append(
+            f"Before the intervention the arms differed, by an |SMD| of {threshold} or more, in {named}; the "
+            "adjusted odds ratios account only for the covariates fixed before the analysis."
+        )
+    else:
+        text.append(
+            f"No baseline characteristic {'whose balance could be judged ' if unjudged else ''}differed between "
+            f"the arms by an |SMD| of {threshold} or more."
+        )
+    if unjudged:
+        text.append(f"Balance in {join(unjudged)} could not be judged (suppressed or missing cells).")
+    if not missing(sites) and int(sites) == 1:
+        text.append("All learners came from one site, so the results describe a single setting.")
+    elif not missing(sites):
+        text.append(f"The learners came from {int(sites)} sites.")
+    if qualitative is not None:
+        n, total = qualitative
+        text.append(
+            f"The qualitative data came from {n} of the {total} learners analysed; what they said need not "
+            "represent the others."
+        )
+    text.append("The survey outcomes are self-reported.")
+    if synthetic:
+        text.append(synthetic)
     return " ".join(text)
 
 
