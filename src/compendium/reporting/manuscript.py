@@ -15,6 +15,7 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from compendium.core import paths
 from compendium.core.config import level_label
@@ -1627,7 +1628,7 @@ class Prose:
                     if any(wording.missing(stat.get(r)) for r in ("control", "intervention")):
                         suppressed = True
                 smd = next((x.get("smd") for x in stats.values() if "smd" in x), None)
-                if not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
+                if smd is not None and not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
                     worst = float(smd)
             out[variable] = (worst, suppressed)
         return out
@@ -1664,7 +1665,7 @@ class Prose:
         if not self.n.has("framework.links"):
             return ""
         links = int(self.results["framework.links"])
-        pairs = self.results.get("framework.pairs")
+        pairs: Any = self.results.get("framework.pairs")
         of = f" of the {int(pairs)} pairs of codes" if not wording.missing(pairs) else ""
         if links == 0:
             who = f"None of the {int(pairs)} pairs of codes" if of else "No pair of codes"
