@@ -1083,6 +1083,7 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
         rows = quote_rows(first.sort_values("order"), theme_of, results)
     joint_rows = read_joint(tables_dir)
     say = Prose(results, study.codebook, joint_rows)
+    say.consensus = str(getattr(study, "consensus", "file") or "file")
     meta = study_meta(study.dataset, citation, twin)
     notes = table_notes(results)
     numbers = {"table1": 1, "table2": 2}
@@ -1418,6 +1419,28 @@ class Prose:
         self.codebook = codebook
         self.joint_rows = joint_rows or []
         self.derived: dict[str, float] = {}
+        self.consensus = "file"  # where the coding analysed comes from (compendium.data.contract.Study.consensus)
+
+    def coding_name(self) -> str:
+        """The coding the analysis rests on, named as :meth:`coding_basis` describes it."""
+        if self.consensus.startswith("coder:"):
+            return "the coding that stood in for a consensus"
+        return "the majority coding" if self.consensus == "majority" else "the consensus coding"
+
+    def coding_basis(self) -> str:
+        """Which coding the thematic analysis rests on, as the data supplied it: a
+        consensus file, a named coder standing in for one, or the majority of coders."""
+        if self.consensus.startswith("coder:"):
+            return (
+                "No consensus coding was supplied with the data; one coder's coding, named in the study's "
+                "description or the analysis parameters, stood in for it and was the basis of the thematic analysis."
+            )
+        if self.consensus == "majority":
+            return (
+                "No consensus coding was supplied with the data; a majority coding (a code applied to a unit when "
+                "more than half of the coders applied it) was the basis of the thematic analysis."
+            )
+        return "A consensus coding, supplied with the data, was the basis of the thematic analysis."
 
     # ---- labels
     def arm(self, role: str) -> str:
