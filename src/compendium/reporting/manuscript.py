@@ -299,14 +299,20 @@ def keep_tables_whole(markdown: str) -> str:
     most :data:`KEEP_WHOLE_ROWS` rows is unbreakable (the rule is lifted after its
     caption), and a table too wide for the portrait page
     (:func:`compendium.reporting.tables.landscape`) is set, with its caption and note,
-    on a page of its own turned to landscape."""
+    on a page of its own turned to landscape. That page waits for the end of the
+    section (the next heading), so the text after the table first fills the portrait
+    page instead of leaving it mostly blank."""
     from compendium.reporting import tables
 
     lines = markdown.split("\n")
     out: list[str] = []
+    pending: list[str] = []  # landscape pages waiting for the end of their section
     i = 0
     while i < len(lines):
         if not lines[i].startswith("|"):
+            if pending and lines[i].startswith("#"):
+                out += pending + [""]
+                pending = []
             out.append(lines[i])
             i += 1
             continue
@@ -323,17 +329,18 @@ def keep_tables_whole(markdown: str) -> str:
             end += 2
             if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith("*"):
                 end += 2
+        target = pending if wide else out
         if wide:
-            out += _raw_typst("#set page(flipped: true)")
+            target += _raw_typst("#set page(flipped: true)")
         if keep:
-            out += _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
-        out += lines[i:end]
+            target += _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
+        target += lines[i:end]
         if keep:
-            out += _raw_typst("#show figure.where(kind: table): set block(breakable: true)")
+            target += _raw_typst("#show figure.where(kind: table): set block(breakable: true)")
         if wide:
-            out += _raw_typst("#set page(flipped: false)")
+            target += _raw_typst("#set page(flipped: false)")
         i = end
-    return "\n".join(out)
+    return "\n".join(out + pending)
 
 
 def embed_table(
