@@ -85,12 +85,12 @@ def find_sites(root: Path, listed: list[str] | None = None) -> list[Site]:
     return sorted(found, key=lambda s: s.name)
 
 
-def check_sites(root: Path, sites: list[Site]) -> None:
+def check_sites(root: Path, sites: list[Site], params: dict | None = None) -> None:
     """Every site folder meets the data contract and is known to git; all problems at once."""
     from compendium.core import config
     from compendium.data.contract import DataContractError, load_study
 
-    params = config.load_params()
+    params = params if params is not None else config.load_params()
     problems = []
     for site in sites:
         try:
@@ -212,14 +212,13 @@ def pool(by_site: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pooling.meta_analysis(by_site, level=level)
 
 
-def _primary_outcome() -> str:
-    from compendium.core import config
-
-    return str((config.load_params().get("outcomes") or {}).get("primary", ""))
-
-
 def report_markdown(
-    sites: list[Site], by_site: pd.DataFrame, pooled: pd.DataFrame, until: str = "", verdicts: str = ""
+    sites: list[Site],
+    by_site: pd.DataFrame,
+    pooled: pd.DataFrame,
+    until: str = "",
+    verdicts: str = "",
+    primary: str = "",
 ) -> str:
     """The consortium summary page."""
     from compendium.reporting.tables import meta_markdown
@@ -235,7 +234,6 @@ def report_markdown(
         "| Site | Data folder | Learners analysed (primary outcome) |",
         "|---|---|---|",
     ]
-    primary = _primary_outcome()
     rows = by_site[by_site["outcome"] == primary] if (by_site["outcome"] == primary).any() else by_site
     first = rows.drop_duplicates("site").set_index("site")
     for site in sites:
@@ -269,16 +267,20 @@ def run(
     sequential: bool = False,
     until: str = DEFAULT_UNTIL,
     listed: list[str] | None = None,
-    level: float = 0.95,
+    level: float | None = None,
     collect_only: bool = False,
 ) -> Path:
     """Run every site, pool them, write ``reports/consortium/``; returns that folder.
     With ``collect_only``, pool the sites' experiments already on this commit (run
     elsewhere, e.g. on a cluster, and fetched) without running anything."""
+    from compendium.core import config
+
     root = root or paths.project_root()
+    params = config.read_params()  # checked against the schema once, for the whole run
+    level = config.param("outcomes.ci_level", params) if level is None else level
     sites = find_sites(root, listed)
     if not collect_only:
-        check_sites(root, sites)
+        check_sites(root, sites, params)
         _forget(root, sites)
         if sequential:
             run_sequential(root, sites, until)
@@ -293,31 +295,32 @@ def run(
 
     write_table(by_site, "table2_by_site", by_site_markdown(by_site), folder=out)
     write_table(pooled, "meta_analysis", meta_markdown(pooled), folder=out)
-    report = judge_replication(root, by_site, pooled, level)
+    report = judge_replication(root, by_site, pooled, level, params)
     write_json(out / "replication.json", report)
     from compendium.checks import replication
 
     write_text(out / "replication.md", replication.markdown(report))
-    write_text(out / "consortium.md", report_markdown(sites, by_site, pooled, until, replication.headline(report)))
+    write_text(
+        out / "consortium.md",
+        report_markdown(
+            sites, by_site, pooled, until, replication.headline(report), config.param("outcomes.primary", params)
+        ),
+    )
     return out
 
 
-def judge_replication(root: Path, by_site: pd.DataFrame, pooled: pd.DataFrame, level: float) -> dict:
+def judge_replication(root: Path, by_site: pd.DataFrame, pooled: pd.DataFrame, level: float, params: dict) -> dict:
     """Each claim of the original study judged per site and pooled across the
     consortium, by the rules of ``params.yaml`` (:mod:`compendium.checks.replication`)."""
     import yaml
 
     from compendium.checks import replication
-    from compendium.core import config
+    from compendium.core.config import param
 
-    params = config.load_params()
-    section = params.get("replication") or {}
-    published = (params.get("verification") or {}).get("published", "data/reference/published.yaml")
-    doc = yaml.safe_load((root / published).read_text(encoding="utf-8"))
+    doc = yaml.safe_load((root / param("verification.published", params)).read_text(encoding="utf-8"))
     rules = replication.Rules(
-        alpha=float(section.get("alpha", 0.05)),
+        alpha=param("replication.alpha", params),
         level=level,
-        telescope_power=float(section.get("telescope_power", 0.33)),
+        telescope_power=param("replication.telescope_power", params),
     )
-    primary = str((params.get("outcomes") or {}).get("primary", ""))
-    return replication.judge(doc, by_site, pooled, rules, primary=primary)
+    return replication.judge(doc, by_site, pooled, rules, primary=param("outcomes.primary", params))
