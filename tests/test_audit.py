@@ -262,3 +262,23 @@ def test_the_pipeline_stage_passes_shipped_reports_and_fails_on_a_planted_quote(
     manuscript.write_text(manuscript.read_text() + f"\n\n{byline}\n\nBrown L, Roberts F. A reference. 2023.\n")
     passed = run_dvc(project, "repro", "--single-item", "10-audit-leaks")
     assert passed.returncode == 0, (passed.stdout + passed.stderr)[-3000:]
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("met at HILLCREST general hospital today", True),
+        ("met at Hıllcreſt General Hoſpital today", True),  # ı and ſ match i and s case-insensitively
+        ("Hillcrest, and a General Hospital elsewhere", False),  # every word, but not the phrase
+        ("Hillcrest General Hospitals", False),  # not a whole word
+        ("met at Zoë Ångström-Ibáñez", True),  # outside ASCII: searched for in every file
+    ],
+)
+def test_several_word_identifiers_are_found_whatever_the_prefilter(tmp_path, text, found):
+    """The scan looks for a several-word identifier only in files that hold each of its
+    words; the answer must be what the case-insensitive regex alone gives (Python's re)."""
+    needles = {"configured": {"Hillcrest General Hospital", "Zoë Ångström-Ibáñez"}}
+    (tmp_path / "page.md").write_text(text, encoding="utf-8")
+    alone = re.compile(r"(?<![\w@])(?:Hillcrest General Hospital|Zoë Ångström-Ibáñez)(?![\w])", re.I)
+    assert bool(alone.search(text)) is found
+    assert bool(audit.scan(needles, tmp_path)["hits"]) is found

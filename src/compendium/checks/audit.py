@@ -54,6 +54,7 @@ import html
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -654,7 +655,22 @@ def needles(
     return out
 
 
-def _pattern(values: set[str]) -> re.Pattern | None:
+RUNS = re.compile(r"\w+")
+_FOLD = str.maketrans({"ı": "i", "ſ": "s"})
+
+
+def _fold(word: str) -> str:
+    """A word case-folded as a case-insensitive regex compares it to ASCII letters."""
+    return word.casefold().translate(_FOLD)
+
+
+def _pattern(values: Iterable[str]) -> re.Pattern | None:
+    """One case-insensitive regex for whole-word occurrences of any of ``values``."""
+    return _compiled(frozenset(values))
+
+
+@lru_cache(maxsize=256)
+def _compiled(values: frozenset[str]) -> re.Pattern | None:
     if not values:
         return None
     body = "|".join(sorted(map(re.escape, values), key=len, reverse=True))
@@ -715,11 +731,19 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
     # single words are looked up token by token (linear in the text, however many words
     # are searched); strings of several words, with spaces or punctuation, by regex
     single = {kind: {v.lower() for v in values if TOKEN.fullmatch(v)} for kind, values in found.exact.items()}
-    patterns = {
-        kind: p
+    # A string of several words is searched for only in a file that holds each of its
+    # words (one regex over all of them, case-insensitive, was most of the audit's time).
+    # The words are compared case-folded as the regex folds them (ı and ſ match i and s);
+    # a string with characters outside ASCII is searched for in every file.
+    several = {
+        kind: [
+            (v, frozenset(_fold(w) for w in RUNS.findall(v)) if v.isascii() else None)
+            for v in sorted(values)
+            if not TOKEN.fullmatch(v)
+        ]
         for kind, values in found.exact.items()
-        if (p := _pattern({v for v in values if not TOKEN.fullmatch(v)}))
     }
+    several = {kind: entries for kind, entries in several.items() if entries}
     by_start: dict[int, list[str]] = {}
     for sentence in found.sentences:
         by_start.setdefault(hash(tuple(sentence.split()[:SENTENCE])), []).append(sentence)
@@ -734,15 +758,19 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
         scanned += 1
         rel = paths.relative(path)
         matched: dict[str, list[str]] = {}
-        for kind, pattern in patterns.items():
-            matched[kind] = [m.group() for m in pattern.finditer(text)]
+        if several:
+            present = {_fold(w) for w in set(RUNS.findall(text))}
+            for kind, entries in several.items():
+                pattern = _pattern(v for v, words in entries if words is None or words <= present)
+                matched[kind] = [m.group() for m in pattern.finditer(text)] if pattern else []
         if any(single.values()):
-            for token in TOKEN.findall(text):
+            # each distinct token is looked up once (in order of first occurrence), with its count
+            for token, count in Counter(TOKEN.findall(text)).items():
                 key = token.lower()
                 base = key.replace("’", "'").removesuffix("'s").removesuffix("'")
                 for kind, names in single.items():
                     if key in names or base in names:
-                        matched.setdefault(kind, []).append(token)
+                        matched.setdefault(kind, []).extend([token] * count)
         for kind, pattern in (("email-like", EMAIL), ("phone-like", PHONE)):
             matched[kind] = [
                 m.group()

@@ -184,16 +184,25 @@ def _interpolate(text: str, params: dict) -> str | None:
         return None
 
 
-def declared(root: Path) -> tuple[list[str], list[str]]:
-    """The outputs and dependencies that ``dvc.yaml`` declares, as project paths."""
+def _load_yaml(path: Path) -> Any:
+    """A YAML file of the pipeline's own (``dvc.yaml``, ``dvc.lock``; ``params.yaml`` only
+    after :func:`compendium.core.config.read_params` has checked it), parsed by libyaml
+    when PyYAML was built with it: ``dvc.lock`` runs to thousands of lines, and the pure
+    Python parser took most of a second of every run's own overhead."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+
+
+def declared(root: Path) -> tuple[list[str], list[str]]:
+    """The outputs and dependencies that ``dvc.yaml`` declares, as project paths."""
     path = root / "dvc.yaml"
     if not path.is_file():
         return [], []
-    stages = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    stages = (_load_yaml(path) or {}).get("stages") or {}
     params_file = root / "params.yaml"
-    params = (yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}) if params_file.is_file() else {}
+    params = (_load_yaml(params_file) or {}) if params_file.is_file() else {}
     outs: list = []
     deps: list = []
     for stage in stages.values():
@@ -502,12 +511,10 @@ def _pause_for_tests() -> None:
 
 
 def _stage_names(root: Path) -> set[str]:
-    import yaml
-
     path = root / "dvc.yaml"
     if not path.is_file():
         return set()
-    return set((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages") or {})
+    return set((_load_yaml(path) or {}).get("stages") or {})
 
 
 # --------------------------------------------------------------------------- the command
@@ -547,13 +554,11 @@ def reproduce(force: bool = False, targets: list[str] | None = None, warm: bool 
 def cached_outputs(root: Path) -> set[tuple[str, str]]:
     """(path, hash) of every output ``dvc.lock`` records in DVC's cache (``cache: false``
     outputs excluded): what a run can have added to ``.dvc/cache``."""
-    import yaml
-
     lock = root / "dvc.lock"
     if not lock.is_file():
         return set()
-    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages") or {}
-    spec = (yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}).get("stages") or {}
+    stages = (_load_yaml(lock) or {}).get("stages") or {}
+    spec = (_load_yaml(root / "dvc.yaml") or {}).get("stages") or {}
     uncached = {
         next(iter(out)) if isinstance(out, dict) else out
         for stage in spec.values()

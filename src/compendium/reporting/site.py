@@ -20,7 +20,9 @@ import html
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from compendium.core import paths
 from compendium.reporting.tables import cardify
@@ -37,15 +39,66 @@ def stylesheet(root: Path | None = None) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else FALLBACK_STYLE
 
 
-def page(title: str, body: str, css: str, back: str | None = None) -> str:
-    """A complete HTML page: viewport meta, the inlined stylesheet, an optional link back."""
+def page(title: str, body: str, css: str, back: str | None = None, source: str | None = None) -> str:
+    """A complete HTML page: viewport meta, the inlined stylesheet, an optional link back;
+    ``source``, the digest of what the page was made from (:func:`inputs_digest`), goes
+    into a comment on the second line."""
     nav = f'<p class="back"><a href="{html.escape(back)}">← back to the compendium</a></p>\n' if back else ""
+    stamp = f"<!-- {SOURCE_STAMP}{source} -->\n" if source else ""
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n{stamp}<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{css}</style>\n</head>\n<body>\n{nav}<main>\n{body}\n</main>\n"
         "</body>\n</html>\n"
     )
+
+
+# --------------------------------------------------------------------------- pages made once
+
+# The pages of the executed notebooks and of the Markdown reports change only when their
+# source does, yet converting them (nbconvert, pandoc) was most of this stage's time,
+# paid again after every edit of the manuscript. Each such page carries the digest of
+# everything it is made from, and a page whose digest is unchanged is left as it is: it
+# would be written with the same bytes.
+SOURCE_STAMP = "made from sha256:"
+_RENDERERS = ("nbconvert", "nbformat", "mistune", "pygments", "jinja2", "pypandoc-binary")
+
+
+@lru_cache(maxsize=1)
+def _renderer_digest() -> str:
+    """This module's own code and the versions of the converters it calls."""
+    import hashlib
+    from importlib import metadata
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in _RENDERERS:
+        try:
+            digest.update(f"{name}=={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name} absent;".encode())
+    return digest.hexdigest()
+
+
+def inputs_digest(*parts: str | bytes) -> str:
+    """SHA-256 of a page's inputs, with :func:`_renderer_digest` (so that a change of
+    this module or of a converter remakes every page)."""
+    import hashlib
+
+    digest = hashlib.sha256(_renderer_digest().encode())
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def is_current(out: Path, digest: str) -> bool:
+    """Whether ``out`` already is the page made from inputs with this digest."""
+    try:
+        with open(out, "rb") as fh:
+            head = fh.read(200)
+    except OSError:
+        return False
+    return f"<!-- {SOURCE_STAMP}{digest} -->".encode() in head.split(b"\n", 2)[1:2]
 
 
 # --------------------------------------------------------------------------- tables as cards
@@ -109,6 +162,11 @@ def render_markdown_reports(root: Path, css: str) -> dict[str, str]:
         text = (root / md).read_text(encoding="utf-8")
         title = markdown_title(text, caption_from_stem(Path(md).stem))
         out = twin_path(md)
+        written.add((root / out).resolve())
+        titles[md] = title
+        digest = inputs_digest(md, text, css)
+        if is_current(root / out, digest):
+            continue
         body = markdown_fragment(text)
 
         def relink(m: re.Match, out: str = out, md: str = md) -> str:
@@ -121,9 +179,7 @@ def render_markdown_reports(root: Path, css: str) -> dict[str, str]:
         body = re.sub(r'(href)="([^"#]+)"', relink, body)
         source_link = f'<p class="muted">Source: <a href="{_relative(md, out)}">{html.escape(Path(md).name)}</a></p>'
         article = f'<article class="report">\n{cardify(body)}\n</article>\n{source_link}'
-        write_text(root / out, page(title, article, css, back=_relative("index.html", out)))
-        written.add((root / out).resolve())
-        titles[md] = title
+        write_text(root / out, page(title, article, css, back=_relative("index.html", out), source=digest))
     if site.is_dir():
         for stale in sorted(site.rglob("*.html")):
             if stale.resolve() not in written:
@@ -803,19 +859,32 @@ def local_links(page_: str) -> list[str]:
     return [html.unescape(t) for t in targets if not re.match(r"^[a-z]+:", t)]
 
 
-def notebook_html(ipynb: Path, out: Path, css: str | None = None) -> None:
-    """An executed notebook as a self-contained HTML page with no scripts."""
-    import nbformat
+@lru_cache(maxsize=1)
+def _exporter() -> Any:
+    """nbconvert's HTML exporter, made once: its templates are compiled on first use,
+    which cost more than converting a notebook."""
     from nbconvert import HTMLExporter
-
-    from compendium.core.io import write_text
 
     exporter = HTMLExporter(template_name="basic")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(ipynb, as_version=4))
+    return exporter
+
+
+def notebook_html(ipynb: Path, out: Path, css: str | None = None) -> None:
+    """An executed notebook as a self-contained HTML page with no scripts (left as it is
+    when it was made from the same notebook, stylesheet and converters)."""
+    import nbformat
+
+    from compendium.core.io import write_text
+
+    css = css if css is not None else stylesheet()
+    digest = inputs_digest(ipynb.name, ipynb.read_bytes(), css)
+    if is_current(out, digest):
+        return
+    body, _ = _exporter().from_notebook_node(nbformat.read(ipynb, as_version=4))
     body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S)
-    write_text(out, page(ipynb.stem, body, css if css is not None else stylesheet(), back="../index.html"))
+    write_text(out, page(ipynb.stem, body, css, back="../index.html", source=digest))
 
 
 def build(root: Path | None = None) -> Path:
