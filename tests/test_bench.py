@@ -144,3 +144,16 @@ def test_a_missed_target_gets_a_line_of_its_own_and_the_command_fails(change, li
     assert line in capsys.readouterr().out
     monkeypatch.setattr(bench, "run", lambda **_: _report())
     assert main(["bench"]) == 0
+
+
+def test_the_scratch_copy_holds_every_dependency_the_pipeline_declares(root, tmp_path):
+    """make bench runs the pipeline in a copy of the project: each dependency that dvc.yaml
+    names and git tracks must be in it (a skipped folder failed the forced run once)."""
+    from compendium.pipeline.reproduce import declared
+
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split())
+    _, deps = declared(root)
+    wanted = sorted(d for d in deps if d in tracked or any(t.startswith(d.rstrip("/") + "/") for t in tracked))
+    assert wanted, "dvc.yaml declares no tracked dependency"
+    copy = bench._copy(root, tmp_path / "copy")
+    assert [d for d in wanted if not (copy / d).exists()] == []

@@ -66,7 +66,6 @@ _COPY_SKIP = shutil.ignore_patterns(
     ".pytest_cache",
     "*.egg-info",
     "private",
-    "bench",
 )
 
 
