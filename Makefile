@@ -38,26 +38,30 @@ setup: $(STAMP)
 
 # The installer: uv (bootstrapped from PyPI at the version the lock pins; about ten
 # times faster than pip on the 430 packages) unless INSTALLER=pip. Both install exactly
-# requirements.lock; conda users get the same lock through environment.yml.
+# requirements.lock; conda users get the same lock through environment.yml. Both leave
+# every module compiled to bytecode (pip does so by default, uv when asked): where
+# PYTHONDONTWRITEBYTECODE is set, as in many containers, Python would otherwise compile
+# DVC, pandas and Jupyter from source in every process the pipeline starts.
 INSTALLER ?= uv
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 ifeq ($(INSTALLER),uv)
 	$(PIP) install --quiet "$$(grep -i '^uv==' requirements.lock)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 else
 	$(PIP) install --quiet -r requirements.lock
 	$(PIP) install --quiet --no-deps -e .
 endif
+	$(BIN)/python -m compileall -q src
 	@touch $(STAMP)
 
 reproduce: $(STAMP)
 	$(BIN)/compendium reproduce
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
