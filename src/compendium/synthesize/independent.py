@@ -464,18 +464,28 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
                     text = planter.fill("Thanks, {first}. ", s.ident, number) + text
                 unit[1] = text
                 continue
-            parts = [pick(tb.SENTENCES[c]) for c in codes]
+            # One sentence written for each code (the draw from the old bank is kept so
+            # that the random stream is unchanged); a filler only in a unit without codes.
+            voice = "written" if s.kind == "document" else "said"
+            parts = []
+            for c in codes:
+                pick(tb.SENTENCES[c])
+                parts.append(tb.code_sentence(c, voice, uses.get((c, voice), 0)))
+                uses[(c, voice)] = uses.get((c, voice), 0) + 1
             if not parts or rng.random() < 0.25:
                 at = int(rng.integers(len(parts) + 1))
                 pick(tb.FILLERS[:8])  # the draw of earlier versions, kept so that the random stream is unchanged
-                parts.insert(at, tb.filler(fillers))
-                fillers += 1  # each filler is written once in a study
+                if codes:
+                    parts.insert(at, "")  # only its draws remain
+                else:
+                    parts.insert(at, tb.filler(fillers))
+                    fillers += 1  # each filler is written once in a study
             if (si, ui) in pii_at:
                 template = pii_at[(si, ui)]
                 parts.insert(int(rng.integers(len(parts) + 1)), tb.reworded(template, uses.get(template, 0)))
                 uses[template] = uses.get(template, 0) + 1
-            filled = [planter.fill(p, s.ident, number) for p in parts]
-            unit[1] = " ".join(filled)
+            filled = [planter.fill(p, s.ident, number) for p in parts]  # a person is drawn for each part
+            unit[1] = " ".join(f for f in filled if f)
 
 
 def _render(s: _Source) -> str:

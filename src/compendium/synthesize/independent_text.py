@@ -267,6 +267,141 @@ SENTENCES = {
     ],
 }
 
+# The same codes in a document's voice (reflective logs, newsletters, open letters,
+# meeting notes): written once each, like SENTENCES, so that no document repeats a
+# sentence a student said.
+WRITTEN: dict[str, list[str]] = {
+    "bystander_response": [
+        "Students reported interrupting racist remarks at handover and asking staff to repeat them.",
+        "An incident form was completed on the same evening, with the exact words used.",
+        "Several students now use a prepared phrase when a patient or relative is mocked.",
+        "The student went to the ward manager at the end of the shift rather than waiting for the debrief.",
+        "Members described standing beside colleagues who were being spoken down to until the remarks stopped.",
+        "Reports made by student bystanders rose after the workshop.",
+        "A student questioned a joke about a family's food in front of the whole team.",
+    ],
+    "reprisal_worry": [
+        "Students fear that reporting an assessor will affect their sign-off.",
+        "Several members stayed silent because the person making the comments wrote their placement report.",
+        "Students were warned informally that units remember those who cause trouble.",
+        "Concern about references for a first post was the reason most often given for not reporting.",
+        "One student believes her placement mark fell after she raised a concern.",
+        "A confidential route that does not pass through the assessor is requested.",
+        "Students asked whether a complaint would appear on their file.",
+    ],
+    "naming_microaggressions": [
+        "Students described being asked to fetch interpreters because of how they look.",
+        "Two students who wear headscarves were repeatedly confused with each other for a whole placement.",
+        "Comments on students' hair were recorded as a recurring pattern.",
+        "Praise for being articulate was described as carrying an unspoken surprise.",
+        "Patients asking for the real nurse was the most commonly logged remark.",
+        "The group agreed a shared vocabulary for naming everyday slights.",
+    ],
+    "shift_allies": [
+        "A senior midwife offered to back the student in any report.",
+        "The night sister moved the student to another bay and checked on her later.",
+        "A staff nurse wrote down what had been said, with the time, in case it was needed.",
+        "Students named colleagues who had supported them during shifts.",
+        "A pharmacist corrected a consultant's remark before the student had to.",
+        "Allies on the ward were thanked in the newsletter, with their permission.",
+    ],
+    "identity_affirmed": [
+        "The workshop treated students' cultural knowledge as a strength in care.",
+        "Teaching on skin assessment now uses photographs of a wide range of skin tones.",
+        "Students who speak several languages described feeling valued on placement for the first time.",
+        "Participants wrote that the sessions gave them words for experiences they had only felt before.",
+        "Students reported that patients from their own communities relaxed when they were present.",
+        "Several entries describe a new pride in bringing their background into nursing.",
+        "The group asked that the workshop continue for the next cohort.",
+    ],
+    "peer_circle": [
+        "A group of five students meets on Thursday evenings to debrief.",
+        "The group chat is used to check in after difficult shifts.",
+        "The workshop cohort continues to meet at lunch on study days.",
+        "Members take turns checking on whoever had the hardest placement.",
+        "Peer debriefs meant students did not have to explain themselves from the beginning.",
+        "New students are welcome to join the Thursday meetings at any point in the year.",
+        "The circle has grown from five members to twelve since the autumn.",
+    ],
+    "made_the_token": [
+        "Students have been asked to appear in publicity without being consulted on anything else.",
+        "A lecturer asked a student to speak for her whole community in class.",
+        "Students of colour are repeatedly asked to staff open-day stalls.",
+        "Panel invitations asked students to share their stories but gave them no say in decisions.",
+        "The group asks that students be invited for their views, not their faces.",
+    ],
+    "alone_on_the_ward": [
+        "Students described being the only person of their background on a unit for a whole placement.",
+        "Breaks were described as the loneliest part of the day.",
+        "One student ate in her car because conversation stopped when she entered the staff room.",
+        "Students on community placements had no one to debrief with.",
+        "Placement allocation will try to avoid sending students to units where they would be alone.",
+        "Isolation on placement was the theme most often raised in the reflective logs.",
+    ],
+    "union_campaign": [
+        "The union motion asking for a clear route to report racism on placement was passed.",
+        "The society's stall in freshers' week handed out badges about reporting.",
+        "The campaign secured publication of the number of placement complaints upheld.",
+        "Signatures are being collected for the union motion on uniform rules for head coverings.",
+        "The teach-in at the union drew more people than the room could hold.",
+        "The study room has been renamed after a vote at the union council.",
+        "The campaign will next ask the union to fund travel to distant placements.",
+    ],
+    "chairing_a_group": [
+        "A new chair took over the anti-racism group this term.",
+        "The midwifery students' network was founded this year and has one named contact.",
+        "The chair now plans each meeting, delegates tasks and follows up actions.",
+        "Faculty now contact the group's chair first for student views on race.",
+        "The monthly forum is run by a student who joined as an ordinary member last year.",
+        "The chair will hand over to a co-chair at the end of the year.",
+    ],
+    "interpreter_access": [
+        "Relying on children to interpret for their parents should end on every ward.",
+        "Every antenatal clinic should have a booked interpreter rather than a phone on speaker.",
+        "Students translated the discharge leaflet, and the unit has now printed it.",
+        "Extra clinic time for patients who need an interpreter is the group's main request.",
+        "A list of the languages most needed on each ward has been sent to the matron.",
+        "Translated leaflets will be reviewed by members of the communities who use them.",
+    ],
+    "teaching_materials": [
+        "A photo set of rashes and pressure damage on darker skin is now available to first-years.",
+        "Two new simulation case studies place the patient's culture at the centre of the plan.",
+        "The reading list is linked from the module page, with a short note on each item.",
+        "Students are invited to suggest further materials for the next edition.",
+    ],
+    "unpaid_emotional_labour": [
+        "All of this work is done in students' own time, after long shifts.",
+        "Students are doing work equal to that of paid diversity staff without any recognition.",
+        "Members report being approached by peers to talk through incidents, with no support themselves.",
+        "The group is named in university reports but has never received funding or time.",
+        "Students are tired of explaining racism to staff who are paid to understand it.",
+        "The group asks that this work count towards practice hours.",
+        "A record of the hours members give is now kept, so that the work can be seen.",
+    ],
+    "running_on_empty": [
+        "Two members stepped down from the group this term.",
+        "Attendance at meetings fell as placements became more demanding.",
+        "Three members left the network in the same term, for the same reason.",
+        "Students reported having to choose between the group and passing their exams.",
+        "Nobody volunteered to lead the next campaign, citing exhaustion.",
+        "The group will meet less often over the exam period to protect members' health.",
+        "A member wrote that she had nothing left to give by the spring.",
+        "Roles will be shared between two people so that no one carries a campaign alone.",
+    ],
+    "money_worries": [
+        "Travel to rural placements costs some students more each week than their food.",
+        "Evening meetings mean missed paid shifts for students who work.",
+        "Childcare on meeting days is a barrier for students who are parents.",
+        "The group asks for travel costs to be reimbursed.",
+    ],
+    "online_pile_on": [
+        "A post about the uniform policy attracted hundreds of hostile comments.",
+        "A member's profile was shared online with an abusive caption.",
+        "Replies were turned off for a week after threatening messages.",
+        "Members are advised to report abusive messages to the university and keep screenshots.",
+    ],
+}
+
 # Sentences that carry no code: :func:`filler` writes the n-th of a study, never the same
 # sentence twice (the bodies in the order given, then each behind an opening, then with a
 # closing clause).
@@ -361,6 +496,37 @@ def _compose(bodies: list[str], n: int) -> str:
 def filler(n: int) -> str:
     """The n-th filler sentence of a study (from 0): never the same sentence twice."""
     return _compose(FILLERS, n)
+
+
+SAID: dict[str, list[str]] = SENTENCES  # a student talking (interviews)
+WRITTEN_OPENINGS = ["In addition, ", "As noted above, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if first in ("I", "I'm") or first.startswith(("{", "I'")) or (len(first) > 1 and first[1].isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def code_sentence(code: str, voice: str, n: int) -> str:
+    """The n-th sentence (from 0) of a study written for ``code`` in ``voice``
+    (``said``: a learner talking; ``written``: a document): the bank's sentences in
+    order, then each behind an opening, then with a closing clause as well; never the
+    same sentence twice."""
+    bank = (SAID if voice == "said" else WRITTEN)[code]
+    openings = FILLER_OPENINGS if voice == "said" else WRITTEN_OPENINGS
+    b = len(bank)
+    if n < b:
+        return bank[n]
+    m = n - b
+    if m < b * len(openings):
+        return openings[m // b] + _lower_first(bank[m % b])
+    m -= b * len(openings)
+    if m < b * len(openings) * len(FILLER_CLOSINGS):
+        text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
+        return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
+    raise ValueError(f"the text bank has no sentence number {n} for {code}: add sentences")
 
 
 def reworded(template: str, n: int) -> str:

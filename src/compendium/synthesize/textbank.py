@@ -9,6 +9,10 @@ identifier, so that de-identification can be scored against the truth.
 
 from __future__ import annotations
 
+import re
+
+from .codetext import PII_ON_TOPIC, SAID, TOPICS, WRITTEN
+
 CODEBOOK: list[dict] = [
     {
         "id": "motivations",
@@ -150,6 +154,9 @@ CODER_ERRORS = {
     "leadership_development": (0.14, 0.006),
 }
 
+# The code sentences of earlier versions. The generator still draws one of them per code
+# (so that its random stream, and with it every coding, stays the same), but only to learn
+# which identifier slots the sentence it writes instead (from :mod:`.codetext`) carries.
 SENTENCES = {
     "personal_discrimination": [
         "In my second year a consultant asked me where I was really from in front of the whole ward round, and that stayed with me.",
@@ -645,3 +652,57 @@ PHONE_FORMATS = [
     "(051) {b:03d}-{c:04d}",
     "+44 20 {b:03d}0 {c:04d}",
 ]
+
+
+# --------------------------------------------------------------------------- code sentences
+_SLOTS = re.compile(r"\{(person|first|inst|email|phone|url|handle)\}")
+
+SAID_OPENINGS = list(FILLER_OPENINGS)
+WRITTEN_OPENINGS = ["In addition, ", "As noted above, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if first in ("I", "I'm") or first.startswith(("{", "I'")) or (len(first) > 1 and first[1].isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _nth(bank: list[str], n: int, openings: list[str]) -> str:
+    """The n-th sentence (from 0) of a bank: the sentences as written, then each behind
+    an opening, then each with a closing clause as well; never the same one twice."""
+    b = len(bank)
+    if n < b:
+        return bank[n]
+    m = n - b
+    if m < b * len(openings):
+        return openings[m // b] + _lower_first(bank[m % b])
+    m -= b * len(openings)
+    if m < b * len(openings) * len(FILLER_CLOSINGS):
+        text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
+        return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
+    raise ValueError(f"the text bank has no sentence number {n}: add sentences")
+
+
+def code_sentence(code: str, voice: str, slots: tuple[str, ...], n: int) -> str:
+    """The n-th sentence (from 0) of a data set written for ``code`` in ``voice``
+    (``said``: a learner talking; ``written``: a document) with exactly these
+    identifier slots, in order: never the same sentence twice."""
+    bank = [s for s in (SAID if voice == "said" else WRITTEN)[code] if tuple(_SLOTS.findall(s)) == slots]
+    if not bank:
+        raise ValueError(f"no {voice} sentence for {code} with the slots {slots}")
+    return _nth(bank, n, SAID_OPENINGS if voice == "said" else WRITTEN_OPENINGS)
+
+
+def pii_on_topic(template: str, code: str, n: int) -> str:
+    """The n-th use (from 0) in a data set of the PII sentence ``template`` beside a
+    sentence about ``code``: a wording of it with the same slots in the same order that
+    speaks of one of the code's topics; never the same sentence twice."""
+    variants = PII_ON_TOPIC[PII_SENTENCES.index(template)]
+    topics = TOPICS[code]
+    shift = CODES.index(code)
+    written = [
+        variants[(k + shift) % len(variants)].replace("{topic}", topics[k // len(variants)])
+        for k in range(len(variants) * len(topics))
+    ]
+    return _nth(written, n, SAID_OPENINGS)
