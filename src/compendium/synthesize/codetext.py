@@ -547,7 +547,7 @@ WRITTEN: dict[str, list[str]] = {
         "The screening day on the estate found several people with untreated high blood pressure.",
         "The health fair is now a fixed date in the council's summer calendar.",
         "The fair will include a children's corner and a stall on mental health.",
-        "Visitors to the fair told us what stops them from seeing a doctor, and their answers are summarised below.",
+        "Visitors to the fair most often named cost, fear and long waits as what stops them from seeing a doctor.",
         "Attendance at the health fair has grown from thirty to nearly four hundred people.",
         "Equipment for the health fair was lent by {person} of {inst}.",
         "{person} from {inst} will supervise the students at the screening stalls.",

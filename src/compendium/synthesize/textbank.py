@@ -658,7 +658,7 @@ PHONE_FORMATS = [
 _SLOTS = re.compile(r"\{(person|first|inst|email|phone|url|handle)\}")
 
 SAID_OPENINGS = list(FILLER_OPENINGS)
-WRITTEN_OPENINGS = ["In addition, ", "As noted above, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
+WRITTEN_OPENINGS = ["In addition, ", "Likewise, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
 
 
 def _lower_first(text: str) -> str:
