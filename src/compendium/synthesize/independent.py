@@ -465,26 +465,34 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
                 unit[1] = text
                 continue
             # One sentence written for each code (the draw from the old bank is kept so
-            # that the random stream is unchanged); a filler only in a unit without codes.
+            # that the random stream is unchanged); a filler only in a unit without codes;
+            # an identifier in a unit with codes sits in a sentence about one of them.
             voice = "written" if s.kind == "document" else "said"
-            parts = []
+            parts: list[tuple[str, str]] = []  # (code, or "" for a filler, or "{pii}"; text)
             for c in codes:
                 pick(tb.SENTENCES[c])
-                parts.append(tb.code_sentence(c, voice, uses.get((c, voice), 0)))
+                parts.append((c, tb.code_sentence(c, voice, uses.get((c, voice), 0))))
                 uses[(c, voice)] = uses.get((c, voice), 0) + 1
             if not parts or rng.random() < 0.25:
                 at = int(rng.integers(len(parts) + 1))
                 pick(tb.FILLERS[:8])  # the draw of earlier versions, kept so that the random stream is unchanged
                 if codes:
-                    parts.insert(at, "")  # only its draws remain
+                    parts.insert(at, ("", ""))  # only its draws remain
                 else:
-                    parts.insert(at, tb.filler(fillers))
+                    parts.insert(at, ("", tb.filler(fillers)))
                     fillers += 1  # each filler is written once in a study
             if (si, ui) in pii_at:
                 template = pii_at[(si, ui)]
-                parts.insert(int(rng.integers(len(parts) + 1)), tb.reworded(template, uses.get(template, 0)))
-                uses[template] = uses.get(template, 0) + 1
-            filled = [planter.fill(p, s.ident, number) for p in parts]  # a person is drawn for each part
+                at = int(rng.integers(len(parts) + 1))
+                near = [c for c, _ in parts[:at][::-1] + parts[at:] if c]
+                if near:
+                    key = (near[0], template)
+                    parts.insert(at, ("{pii}", tb.pii_on_topic(template, near[0], uses.get(key, 0))))
+                    uses[key] = uses.get(key, 0) + 1
+                else:
+                    parts.insert(at, ("{pii}", tb.reworded(template, uses.get(template, 0))))
+                    uses[template] = uses.get(template, 0) + 1
+            filled = [planter.fill(p, s.ident, number) for _, p in parts]  # a person is drawn for each part
             unit[1] = " ".join(f for f in filled if f)
 
 

@@ -891,6 +891,126 @@ PII_SENTENCES = [
     "We drove out to {inst} near {place} for the second placement.",
 ]
 
+
+# What the identifier sentences of a coded unit speak of: a few topics per code, woven
+# into wordings of each identifier sentence (PII_ON_TOPIC, same order as PII_SENTENCES,
+# the same slots in the same order), so that a unit with codes says only its codes.
+TOPICS: dict[str, list[str]] = {
+    "bystander_response": ["the report I made after that shift", "stepping in at handover", "the remark I challenged"],
+    "reprisal_worry": ["the complaint I never sent", "my worries about the sign-off", "the fear of being marked down"],
+    "naming_microaggressions": ["the everyday comments", "the remarks about my hair", "the list of slights I kept"],
+    "shift_allies": ["the nurse who backed me up", "the support I had on that shift", "the allies on the ward"],
+    "identity_affirmed": [
+        "the workshop on culture and care",
+        "the skin assessment session",
+        "speaking my own languages on placement",
+    ],
+    "peer_circle": ["our Thursday debriefs", "the peer circle", "the group chat we started"],
+    "made_the_token": ["the prospectus photos", "the diversity panel", "the open-day stall"],
+    "alone_on_the_ward": [
+        "being the only one on the unit",
+        "the lonely weeks on that placement",
+        "the isolation of the community placement",
+    ],
+    "union_campaign": ["the union motion", "the campaign stall", "the teach-in"],
+    "chairing_a_group": ["the group I chair", "the network I founded", "the monthly forum"],
+    "interpreter_access": ["the interpreter campaign", "the translated leaflet", "the push for booked interpreters"],
+    "teaching_materials": ["the skin-tone photo set", "the new case studies", "the reading list we wrote"],
+    "unpaid_emotional_labour": ["all the unpaid hours", "the work nobody counts", "the messages I answer every night"],
+    "running_on_empty": ["stepping down from the group", "the burnout", "the term I dropped out of everything"],
+    "money_worries": ["the cost of travel", "the shifts I lost", "the childcare on meeting days"],
+    "online_pile_on": ["the comments after our post", "the abuse online", "the screenshots people shared"],
+}
+
+PII_ON_TOPIC: list[list[str]] = [
+    [
+        "I still have the message {titled} sent me about {topic}.",
+        "{titled} sent me a message about {topic} that I have kept.",
+    ],
+    [
+        "{first} stayed behind to help me write up {topic}.",
+        "{first} was the one who kept {topic} going when I could not.",
+    ],
+    [
+        "It was {poss} idea to take {topic} to the practice educator.",
+        "Looking back, {topic} was {poss} idea more than mine.",
+    ],
+    [
+        "Everyone involved in {topic} called her {surname}, never by her first name.",
+        "When {topic} came up, the staff called her {surname} and nothing else.",
+    ],
+    [
+        "It all began at {inst}, where {topic} first came up.",
+        "The placement at {inst} is where {topic} started for me.",
+    ],
+    [
+        "I grew up near {place}, which is partly why {topic} matters to me.",
+        "Growing up near {place} shaped how I think about {topic}.",
+    ],
+    ["If anyone wants the notes on {topic}, email {email}.", "Anything about {topic} can go to {email}."],
+    [
+        "Her mobile is {phone}, and she is the person to ask about {topic}.",
+        "For {topic} she gave us her mobile, {phone}, but asked us not to share it.",
+    ],
+    ["The toolkit on {topic} is up at {url} for anyone who needs it.", "We put everything about {topic} at {url}."],
+    ["We put the reading on {topic} at {bare_url} for the next cohort.", "Notes on {topic} are at {bare_url} now."],
+    ["Follow {handle} for news about {topic}.", "Updates on {topic} go out from {handle}."],
+    [
+        "The form about {topic} had her full details on it, born {dob_long}, as if that mattered.",
+        "Even the write-up of {topic} listed her date of birth, {dob_long}.",
+    ],
+    [
+        "The referral about {topic} listed DOB {dob_iso} and nothing about what actually happened.",
+        "The letter on {topic} gave DOB {dob_iso} but left out the part that mattered.",
+    ],
+    [
+        "The complaint about {topic} quoted his date of birth, {dob_slash}, and his home address.",
+        "Somebody's notes on {topic} included his date of birth, {dob_slash}.",
+    ],
+    [
+        "During {topic} he read out my student number, {student}, in front of everyone.",
+        "My student number, {student}, ended up on the sheet about {topic}.",
+    ],
+    [
+        "While we were dealing with {topic}, the patient's notes, MRN {mrn}, were left open at the station.",
+        "The notes we looked at for {topic}, MRN {mrn}, were left open on the desk.",
+    ],
+    [
+        "Her health number, {nhi}, was on the whiteboard the day {topic} came up.",
+        "In the middle of {topic}, her health number, {nhi}, sat on the whiteboard all morning.",
+    ],
+    [
+        "In the group chat {lower} just wrote that we should all go to {topic} together.",
+        "It was {lower} who posted about {topic} in the group chat first.",
+    ],
+    [
+        "The sheet about {topic} said {upper} in block capitals.",
+        "The sign-off sheet for {topic} said {upper} in block capitals.",
+    ],
+    [
+        "{full} from the year above said the same thing happened to her with {topic}.",
+        "{full} from the year above helped me think through {topic}.",
+    ],
+    ["We drove out to {inst} near {place} for {topic}.", "For {topic} we went out to {inst} near {place}."],
+]
+
+
+def pii_on_topic(template: str, code: str, n: int) -> str:
+    """The n-th use (from 0) in a study of the identifier sentence ``template`` beside a
+    sentence about ``code``: a wording with the same slots in the same order that speaks
+    of one of the code's topics; never the same sentence twice."""
+    variants = PII_ON_TOPIC[PII_SENTENCES.index(template)]
+    topics = TOPICS[code]
+    shift = sorted(TOPICS).index(code)
+    written = [
+        variants[(k + shift) % len(variants)].replace("{topic}", topics[k // len(variants)])
+        for k in range(len(variants) * len(topics))
+    ]
+    if n < len(written):
+        return written[n]
+    return _compose([written[n % len(written)]], 1 + n // len(written))
+
+
 QUESTIONS = [
     "Could you walk me through the placement you mentioned in the survey?",
     "What happened next, after you noticed it?",
