@@ -512,7 +512,7 @@ WRITTEN: dict[str, list[str]] = {
         "{person} in the quality office will share complaints data each term.",
     ],
     "petitions_town_halls": [
-        "We, the undersigned, call on the school to publish what happens to every report of racism.",
+        "The school should publish what happens to every report of racism it receives.",
         "More than six hundred students signed within the first week.",
         "The town hall will give students and staff the chance to put questions directly to the leadership.",
         "This open letter asks the school to withdraw the exam question on ethnicity and to explain how it was approved.",

@@ -415,7 +415,9 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, codebook: li
             genre=genre,
             platform=str(rng.choice(platforms)) if platforms else None,
         )
-        heading, opening, closing = tb.DOCUMENT_FRAMES[genre]
+        frames = tb.DOCUMENT_FRAMES[genre]
+        earlier = sum(1 for other in srcs if other.genre == genre)
+        heading, opening, closing = frames[earlier % len(frames)]
         s.units.append([None, f"{heading}. {opening}", [], False])
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 6))):

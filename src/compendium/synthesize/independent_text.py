@@ -1031,27 +1031,89 @@ CLOSINGS = [
 
 DOCUMENT_GENRES = ["reflective_log", "newsletter", "open_letter", "meeting_notes"]
 
+# Frames (heading, first and last paragraphs, never coded) of each genre: the k-th
+# document of a genre in a study takes the k-th (from the first again past the last).
 DOCUMENT_FRAMES = {
-    "reflective_log": (
-        "Reflective log entry",
-        "Written for the placement portfolio; shared with permission.",
-        "End of entry.",
-    ),
-    "newsletter": (
-        "Network newsletter",
-        "News from the student anti-racism network this month.",
-        "Next issue after the spring placements.",
-    ),
-    "open_letter": (
-        "Open letter to the head of school",
-        "We write as students of nursing and midwifery.",
-        "We look forward to a written reply within four weeks.",
-    ),
-    "meeting_notes": (
-        "Notes of the network meeting",
-        "Present: eight students and one lecturer; notes taken in turn.",
-        "Date of the next meeting to be confirmed by e-mail.",
-    ),
+    "reflective_log": [
+        ("Reflective log entry", "Written for the placement portfolio; shared with permission.", "End of entry."),
+        (
+            "Reflective log, week six",
+            "Shared with the network with the writer's consent.",
+            "To be discussed at supervision.",
+        ),
+        ("Reflection on practice", "An entry from a third-year placement diary.", "Entry closed."),
+        (
+            "Placement reflection",
+            "Written after a night shift and edited the next day.",
+            "Reviewed with my practice supervisor.",
+        ),
+    ],
+    "newsletter": [
+        (
+            "Network newsletter",
+            "News from the student anti-racism network this month.",
+            "Next issue after the spring placements.",
+        ),
+        (
+            "Network bulletin",
+            "What the network has been doing since the last bulletin.",
+            "Send us your news for the next bulletin.",
+        ),
+        (
+            "Termly update",
+            "A short round-up for members and friends of the network.",
+            "Thanks to everyone who wrote in.",
+        ),
+        (
+            "Members' newsletter",
+            "Our second newsletter of the year.",
+            "The next newsletter will follow the exam period.",
+        ),
+    ],
+    "open_letter": [
+        (
+            "Open letter to the head of school",
+            "We write as students of nursing and midwifery.",
+            "We look forward to a written reply within four weeks.",
+        ),
+        (
+            "Open letter to the placement providers",
+            "This letter is signed by students from all three campuses.",
+            "We would welcome a meeting to discuss these points.",
+        ),
+        (
+            "Open letter to the university",
+            "We are writing on behalf of students who could not put their names to this.",
+            "Replies may be sent to the network's officers.",
+        ),
+        (
+            "Open letter to the practice educators",
+            "Students from every year group contributed to this letter.",
+            "We ask that this letter be shared with every placement area.",
+        ),
+    ],
+    "meeting_notes": [
+        (
+            "Notes of the network meeting",
+            "Present: eight students and one lecturer; notes taken in turn.",
+            "Date of the next meeting to be confirmed by e-mail.",
+        ),
+        (
+            "Notes of the open meeting",
+            "Present: eleven students; no staff attended.",
+            "Actions to be checked at the next meeting.",
+        ),
+        (
+            "Notes of the planning meeting",
+            "Present: the officers and two new members.",
+            "The meeting closed after an hour.",
+        ),
+        (
+            "Notes of the termly meeting",
+            "Present: fourteen students and two lecturers.",
+            "Notes to be circulated within a week.",
+        ),
+    ],
 }
 PLATFORMS = {"newsletter": ["Substack", "the network's mailing list"], "open_letter": ["Medium"]}
 

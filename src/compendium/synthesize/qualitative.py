@@ -272,7 +272,8 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
             genre=genre,
             platform=str(rng.choice(platforms)) if platforms else None,
         )
-        title, framing = tb.DOCUMENT_FRAMES[genre]
+        frames = tb.DOCUMENT_FRAMES[genre]
+        title, framing = frames[(d // len(genres)) % len(frames)]
         s.units.append((None, f"{title}: {framing[0]}", []))
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 5))):

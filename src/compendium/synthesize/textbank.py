@@ -542,26 +542,107 @@ GROUP_PROMPTS = [
     "Who has taken on a leading role, and what was that like?",
 ]
 
+# The frame of each document (its title, first and last paragraphs, never coded): the
+# k-th document of a genre takes the k-th frame of its genre (from the first again past
+# the last), so that no two documents of a data set at scale 1 open or close alike.
 DOCUMENT_FRAMES = {
-    "petition": (
-        "Petition",
-        [
-            "We, the undersigned students, ask the school to act on the following.",
-            "Signatures are collected until the end of term.",
-        ],
-    ),
-    "social_media": ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
-    "committee_minutes": (
-        "Minutes",
-        [
-            "Minutes of the meeting; apologies were received from two members.",
-            "Actions to be reviewed at the next meeting.",
-        ],
-    ),
-    "curriculum": (
-        "Proposal",
-        ["Proposal submitted to the curriculum committee.", "Learning outcomes are listed in the appendix."],
-    ),
+    "petition": [
+        (
+            "Petition",
+            [
+                "We, the undersigned students, ask the school to act on the following.",
+                "Signatures are collected until the end of term.",
+            ],
+        ),
+        (
+            "Petition",
+            [
+                "This petition is addressed to the dean and the school's board.",
+                "The petition will be delivered to the dean at the last board meeting of the year.",
+            ],
+        ),
+        (
+            "Petition",
+            [
+                "Students of every year have signed this request to the school.",
+                "Sign with your university e-mail so that each name can be counted once.",
+            ],
+        ),
+        (
+            "Petition",
+            ["We write as medical students who want a fairer school.", "Please add your name and pass the link on."],
+        ),
+        (
+            "Petition",
+            [
+                "The following requests are made on behalf of learners across the school.",
+                "The organisers will publish the school's reply beside the signatures.",
+            ],
+        ),
+    ],
+    "social_media": [
+        ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
+        ("Post", ["A few thoughts from our group this week.", "Comments are open, and we read every one."]),
+        ("Post", ["Long post, but it matters.", "Share it with anyone who needs to hear it."]),
+        ("Post", ["Something we have wanted to say for a while.", "More on our page soon."]),
+        ("Post", ["An update from the society.", "Message us if you want to get involved."]),
+    ],
+    "committee_minutes": [
+        (
+            "Minutes",
+            [
+                "Minutes of the meeting; apologies were received from two members.",
+                "Actions to be reviewed at the next meeting.",
+            ],
+        ),
+        (
+            "Minutes",
+            ["Minutes of the spring meeting; the meeting was quorate.", "The chair closed the meeting on time."],
+        ),
+        (
+            "Minutes",
+            [
+                "Notes of the extraordinary meeting called by the student members.",
+                "Date of the next meeting to be circulated by the secretary.",
+            ],
+        ),
+        (
+            "Minutes",
+            ["Minutes of the termly meeting; the previous minutes were approved.", "No other business was raised."],
+        ),
+        (
+            "Minutes",
+            ["Record of the working group's meeting.", "Papers for the next meeting are due a week before it."],
+        ),
+    ],
+    "curriculum": [
+        (
+            "Proposal",
+            ["Proposal submitted to the curriculum committee.", "Learning outcomes are listed in the appendix."],
+        ),
+        (
+            "Proposal",
+            ["Proposal to the year leads from the student curriculum group.", "Costs are set out in a separate note."],
+        ),
+        (
+            "Proposal",
+            [
+                "A request for changes to the teaching of the first two years.",
+                "The group will attend the review meeting to answer questions.",
+            ],
+        ),
+        (
+            "Proposal",
+            ["Submission to the annual review of the course.", "Evidence for each request is available on request."],
+        ),
+        (
+            "Proposal",
+            [
+                "Proposal for a new teaching session, prepared by students.",
+                "The pilot would run in one block before any wider change.",
+            ],
+        ),
+    ],
 }
 PLATFORMS = {"social_media": ["Instagram", "X", "Facebook"], "petition": ["student union website"]}
 
