@@ -531,9 +531,9 @@ def _can_write(design: str, code: str) -> set[str]:
 def _coded_unit_sentences(raw: Path, truth: Path) -> dict[tuple[str, int], tuple[list[str], list[str], bool]]:
     """Each unit the generator wrote for codes (truth/true_codes.csv): its sentences with
     the planted identifiers masked as ``{}``, its codes, and whether it carries one."""
-    from compendium.qualitative.themes import sentences
-
     import re
+
+    from compendium.qualitative.themes import sentences
 
     units = _raw_units(raw)
     titles = sorted({t.lower() for t in paper_bank.TITLES + itb.TITLES}, key=len, reverse=True)
@@ -627,3 +627,27 @@ def test_the_exemplar_quotes_repeat_no_sentence_and_stay_on_their_code(shipped_r
                 strays.append((r.code, sentence))
     assert not [s for s, n in seen.items() if n > 1]
     assert not strays, strays[:5]
+
+
+@pytest.mark.parametrize("seed", [SEED, 7])
+def test_no_learner_sentence_repeats_anywhere_in_the_paper_corpus(tmp_path, seed):
+    """Beyond the coded units: at scale 1 every sentence a learner says or writes
+    (fillers, identifier sentences and document frames included) occurs once in the
+    whole corpus. Only the facilitators' questions repeat, as an interview guide does."""
+    import collections
+
+    from compendium.qualitative.themes import sentences
+
+    raw = tmp_path / "raw"
+    synthesize(raw, seed=seed)
+    study = load_study(raw, consensus_coder="coder_a")
+    facilitators = {f for fs in study.sources["facilitators"].dropna() for f in fs}
+    where: dict[str, set] = collections.defaultdict(set)
+    for r in study.units.itertuples(index=False):
+        if r.speaker in facilitators:
+            continue
+        for sentence in sentences(str(r.text), min_words=1):
+            where[sentence].add((r.source_id, int(r.unit)))
+    assert len(where) > 400
+    repeated = {s: sorted(u)[:3] for s, u in where.items() if len(u) > 1}
+    assert not repeated, list(repeated.items())[:5]
