@@ -597,7 +597,10 @@ DOCUMENT_FRAMES = {
         ),
         (
             "Minutes",
-            ["Minutes of the spring meeting; the meeting was quorate.", "The chair closed the meeting on time."],
+            [
+                "Minutes of the spring meeting; enough members were present to take decisions.",
+                "The chair closed the meeting on time.",
+            ],
         ),
         (
             "Minutes",
