@@ -637,9 +637,9 @@ TOPICS: dict[str, list[str]] = {
     ],
     "health_fairs": ["the health fair", "the screening day", "the glucose testing stall"],
     "resistance_traditional_structures": [
-        "the proposal the school kept deferring",
+        "the campaign against the school's delays",
         "the appeal against the board's refusal",
-        "the reply to the rejected proposal",
+        "the push to get the rejected proposal heard again",
     ],
     "hierarchy": [
         "the confidential reporting route for students",
@@ -649,7 +649,7 @@ TOPICS: dict[str, list[str]] = {
     "mentorship_support_needs": [
         "the mentoring scheme the students asked for",
         "the peer support group",
-        "the request for protected time",
+        "the campaign for protected time",
     ],
     "leadership_development": [
         "the working group the students now lead",
