@@ -411,7 +411,8 @@ def _uncoded_sentences(raw: Path, truth: Path, bank: dict[str, list[str]]) -> di
     """Each sentence of five or more words in a unit the consensus coding codes (the
     units a quotation can come from), with its planted identifiers masked, mapped to the
     units it occurs in; sentences of the code bank (their slots masked alike) are left
-    out: they carry the codes, and a finite bank repeats them by design."""
+    out: they carry the codes and are held to their own rule
+    (:func:`test_a_coded_unit_says_only_its_codes_and_no_sentence_repeats`)."""
     import re
 
     from compendium.qualitative.themes import sentences
@@ -447,7 +448,8 @@ def test_no_sentence_without_a_code_repeats_across_units(tmp_path, design, seeds
     code bank's sentences occurs in one unit only."""
     from compendium.synthesize import independent_text, textbank
 
-    bank = textbank.SENTENCES if design == "paper" else independent_text.SENTENCES
+    module = textbank if design == "paper" else independent_text
+    bank = {c: module.SAID[c] + module.WRITTEN[c] for c in module.SAID}
     for seed in seeds:
         raw, truth = tmp_path / f"raw{seed}", tmp_path / f"truth{seed}"
         synthesize(raw, seed=seed, design=design, truth_dir=truth)
