@@ -411,7 +411,8 @@ def _uncoded_sentences(raw: Path, truth: Path, bank: dict[str, list[str]]) -> di
     """Each sentence of five or more words in a unit the consensus coding codes (the
     units a quotation can come from), with its planted identifiers masked, mapped to the
     units it occurs in; sentences of the code bank (their slots masked alike) are left
-    out: they carry the codes, and a finite bank repeats them by design."""
+    out: they carry the codes and are held to their own rule
+    (:func:`test_a_coded_unit_says_only_its_codes_and_no_sentence_repeats`)."""
     import re
 
     from compendium.qualitative.themes import sentences
@@ -447,7 +448,8 @@ def test_no_sentence_without_a_code_repeats_across_units(tmp_path, design, seeds
     code bank's sentences occurs in one unit only."""
     from compendium.synthesize import independent_text, textbank
 
-    bank = textbank.SENTENCES if design == "paper" else independent_text.SENTENCES
+    module = textbank if design == "paper" else independent_text
+    bank = {c: module.SAID[c] + module.WRITTEN[c] for c in module.SAID}
     for seed in seeds:
         raw, truth = tmp_path / f"raw{seed}", tmp_path / f"truth{seed}"
         synthesize(raw, seed=seed, design=design, truth_dir=truth)
@@ -489,3 +491,165 @@ def test_rewording_keeps_the_identifier_slots():
             assert ". " not in text and text.endswith(".")  # a turn splits at the same sentences
     for template in independent_text.PII_SENTENCES:
         assert slot.findall(independent_text.reworded(template, 37)) == slot.findall(template)
+
+
+def _can_write(design: str, code: str) -> set[str]:
+    """Every sentence (slots masked as ``{}``, normalised as :func:`sentences` does) the
+    generator can write for ``code``: the code's own sentences in both voices, their
+    reworded forms, and the identifier sentences that speak of its topics."""
+    import re
+
+    from compendium.synthesize import independent_text, textbank
+
+    slot = re.compile(r"\{\w+\}")
+    out: list[str] = []
+
+    def upto(write) -> None:
+        for n in range(400):
+            try:
+                out.append(write(n))
+            except ValueError:
+                return
+
+    if design == "paper":
+        for voice, bank in (("said", textbank.SAID), ("written", textbank.WRITTEN)):
+            for slots in {tuple(textbank._SLOTS.findall(s)) for s in bank[code]}:
+                upto(lambda n, v=voice, s=slots: textbank.code_sentence(code, v, s, n))
+        for template in textbank.PII_SENTENCES:
+            upto(lambda n, t=template: textbank.pii_on_topic(t, code, n))
+    else:
+        for voice in ("said", "written"):
+            upto(lambda n, v=voice: independent_text.code_sentence(code, v, n))
+        for template in independent_text.PII_SENTENCES:
+            for n in range(12):
+                out.append(independent_text.pii_on_topic(template, code, n))
+    # as the planted-identifier list masks them: a name's given and family names are two
+    # identifiers, and a title is not one (:func:`_coded_unit_sentences` drops it)
+    two = re.compile(r"\{(?:titled|full|upper)\}")
+    poss = re.compile(r"\{poss\}")
+    return {" ".join(slot.sub("{}", poss.sub("{}'s", two.sub("{} {}", s))).lower().split()) for s in out}
+
+
+def _coded_unit_sentences(raw: Path, truth: Path) -> dict[tuple[str, int], tuple[list[str], list[str], bool]]:
+    """Each unit the generator wrote for codes (truth/true_codes.csv): its sentences with
+    the planted identifiers masked as ``{}``, its codes, and whether it carries one."""
+    import re
+
+    from compendium.qualitative.themes import sentences
+
+    units = _raw_units(raw)
+    titles = sorted({t.lower() for t in paper_bank.TITLES + itb.TITLES}, key=len, reverse=True)
+    titled = re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, titles)) + r") \{\}")
+    true = pd.read_csv(truth / "true_codes.csv", dtype=str)
+    planted = pd.read_csv(truth / "planted_identifiers.csv", dtype=str, keep_default_na=False)
+    values: dict[tuple[str, int], list[str]] = {}
+    for r in planted.itertuples(index=False):
+        values.setdefault((r.source_id, int(r.unit)), []).append(r.text)
+    out = {}
+    for (source, unit), part in true.groupby(["source_id", "unit"]):
+        key = (source, int(unit))
+        text = units[key]
+        for value in sorted(values.get(key, []), key=len, reverse=True):
+            text = text.replace(value, "{}")
+        said = {titled.sub("{}", sentence) for sentence in sentences(text, min_words=1)}
+        out[key] = (sorted(said), sorted(part["code"]), key in values)
+    return out
+
+
+@pytest.mark.parametrize(("design", "seeds"), [("paper", (20251026, 7)), ("independent", (1, 2))])
+def test_a_coded_unit_says_only_its_codes_and_no_sentence_repeats(tmp_path, design, seeds):
+    """Issue 13: quotes carried sentences unrelated to their code. Rule: every sentence of
+    a unit written for codes is one the generator writes for one of those codes (an
+    identifier sits in a sentence about one of its topics), and no sentence
+    (identifiers masked) occurs in two such units. On the generator before the change a
+    unit carried filler sentences and the code sentences came from banks of six or seven,
+    so both parts fail."""
+    for seed in seeds:
+        raw, truth = tmp_path / f"raw{seed}", tmp_path / f"truth{seed}"
+        synthesize(raw, seed=seed, design=design, truth_dir=truth)
+        units = _coded_unit_sentences(raw, truth)
+        assert len(units) > 60
+        allowed: dict[str, set[str]] = {}
+        where: dict[str, set] = {}
+        strays = []
+        for key, (said, codes, _) in units.items():
+            ok = set().union(*(allowed.setdefault(c, _can_write(design, c)) for c in codes))
+            for sentence in said:
+                where.setdefault(sentence, set()).add(key)
+                if sentence not in ok:
+                    strays.append((key, codes, sentence))
+        assert not strays, f"{design} seed {seed}: {strays[:5]}"
+        repeated = {s: sorted(u)[:3] for s, u in where.items() if len(u) > 1}
+        assert not repeated, f"{design} seed {seed}: {list(repeated.items())[:5]}"
+
+
+def test_the_shipped_seed_writes_every_code_sentence_from_the_bank(tmp_path):
+    """At the shipped seed no code sentence is a bank sentence behind an added opening:
+    each is written once, as it stands in :mod:`compendium.synthesize.codetext`."""
+    import re
+
+    from compendium.synthesize import textbank
+
+    synthesize(tmp_path / "raw", seed=SEED, truth_dir=tmp_path / "truth")
+    units = _coded_unit_sentences(tmp_path / "raw", tmp_path / "truth")
+    slot = re.compile(r"\{\w+\}")
+    bank = {
+        " ".join(slot.sub("{}", s).lower().split())
+        for b in (textbank.SAID, textbank.WRITTEN)
+        for v in b.values()
+        for s in v
+    }
+    said = [s for ss, _, _ in units.values() for s in ss]
+    from_bank = [s for s in said if s in bank]
+    assert len(from_bank) > 300
+    openings = tuple(o.lower() for o in textbank.SAID_OPENINGS + textbank.WRITTEN_OPENINGS)
+    assert not [s for s in said if s.startswith(openings)]
+
+
+def test_the_exemplar_quotes_repeat_no_sentence_and_stay_on_their_code(shipped_run):
+    """The manuscript's quotes (the pipeline's exemplar_quotes.csv on the shipped twin):
+    no sentence is read twice, and every sentence is one written for the quote's code
+    (placeholders of redacted identifiers masked)."""
+    import re
+
+    from compendium.qualitative.deidentify import PLACEHOLDER
+    from compendium.qualitative.themes import sentences
+
+    quotes = pd.read_csv(shipped_run / "reports" / "tables" / "exemplar_quotes.csv", dtype=str, keep_default_na=False)
+    assert len(quotes) >= 12
+    seen: dict[str, int] = {}
+    strays = []
+    titled = re.compile(r"\b(?:" + "|".join(paper_bank.TITLES) + r") \{\}")
+    for r in quotes.itertuples(index=False):
+        allowed = _can_write("paper", r.code)
+        for sentence in sentences(r.quote, min_words=1):
+            seen[sentence] = seen.get(sentence, 0) + 1
+        for sentence in sentences(PLACEHOLDER.sub("{}", r.quote), min_words=1):
+            if sentence not in allowed and titled.sub("{}", sentence) not in allowed:
+                strays.append((r.code, sentence))
+    assert not [s for s, n in seen.items() if n > 1]
+    assert not strays, strays[:5]
+
+
+@pytest.mark.parametrize("seed", [SEED, 7])
+def test_no_learner_sentence_repeats_anywhere_in_the_paper_corpus(tmp_path, seed):
+    """Beyond the coded units: at scale 1 every sentence a learner says or writes
+    (fillers, identifier sentences and document frames included) occurs once in the
+    whole corpus. Only the facilitators' questions repeat, as an interview guide does."""
+    import collections
+
+    from compendium.qualitative.themes import sentences
+
+    raw = tmp_path / "raw"
+    synthesize(raw, seed=seed)
+    study = load_study(raw, consensus_coder="coder_a")
+    facilitators = {f for fs in study.sources["facilitators"].dropna() for f in fs}
+    where: dict[str, set] = collections.defaultdict(set)
+    for r in study.units.itertuples(index=False):
+        if r.speaker in facilitators:
+            continue
+        for sentence in sentences(str(r.text), min_words=1):
+            where[sentence].add((r.source_id, int(r.unit)))
+    assert len(where) > 400
+    repeated = {s: sorted(u)[:3] for s, u in where.items() if len(u) > 1}
+    assert not repeated, list(repeated.items())[:5]

@@ -415,7 +415,9 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, codebook: li
             genre=genre,
             platform=str(rng.choice(platforms)) if platforms else None,
         )
-        heading, opening, closing = tb.DOCUMENT_FRAMES[genre]
+        frames = tb.DOCUMENT_FRAMES[genre]
+        earlier = sum(1 for other in srcs if other.genre == genre)
+        heading, opening, closing = frames[earlier % len(frames)]
         s.units.append([None, f"{heading}. {opening}", [], False])
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 6))):
@@ -464,18 +466,36 @@ def _write_text(rng: np.random.Generator, srcs: list[_Source], planter: _Planter
                     text = planter.fill("Thanks, {first}. ", s.ident, number) + text
                 unit[1] = text
                 continue
-            parts = [pick(tb.SENTENCES[c]) for c in codes]
+            # One sentence written for each code (the draw from the old bank is kept so
+            # that the random stream is unchanged); a filler only in a unit without codes;
+            # an identifier in a unit with codes sits in a sentence about one of them.
+            voice = "written" if s.kind == "document" else "said"
+            parts: list[tuple[str, str]] = []  # (code, or "" for a filler, or "{pii}"; text)
+            for c in codes:
+                pick(tb.SENTENCES[c])
+                parts.append((c, tb.code_sentence(c, voice, uses.get((c, voice), 0))))
+                uses[(c, voice)] = uses.get((c, voice), 0) + 1
             if not parts or rng.random() < 0.25:
                 at = int(rng.integers(len(parts) + 1))
                 pick(tb.FILLERS[:8])  # the draw of earlier versions, kept so that the random stream is unchanged
-                parts.insert(at, tb.filler(fillers))
-                fillers += 1  # each filler is written once in a study
+                if codes:
+                    parts.insert(at, ("", ""))  # only its draws remain
+                else:
+                    parts.insert(at, ("", tb.filler(fillers)))
+                    fillers += 1  # each filler is written once in a study
             if (si, ui) in pii_at:
                 template = pii_at[(si, ui)]
-                parts.insert(int(rng.integers(len(parts) + 1)), tb.reworded(template, uses.get(template, 0)))
-                uses[template] = uses.get(template, 0) + 1
-            filled = [planter.fill(p, s.ident, number) for p in parts]
-            unit[1] = " ".join(filled)
+                at = int(rng.integers(len(parts) + 1))
+                near = [c for c, _ in parts[:at][::-1] + parts[at:] if c]
+                if near:
+                    key = (near[0], template)
+                    parts.insert(at, ("{pii}", tb.pii_on_topic(template, near[0], uses.get(key, 0))))
+                    uses[key] = uses.get(key, 0) + 1
+                else:
+                    parts.insert(at, ("{pii}", tb.reworded(template, uses.get(template, 0))))
+                    uses[template] = uses.get(template, 0) + 1
+            filled = [planter.fill(p, s.ident, number) for _, p in parts]  # a person is drawn for each part
+            unit[1] = " ".join(f for f in filled if f)
 
 
 def _render(s: _Source) -> str:

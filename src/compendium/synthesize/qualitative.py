@@ -32,6 +32,8 @@ class _Source:
     genre: str | None = None
     platform: str | None = None
     units: list[tuple[str | None, str | None, list[str]]] = field(default_factory=list)  # speaker, text, codes
+    # unit number -> (its sentences, how many sentences the earlier generator wrote there)
+    said: dict[int, tuple[list[str], int]] = field(default_factory=dict)
 
 
 class _Writer:
@@ -45,6 +47,7 @@ class _Writer:
         self.planted: list[dict] = []
         self.fillers = 0
         self.pii_uses: dict[str, int] = {}
+        self.code_uses: dict[tuple, int] = {}  # what was written for a code, by voice and slots
 
     def filler(self) -> str:
         """The next filler sentence: never one written before in this data set."""
@@ -56,6 +59,21 @@ class _Writer:
         n = self.pii_uses.get(template, 0)
         self.pii_uses[template] = n + 1
         return tb.pii_sentence(template, n)
+
+    def about(self, code: str, voice: str, slots: tuple[str, ...]) -> str:
+        """The next sentence written for ``code`` in ``voice`` with these identifier
+        slots: never one written before in this data set."""
+        key = ("code", code, voice, slots)
+        n = self.code_uses.get(key, 0)
+        self.code_uses[key] = n + 1
+        return tb.code_sentence(code, voice, slots, n)
+
+    def pii_about(self, code: str, template: str) -> str:
+        """The next wording of the PII sentence ``template`` that speaks of ``code``."""
+        key = ("pii", code, template)
+        n = self.code_uses.get(key, 0)
+        self.code_uses[key] = n + 1
+        return tb.pii_on_topic(template, code, n)
 
     def person(self) -> tuple[str, str, str]:
         return self.people[int(self.rng.integers(len(self.people)))]
@@ -108,17 +126,46 @@ def _choose_codes(rng: np.random.Generator, profile: dict | None) -> list[str]:
 
 
 def _utterance(
-    rng: np.random.Generator, writer: _Writer, codes: list[str], source: str, unit: int, pii_rate: float = 0.25
-) -> str:
-    parts = [str(rng.choice(tb.SENTENCES[c])) for c in codes]
+    rng: np.random.Generator,
+    writer: _Writer,
+    codes: list[str],
+    source: str,
+    unit: int,
+    pii_rate: float = 0.25,
+    voice: str = "said",
+) -> tuple[list[str], int]:
+    """The sentences of one unit, and how many the earlier generator wrote there.
+
+    A unit that carries codes is made only of sentences written for its codes (one per
+    code, in ``voice``: ``said`` for a learner talking, ``written`` for a document),
+    and a planted identifier sits in a sentence about one of them; a unit without codes
+    gets a filler sentence. The random draws are those of earlier versions, one for one
+    (the sentence drawn from the old bank decides only which identifier slots the new
+    sentence carries), so that every coding and planted identifier stays the same."""
+    drawn = [str(rng.choice(tb.SENTENCES[c])) for c in codes]
+    parts: list[tuple[str, str]] = [(c, d) for c, d in zip(codes, drawn)]  # (code, old sentence)
     if not parts or rng.random() < 0.3:
         at = int(rng.integers(len(parts) + 1))
         rng.choice(tb.FILLERS)  # the draw of earlier versions, kept so that the random stream is unchanged
-        parts.insert(at, writer.filler())
+        parts.insert(at, ("", writer.filler() if not codes else ""))
     if rng.random() < pii_rate:
         at = int(rng.integers(len(parts) + 1))
-        parts.insert(at, writer.pii(str(rng.choice(tb.PII_SENTENCES))))
-    return " ".join(writer.fill(p, source, unit) for p in parts)
+        template = str(rng.choice(tb.PII_SENTENCES))
+        parts.insert(at, ("{pii}", template))
+    legacy = len(parts)
+    texts: list[str] = []
+    for i, (code, old) in enumerate(parts):
+        if code == "{pii}":
+            near = [c for c, _ in parts[:i][::-1] + parts[i + 1 :] if c not in ("", "{pii}")]
+            text = writer.pii_about(near[0], old) if near else writer.pii(old)
+        elif code:
+            text = writer.about(code, voice, tuple(_SLOT.findall(old)))
+        else:
+            text = old  # a filler; empty in a coded unit, where only its draws remain
+        filled = writer.fill(text, source, unit)  # draws a person even when no slot uses one
+        if filled:
+            texts.append(filled)
+    return texts, legacy
 
 
 def _date(rng: np.random.Generator) -> str:
@@ -140,15 +187,16 @@ def _render(s: _Source, rng: np.random.Generator) -> str:
             head.append(f"platform: {s.platform}")
     head.append("---")
     body: list[str] = []
-    for speaker, text, _ in s.units:
+    for number, (speaker, text, _) in enumerate(s.units, start=1):
         if speaker is None:
             body.extend(["", text or ""])  # every text is filled in by now
             continue
-        sentences = (text or "").split(". ")
-        if len(sentences) > 2 and rng.random() < 0.2:  # a turn that runs over two lines
+        sentences, legacy = s.said.get(number, ([text or ""], len((text or "").split(". "))))
+        # a turn that runs over two lines (drawn as the earlier generator drew it)
+        if legacy > 2 and rng.random() < 0.2 and len(sentences) > 1:
             cut = len(sentences) // 2
-            body.append(f"{speaker}: " + ". ".join(sentences[:cut]) + ".")
-            body.append(". ".join(sentences[cut:]))
+            body.append(f"{speaker}: " + " ".join(sentences[:cut]))
+            body.append(" ".join(sentences[cut:]))
         else:
             body.append(f"{speaker}: {text}")
     if s.kind != "document":
@@ -224,7 +272,8 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
             genre=genre,
             platform=str(rng.choice(platforms)) if platforms else None,
         )
-        title, framing = tb.DOCUMENT_FRAMES[genre]
+        frames = tb.DOCUMENT_FRAMES[genre]
+        title, framing = frames[(d // len(genres)) % len(frames)]
         s.units.append((None, f"{title}: {framing[0]}", []))
         profile = profiles[authors[0]] if authors else None
         for _ in range(int(rng.integers(2, 5))):
@@ -242,7 +291,10 @@ def build_sources(rng: np.random.Generator, learners: pd.DataFrame, *, scale: in
             codable = text is None
             if codable:
                 pii_rate = 0.6 if s.kind == "document" else 0.25
-                text = _utterance(rng, writer, codes, s.ident, number, pii_rate)
+                voice = "written" if s.kind == "document" else "said"
+                sentences, legacy = _utterance(rng, writer, codes, s.ident, number, pii_rate, voice)
+                text = " ".join(sentences)
+                s.said[number] = (sentences, legacy)
             filled.append((speaker, text, codes))
             for c in codes:
                 truth_rows.append({"source_id": s.ident, "unit": number, "code": c})

@@ -9,6 +9,10 @@ identifier, so that de-identification can be scored against the truth.
 
 from __future__ import annotations
 
+import re
+
+from .codetext import PII_ON_TOPIC, SAID, TOPICS, WRITTEN
+
 CODEBOOK: list[dict] = [
     {
         "id": "motivations",
@@ -150,6 +154,9 @@ CODER_ERRORS = {
     "leadership_development": (0.14, 0.006),
 }
 
+# The code sentences of earlier versions. The generator still draws one of them per code
+# (so that its random stream, and with it every coding, stays the same), but only to learn
+# which identifier slots the sentence it writes instead (from :mod:`.codetext`) carries.
 SENTENCES = {
     "personal_discrimination": [
         "In my second year a consultant asked me where I was really from in front of the whole ward round, and that stayed with me.",
@@ -535,26 +542,110 @@ GROUP_PROMPTS = [
     "Who has taken on a leading role, and what was that like?",
 ]
 
+# The frame of each document (its title, first and last paragraphs, never coded): the
+# k-th document of a genre takes the k-th frame of its genre (from the first again past
+# the last), so that no two documents of a data set at scale 1 open or close alike.
 DOCUMENT_FRAMES = {
-    "petition": (
-        "Petition",
-        [
-            "We, the undersigned students, ask the school to act on the following.",
-            "Signatures are collected until the end of term.",
-        ],
-    ),
-    "social_media": ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
-    "committee_minutes": (
-        "Minutes",
-        [
-            "Minutes of the meeting; apologies were received from two members.",
-            "Actions to be reviewed at the next meeting.",
-        ],
-    ),
-    "curriculum": (
-        "Proposal",
-        ["Proposal submitted to the curriculum committee.", "Learning outcomes are listed in the appendix."],
-    ),
+    "petition": [
+        (
+            "Petition",
+            [
+                "We, the undersigned students, ask the school to act on the following.",
+                "Signatures are collected until the end of term.",
+            ],
+        ),
+        (
+            "Petition",
+            [
+                "This petition is addressed to the dean and the school's board.",
+                "The petition will be delivered to the dean at the last board meeting of the year.",
+            ],
+        ),
+        (
+            "Petition",
+            [
+                "Students of every year have signed this request to the school.",
+                "Sign with your university e-mail so that each name can be counted once.",
+            ],
+        ),
+        (
+            "Petition",
+            ["We write as medical students who want a fairer school.", "Please add your name and pass the link on."],
+        ),
+        (
+            "Petition",
+            [
+                "The following requests are made on behalf of learners across the school.",
+                "The organisers will publish the school's reply beside the signatures.",
+            ],
+        ),
+    ],
+    "social_media": [
+        ("Post", ["Thread, please share.", "Link in bio for the full statement."]),
+        ("Post", ["A few thoughts from our group this week.", "Comments are open, and we read every one."]),
+        ("Post", ["Long post, but it matters.", "Share it with anyone who needs to hear it."]),
+        ("Post", ["Something we have wanted to say for a while.", "More on our page soon."]),
+        ("Post", ["An update from the society.", "Message us if you want to get involved."]),
+    ],
+    "committee_minutes": [
+        (
+            "Minutes",
+            [
+                "Minutes of the meeting; apologies were received from two members.",
+                "Actions to be reviewed at the next meeting.",
+            ],
+        ),
+        (
+            "Minutes",
+            [
+                "Minutes of the spring meeting; enough members were present to take decisions.",
+                "The chair closed the meeting on time.",
+            ],
+        ),
+        (
+            "Minutes",
+            [
+                "Notes of the extraordinary meeting called by the student members.",
+                "Date of the next meeting to be circulated by the secretary.",
+            ],
+        ),
+        (
+            "Minutes",
+            ["Minutes of the termly meeting; the previous minutes were approved.", "No other business was raised."],
+        ),
+        (
+            "Minutes",
+            ["Record of the working group's meeting.", "Papers for the next meeting are due a week before it."],
+        ),
+    ],
+    "curriculum": [
+        (
+            "Proposal",
+            ["Proposal submitted to the curriculum committee.", "Learning outcomes are listed in the appendix."],
+        ),
+        (
+            "Proposal",
+            ["Proposal to the year leads from the student curriculum group.", "Costs are set out in a separate note."],
+        ),
+        (
+            "Proposal",
+            [
+                "A request for changes to the teaching of the first two years.",
+                "The group will attend the review meeting to answer questions.",
+            ],
+        ),
+        (
+            "Proposal",
+            ["Submission to the annual review of the course.", "Evidence for each request is available on request."],
+        ),
+        (
+            "Proposal",
+            [
+                "Proposal for a new teaching session, prepared by students.",
+                "The pilot would run in one block before any wider change.",
+            ],
+        ),
+    ],
 }
 PLATFORMS = {"social_media": ["Instagram", "X", "Facebook"], "petition": ["student union website"]}
 
@@ -645,3 +736,57 @@ PHONE_FORMATS = [
     "(051) {b:03d}-{c:04d}",
     "+44 20 {b:03d}0 {c:04d}",
 ]
+
+
+# --------------------------------------------------------------------------- code sentences
+_SLOTS = re.compile(r"\{(person|first|inst|email|phone|url|handle)\}")
+
+SAID_OPENINGS = list(FILLER_OPENINGS)
+WRITTEN_OPENINGS = ["In addition, ", "Likewise, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if first in ("I", "I'm") or first.startswith(("{", "I'")) or (len(first) > 1 and first[1].isupper()):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _nth(bank: list[str], n: int, openings: list[str]) -> str:
+    """The n-th sentence (from 0) of a bank: the sentences as written, then each behind
+    an opening, then each with a closing clause as well; never the same one twice."""
+    b = len(bank)
+    if n < b:
+        return bank[n]
+    m = n - b
+    if m < b * len(openings):
+        return openings[m // b] + _lower_first(bank[m % b])
+    m -= b * len(openings)
+    if m < b * len(openings) * len(FILLER_CLOSINGS):
+        text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
+        return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
+    raise ValueError(f"the text bank has no sentence number {n}: add sentences")
+
+
+def code_sentence(code: str, voice: str, slots: tuple[str, ...], n: int) -> str:
+    """The n-th sentence (from 0) of a data set written for ``code`` in ``voice``
+    (``said``: a learner talking; ``written``: a document) with exactly these
+    identifier slots, in order: never the same sentence twice."""
+    bank = [s for s in (SAID if voice == "said" else WRITTEN)[code] if tuple(_SLOTS.findall(s)) == slots]
+    if not bank:
+        raise ValueError(f"no {voice} sentence for {code} with the slots {slots}")
+    return _nth(bank, n, SAID_OPENINGS if voice == "said" else WRITTEN_OPENINGS)
+
+
+def pii_on_topic(template: str, code: str, n: int) -> str:
+    """The n-th use (from 0) in a data set of the PII sentence ``template`` beside a
+    sentence about ``code``: a wording of it with the same slots in the same order that
+    speaks of one of the code's topics; never the same sentence twice."""
+    variants = PII_ON_TOPIC[PII_SENTENCES.index(template)]
+    topics = TOPICS[code]
+    shift = CODES.index(code)
+    written = [
+        variants[(k + shift) % len(variants)].replace("{topic}", topics[k // len(variants)])
+        for k in range(len(variants) * len(topics))
+    ]
+    return _nth(written, n, SAID_OPENINGS)
