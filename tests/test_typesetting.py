@@ -200,6 +200,7 @@ def test_a_table_too_wide_for_the_portrait_page_is_turned_in_pdf_and_docx(tmp_pa
     pdf_source = manuscript.keep_tables_whole(text)
     assert pdf_source.index("rotate(-90deg") < pdf_source.index("| Outcome")
     assert pdf_source.index("*A note.*") < pdf_source.index(f"<{manuscript.TABLE_FLOAT_LABEL}>")
+    assert pdf_source.index(f"size: {manuscript.TABLE_NOTE_SIZE}") < pdf_source.index("*A note.*")
     # one too tall for a turned page runs on landscape pages instead
     pdf_source = manuscript.keep_tables_whole(text, in_flow={0})
     assert "rotate(" not in pdf_source
@@ -471,3 +472,48 @@ def test_a_full_width_figure_set_narrower_fails(docx_figures, tmp_path):
     assert len(problems) == 1 and "'Figure 1. Wide.' is 148 mm wide" in problems[0], problems
     nearly = rewrite(docx_figures, tmp_path / "nearly.docx", at(169.0))
     assert typesetting.check_docx(nearly) == []
+
+
+def test_a_docx_landscape_table_waits_for_the_end_of_its_section(tmp_path):
+    """Two wide tables named in one section: the text after them comes first, then both
+    on landscape pages (one section each, no empty portrait section between them), then
+    the next heading. The caption style keeps its lines together."""
+    import re
+
+    text = (
+        "# Results\n\nBefore the tables.\n\n"
+        + _wide_table(2)
+        + "\nBetween the tables.\n\n"
+        + _wide_table(3).replace("Table 2. Wide.", "Table 3. Wider.")
+        + "\nAfter the tables.\n\n# Discussion\n\nLast words.\n"
+    )
+    out = tmp_path / "sections.docx"
+    manuscript.to_docx(text, out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    marks = [
+        m.group(0)
+        for m in re.finditer(
+            r"(?<=>)(Before the tables|Between the tables|After the tables|Table 2\. Wide|Table 3\. Wider|Discussion)"
+            r"|<w:sectPr>.*?</w:sectPr>",  # text nodes only (a table names its caption in w:tblCaption too)
+            document,
+            re.S,
+        )
+    ]
+    marks = ["landscape" if "landscape" in m else "portrait" if m.startswith("<w:sectPr") else m for m in marks]
+    assert marks == [
+        "Before the tables",
+        "Between the tables",
+        "After the tables",
+        "portrait",
+        "Table 2. Wide",
+        "landscape",
+        "Table 3. Wider",
+        "landscape",
+        "Discussion",
+        "portrait",
+    ], marks
+    assert typesetting.check_docx(out) == []
+    caption = styles[styles.index('w:styleId="Caption"') :]
+    assert "<w:keepLines/>" in caption[: caption.index("</w:style>")]

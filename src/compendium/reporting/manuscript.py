@@ -260,8 +260,9 @@ def pdf_page_metadata() -> str:
 # After pandoc's template has set its own paragraph rules: a manuscript for review has
 # its lines numbered in the margin (not inside tables and figures), is set ragged right
 # without hyphenation (no word is ever broken, in text or in a table
-# cell); tables may run onto the next page and figures float to the top or bottom of a
-# page, so that no page is left half blank before a figure or a long table.
+# cell); figures, and tables with their notes (keep_tables_whole), float to the top or
+# bottom of a page, so that no page is left half blank before one that does not fit; a
+# table too long to float may run onto the next page.
 TYPST_BODY = """#set par.line(numbering: "1")
 #show figure: set par.line(numbering: none)
 #set table(inset: (x: 4pt, y: 3pt))
@@ -339,15 +340,17 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
         wide = tables.landscape(header, rows, align)
         floats = number not in in_flow and (wide or len(rows) <= KEEP_WHOLE_ROWS)
         # the caption (": ...") after one blank line, and an italic note after it
-        end = j
+        end = note = j
         if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith(": "):
-            end += 2
+            end = note = end + 2
             if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith("*"):
                 end += 2
         whole = _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
         if floats:
             before, after = floating_table(number, wide)
-            out += _raw_typst(before) + whole + lines[i:end] + _raw_typst(after)
+            # the note in the size of a figure's caption, below the table it explains
+            small = _raw_typst(f"#[#set text(size: {TABLE_NOTE_SIZE})") + lines[note:end] + _raw_typst("]")
+            out += _raw_typst(before) + whole + lines[i:note] + (small if end > note else []) + _raw_typst(after)
         elif wide:
             pending += _raw_typst("#set page(flipped: true)") + lines[i:end] + _raw_typst("#set page(flipped: false)")
         else:
@@ -357,6 +360,8 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
         i = end
     return "\n".join(out + pending)
 
+
+TABLE_NOTE_SIZE = "9pt"  # a floating table's note (the body is 11 pt, the table 7.5 pt)
 
 # The label of the metadata each floating table leaves for the PDF writer (typst query):
 # its number, the page it landed on, whether it is turned and whether it fits the page.
@@ -533,7 +538,10 @@ def finish_docx(path: Path) -> None:
       that the columns sized from their content (:func:`tables.column_fractions`) hold
       their longest words;
     - every figure drawn for the full text width (:func:`docx_image_widths`) set at the
-      text width, its height in proportion (pandoc sets it at its own page's width).
+      text width, its height in proportion (pandoc sets it at its own page's width), and
+      captions kept whole on one page;
+    - a table too wide for the portrait page on landscape pages of its own, at the end
+      of its section (:func:`_landscape_section`).
 
     The zip entries keep their order and time stamps, so the bytes stay reproducible."""
     import zipfile
@@ -551,11 +559,31 @@ def finish_docx(path: Path) -> None:
             root = etree.fromstring(data)
             if root.find(f"{_w('style')}[@{_w('styleId')}='TableText']") is None:
                 root.append(etree.fromstring(TABLE_STYLE))
+            _captions_hold_together(root)
             data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         out.append((info, data))
     with zipfile.ZipFile(path, "w") as zf:
         for info, data in out:
             zf.writestr(info, data, compress_type=info.compress_type)
+
+
+def _captions_hold_together(styles) -> None:
+    """The caption style (figure and table captions are based on it) keeps its lines on
+    one page (``w:keepLines``): a long figure caption no longer breaks across pages."""
+    from lxml import etree
+
+    caption = styles.find(f"{_w('style')}[@{_w('styleId')}='Caption']")
+    if caption is None:
+        return
+    p_pr = caption.find(_w("pPr"))
+    if p_pr is None:
+        p_pr = etree.Element(_w("pPr"))
+        name_or_based = [caption.find(_w(t)) for t in ("name", "basedOn", "next", "link", "qFormat")]
+        anchor = [e for e in name_or_based if e is not None]
+        (anchor[-1].addnext if anchor else caption.append)(p_pr)
+    if p_pr.find(_w("keepLines")) is None:
+        keep_next = p_pr.find(_w("keepNext"))
+        p_pr.insert(list(p_pr).index(keep_next) + 1 if keep_next is not None else 0, etree.Element(_w("keepLines")))
 
 
 EMU_PER_MM = 36000
@@ -662,6 +690,8 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
         _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
         if wide:
             _landscape_section(body, table, sect)
+    for marked in body.findall(f"{_w('p')}[@{LANDSCAPE_END}]"):
+        del marked.attrib[LANDSCAPE_END]
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -724,10 +754,20 @@ def _column_widths(raw: list[int], least: list[int], text_width: int) -> list[in
     return [round(w) for w in widths]
 
 
+# marks, while the document is finished, the paragraph that ends a landscape section
+LANDSCAPE_END = "landscape-end"
+
+
 def _landscape_section(body, table, sect) -> None:
     """The table, with its caption before it and its note (an italic paragraph) after
     it, in a section of its own on landscape pages: a paragraph that ends the portrait
-    section before the caption, and one that ends the landscape section after the note."""
+    section before the caption, and one that ends the landscape section after the note.
+
+    The landscape section waits for the end of the table's section (the next heading,
+    or the end of the document), as the PDF's landscape pages do, so that the text after
+    the table first fills the portrait page instead of leaving it half blank; landscape
+    tables that wait for the same heading follow one another without a portrait page
+    between them."""
     import copy
 
     from lxml import etree
@@ -760,8 +800,27 @@ def _landscape_section(body, table, sect) -> None:
         p_pr.append(section)
         return p
 
-    first.addprevious(breaker(False))
-    last.addnext(breaker(True))
+    block = [first]
+    while block[-1] is not last:
+        block.append(block[-1].getnext())
+    # where the block goes: before the next heading, after any landscape tables already there
+    anchor = last.getnext()
+    while anchor is not None and not (anchor.tag == _w("p") and (style(anchor) or "").startswith("Heading")):
+        if anchor.tag == _w("sectPr"):
+            break
+        anchor = anchor.getnext()
+    waiting = anchor.getprevious() if anchor is not None else None
+    joined = waiting is not None and waiting.get(LANDSCAPE_END) == "1" and waiting not in block
+    for element in block:
+        if anchor is not None:
+            anchor.addprevious(element)
+        else:
+            body.append(element)
+    if not joined:
+        first.addprevious(breaker(False))
+    end = breaker(True)
+    end.set(LANDSCAPE_END, "1")
+    last.addnext(end)
 
 
 def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
