@@ -20,6 +20,8 @@ import sitecheck
 
 from compendium.reporting import site
 
+ROOT = Path(__file__).resolve().parents[1]
+
 # --------------------------------------------------------------------------- building blocks
 
 
@@ -184,6 +186,8 @@ def test_tables_and_figures_are_listed_in_manuscript_order_then_supplementary(tm
     assert entries == ["Table 1. Counts by site.", "Table 2. The scores.", "Table S1. Extra counts by wave."]
     assert part.index("Tables of the manuscript") < part.index("Table 1.") < part.index("Supplementary tables")
     assert part.index("Supplementary tables") < part.index("Table S1.")
+    # both lists (and the manuscript's map) share the column widths of the stylesheet's listing rule
+    assert part.count('<table class="cards listing">') == 2 and "table.listing" in site.stylesheet(ROOT)
     figures = page[page.index('id="figures"') :]
     labels = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<figcaption>(.*?)<br>", figures, re.S)]
     assert [label.split(". ")[0] for label in labels] == ["Figure 1 of the manuscript", "Figure S1"]

@@ -586,7 +586,7 @@ def manuscript_section(
         )
     mapping = (
         "<h3>Where each table and figure of the manuscript comes from</h3>"
-        + html_table(["Item", "Caption", "Files", "Computed by"], rows)
+        + html_table(["Item", "Caption", "Files", "Computed by"], rows, cls="listing mapping")
         if rows
         else ""
     )
@@ -658,11 +658,11 @@ def tables_section(
         "rounded for reading.</p>"
     ]
     if main:
-        parts.append('<h3 id="tables-manuscript">Tables of the manuscript</h3>' + html_table(head, main))
+        parts.append('<h3 id="tables-manuscript">Tables of the manuscript</h3>' + html_table(head, main, cls="listing"))
     if supplement:
         parts.append(
             '<h3 id="tables-supplementary">Supplementary tables</h3><p>Tables the pipeline writes besides the '
-            "manuscript's, in the order it computes them.</p>" + html_table(head, supplement)
+            "manuscript's, in the order it computes them.</p>" + html_table(head, supplement, cls="listing")
         )
     return "".join(parts)
 
