@@ -438,6 +438,8 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
         "img{max-width:100%;height:auto}figcaption,caption{font-size:.9em;color:#333;text-align:left}"
         "caption{caption-side:top;padding-bottom:.3em}"
         "figure a.full{display:block}"
+        # a table's note (an italic paragraph right after it) in the size of the table
+        ".table-scroll+p:has(>em:only-child){font-size:.85em;line-height:1.4;margin-top:-.4em}"
         "@media (max-width:40rem){table:not(.cards){display:block;overflow-x:auto;table-layout:auto;width:auto}"
         "figure img{width:100%!important;max-width:100%}}"
     )
