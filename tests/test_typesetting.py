@@ -517,3 +517,32 @@ def test_a_docx_landscape_table_waits_for_the_end_of_its_section(tmp_path):
     assert typesetting.check_docx(out) == []
     caption = styles[styles.index('w:styleId="Caption"') :]
     assert "<w:keepLines/>" in caption[: caption.index("</w:style>")]
+
+
+def test_a_long_figure_caption_is_flush_left_and_a_short_one_centred(tmp_path):
+    """Word boxes of the PDF: the first and the last (short) line of a caption that runs
+    onto several lines start at the text area's left edge (the side margin; centred, the
+    shorter last line would start inside it); a one-line caption is centred."""
+    (tmp_path / "figures").mkdir()
+    _png(tmp_path / "figures" / "a.png", 84, 40)
+    long_caption = "Figure 1. Long. " + " ".join(["A caption that says what is drawn and how."] * 6) + " Ending."
+    markdown = (
+        f"Text.\n\n![{long_caption}](figures/a.png){{width=50%}}\n\n"
+        "![Figure 2. Short.](figures/a.png){width=50%}\n\nMore text.\n"
+    )
+    out = tmp_path / "captions.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    words = typesetting.pdf_words(out)
+    left = (manuscript.PDF_PAPER[1] - manuscript.PDF_TEXT_WIDTH_MM) / 2 * 72 / 25.4
+    centre = manuscript.PDF_PAPER[1] / 2 * 72 / 25.4
+
+    def line_of(text: str) -> list:
+        anchor = next(w for w in words if w.text == text)
+        return [w for w in words if w.page == anchor.page and abs(w.y0 - anchor.y0) < 1]
+
+    long_line, last_line, short_line = line_of("Long."), line_of("Ending."), line_of("Short.")
+    right = 2 * centre - left
+    assert last_line != long_line and max(w.x1 for w in last_line) < right - 20  # a last line short of full
+    assert min(w.x0 for w in long_line) == pytest.approx(left, abs=4.0)
+    assert min(w.x0 for w in last_line) == pytest.approx(left, abs=4.0)
+    assert (min(w.x0 for w in short_line) + max(w.x1 for w in short_line)) / 2 == pytest.approx(centre, abs=2.0)

@@ -232,8 +232,11 @@ def accountable(results: dict, context: dict) -> dict:
     return results | wording.rule_values() | (say.derived if isinstance(say, Prose) else {})
 
 
-# A table's caption, above it, stays on the page of the table's first rows (sticky).
-TYPST_HEADER = """#show figure.caption: it => it.body
+# A figure's caption is centred when it fits one line and set flush left when it runs
+# onto more; a table's caption, above it, stays on the page of the table's first rows (sticky).
+TYPST_HEADER = """#show figure.caption: it => layout(size => {
+  if measure(it.body).width > size.width { align(left, it.body) } else { it.body }
+})
 #show figure.caption.where(kind: table): it => block(sticky: true, it.body)
 #show table: set text(size: 7.5pt)
 #show quote: set text(size: 9pt)
