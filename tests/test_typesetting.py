@@ -3,8 +3,11 @@ guard (compendium.reporting.tables: column widths from content).
 
 Each check is shown to pass on a good rendering and to fail on a deliberately broken
 one: tiny Typst documents with text printed over text and with a word hyphenated in a
-narrow cell; DOCX files written by the manuscript's own DOCX writer, then stripped of
-their widths or given a 1 cm column that holds a long word."""
+narrow cell, and pages left mostly blank; DOCX files written by the manuscript's own
+DOCX writer, then stripped of their widths, given a 1 cm column that holds a long word,
+or a full-width figure set at pandoc's narrower width. The PDF's page layout (floating
+and turned tables, captions) is checked from word boxes, and the whole check runs on a
+study generated with the independent design."""
 
 from __future__ import annotations
 

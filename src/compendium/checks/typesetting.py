@@ -7,14 +7,15 @@ PDF (word boxes from the text layer, read with pdfminer.six):
 - a word broken across two lines: a line that ends in a fragment which, joined with
   the first fragment of the line below it in the same column, forms a word of the
   manuscript's tables (with or without a hyphen at the break), unless the break falls
-  at the word's own hyphen ("anti-" / "racist").
-
+  at the word's own hyphen ("anti-" / "racist");
 - a page left more than :data:`MOST_BLANK` blank (:func:`page_fills`): the share of the
   text area's height that no text, image or rule covers, counting only gaps taller
   than :data:`GAP_PT` (between paragraphs, above and below a figure, below the last
   line). Exempt are the last page, a page turned to landscape (a wide table's page of
   its own), and the page before a landscape page when the section's text is exhausted
   there, that is when the next portrait page opens with a heading of the manuscript.
+  (Page layout from pdfminer's text lines, images and rules; a page marked /Rotate
+  is measured as the reader sees it, turned.)
 
 DOCX (the XML of word/document.xml and word/styles.xml):
 
