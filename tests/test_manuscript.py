@@ -651,6 +651,15 @@ def test_pdf_and_docx_show_every_table_and_figure(built):
     assert document.count("<w:tbl>") >= 4 and len(media) >= 4
 
 
+def test_html_table_notes_are_set_in_the_table_s_size(built):
+    """Each table's note, the italic paragraph pandoc writes right after the table's box,
+    is matched by the stylesheet's note rule (smaller than the body, as in the PDF)."""
+    page = built.out["html"].read_text()
+    assert ".table-scroll+p:has(>em:only-child){font-size:.85em" in page
+    notes = re.findall(r"</table></div>\s*<p><em>[^<]*</em></p>", page)
+    assert len(notes) >= 3, notes
+
+
 def test_the_rendered_manuscript_passes_the_typesetting_checks(built):
     from compendium.checks import typesetting
 

@@ -20,6 +20,8 @@ import sitecheck
 
 from compendium.reporting import site
 
+ROOT = Path(__file__).resolve().parents[1]
+
 # --------------------------------------------------------------------------- building blocks
 
 
@@ -156,6 +158,43 @@ def test_start_here_on_other_data_is_a_comparison_and_links_the_replication(tmp_
     assert "Comparison with the original study" in page
 
 
+def test_tables_and_figures_are_listed_in_manuscript_order_then_supplementary(tmp_path):
+    """The manuscript prints 'zeta' as Table 1 and 'scores' as Table 2, and figure 'b_plot'
+    as Figure 1: the lists follow it, not the file names (alphabetical order would put
+    'alpha_extra' and 'a_extra' first), and the other items follow as S1, S2, ... with
+    their captions, a number of their own ('Table 7.') dropped."""
+    root = _reports(tmp_path)
+    (root / "tables" / "zeta.md").write_text("# Zeta\n\n| Site | Count |\n| :--- | ---: |\n| north | 11 |\n")
+    (root / "tables" / "alpha_extra.md").write_text(
+        "# Table 7. Extra counts by wave\n\n| Wave | N |\n| :--- | ---: |\n| one | 3 |\n"
+    )
+    (root / "figures").mkdir()
+    for stem in ("a_extra", "b_plot"):
+        (root / "figures" / f"{stem}.png").write_bytes(b"")
+    (root / "manuscript.md").write_text(
+        "Text.\n\n| Site | Count |\n| :--- | ---: |\n| north | 11 |\n\n: Table 1. Counts by site.\n\n"
+        "![Figure 1. The plot, drawn.](figures/b_plot.png){width=70%}\n\n"
+        "| Group | Score |\n| :--- | ---: |\n| first | 1.5 |\n| second | 2.25 |\n\n: Table 2. The scores.\n"
+    )
+    titles = site.render_markdown_reports(root, "")
+    page = site.index_html(root, REPORT["summary"], "", twin=False, report=REPORT, titles=titles, project=tmp_path)
+    part = page[page.index('id="tables"') : page.index('id="figures"')]
+    entries = [
+        html.unescape(re.sub(r"<[^>]+>", "", first)).strip()
+        for first in re.findall(r"<tr><td[^>]*><span>(.*?)</span></td>", part, re.S)
+    ]
+    assert entries == ["Table 1. Counts by site.", "Table 2. The scores.", "Table S1. Extra counts by wave."]
+    assert part.index("Tables of the manuscript") < part.index("Table 1.") < part.index("Supplementary tables")
+    assert part.index("Supplementary tables") < part.index("Table S1.")
+    # both lists (and the manuscript's map) share the column widths of the stylesheet's listing rule
+    assert part.count('<table class="cards listing">') == 2 and "table.listing" in site.stylesheet(ROOT)
+    figures = page[page.index('id="figures"') :]
+    labels = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<figcaption>(.*?)<br>", figures, re.S)]
+    assert [label.split(". ")[0] for label in labels] == ["Figure 1 of the manuscript", "Figure S1"]
+    assert labels[0].endswith(site.figure_caption("b_plot", {"b_plot": "The plot, drawn."}))  # with its caption
+    assert labels[1].endswith(site.supplementary_caption(site.figure_caption("a_extra")))
+
+
 # --------------------------------------------------------------------------- the shipped study's pages
 
 
@@ -199,7 +238,7 @@ def test_every_table_and_figure_has_a_human_caption(shipped_run):
     assert len(tables) >= 19 and len(figures) >= 10
     rows = re.findall(r"<tr>(.*?)</tr>", index[index.index('id="tables"') : index.index('id="figures"')], re.S)
     captions = {}
-    for row in rows[1:]:
+    for row in [r for r in rows if "<td" in r]:  # the header rows of both lists left out
         first = re.search(r"<td[^>]*><span>(.*?)</span></td>", row, re.S).group(1)
         stem = re.search(r'href="tables/([^".]+)\.(?:csv|md)"', row).group(1)
         captions[stem] = html.unescape(re.sub(r"<[^>]+>", "", first)).strip()

@@ -3,8 +3,11 @@ guard (compendium.reporting.tables: column widths from content).
 
 Each check is shown to pass on a good rendering and to fail on a deliberately broken
 one: tiny Typst documents with text printed over text and with a word hyphenated in a
-narrow cell; DOCX files written by the manuscript's own DOCX writer, then stripped of
-their widths or given a 1 cm column that holds a long word."""
+narrow cell, and pages left mostly blank; DOCX files written by the manuscript's own
+DOCX writer, then stripped of their widths, given a 1 cm column that holds a long word,
+or a full-width figure set at pandoc's narrower width. The PDF's page layout (floating
+and turned tables, captions) is checked from word boxes, and the whole check runs on a
+study generated with the independent design."""
 
 from __future__ import annotations
 
@@ -198,6 +201,12 @@ def test_a_table_too_wide_for_the_portrait_page_is_turned_in_pdf_and_docx(tmp_pa
     assert not tables.landscape(*tables.parse_pipe_table(TABLE.strip().split("\n"))[::2], ["l", "r", "r", "r"])
     text = tables.pipe_table(header, rows, align) + "\n: Table 2. Wide.\n\n*A note.*\n"
     pdf_source = manuscript.keep_tables_whole(text)
+    assert pdf_source.index("rotate(-90deg") < pdf_source.index("| Outcome")
+    assert pdf_source.index("*A note.*") < pdf_source.index(f"<{manuscript.TABLE_FLOAT_LABEL}>")
+    assert pdf_source.index(f"size: {manuscript.TABLE_NOTE_SIZE}") < pdf_source.index("*A note.*")
+    # one too tall for a turned page runs on landscape pages instead
+    pdf_source = manuscript.keep_tables_whole(text, in_flow={0})
+    assert "rotate(" not in pdf_source
     assert pdf_source.index("#set page(flipped: true)") < pdf_source.index("| Outcome")
     assert pdf_source.index("*A note.*") < pdf_source.index("#set page(flipped: false)")
     out = tmp_path / "wide.docx"
@@ -243,3 +252,300 @@ def test_the_pdf_text_width_is_the_figures_double_width():
 def test_coder_ids_read_as_names():
     assert tables.coder_label("coder_a") == "Coder A"
     assert tables.coder_label("second-reader") == "Second reader"
+
+
+# --------------------------------------------------------------------------- blank pages
+
+# A4 with the manuscript's margins, in tiny Typst documents
+A4 = '#set page(paper: "a4", margin: (x: 20mm, y: 22mm))\n#set text(size: 11pt, lang: "en")\n'
+MARGINS = (20.0, 22.0)
+FULL = "#lorem(700)\n"  # more than a page of text
+SHORT = "#lorem(120)\n"  # about a fifth of a page
+
+
+def test_a_page_left_half_blank_is_found(tmp_path):
+    """A short paragraph, then a forced page break: the first page is about four fifths
+    blank and is reported; filled pages and the last page are not."""
+    bad = compile_typst(tmp_path, "bad", A4 + SHORT + "#pagebreak()\n" + FULL + "\n" + SHORT)
+    fills = typesetting.page_fills(bad, *MARGINS)
+    assert fills[0].blank > 0.6 and fills[1].blank < 0.05 and fills[-1].blank > 0.4
+    problems = typesetting.check_pdf(bad, "", MARGINS)
+    assert len(problems) == 1 and "page 1:" in problems[0] and "blank" in problems[0], problems
+    good = compile_typst(tmp_path, "good", A4 + FULL + "\n" + SHORT)
+    assert typesetting.check_pdf(good, "", MARGINS) == []
+    assert typesetting.check_pdf(bad, "") == []  # without margins, pages are not measured
+
+
+def test_a_figure_counts_as_filled_and_a_gap_above_it_as_blank(tmp_path):
+    """A figure (a grey box standing for an image) fills its height; the half page
+    pushed down by a tall vertical space is blank."""
+    box = "#figure(rect(width: 100%, height: 120mm, fill: gray), caption: [A figure.])\n"
+    filled = compile_typst(tmp_path, "filled", A4 + SHORT + box + SHORT + "#pagebreak()\n" + FULL)
+    assert typesetting.page_fills(filled, *MARGINS)[0].blank < 0.33
+    pushed = compile_typst(tmp_path, "pushed", A4 + SHORT + "#v(140mm)\n" + SHORT + "#pagebreak()\n" + FULL)
+    assert typesetting.page_fills(pushed, *MARGINS)[0].blank > 0.5
+
+
+def test_the_page_before_a_landscape_page_is_exempt_only_at_the_end_of_a_section(tmp_path):
+    """Rule: a page before a landscape page may be left blank when its section's text
+    ends there, i.e. the next portrait page opens with one of the manuscript's headings."""
+    landscape = "#page(flipped: true)[#table(columns: 2, [a], [b])]\n"
+    markdown = "# Results\n\nText.\n\n## Themes {#themes}\n\nMore text.\n"
+    ended = compile_typst(tmp_path, "ended", A4 + SHORT + landscape + "= Themes\n" + FULL)
+    assert typesetting.check_pdf(ended, markdown, MARGINS) == []
+    running = compile_typst(tmp_path, "running", A4 + SHORT + landscape + FULL)
+    problems = typesetting.check_pdf(running, markdown, MARGINS)
+    assert len(problems) == 1 and "page 1:" in problems[0], problems
+    assert typesetting.headings(markdown) == ["Results", "Themes"]
+
+
+def _paragraphs(n: int, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    words = "the learners said their work on the wards and in the school was slow but it mattered".split()
+    return "\n\n".join(" ".join(rng.choice(words) for _ in range(90)).capitalize() + "." for _ in range(n))
+
+
+def _wide_table(rows: int) -> str:
+    header = ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]]
+    body = [
+        [f"Outcome number {r} of the study", f"A code of the codebook {r}"] + ["2.50 (1.75 to 3.25)"] * 8
+        for r in range(rows)
+    ]
+    return tables.pipe_table(header, body, ["l", "l"] + ["r"] * 8) + "\n: Table 2. Wide.\n\n*A note.*\n"
+
+
+def test_a_wide_table_floats_turned_on_a_page_of_its_own_and_text_fills_the_page_before(tmp_path):
+    """The shape of the first half-blank page: a wide table named near the top of a page
+    with its section's text running on. The text fills that page; the table takes the
+    next one, turned, and the page is marked /Rotate 90 so that pdfminer (which applies
+    /Rotate) reads its words upright: the caption above the table's first row."""
+    import pikepdf
+
+    markdown = (
+        "# Results\n\n"
+        + _paragraphs(2, 1)
+        + "\n\n"
+        + _wide_table(4)
+        + "\n"
+        + _paragraphs(9, 2)
+        + "\n\n# Discussion\n\n"
+        + _paragraphs(8, 3)
+        + "\n"
+    )
+    out = tmp_path / "wide.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    with pikepdf.open(out) as pdf:
+        turned = [k + 1 for k, page in enumerate(pdf.pages) if page.obj.get("/Rotate") == 90]
+    assert turned == [2]
+    fills = typesetting.page_fills(out, *MARGINS)
+    assert [f.landscape for f in fills[:3]] == [False, True, False]
+    assert fills[0].blank < 0.1
+    assert typesetting.check_pdf(out, markdown, MARGINS) == []
+    words = [w for w in typesetting.pdf_words(out) if w.page == 2]
+    caption = next(w for w in words if w.text == "Wide.")
+    first_row = next(w for w in words if w.text == "Outcome")
+    assert caption.y0 > first_row.y1 and first_row.x1 - first_row.x0 > first_row.y1 - first_row.y0
+
+
+def test_a_wide_table_too_tall_for_one_turned_page_runs_on_landscape_pages(tmp_path):
+    """Forty rows do not fit the text width as a turned page's height: the table is set
+    again on landscape pages (page size turned, no /Rotate), which wait for the section's
+    end."""
+    import pikepdf
+
+    markdown = "# Results\n\n" + _paragraphs(1, 1) + "\n\n" + _wide_table(40) + "\n" + _paragraphs(2, 2) + "\n"
+    out = tmp_path / "long.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    with pikepdf.open(out) as pdf:
+        assert all(page.obj.get("/Rotate") is None for page in pdf.pages)
+        shapes = [page.mediabox[2] > page.mediabox[3] for page in pdf.pages]
+    assert (
+        shapes[0] is False
+        and shapes[1] is True
+        and "Wide." in "".join(w.text for w in typesetting.pdf_words(out) if w.page == 2)
+    )
+
+
+# --------------------------------------------------------------------------- a whole run on unseen data
+
+UNSEEN_SEED = 7  # the independent design: another codebook, arms, sites and sizes
+
+
+@pytest.fixture(scope="module")
+def unseen_run(tmp_path_factory) -> Path:
+    """A full pipeline run of a study generated with the independent design, in a
+    scratch project (tests/scratch.py)."""
+    import scratch
+
+    from compendium.synthesize import synthesize
+
+    base = tmp_path_factory.mktemp("unseen")
+    raw, truth = base / "data" / "raw", base / "data" / "synthetic"
+    synthesize(raw, seed=UNSEEN_SEED, design="independent", truth_dir=truth)
+    project = scratch.make_project(base / "compendium", raw, truth)
+    params = project / "params.yaml"
+    params.write_text(scratch.study_params(params.read_text()))
+    return scratch.reproduce(project)
+
+
+def test_no_page_of_an_unseen_study_s_manuscript_is_left_half_blank(unseen_run):
+    """The rule of compendium.checks.typesetting (at most 40% blank, except the last
+    page, landscape pages and a page whose section ends before a landscape page),
+    measured independently of the build's own check from the PDF's layout; and the
+    manuscript passes every typesetting check."""
+    reports = unseen_run / "reports"
+    pdf, markdown = reports / "manuscript.pdf", (reports / "manuscript.md").read_text()
+    fills = typesetting.page_fills(pdf, *MARGINS)
+    assert len(fills) >= 8
+    heads = typesetting.headings(markdown)
+    for k, fill in enumerate(fills[:-1]):
+        if fill.landscape:
+            continue
+        after = next((f for f in fills[k + 1 :] if not f.landscape), None)
+        ends_section = after is not None and any(after.first_line.startswith(h) for h in heads)
+        if fills[k + 1].landscape and ends_section:
+            continue
+        assert fill.blank <= 0.40, fill
+    assert typesetting.check_manuscript(reports / "manuscript.md", pdf, reports / "manuscript.docx") == []
+
+
+# --------------------------------------------------------------------------- DOCX figures
+
+
+def _png(path: Path, width_mm: float, height_mm: float, dpi: int = 300) -> Path:
+    from PIL import Image
+
+    size = (round(width_mm / 25.4 * dpi), round(height_mm / 25.4 * dpi))
+    Image.new("RGB", size, "white").save(path, dpi=(dpi, dpi))
+    return path
+
+
+@pytest.fixture(scope="module")
+def docx_figures(tmp_path_factory) -> Path:
+    """A DOCX of two figures, one drawn for the full text width (170 mm at 300 dpi) and
+    one for a column (84 mm), written by the manuscript's own DOCX writer."""
+    folder = tmp_path_factory.mktemp("figures")
+    (folder / "figures").mkdir()
+    _png(folder / "figures" / "wide.png", 170, 80)
+    _png(folder / "figures" / "column.png", 84, 60)
+    text = (
+        "Text.\n\n![Figure 1. Wide.](figures/wide.png){width=100%}\n\n"
+        "![Figure 2. A column.](figures/column.png){width=70%}\n"
+    )
+    out = folder / "figures.docx"
+    manuscript.to_docx(text, out, folder, {})
+    return out
+
+
+def _extents_mm(path: Path) -> list[tuple[float, float]]:
+    import re
+
+    with zipfile.ZipFile(path) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+    return [(int(cx) / 36000, int(cy) / 36000) for cx, cy in re.findall(r'<wp:extent cx="(\d+)" cy="(\d+)"', document)]
+
+
+def test_a_figure_drawn_for_the_full_width_fills_the_docx_text_width(docx_figures):
+    """Reference: the page's own geometry (A4, 210 mm, less the margins pgMar states)
+    and figure_check.PRINT_WIDTHS['double']; the height keeps the image's proportions."""
+    from compendium.reporting import figure_check
+
+    (wide_w, wide_h), (column_w, _) = _extents_mm(docx_figures)
+    assert wide_w == pytest.approx(figure_check.PRINT_WIDTHS["double"], abs=0.1)
+    assert wide_h == pytest.approx(wide_w * 80 / 170, abs=0.2)
+    assert column_w == pytest.approx(84, abs=0.5)  # drawn for a column: left at its size
+    assert typesetting.check_docx(docx_figures) == []
+
+
+def test_a_full_width_figure_set_narrower_fails(docx_figures, tmp_path):
+    """pandoc's own width for a full-width figure (148 mm) fails; 1 mm short passes."""
+    import re
+
+    def at(mm: float):
+        def change(xml: str) -> str:
+            emu = str(round(mm * 36000))
+            return re.sub(r'(<wp:extent cx=")\d+', rf"\g<1>{emu}", xml, count=1)
+
+        return change
+
+    short = rewrite(docx_figures, tmp_path / "short.docx", at(148.2))
+    problems = typesetting.check_docx(short)
+    assert len(problems) == 1 and "'Figure 1. Wide.' is 148 mm wide" in problems[0], problems
+    nearly = rewrite(docx_figures, tmp_path / "nearly.docx", at(169.0))
+    assert typesetting.check_docx(nearly) == []
+
+
+def test_a_docx_landscape_table_waits_for_the_end_of_its_section(tmp_path):
+    """Two wide tables named in one section: the text after them comes first, then both
+    on landscape pages (one section each, no empty portrait section between them), then
+    the next heading. The caption style keeps its lines together."""
+    import re
+
+    text = (
+        "# Results\n\nBefore the tables.\n\n"
+        + _wide_table(2)
+        + "\nBetween the tables.\n\n"
+        + _wide_table(3).replace("Table 2. Wide.", "Table 3. Wider.")
+        + "\nAfter the tables.\n\n# Discussion\n\nLast words.\n"
+    )
+    out = tmp_path / "sections.docx"
+    manuscript.to_docx(text, out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    marks = [
+        m.group(0)
+        for m in re.finditer(
+            r"(?<=>)(Before the tables|Between the tables|After the tables|Table 2\. Wide|Table 3\. Wider|Discussion)"
+            r"|<w:sectPr>.*?</w:sectPr>",  # text nodes only (a table names its caption in w:tblCaption too)
+            document,
+            re.S,
+        )
+    ]
+    marks = ["landscape" if "landscape" in m else "portrait" if m.startswith("<w:sectPr") else m for m in marks]
+    assert marks == [
+        "Before the tables",
+        "Between the tables",
+        "After the tables",
+        "portrait",
+        "Table 2. Wide",
+        "landscape",
+        "Table 3. Wider",
+        "landscape",
+        "Discussion",
+        "portrait",
+    ], marks
+    assert typesetting.check_docx(out) == []
+    caption = styles[styles.index('w:styleId="Caption"') :]
+    assert "<w:keepLines/>" in caption[: caption.index("</w:style>")]
+
+
+def test_a_long_figure_caption_is_flush_left_and_a_short_one_centred(tmp_path):
+    """Word boxes of the PDF: the first and the last (short) line of a caption that runs
+    onto several lines start at the text area's left edge (the side margin; centred, the
+    shorter last line would start inside it); a one-line caption is centred."""
+    (tmp_path / "figures").mkdir()
+    _png(tmp_path / "figures" / "a.png", 84, 40)
+    long_caption = "Figure 1. Long. " + " ".join(["A caption that says what is drawn and how."] * 6) + " Ending."
+    markdown = (
+        f"Text.\n\n![{long_caption}](figures/a.png){{width=50%}}\n\n"
+        "![Figure 2. Short.](figures/a.png){width=50%}\n\nMore text.\n"
+    )
+    out = tmp_path / "captions.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    words = typesetting.pdf_words(out)
+    left = (manuscript.PDF_PAPER[1] - manuscript.PDF_TEXT_WIDTH_MM) / 2 * 72 / 25.4
+    centre = manuscript.PDF_PAPER[1] / 2 * 72 / 25.4
+
+    def line_of(text: str) -> list:
+        anchor = next(w for w in words if w.text == text)
+        return [w for w in words if w.page == anchor.page and abs(w.y0 - anchor.y0) < 1]
+
+    long_line, last_line, short_line = line_of("Long."), line_of("Ending."), line_of("Short.")
+    right = 2 * centre - left
+    assert last_line != long_line and max(w.x1 for w in last_line) < right - 20  # a last line short of full
+    assert min(w.x0 for w in long_line) == pytest.approx(left, abs=4.0)
+    assert min(w.x0 for w in last_line) == pytest.approx(left, abs=4.0)
+    assert (min(w.x0 for w in short_line) + max(w.x1 for w in short_line)) / 2 == pytest.approx(centre, abs=2.0)

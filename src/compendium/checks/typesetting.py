@@ -7,14 +7,25 @@ PDF (word boxes from the text layer, read with pdfminer.six):
 - a word broken across two lines: a line that ends in a fragment which, joined with
   the first fragment of the line below it in the same column, forms a word of the
   manuscript's tables (with or without a hyphen at the break), unless the break falls
-  at the word's own hyphen ("anti-" / "racist").
+  at the word's own hyphen ("anti-" / "racist");
+- a page left more than :data:`MOST_BLANK` blank (:func:`page_fills`): the share of the
+  text area's height that no text, image or rule covers, counting only gaps taller
+  than :data:`GAP_PT` (between paragraphs, above and below a figure, below the last
+  line). Exempt are the last page, a page turned to landscape (a wide table's page of
+  its own), and the page before a landscape page when the section's text is exhausted
+  there, that is when the next portrait page opens with a heading of the manuscript.
+  (Page layout from pdfminer's text lines, images and rules; a page marked /Rotate
+  is measured as the reader sees it, turned.)
 
 DOCX (the XML of word/document.xml and word/styles.xml):
 
 - a table without set column widths (``w:tblGrid``/``w:gridCol`` and a ``w:tcW`` on
   every cell);
 - a word in a cell wider than its column less the cell margins at the set font size,
-  estimated from the advance widths of :func:`compendium.reporting.tables.text_em`.
+  estimated from the advance widths of :func:`compendium.reporting.tables.text_em`;
+- a figure drawn for the full text width (its image's pixels at its stated resolution
+  within 2 mm of the text width of the document's main section) set more than 2 mm
+  narrower than that text width.
 
 :func:`check_manuscript` runs them all and returns the problems found, one sentence
 each; the render-manuscript stage fails when there is one.
@@ -208,9 +219,101 @@ def broken_words(words: list[Word], table_vocabulary: set[str], vocabulary: set[
     return found
 
 
-def check_pdf(path: Path, markdown: str) -> list[str]:
+# A page may leave at most this share of its text area blank (see the module's docstring);
+# only gaps taller than GAP_PT count, so the leading between lines is not blank.
+MOST_BLANK = 0.40
+GAP_PT = 24.0
+
+
+@dataclass(frozen=True)
+class PageFill:
+    page: int
+    landscape: bool
+    blank: float  # share of the text area's height left blank
+    first_line: str  # the first line of text at the top of the text area
+
+
+def page_fills(path: Path, margin_x_mm: float, margin_y_mm: float) -> list[PageFill]:
+    """How much of each page's text area (the page less its margins, turned with a
+    landscape page) is left blank: the heights of the vertical gaps taller than
+    :data:`GAP_PT` between the items on it (text lines, images, rules), with the gaps
+    above the first and below the last, as a share of the area's height."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTCurve, LTImage, LTTextLine
+
+    mm = 72 / 25.4
+    fills = []
+
+    def items(item):
+        if isinstance(item, LTTextLine | LTImage | LTCurve):
+            yield item
+        elif hasattr(item, "__iter__"):
+            for child in item:
+                yield from items(child)
+
+    for number, page in enumerate(extract_pages(str(path)), start=1):
+        landscape = page.width > page.height
+        mx, my = (margin_y_mm, margin_x_mm) if landscape else (margin_x_mm, margin_y_mm)
+        left, right = page.x0 + mx * mm, page.x1 - mx * mm
+        bottom, top = page.y0 + my * mm, page.y1 - my * mm
+        spans = []
+        lines = []
+        for it in items(page):
+            if it.x1 <= left or it.x0 >= right:  # line numbers in the margin
+                continue
+            low, high = max(it.y0, bottom), min(it.y1, top)
+            if high > low:
+                spans.append((low, high))
+                if isinstance(it, LTTextLine) and it.get_text().strip():
+                    lines.append((it.y1, it.x0, it.get_text().strip()))
+        spans.sort()
+        blank, edge = 0.0, bottom
+        for low, high in spans:
+            if low - edge > GAP_PT:
+                blank += low - edge
+            edge = max(edge, high)
+        if top - edge > GAP_PT:
+            blank += top - edge
+        first = max(lines, key=lambda t: (t[0], -t[1]))[2] if lines else ""
+        fills.append(PageFill(number, landscape, blank / (top - bottom), first))
+    return fills
+
+
+def headings(markdown: str) -> list[str]:
+    """The manuscript's headings, without their marks and attributes."""
+    found = []
+    for line in markdown.splitlines():
+        m = re.match(r"#{1,6}\s+(.*?)\s*(\{[^}]*\})?\s*$", line)
+        if m and m.group(1):
+            found.append(m.group(1))
+    return found
+
+
+def half_blank_pages(fills: list[PageFill], markdown: str, most: float = MOST_BLANK) -> list[PageFill]:
+    """The pages more than ``most`` blank that no rule of the module's docstring exempts."""
+    heads = headings(markdown)
+
+    def opens_section(fill: PageFill) -> bool:
+        return any(fill.first_line.startswith(h) for h in heads)
+
+    found = []
+    for k, fill in enumerate(fills):
+        if fill.blank <= most or fill.landscape or k == len(fills) - 1:
+            continue
+        after = k + 1
+        if fills[after].landscape:
+            while after < len(fills) and fills[after].landscape:
+                after += 1
+            if after == len(fills) or opens_section(fills[after]):
+                continue
+        found.append(fill)
+    return found
+
+
+def check_pdf(path: Path, markdown: str, margins_mm: tuple[float, float] | None = None) -> list[str]:
     """Overlapping words and words broken inside a column, in a PDF rendered from
-    ``markdown``."""
+    ``markdown``, and, when the page's ``margins_mm`` (side, top and bottom) are given,
+    pages left half blank."""
     words = pdf_words(path)
     problems = [
         f"{path.name}, page {a.page}: {a.text!r} and {b.text!r} print over each other" for a, b in overlaps(words)
@@ -220,6 +323,12 @@ def check_pdf(path: Path, markdown: str) -> list[str]:
         f"({a.text.translate(HYPHENS)!r} / {b.text!r})"
         for a, b in broken_words(words, table_words(markdown), text_words(markdown))
     ]
+    if margins_mm is not None:
+        problems += [
+            f"{path.name}, page {f.page}: {f.blank:.0%} of the page is blank (at most {MOST_BLANK:.0%} "
+            "before the last page, unless a landscape page follows the end of a section)"
+            for f in half_blank_pages(page_fills(path, *margins_mm), markdown)
+        ]
     return problems
 
 
@@ -266,15 +375,64 @@ def _style_value(styles: dict, style: str | None, index: int, default):
     return default
 
 
+def docx_text_width_mm(document) -> float:
+    """The text width of a DOCX's last (main) section: page width less side margins."""
+    from compendium.reporting.manuscript import DOCX_TEXT_WIDTH
+
+    body = document.find(_w("body"))
+    sect = body.find(_w("sectPr")) if body is not None else None
+    size = sect.find(_w("pgSz")) if sect is not None else None
+    margin = sect.find(_w("pgMar")) if sect is not None else None
+    if size is None or margin is None:
+        return DOCX_TEXT_WIDTH / 1440 * 25.4
+    twips = int(size.get(_w("w"))) - int(margin.get(_w("left"), "0")) - int(margin.get(_w("right"), "0"))
+    return twips / 1440 * 25.4
+
+
+def narrow_figures(document, entries: dict[str, bytes]) -> list[tuple[str, float, float]]:
+    """Figures drawn for the full text width (their image's own width within
+    :data:`~compendium.reporting.manuscript.FULL_WIDTH_SLACK_MM` of it) but set more
+    than that narrower: (description, set width, text width), in mm."""
+    from compendium.reporting.manuscript import (
+        A_NS,
+        EMU_PER_MM,
+        FULL_WIDTH_SLACK_MM,
+        R_NS,
+        WP_NS,
+        docx_image_widths,
+        drawn_full_width,
+    )
+
+    text = docx_text_width_mm(document)
+    drawn = docx_image_widths(entries)
+    found = []
+    for drawing in document.iter(_w("drawing")):
+        blip = next(drawing.iter(f"{{{A_NS}}}blip"), None)
+        extent = next(drawing.iter(f"{{{WP_NS}}}extent"), None)
+        if blip is None or extent is None or not drawn_full_width(drawn.get(blip.get(f"{{{R_NS}}}embed")), text):
+            continue
+        width = int(extent.get("cx", "0")) / EMU_PER_MM
+        if width < text - FULL_WIDTH_SLACK_MM:
+            doc_pr = next(drawing.iter(f"{{{WP_NS}}}docPr"), None)
+            name = doc_pr.get("descr") if doc_pr is not None else ""
+            found.append((name or "a figure", width, text))
+    return found
+
+
 def check_docx(path: Path) -> list[str]:
-    """Tables without set widths, and words wider than their column."""
+    """Tables without set widths, words wider than their column, and figures drawn for
+    the full text width set narrower than it."""
     from lxml import etree
 
     with zipfile.ZipFile(path) as zf:
-        document = etree.fromstring(zf.read("word/document.xml"))
-        styles_xml = zf.read("word/styles.xml") if "word/styles.xml" in zf.namelist() else None
+        entries = {n: zf.read(n) for n in zf.namelist() if n.startswith("word/")}
+    document = etree.fromstring(entries["word/document.xml"])
+    styles_xml = entries.get("word/styles.xml")
     styles, default = _styles(styles_xml)
-    problems = []
+    problems = [
+        f"{path.name}: {name[:60]!r} is {width:.0f} mm wide; drawn for the full text width, it should be {text:.0f} mm"
+        for name, width, text in narrow_figures(document, entries)
+    ]
     for number, table in enumerate(document.iter(_w("tbl")), start=1):
         where = f"{path.name}, table {number}"
         cols = table.findall(f"{_w('tblGrid')}/{_w('gridCol')}")
@@ -324,11 +482,15 @@ def check_docx(path: Path) -> list[str]:
 
 
 def check_manuscript(markdown: Path, pdf: Path | None = None, docx: Path | None = None) -> list[str]:
-    """Every typesetting problem of the manuscript rendered from ``markdown``."""
+    """Every typesetting problem of the manuscript rendered from ``markdown``, the PDF's
+    pages measured within the margins the manuscript writer sets."""
+    from compendium.reporting import manuscript
+
     text = markdown.read_text(encoding="utf-8")
     problems = []
     if pdf is not None:
-        problems += check_pdf(pdf, text)
+        margins = ((manuscript.PDF_PAPER[1] - manuscript.PDF_TEXT_WIDTH_MM) / 2, manuscript.PDF_MARGIN_Y_MM)
+        problems += check_pdf(pdf, text, margins)
     if docx is not None:
         problems += check_docx(docx)
     return problems

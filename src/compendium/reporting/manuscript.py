@@ -14,6 +14,7 @@ import builtins
 import math
 import os
 import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -231,8 +232,11 @@ def accountable(results: dict, context: dict) -> dict:
     return results | wording.rule_values() | (say.derived if isinstance(say, Prose) else {})
 
 
-# A table's caption, above it, stays on the page of the table's first rows (sticky).
-TYPST_HEADER = """#show figure.caption: it => it.body
+# A figure's caption is centred when it fits one line and set flush left when it runs
+# onto more; a table's caption, above it, stays on the page of the table's first rows (sticky).
+TYPST_HEADER = """#show figure.caption: it => layout(size => {
+  if measure(it.body).width > size.width { align(left, it.body) } else { it.body }
+})
 #show figure.caption.where(kind: table): it => block(sticky: true, it.body)
 #show table: set text(size: 7.5pt)
 #show quote: set text(size: 9pt)
@@ -245,6 +249,8 @@ TYPST_HEADER = """#show figure.caption: it => it.body
 PDF_PAPER = ("a4", 210.0)  # Typst's paper name, its width in mm
 PDF_TEXT_WIDTH_MM = figure_check.PRINT_WIDTHS["double"]
 PDF_MARGIN_Y_MM = 22.0
+PDF_PAPER_HEIGHT_MM = 297.0
+PDF_TEXT_HEIGHT_MM = PDF_PAPER_HEIGHT_MM - 2 * PDF_MARGIN_Y_MM
 
 
 def pdf_page_metadata() -> str:
@@ -257,8 +263,9 @@ def pdf_page_metadata() -> str:
 # After pandoc's template has set its own paragraph rules: a manuscript for review has
 # its lines numbered in the margin (not inside tables and figures), is set ragged right
 # without hyphenation (no word is ever broken, in text or in a table
-# cell); tables may run onto the next page and figures float to the top or bottom of a
-# page, so that no page is left half blank before a figure or a long table.
+# cell); figures, and tables with their notes (keep_tables_whole), float to the top or
+# bottom of a page, so that no page is left half blank before one that does not fit; a
+# table too long to float may run onto the next page.
 TYPST_BODY = """#set par.line(numbering: "1")
 #show figure: set par.line(numbering: none)
 #set table(inset: (x: 4pt, y: 3pt))
@@ -294,19 +301,27 @@ def _raw_typst(code: str) -> list[str]:
     return ["", "```{=typst}", code, "```", ""]
 
 
-def keep_tables_whole(markdown: str) -> str:
-    """The Markdown for the PDF, with raw Typst around its pipe tables: a table of at
-    most :data:`KEEP_WHOLE_ROWS` rows is unbreakable (the rule is lifted after its
-    caption), and a table too wide for the portrait page
-    (:func:`compendium.reporting.tables.landscape`) is set, with its caption and note,
-    on a page of its own turned to landscape. That page waits for the end of the
-    section (the next heading), so the text after the table first fills the portrait
-    page instead of leaving it mostly blank."""
+def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
+    """The Markdown for the PDF, with raw Typst around its pipe tables, numbered from 0
+    in order. Each table of at most :data:`KEEP_WHOLE_ROWS` rows is set whole, with its
+    caption and note, as a float (:func:`floating_table`), as figures are: it stands at
+    the top or bottom of the page where it is named if there is room, or else of the
+    next page, and the text runs on around it, so that no page is left half blank
+    before a table that does not fit. A table too wide for the portrait page
+    (:func:`compendium.reporting.tables.landscape`) floats turned a quarter to the left
+    on a page of its own, as a sidewaystable does in LaTeX; the PDF writer marks that
+    page to be shown turned (``/Rotate 90``, :func:`compact_pdf`).
+
+    The tables numbered in ``in_flow`` (those that proved too tall for one page) are
+    set where they stand instead and may break across pages; a wide one among them runs
+    on landscape pages of its own, which wait for the end of the section (the next
+    heading) so that the text after it first fills the portrait page."""
     from compendium.reporting import tables
 
     lines = markdown.split("\n")
     out: list[str] = []
     pending: list[str] = []  # landscape pages waiting for the end of their section
+    number = 0
     i = 0
     while i < len(lines):
         if not lines[i].startswith("|"):
@@ -320,27 +335,62 @@ def keep_tables_whole(markdown: str) -> str:
         while j < len(lines) and lines[j].startswith("|"):
             j += 1
         block = lines[i:j]
-        header, align, rows = tables.parse_pipe_table(block) if len(block) >= 2 else ([], [], [])
-        keep = len(block) >= 2 and len(rows) <= KEEP_WHOLE_ROWS
-        wide = len(block) >= 2 and tables.landscape(header, rows, align)
+        if len(block) < 2:
+            out += block
+            i = j
+            continue
+        header, align, rows = tables.parse_pipe_table(block)
+        wide = tables.landscape(header, rows, align)
+        floats = number not in in_flow and (wide or len(rows) <= KEEP_WHOLE_ROWS)
         # the caption (": ...") after one blank line, and an italic note after it
-        end = j
+        end = note = j
         if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith(": "):
-            end += 2
+            end = note = end + 2
             if end + 1 < len(lines) and lines[end] == "" and lines[end + 1].startswith("*"):
                 end += 2
-        target = pending if wide else out
-        if wide:
-            target += _raw_typst("#set page(flipped: true)")
-        if keep:
-            target += _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
-        target += lines[i:end]
-        if keep:
-            target += _raw_typst("#show figure.where(kind: table): set block(breakable: true)")
-        if wide:
-            target += _raw_typst("#set page(flipped: false)")
+        whole = _raw_typst("#show figure.where(kind: table): set block(breakable: false)")
+        if floats:
+            before, after = floating_table(number, wide)
+            # the note in the size of a figure's caption, below the table it explains
+            small = _raw_typst(f"#[#set text(size: {TABLE_NOTE_SIZE})") + lines[note:end] + _raw_typst("]")
+            out += _raw_typst(before) + whole + lines[i:note] + (small if end > note else []) + _raw_typst(after)
+        elif wide:
+            pending += _raw_typst("#set page(flipped: true)") + lines[i:end] + _raw_typst("#set page(flipped: false)")
+        else:
+            out += lines[i:end]
+        out += _raw_typst("#show figure.where(kind: table): set block(breakable: true)")
+        number += 1
         i = end
     return "\n".join(out + pending)
+
+
+TABLE_NOTE_SIZE = "9pt"  # a floating table's note (the body is 11 pt, the table 7.5 pt)
+
+# The label of the metadata each floating table leaves for the PDF writer (typst query):
+# its number, the page it landed on, whether it is turned and whether it fits the page.
+TABLE_FLOAT_LABEL = "table-float"
+
+
+def floating_table(number: int, turned: bool) -> tuple[str, str]:
+    """The raw Typst before and after a table's Markdown (table, caption, note): a float
+    of the text width, or one as tall as the portrait page's text area holding the
+    table turned a quarter to the left, laid out at the text area's height as its
+    width. The float leaves metadata (:data:`TABLE_FLOAT_LABEL`) that says whether the
+    table fits its page."""
+    width, height = (PDF_TEXT_HEIGHT_MM, PDF_TEXT_WIDTH_MM) if turned else (PDF_TEXT_WIDTH_MM, PDF_TEXT_HEIGHT_MM)
+    box = f"block(width: {width:g}mm, height: {height:g}mm)" if turned else "block(width: 100%)"
+    shell = f"rotate(-90deg, reflow: true, {box}" if turned else box
+    before = (
+        f"#place(auto, float: true, clearance: {0 if turned else 1.5}em, {shell}[\n"
+        "#set par.line(numbering: none)\n#set align(left)\n#let table-body = ["
+    )
+    after = (
+        "]\n#table-body\n"
+        f"#context [#metadata((number: {number}, page: here().page(), turned: {str(turned).lower()}, "
+        f"fits: measure(block(width: {width:g}mm, table-body)).height <= {height:g}mm)) <{TABLE_FLOAT_LABEL}>]\n"
+        "]" + (")" if turned else "") + ")"
+    )
+    return before, after
 
 
 def embed_table(
@@ -391,6 +441,8 @@ def to_html(markdown: str, out: Path, root: Path, meta: dict) -> None:
         "img{max-width:100%;height:auto}figcaption,caption{font-size:.9em;color:#333;text-align:left}"
         "caption{caption-side:top;padding-bottom:.3em}"
         "figure a.full{display:block}"
+        # a table's note (an italic paragraph right after it) in the size of the table
+        ".table-scroll+p:has(>em:only-child){font-size:.85em;line-height:1.4;margin-top:-.4em}"
         "@media (max-width:40rem){table:not(.cards){display:block;overflow-x:auto;table-layout:auto;width:auto}"
         "figure img{width:100%!important;max-width:100%}}"
     )
@@ -489,7 +541,12 @@ def finish_docx(path: Path) -> None:
       cell, a fixed layout, rows that do not split across pages (``w:cantSplit``), and
       its text in a 9 pt paragraph style in the body's font ("Table Text") so
       that the columns sized from their content (:func:`tables.column_fractions`) hold
-      their longest words.
+      their longest words;
+    - every figure drawn for the full text width (:func:`docx_image_widths`) set at the
+      text width, its height in proportion (pandoc sets it at its own page's width), and
+      captions kept whole on one page;
+    - a table too wide for the portrait page on landscape pages of its own, at the end
+      of its section (:func:`_landscape_section`).
 
     The zip entries keep their order and time stamps, so the bytes stay reproducible."""
     import zipfile
@@ -498,14 +555,16 @@ def finish_docx(path: Path) -> None:
 
     with zipfile.ZipFile(path) as zf:
         entries = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    drawn = docx_image_widths(dict((info.filename, data) for info, data in entries))
     out = []
     for info, data in entries:
         if info.filename == "word/document.xml":
-            data = _finish_document(etree.fromstring(data))
+            data = _finish_document(etree.fromstring(data), drawn)
         elif info.filename == "word/styles.xml":
             root = etree.fromstring(data)
             if root.find(f"{_w('style')}[@{_w('styleId')}='TableText']") is None:
                 root.append(etree.fromstring(TABLE_STYLE))
+            _captions_hold_together(root)
             data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         out.append((info, data))
     with zipfile.ZipFile(path, "w") as zf:
@@ -513,8 +572,95 @@ def finish_docx(path: Path) -> None:
             zf.writestr(info, data, compress_type=info.compress_type)
 
 
-def _finish_document(root) -> bytes:
+def _captions_hold_together(styles) -> None:
+    """The caption style (figure and table captions are based on it) keeps its lines on
+    one page (``w:keepLines``): a long figure caption no longer breaks across pages."""
     from lxml import etree
+
+    caption = styles.find(f"{_w('style')}[@{_w('styleId')}='Caption']")
+    if caption is None:
+        return
+    p_pr = caption.find(_w("pPr"))
+    if p_pr is None:
+        p_pr = etree.Element(_w("pPr"))
+        name_or_based = [caption.find(_w(t)) for t in ("name", "basedOn", "next", "link", "qFormat")]
+        anchor = [e for e in name_or_based if e is not None]
+        (anchor[-1].addnext if anchor else caption.append)(p_pr)
+    if p_pr.find(_w("keepLines")) is None:
+        keep_next = p_pr.find(_w("keepNext"))
+        p_pr.insert(list(p_pr).index(keep_next) + 1 if keep_next is not None else 0, etree.Element(_w("keepLines")))
+
+
+EMU_PER_MM = 36000
+EMU_PER_TWIP = 635
+# a figure whose image is at most this much narrower than the text width was drawn for it
+FULL_WIDTH_SLACK_MM = 2.0
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+WP_NS = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+
+
+def png_width_mm(data: bytes) -> float | None:
+    """The width an image was drawn for: its pixels at the resolution it states (the
+    PNG's pHYs, as figures.save writes it), in mm; None when it states none."""
+    import io as _io
+
+    from PIL import Image
+
+    try:
+        with Image.open(_io.BytesIO(data)) as image:
+            dpi = image.info.get("dpi")
+            return image.size[0] / float(dpi[0]) * 25.4 if dpi and dpi[0] else None
+    except OSError:
+        return None
+
+
+def docx_image_widths(entries: dict[str, bytes]) -> dict[str, float]:
+    """The drawn width (mm, :func:`png_width_mm`) of each image of a DOCX, by the
+    relationship id the document's drawings name it by (``r:embed``)."""
+    from lxml import etree
+
+    rels = entries.get("word/_rels/document.xml.rels")
+    if not rels:
+        return {}
+    widths = {}
+    for rel in etree.fromstring(rels):
+        target = rel.get("Target", "")
+        data = entries.get("word/" + target.lstrip("/"))
+        if rel.get("Type", "").endswith("/image") and data:
+            width = png_width_mm(data)
+            if width is not None:
+                widths[rel.get("Id")] = width
+    return widths
+
+
+def drawn_full_width(width_mm: float | None, text_width_mm: float) -> bool:
+    """Whether an image drawn ``width_mm`` wide was drawn for the full text width."""
+    return width_mm is not None and width_mm >= text_width_mm - FULL_WIDTH_SLACK_MM
+
+
+def _full_width_figures(root, drawn: dict[str, float]) -> None:
+    """Each drawing whose image was drawn for the full text width, set at the text width
+    (``wp:extent`` and the picture's ``a:ext``, the height in proportion)."""
+    text_mm = DOCX_TEXT_WIDTH / 1440 * 25.4
+    width = DOCX_TEXT_WIDTH * EMU_PER_TWIP
+    for drawing in root.iter(_w("drawing")):
+        blip = next(drawing.iter(f"{{{A_NS}}}blip"), None)
+        extent = next(drawing.iter(f"{{{WP_NS}}}extent"), None)
+        if blip is None or extent is None or not drawn_full_width(drawn.get(blip.get(f"{{{R_NS}}}embed")), text_mm):
+            continue
+        cx, cy = int(extent.get("cx")), int(extent.get("cy"))
+        height = round(cy * width / cx) if cx else cy
+        for ext in [extent, *drawing.iter(f"{{{A_NS}}}ext")]:
+            if ext.get("cx") is not None:
+                ext.set("cx", str(width))
+                ext.set("cy", str(height))
+
+
+def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
+    from lxml import etree
+
+    _full_width_figures(root, drawn or {})
 
     body = root.find(_w("body"))
     sect = body.find(_w("sectPr"))
@@ -549,6 +695,8 @@ def _finish_document(root) -> bytes:
         _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
         if wide:
             _landscape_section(body, table, sect)
+    for marked in body.findall(f"{_w('p')}[@{LANDSCAPE_END}]"):
+        del marked.attrib[LANDSCAPE_END]
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -611,10 +759,20 @@ def _column_widths(raw: list[int], least: list[int], text_width: int) -> list[in
     return [round(w) for w in widths]
 
 
+# marks, while the document is finished, the paragraph that ends a landscape section
+LANDSCAPE_END = "landscape-end"
+
+
 def _landscape_section(body, table, sect) -> None:
     """The table, with its caption before it and its note (an italic paragraph) after
     it, in a section of its own on landscape pages: a paragraph that ends the portrait
-    section before the caption, and one that ends the landscape section after the note."""
+    section before the caption, and one that ends the landscape section after the note.
+
+    The landscape section waits for the end of the table's section (the next heading,
+    or the end of the document), as the PDF's landscape pages do, so that the text after
+    the table first fills the portrait page instead of leaving it half blank; landscape
+    tables that wait for the same heading follow one another without a portrait page
+    between them."""
     import copy
 
     from lxml import etree
@@ -647,8 +805,27 @@ def _landscape_section(body, table, sect) -> None:
         p_pr.append(section)
         return p
 
-    first.addprevious(breaker(False))
-    last.addnext(breaker(True))
+    block = [first]
+    while block[-1] is not last:
+        block.append(block[-1].getnext())
+    # where the block goes: before the next heading, after any landscape tables already there
+    anchor = last.getnext()
+    while anchor is not None and not (anchor.tag == _w("p") and (style(anchor) or "").startswith("Heading")):
+        if anchor.tag == _w("sectPr"):
+            break
+        anchor = anchor.getnext()
+    waiting = anchor.getprevious() if anchor is not None else None
+    joined = waiting is not None and waiting.get(LANDSCAPE_END) == "1" and waiting not in block
+    for element in block:
+        if anchor is not None:
+            anchor.addprevious(element)
+        else:
+            body.append(element)
+    if not joined:
+        first.addprevious(breaker(False))
+    end = breaker(True)
+    end.set(LANDSCAPE_END, "1")
+    last.addnext(end)
 
 
 def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
@@ -728,11 +905,9 @@ def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
 
 
 def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
-    import datetime as dt
-
-    import pypandoc
-    import typst
-
+    """The PDF through pandoc's Typst writer and Typst. Tables are first set as floats
+    (:func:`keep_tables_whole`); those too tall for their page are set again in the
+    flow of the text, and the pages of the turned tables are marked to be shown turned."""
     header = root / ".manuscript-header.typ"
     header.write_text(TYPST_HEADER, encoding="utf-8")
     before = root / ".manuscript-body.typ"
@@ -740,18 +915,37 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
     page = root / ".manuscript-page.yaml"
     page.write_text(pdf_page_metadata(), encoding="utf-8")
     try:
-        source = pypandoc.convert_text(
-            keep_tables_whole(markdown),
-            "typst",
-            format="markdown",
-            extra_args=_pandoc_args(meta, root)
-            + ["--standalone", f"--include-in-header={header}", f"--include-before-body={before}"]
-            + [f"--metadata-file={page}"],
-        )
+        pdf, placed = _typeset(markdown, root, meta, header, before, page, ())
+        too_tall = {t["number"] for t in placed if not t["fits"]}
+        if too_tall:
+            pdf, placed = _typeset(markdown, root, meta, header, before, page, too_tall)
     finally:
         header.unlink(missing_ok=True)
         before.unlink(missing_ok=True)
         page.unlink(missing_ok=True)
+    from compendium.core.io import write_bytes
+
+    write_bytes(out, compact_pdf(pdf, sorted({t["page"] for t in placed if t["turned"]})))
+
+
+def _typeset(
+    markdown: str, root: Path, meta: dict, header: Path, before: Path, page: Path, in_flow: Collection[int]
+) -> tuple[bytes, list[dict]]:
+    """The PDF's bytes and the floating tables' metadata (see :func:`floating_table`)."""
+    import datetime as dt
+    import json
+
+    import pypandoc
+    import typst
+
+    source = pypandoc.convert_text(
+        keep_tables_whole(markdown, in_flow),
+        "typst",
+        format="markdown",
+        extra_args=_pandoc_args(meta, root)
+        + ["--standalone", f"--include-in-header={header}", f"--include-before-body={before}"]
+        + [f"--metadata-file={page}"],
+    )
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or EPOCH)
     typ = root / ".manuscript.typ"
     typ.write_text(source, encoding="utf-8")
@@ -762,23 +956,28 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
             ignore_system_fonts=True,
             timestamp=dt.datetime.fromtimestamp(epoch, dt.UTC),
         )
+        placed = json.loads(
+            typst.query(str(typ), f"<{TABLE_FLOAT_LABEL}>", field="value", root=str(root), ignore_system_fonts=True)
+        )
     finally:
         typ.unlink(missing_ok=True)
-    from compendium.core.io import write_bytes
-
-    write_bytes(out, compact_pdf(pdf))
+    return pdf, placed
 
 
-def compact_pdf(data: bytes) -> bytes:
+def compact_pdf(data: bytes, rotate: Sequence[int] = ()) -> bytes:
     """The PDF with its objects in compressed object streams (qpdf through pikepdf),
     written with a deterministic file id: smaller, and the tagged structure tree's runs of
     marked-content numbers no longer sit in the file as plain text, where a byte-level
-    search for phone numbers mistakes them for one."""
+    search for phone numbers mistakes them for one. The pages ``rotate`` (1-based),
+    which carry a table turned a quarter to the left, are shown turned a quarter to
+    the right (``/Rotate 90``), so that a reader sees the table upright."""
     import io as _io
 
     import pikepdf
 
     with pikepdf.open(_io.BytesIO(data)) as pdf:
+        for number in rotate:
+            pdf.pages[number - 1].obj.Rotate = 90
         out = _io.BytesIO()
         pdf.save(
             out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True, deterministic_id=True

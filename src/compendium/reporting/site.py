@@ -642,14 +642,46 @@ def manuscript_section(
         )
     mapping = (
         "<h3>Where each table and figure of the manuscript comes from</h3>"
-        + html_table(["Item", "Caption", "Files", "Computed by"], rows)
+        + html_table(["Item", "Caption", "Files", "Computed by"], rows, cls="listing mapping")
         if rows
         else ""
     )
     return f'<h2 id="manuscript">Manuscript</h2><p>{" · ".join(formats)}</p>{mapping}'
 
 
-def tables_section(root: Path, project: Path, pipeline: list[Stage], titles: dict[str, str]) -> str:
+def manuscript_tables(root: Path, items: list[dict]) -> dict[str, tuple[int, str]]:
+    """The manuscript's tables by the stem of their file (:func:`match_table`): their
+    number and caption in the manuscript, in its order."""
+    found: dict[str, tuple[int, str]] = {}
+    for item in items:
+        if item["kind"] == "Table":
+            stem = match_table(item["rows"], root)
+            if stem and stem not in found:
+                found[stem] = (item["number"], item["caption"])
+    return found
+
+
+SUPPLEMENT_PREFIX = re.compile(r"^(Table|Figure)\s+\d+\.\s*")
+
+
+def supplementary_caption(caption: str) -> str:
+    """A supplementary item's caption without a number of its own ('Table 2. ...'), which
+    would clash with the manuscript's numbering."""
+    return SUPPLEMENT_PREFIX.sub("", caption).strip()
+
+
+def tables_section(
+    root: Path,
+    project: Path,
+    pipeline: list[Stage],
+    titles: dict[str, str],
+    in_manuscript: dict[str, tuple[int, str]] | None = None,
+) -> str:
+    """Every table the pipeline writes with its caption, files and notebook: the
+    manuscript's tables first, numbered and captioned as the manuscript has them and in
+    its order, then the supplementary tables (S1, S2, ...) in the order the pipeline
+    computes them."""
+    in_manuscript = in_manuscript or {}
     stems = sorted({p.stem for p in (root / "tables").glob("*") if p.suffix in (".csv", ".md")})
 
     def order(stem: str) -> tuple:
@@ -657,30 +689,46 @@ def tables_section(root: Path, project: Path, pipeline: list[Stage], titles: dic
         index = next((i for i, s in enumerate(pipeline) if stage and s.name == stage.name), len(pipeline))
         outs = pipeline[index].outs if index < len(pipeline) else []
         position = next((i for i, o in enumerate(outs) if Path(o).stem == stem), len(outs))
-        return index, position, stem
+        return in_manuscript.get(stem, (len(in_manuscript) + 1,))[0], index, position, stem
 
-    rows = []
+    main: list[list[str]] = []
+    supplement: list[list[str]] = []
     for stem in sorted(stems, key=order):
         stage = producer(f"tables/{stem}.csv", pipeline, project) or producer(f"tables/{stem}.md", pipeline, project)
-        caption = html.escape(table_caption(stem, titles))
+        if stem in in_manuscript:
+            number, text = in_manuscript[stem]
+            label = f"Table {number}."
+        else:
+            label = f"Table S{len(supplement) + 1}."
+            text = supplementary_caption(table_caption(stem, titles))
+        caption = f"<strong>{label}</strong> {html.escape(text)}"
         md = f"tables/{stem}.md"
         named = f'<a href="{twin_path(md)}">{caption}</a>' if md in titles else caption
-        rows.append([named, _files(root, "tables", stem, titles), notebook_link(stage, root)])
-    if not rows:
+        row = [named, _files(root, "tables", stem, titles), notebook_link(stage, root)]
+        (main if stem in in_manuscript else supplement).append(row)
+    if not main and not supplement:
         return ""
-    return (
-        '<h2 id="tables">All tables</h2><p>Every table the pipeline writes, in the order the pipeline computes '
-        "them. The CSV files keep every digit; the Markdown and HTML are rounded for reading.</p>"
-        + html_table(["Table", "Files", "Computed by"], rows)
-    )
+    head = ["Table", "Files", "Computed by"]
+    parts = [
+        '<h2 id="tables">All tables</h2><p>The CSV files keep every digit; the Markdown and HTML are '
+        "rounded for reading.</p>"
+    ]
+    if main:
+        parts.append('<h3 id="tables-manuscript">Tables of the manuscript</h3>' + html_table(head, main, cls="listing"))
+    if supplement:
+        parts.append(
+            '<h3 id="tables-supplementary">Supplementary tables</h3><p>Tables the pipeline writes besides the '
+            "manuscript's, in the order it computes them.</p>" + html_table(head, supplement, cls="listing")
+        )
+    return "".join(parts)
 
 
 def figures_section(
     root: Path, project: Path, pipeline: list[Stage], titles: dict[str, str], fig_caps: dict[str, str]
 ) -> str:
     """Every figure at the column's width with its caption, files and notebook: the
-    manuscript's figures first, in its order, then the others in the order the pipeline
-    computes them."""
+    manuscript's figures first, in its order, then the supplementary ones (S1, S2, ...)
+    in the order the pipeline computes them."""
     numbers = {stem: n for n, stem in enumerate(fig_caps, start=1)}  # fig_caps is in manuscript order
 
     def order(stem: str) -> tuple:
@@ -691,9 +739,15 @@ def figures_section(
     results_path = root / "results.json"
     context = json.loads(results_path.read_text(encoding="utf-8")) if results_path.is_file() else None
     blocks = []
+    supplementary = 0
     for stem in sorted((p.stem for p in (root / "figures").glob("*.png")), key=order):
-        caption = html.escape(figure_caption(stem, fig_caps, context))
-        label = f"<strong>Figure {numbers[stem]} of the manuscript.</strong> " if stem in numbers else ""
+        if stem in numbers:
+            caption = html.escape(figure_caption(stem, fig_caps, context))
+            label = f"<strong>Figure {numbers[stem]} of the manuscript.</strong> "
+        else:
+            supplementary += 1
+            caption = html.escape(supplementary_caption(figure_caption(stem, fig_caps, context)))
+            label = f"<strong>Figure S{supplementary}.</strong> "
         stage = producer(f"figures/{stem}.png", pipeline, project)
         blocks.append(
             f'<figure id="figure-{html.escape(stem)}"><a href="figures/{html.escape(stem)}.png">'
@@ -793,11 +847,8 @@ def index_html(
     css = css if css is not None else stylesheet(project)
     pipeline = stages(project)
     md = root / "manuscript.md"
-    fig_caps = {
-        Path(i["file"]).stem: i["caption"]
-        for i in (manuscript_items(md.read_text(encoding="utf-8")) if md.is_file() else [])
-        if i["kind"] == "Figure"
-    }
+    items = manuscript_items(md.read_text(encoding="utf-8")) if md.is_file() else []
+    fig_caps = {Path(i["file"]).stem: i["caption"] for i in items if i["kind"] == "Figure"}
     note = f'<p class="note">{inline_code(synthetic_note)}</p>' if synthetic_note else ""
     about = about_html(meta) if meta else ""
     title = "Medical learners' anti-racist activism" if twin or not meta else str(meta["title"])
@@ -815,7 +866,7 @@ pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
 {contents}
 {start_here(root, project, report, twin, titles)}
 {manuscript_section(root, project, pipeline, titles, fig_caps)}
-{tables_section(root, project, pipeline, titles)}
+{tables_section(root, project, pipeline, titles, manuscript_tables(root, items))}
 {figures_section(root, project, pipeline, titles, fig_caps)}
 {reports_section(root, titles)}
 {pipeline_section(root, project, pipeline)}
