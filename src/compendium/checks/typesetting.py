@@ -14,8 +14,8 @@ PDF (word boxes from the text layer, read with pdfminer.six):
   line). Exempt are the last page, a page turned to landscape (a wide table's page of
   its own), and the page before a landscape page when the section's text is exhausted
   there, that is when the next portrait page opens with a heading of the manuscript.
-  (Page layout from pdfminer's text lines, images and rules; a page marked /Rotate
-  is measured as the reader sees it, turned.)
+  (Page layout from the characters, images and rules pdfminer reads, without its
+  layout analysis; a page marked /Rotate is measured as the reader sees it, turned.)
 
 DOCX (the XML of word/document.xml and word/styles.xml):
 
@@ -91,25 +91,52 @@ class Word:
         return self.y0
 
 
-def pdf_words(path: Path) -> list[Word]:
+@dataclass(frozen=True)
+class PdfPage:
+    """One page of a PDF as pdfminer.six draws it, without layout analysis: its box
+    (turned as the reader sees it when the page is marked /Rotate), its characters in
+    the order the page draws them, and its images and rules."""
+
+    number: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    chars: tuple
+    graphics: tuple
+
+
+def pdf_pages(path: Path) -> list[PdfPage]:
+    """The pages of a PDF, read once (parsing is most of the checks' time)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar, LTCurve, LTImage
+
+    def walk(item, chars: list, graphics: list) -> None:
+        if isinstance(item, LTChar):
+            chars.append(item)
+        elif isinstance(item, LTImage | LTCurve):
+            graphics.append(item)
+        elif hasattr(item, "__iter__"):
+            for child in item:
+                walk(child, chars, graphics)
+
+    pages = []
+    for number, page in enumerate(extract_pages(str(path), laparams=None), start=1):
+        chars: list = []
+        graphics: list = []
+        walk(page, chars, graphics)
+        pages.append(PdfPage(number, page.x0, page.y0, page.x1, page.y1, tuple(chars), tuple(graphics)))
+    return pages
+
+
+def pdf_words(path: Path, pages: list[PdfPage] | None = None) -> list[Word]:
     """The words of a PDF's text layer with their boxes: characters, in the order the
     page draws them, joined while they stay on one baseline, move rightwards and leave
     a gap under an eighth of the font size."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar
-
     words: list[Word] = []
-
-    def chars(item):
-        if isinstance(item, LTChar):
-            yield item
-        elif hasattr(item, "__iter__"):
-            for child in item:
-                yield from chars(child)
-
-    for number, page in enumerate(extract_pages(str(path), laparams=None), start=1):
+    for page in pages if pages is not None else pdf_pages(path):
         # in the order the page draws them: two words printed over each other stay two
-        glyphs = [c for c in chars(page) if c.get_text().strip()]
+        glyphs = [c for c in page.chars if c.get_text().strip()]
         runs: list[list] = []
         for c in glyphs:
             last = runs[-1][-1] if runs else None
@@ -119,7 +146,7 @@ def pdf_words(path: Path) -> list[Word]:
             runs[-1].append(c)
         words += [
             Word(
-                number,
+                page.number,
                 "".join(c.get_text() for c in run),
                 min(c.x0 for c in run),
                 max(c.x1 for c in run),
@@ -233,39 +260,32 @@ class PageFill:
     first_line: str  # the first line of text at the top of the text area
 
 
-def page_fills(path: Path, margin_x_mm: float, margin_y_mm: float) -> list[PageFill]:
+def page_fills(
+    path: Path, margin_x_mm: float, margin_y_mm: float, pages: list[PdfPage] | None = None
+) -> list[PageFill]:
     """How much of each page's text area (the page less its margins, turned with a
     landscape page) is left blank: the heights of the vertical gaps taller than
-    :data:`GAP_PT` between the items on it (text lines, images, rules), with the gaps
-    above the first and below the last, as a share of the area's height."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTCurve, LTImage, LTTextLine
-
+    :data:`GAP_PT` between the items on it (characters, images, rules), with the gaps
+    above the first and below the last, as a share of the area's height. The first
+    line is the words on the baseline of the highest word, left to right."""
+    pages = pages if pages is not None else pdf_pages(path)
+    words = pdf_words(path, pages)
     mm = 72 / 25.4
     fills = []
-
-    def items(item):
-        if isinstance(item, LTTextLine | LTImage | LTCurve):
-            yield item
-        elif hasattr(item, "__iter__"):
-            for child in item:
-                yield from items(child)
-
-    for number, page in enumerate(extract_pages(str(path)), start=1):
-        landscape = page.width > page.height
+    for page in pages:
+        landscape = page.x1 - page.x0 > page.y1 - page.y0
         mx, my = (margin_y_mm, margin_x_mm) if landscape else (margin_x_mm, margin_y_mm)
         left, right = page.x0 + mx * mm, page.x1 - mx * mm
         bottom, top = page.y0 + my * mm, page.y1 - my * mm
+
+        def inside(it, left: float = left, right: float = right) -> bool:
+            return not (it.x1 <= left or it.x0 >= right)  # line numbers sit in the margin
+
         spans = []
-        lines = []
-        for it in items(page):
-            if it.x1 <= left or it.x0 >= right:  # line numbers in the margin
-                continue
+        for it in (*page.chars, *page.graphics):
             low, high = max(it.y0, bottom), min(it.y1, top)
-            if high > low:
+            if inside(it) and high > low:
                 spans.append((low, high))
-                if isinstance(it, LTTextLine) and it.get_text().strip():
-                    lines.append((it.y1, it.x0, it.get_text().strip()))
         spans.sort()
         blank, edge = 0.0, bottom
         for low, high in spans:
@@ -274,8 +294,13 @@ def page_fills(path: Path, margin_x_mm: float, margin_y_mm: float) -> list[PageF
             edge = max(edge, high)
         if top - edge > GAP_PT:
             blank += top - edge
-        first = max(lines, key=lambda t: (t[0], -t[1]))[2] if lines else ""
-        fills.append(PageFill(number, landscape, blank / (top - bottom), first))
+        shown = [w for w in words if w.page == page.number and inside(w) and w.y0 < top and w.y1 > bottom]
+        first = ""
+        if shown:
+            highest = max(shown, key=lambda w: (w.y1, -w.x0))
+            line = [w for w in shown if abs(w.y0 - highest.y0) < 0.3 * max(w.size, highest.size)]
+            first = " ".join(w.text for w in sorted(line, key=lambda w: w.x0))
+        fills.append(PageFill(page.number, landscape, blank / (top - bottom), first))
     return fills
 
 
@@ -314,7 +339,8 @@ def check_pdf(path: Path, markdown: str, margins_mm: tuple[float, float] | None 
     """Overlapping words and words broken inside a column, in a PDF rendered from
     ``markdown``, and, when the page's ``margins_mm`` (side, top and bottom) are given,
     pages left half blank."""
-    words = pdf_words(path)
+    pages = pdf_pages(path)
+    words = pdf_words(path, pages)
     problems = [
         f"{path.name}, page {a.page}: {a.text!r} and {b.text!r} print over each other" for a, b in overlaps(words)
     ]
@@ -327,7 +353,7 @@ def check_pdf(path: Path, markdown: str, margins_mm: tuple[float, float] | None 
         problems += [
             f"{path.name}, page {f.page}: {f.blank:.0%} of the page is blank (at most {MOST_BLANK:.0%} "
             "before the last page, unless a landscape page follows the end of a section)"
-            for f in half_blank_pages(page_fills(path, *margins_mm), markdown)
+            for f in half_blank_pages(page_fills(path, *margins_mm, pages=pages), markdown)
         ]
     return problems
 
