@@ -427,3 +427,24 @@ def test_the_table_reports_both_benchmarks_and_the_review_counts():
     assert f"token recall {100 * heldout['recall']:.1f}%" in text
     assert "recall 100.0% (0 missed); precision 90.9%" in text and "precision 95.2%" in text
     assert "3 candidate(s) in data/private/deidentify_review.csv, 1 kept" in text and "2 undecided" in text
+
+
+@pytest.mark.parametrize(
+    "text,gone,kept",
+    [
+        ("The rotation at Mustashfa al-Nakheel al-Azraq was where it began.", ["Nakheel", "Azraq"], ["rotation"]),
+        ("We were sent to Hospital al-Zahrawi for a week.", ["Zahrawi"], ["week"]),
+        ("I spoke to Rania el-Tayeb after the session.", ["Rania", "Tayeb"], ["session"]),
+        ("Dr ul-Mulk asked the group to stay.", ["Mulk"], ["group"]),
+        ("Later we heard from Tunde d'Almeida.", ["Tunde", "Almeida"], ["heard"]),
+        ("Our team met al-Ruwaili twice.", ["Ruwaili"], ["twice"]),
+        ("We used e-Learning modules, x-Ray images, an iPad and eGFR values.", [], ["e-Learning", "x-Ray", "iPad"]),
+    ],
+)
+def test_a_name_after_a_lower_case_particle_is_found_whole(text, gone, kept):
+    """Arabic, Urdu and Romance names open with a lower-case particle and a hyphen or an
+    apostrophe (al-, el-, ul-, d'); the name goes with it, the words beside it stay.
+    None of these names is in a list the detector uses."""
+    out, _ = Deidentifier().redact(text)
+    assert [w for w in gone if w in out] == [], out
+    assert [w for w in kept if w not in out] == [], out

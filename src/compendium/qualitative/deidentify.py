@@ -539,6 +539,19 @@ def is_common(word: str, compounds: bool = False, min_stem: int = 3) -> bool:
     return False
 
 
+_PARTICLE = re.compile(r"[^\W\d_]{1,4}['’\-]")
+
+
+def _particle_name(word: str) -> str | None:
+    """The capitalised rest of a word that opens with a short lower-case particle and a
+    hyphen or apostrophe (*al-Akhdar*, *el-Masri*, *d'Souza*, *ul-Haq*), else None. A word
+    with no such particle (*eGFR*, *iPad*) is not one."""
+    m = _PARTICLE.match(word)
+    if m is None or not word[: m.end() - 1].islower() or m.end() >= len(word) or not word[m.end()].isupper():
+        return None
+    return word[m.end() :]
+
+
 def _medical(word: str) -> bool:
     return len(word) > 6 and word.endswith(MEDICAL_SUFFIXES)
 
@@ -621,6 +634,9 @@ class Deidentifier:
         if low in FUNCTION and (tok.initial or text[0].islower()):
             return "function"
         if text[0].islower():
+            rest = _particle_name(text)
+            if rest is not None:  # al-Akhdar, el-Masri, d'Souza: the name after its particle
+                return "name" if any(self._part_is_name(p, False) for p in self._parts(rest)) else "common"
             if any(ch.isupper() for ch in text):
                 return "acronym"  # eGFR, iPad
             return self._lower_class(low)
@@ -761,7 +777,8 @@ class Deidentifier:
 
         for tok in tokens:
             first = tok.text[0]
-            upper = first.isupper() or not first.islower()  # caseless scripts (李明) count as capitalised
+            # caseless scripts (李明) and a name after its particle (al-Akhdar) count as capitalised
+            upper = first.isupper() or not first.islower() or _particle_name(tok.text) is not None
             if current and not self._joined(text, current[-1], tok):
                 close()
             if upper:
@@ -919,7 +936,7 @@ class Deidentifier:
     @staticmethod
     def _extends(tok: _Token) -> bool:
         return (
-            tok.text[0].isupper()
+            (tok.text[0].isupper() or _particle_name(tok.text) is not None)
             and not tok.initial
             and tok.cls not in ("function", "connector", "title")
             and not (tok.cls == "public" and _fold(tok.text).rstrip("s") in CALENDAR)
