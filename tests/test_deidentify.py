@@ -158,9 +158,11 @@ def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
     """The benchmark measures what the detector has never seen. Every word of a marked
     person or place (particles, titles, street words and words of two letters aside), and at least one
     word of each marked institution, is in none of the detector's lists (checked with and
-    without accents)."""
+    without accents). The one exception is on purpose: a word of the detector's own list of
+    ambiguous name-words (names that are also English words: Hope, Grace, Bishop), which the
+    benchmark holds to measure how such a name is caught in context."""
     lists = d.word_lists()
-    skip = lists["connectors"] | lists["titles"]
+    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"]
 
     def listed(word):
         low = word.lower()
