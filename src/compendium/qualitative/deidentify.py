@@ -1229,9 +1229,9 @@ def token_scores(texts: list[str], truth: list[list[tuple[int, int]]], predicted
 # about any study): the rules were fitted on its first part; two later parts were each
 # scored once, before any change, and are reported here.
 HELDOUT_HISTORY = (
-    "The detector's rules were developed on the benchmark's first 359 sentences; two later "
-    "batches (93 and 62 sentences), each scored once before any change, gave token recall 98.9% "
-    "and 99.0% and precision 96.4% and 96.2%."
+    "The detector's rules were developed on the benchmark's first 359 sentences; three later "
+    "batches (93, 62 and 109 sentences), each scored once before any change, gave token recall "
+    "98.9%, 99.0% and 99.2% and precision 96.4%, 96.2% and 91.3%."
 )
 
 _MARK = re.compile(r"\[\[(.+?)\|(\w+)\]\]")
