@@ -20,7 +20,12 @@ Frequencies from ``wordfreq`` (English, offline) refine this where a 1934 dictio
 falls short: a lower-case word it does not know is a name when it is rare (Zipf < 1.5),
 or rarer than Zipf 3.3 and beside another name ("kofi boateng"); a capitalised
 dictionary word seldom used in English ("Malik", Zipf < 3.7) with no ordinary capitalised
-word beside it is sent to review. Drug-name stems (WHO INN), medical suffixes and
+word beside it is sent to review. A word the dictionary knows only by stripping an
+ending that is not a plural or past tense, a prefix or a compound part ("Pieter" as
+*piet* + *-er*) is a name when wordfreq finds it rare and used at least as often as the
+entry it was reduced to (:func:`derived_name`); a plural *-s* never brings back a lost *e*
+("tobs" is not *tobe*). An unknown lower-case word right after a verb whose object is a
+person ("texted jojo") is sent to review. Drug-name stems (WHO INN), medical suffixes and
 derived-word endings are never names. Neighbouring proper-noun words form one span (a
 title and the name after it, initials, hyphenated and apostrophe names, particles such
 as *de*, *bin*, *Ní*), so a name is never half replaced; a possessive *'s* stays outside
@@ -176,6 +181,11 @@ SUBJECT_FOLLOWERS = frozenset(
     "helped organised organized ran led gave spoke wanted knew called emailed texted "
     "agreed replied laughed stayed joined left".split()
 )
+# verbs whose object is a person ("I texted jojo"): an unknown lower-case word after one of
+# them is sent to review however frequent it is
+PERSON_OBJECT_VERBS = frozenset(
+    "texted messaged emailed e-mailed phoned rang asked told thanked met called pinged dm'd whatsapped tagged".split()
+)
 CALENDAR = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
@@ -249,6 +259,7 @@ MEDICAL_SUFFIXES = (
     "scope",
     "gram",
     "graphy",
+    "metry",
     "iatry",
     "iatrics",
     "etrics",
@@ -280,6 +291,9 @@ MEDICAL_SUFFIXES = (
     "oxetine",
     "pramine",
     "triptyline",
+    "grel",
+    "grelor",
+    "toin",
     "azepam",
     "azolam",
     "barbital",
@@ -503,40 +517,90 @@ def is_common(word: str, compounds: bool = False, min_stem: int = 3) -> bool:
     """Whether a lower-case word (no hyphen) is a common English word, allowing plurals,
     verb and adjective endings, British spellings, prefixes and (``compounds``) two-word
     compounds such as *wellbeing*."""
+    return dictionary_root(word, compounds, min_stem) is not None
+
+
+@functools.cache
+def dictionary_root(word: str, compounds: bool = False, min_stem: int = 3) -> tuple[str, str] | None:
+    """How :func:`is_common` finds a word: ``(entry, route)``, the dictionary entry reached
+    and the route to it -- ``""`` when the word (or a spelling of it) is itself an entry,
+    else the suffix stripped (``"er"`` for *pieter* -> *piet*), ``"prefix"`` or
+    ``"compound"``; None when the word is not common."""
     common = common_words()
     word = word.replace("’", "'")
     if len(word) <= 1 or word in common:
-        return True
+        return word, ""
     if word.endswith("'s"):
-        return is_common(word[:-2], compounds, min_stem)
+        return dictionary_root(word[:-2], compounds, min_stem)
     variants = {word, word.replace("ae", "e").replace("oe", "e")}
     for w in list(variants):
         for british, american in _SPELLINGS:
             if british in w:
                 variants.add(w.replace(british, american))
-    if any(v in common for v in variants):
-        return True
-    for w in list(variants):
+    for v in sorted(variants):
+        if v in common:
+            return v, ""
+    for w in sorted(variants):
         for suffix, repl in _SUFFIXES:
             if w.endswith(suffix) and len(w) - len(suffix) >= min_stem:
                 stem = w[: -len(suffix)] + repl
                 if stem in common:
-                    return True
+                    return stem, suffix
                 if len(stem) >= 4 and stem[-1] == stem[-2] and stem[:-1] in common:  # stopped, planning
-                    return True
-                if (stem + "e") in common and repl == "":
-                    return True
+                    return stem[:-1], suffix
+                # a lost e comes back after -ed, -ing, -er ... (baked, baking), never after a
+                # plural -s (the plural of "tobe" is "tobes", so "tobs" is no word)
+                if (stem + "e") in common and repl == "" and suffix not in ("s", "'s"):
+                    return stem + "e", suffix
                 variants.add(stem)
-    for w in variants:
+    for w in sorted(variants):
         for prefix in _PREFIXES:
             rest = 4 if min_stem < 4 or prefix in _STRICT_PREFIXES else 6
-            if w.startswith(prefix) and len(w) - len(prefix) >= rest and is_common(w[len(prefix) :], False, min_stem):
-                return True
+            if w.startswith(prefix) and len(w) - len(prefix) >= rest:
+                found = dictionary_root(w[len(prefix) :], False, min_stem)
+                if found is not None:
+                    return found[0], "prefix"
     if compounds:
         for i in range(4, len(word) - 3):
-            if word[:i] in common and is_common(word[i:], False, min_stem):
-                return True
-    return False
+            if word[:i] in common:
+                found = dictionary_root(word[i:], False, min_stem)
+                if found is not None:
+                    return found[0], "compound"
+    return None
+
+
+# routes of dictionary_root that names seldom take: the entry itself, plurals and past
+# tenses (a plural or a past tense used more than its stem is a real word: "Tremors", "Confided")
+_INFLECTIONS = frozenset(("", "s", "es", "ies", "ers", "ed", "ied", "'s"))
+# a capitalised word that is common only by morphology and rarer than this on the Zipf scale
+# is a possible name when it is at least as frequent as the entry it was reduced to
+DERIVED_ZIPF = 3.0
+
+
+def derived_name(word: str, capitalised: bool) -> bool:
+    """Whether a lower-case ``word`` that the dictionary knows only through morphology is
+    nevertheless a possible name, judged by wordfreq (Speer et al., *wordfreq*, Zenodo
+    2018, doi:10.5281/zenodo.1443582).
+
+    Rule: the word is not itself an entry (nor a spelling of one) but reduces to an entry
+    by stripping a suffix other than a plural or past tense (-er, -y, -ie, -ly ...), a
+    prefix or a compound part, neither it nor the entry has an ending of a derived English
+    word (-tion, -ing, -ness ...), and either
+
+    * capitalised: it is rarer than ``DERIVED_ZIPF`` yet at least as frequent as the entry
+      it was reduced to (a real inflection is used less than its stem -- *stethoscopes*
+      1.8 against *stethoscope* 2.7 -- while a name borrowed from a rare entry is used
+      more: *Pieter* 2.8 against *piet* 2.6), or
+    * lower case: the same comparison with the entry, below ``LOWER_RARE`` (lower-case
+      rare plurals of real words, *debriefs* 1.4 against *debrief* 2.5, stay common).
+    """
+    found = dictionary_root(word, min_stem=4 if capitalised else 3)
+    if found is None or found[1] in _INFLECTIONS or word.endswith(_WORDLIKE_ENDINGS) or _medical(word):
+        return False
+    if found[0].endswith(_WORDLIKE_ENDINGS):
+        return False
+    z = _zipf(word)
+    return z < (DERIVED_ZIPF if capitalised else LOWER_RARE) and z >= _zipf(found[0])
 
 
 _PARTICLE = re.compile(r"[^\W\d_]{1,4}['’\-]")
@@ -687,7 +751,9 @@ class Deidentifier:
         low = part.lower()
         if len(part) == 1 or low in self._allowed_words or (part[0].islower() and low in CONNECTORS):
             return False
-        if is_common(low, min_stem=4) or _medical(low) or (is_common(low) and _zipf(low) >= 4.0):
+        if (is_common(low, min_stem=4) and not derived_name(low, True)) or _medical(low):
+            return False
+        if is_common(low) and _zipf(low) >= 4.0:
             return False
         if initial and is_common(low, compounds=True, min_stem=4) and _zipf(low) >= 3.0:
             return False
@@ -710,7 +776,9 @@ class Deidentifier:
         parts = [p for p in re.split(r"['\-]", self._stem(low)) if p]
         best = "common"
         for p in parts:
-            if len(p) < 3 or self._is_allowed(p) or is_common(p, compounds=True) or _medical(p):
+            if len(p) < 3 or self._is_allowed(p) or _medical(p):
+                continue
+            if is_common(p, compounds=True) and not derived_name(p, False):
                 continue
             z = _zipf(p)
             if z < LOWER_RARE:
@@ -718,6 +786,19 @@ class Deidentifier:
             if z < LOWER_ZIPF:
                 best = "lower_maybe"
         return best
+
+    def _unknown_lower(self, low: str) -> bool:
+        """A lower-case word of three letters or more that neither the dictionary (with its
+        morphology and compounds), the glossary nor the medical endings know."""
+        parts = [p for p in re.split(r"['\-]", self._stem(low)) if p]
+        return bool(parts) and all(
+            len(p) >= 3
+            and p not in FUNCTION
+            and not self._is_allowed(p)
+            and not _medical(p)
+            and not is_common(p, compounds=True)
+            for p in parts
+        )
 
     # ------------------------------------------------------------------ finding
 
@@ -735,6 +816,15 @@ class Deidentifier:
             initial = j < 0 or text[j] in SENTENCE_END
             tok = _Token(m.start(), m.end(), m.group(), initial)
             tok.cls = self._word_class(tok)
+            if (
+                tok.cls == "common"
+                and tok.text.islower()
+                and tokens
+                and _fold(tokens[-1].text) in PERSON_OBJECT_VERBS
+                and text[tokens[-1].end : tok.start] == " "
+                and self._unknown_lower(_fold(tok.text))
+            ):
+                tok.cls = "lower_maybe"  # "texted jojo": a word no dictionary knows, as a verb's person
             tokens.append(tok)
         return tokens
 
