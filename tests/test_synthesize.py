@@ -653,3 +653,17 @@ def test_no_learner_sentence_repeats_anywhere_in_the_paper_corpus(tmp_path, seed
     assert len(where) > 400
     repeated = {s: sorted(u)[:3] for s, u in where.items() if len(u) > 1}
     assert not repeated, list(repeated.items())[:5]
+
+
+def test_data_far_larger_than_a_study_can_be_written(tmp_path):
+    """--scale serves timing (make bench writes --scale 100): past the text banks'
+    capacity of distinct sentences the sequences start again instead of failing."""
+    from compendium.synthesize import textbank
+
+    bank = ["One.", "Two.", "Three."]
+    capacity = len(bank) * (1 + len(textbank.WRITTEN_OPENINGS) * (1 + len(textbank.FILLER_CLOSINGS)))
+    seen = [textbank._nth(bank, n, textbank.WRITTEN_OPENINGS) for n in range(capacity)]
+    assert len(set(seen)) == capacity
+    assert textbank._nth(bank, capacity + 2, textbank.WRITTEN_OPENINGS) == seen[2]
+    synthesize(tmp_path / "raw", scale=100)
+    assert len(pd.read_csv(tmp_path / "raw" / "participants.csv")) == 20400

@@ -802,6 +802,7 @@ def _compose(bodies: list[str], n: int) -> str:
     b, o = len(bodies), len(FILLER_OPENINGS)
     if math.gcd(b, o) != 1:
         raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    n %= b * (1 + o) * (1 + len(FILLER_CLOSINGS))  # past the capacity (--scale): the sequence again
     if n < b:
         return bodies[n]
     k = n - b
@@ -817,7 +818,7 @@ def _compose(bodies: list[str], n: int) -> str:
         return text[:-1] + FILLER_CLOSINGS[k // b] + "."
     k -= b * len(FILLER_CLOSINGS)
     if k >= b * o * len(FILLER_CLOSINGS):
-        raise ValueError(f"the text bank has no sentence number {n}: add sentences, openings or closings")
+        raise AssertionError(f"sentence {n} past the capacity it was reduced below")
     opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
     return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
 
@@ -843,10 +844,12 @@ def code_sentence(code: str, voice: str, n: int) -> str:
     """The n-th sentence (from 0) of a study written for ``code`` in ``voice``
     (``said``: a learner talking; ``written``: a document): the bank's sentences in
     order, then each behind an opening, then with a closing clause as well; never the
-    same sentence twice."""
+    same sentence twice below the bank's capacity (past it, for data far larger than a
+    study, the sequence starts again)."""
     bank = (SAID if voice == "said" else WRITTEN)[code]
     openings = FILLER_OPENINGS if voice == "said" else WRITTEN_OPENINGS
     b = len(bank)
+    n %= b * (1 + len(openings) * (1 + len(FILLER_CLOSINGS)))
     if n < b:
         return bank[n]
     m = n - b
@@ -856,7 +859,7 @@ def code_sentence(code: str, voice: str, n: int) -> str:
     if m < b * len(openings) * len(FILLER_CLOSINGS):
         text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
         return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
-    raise ValueError(f"the text bank has no sentence number {n} for {code}: add sentences")
+    raise AssertionError(f"sentence {n} of {code} past the capacity it was reduced below")
 
 
 def reworded(template: str, n: int) -> str:

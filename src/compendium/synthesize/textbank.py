@@ -423,6 +423,7 @@ def _compose(bodies: list[str], n: int, offset: int = 0) -> str:
     b, o = len(bodies), len(FILLER_OPENINGS)
     if math.gcd(b, o) != 1:
         raise ValueError(f"a bank of {b} sentences shares a factor with the {o} openings: add or drop one")
+    n %= b * (1 + o) * (1 + len(FILLER_CLOSINGS))  # past the capacity (--scale): the sequence again
     if n < b:
         return bodies[n]
     k = n - b
@@ -438,7 +439,7 @@ def _compose(bodies: list[str], n: int, offset: int = 0) -> str:
         return text[:-1] + FILLER_CLOSINGS[k // b] + "."
     k -= b * len(FILLER_CLOSINGS)
     if k >= b * o * len(FILLER_CLOSINGS):
-        raise ValueError(f"the text bank has no sentence number {n}: add bodies, openings or closings")
+        raise AssertionError(f"sentence {n} past the capacity it was reduced below")
     opened = _compose(bodies, b + k % (b * o))  # an opening and a body, as above
     return opened[:-1] + FILLER_CLOSINGS[k // (b * o)] + "."
 
@@ -754,8 +755,11 @@ def _lower_first(text: str) -> str:
 
 def _nth(bank: list[str], n: int, openings: list[str]) -> str:
     """The n-th sentence (from 0) of a bank: the sentences as written, then each behind
-    an opening, then each with a closing clause as well; never the same one twice."""
+    an opening, then each with a closing clause as well; never the same one twice below
+    the bank's capacity. Past it (only for data far larger than a study, ``--scale``,
+    which serve timing, not reading) the sequence starts again."""
     b = len(bank)
+    n %= b * (1 + len(openings) * (1 + len(FILLER_CLOSINGS)))
     if n < b:
         return bank[n]
     m = n - b
@@ -765,7 +769,7 @@ def _nth(bank: list[str], n: int, openings: list[str]) -> str:
     if m < b * len(openings) * len(FILLER_CLOSINGS):
         text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
         return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
-    raise ValueError(f"the text bank has no sentence number {n}: add sentences")
+    raise AssertionError(f"sentence {n} past the capacity it was reduced below")
 
 
 def code_sentence(code: str, voice: str, slots: tuple[str, ...], n: int) -> str:
