@@ -1035,7 +1035,8 @@ class Deidentifier:
     @staticmethod
     def _initial_candidate(text: str, tok: _Token) -> bool:
         """A sentence's first word that is a name-word ("Grace") or a rare dictionary word
-        ("Hamza"), followed by what follows a person's name ("from", "said", "told" ...)."""
+        ("Hamza", "Arjun"), followed by what follows a person's name ("from", "said",
+        "told" ..., or a verb in the past tense)."""
         stem = Deidentifier._stem(tok.text).lower()
         rare = (
             stem in common_words()
@@ -1048,7 +1049,12 @@ class Deidentifier:
         if not (stem in ambiguous_words() or rare):
             return False
         follower = WORD.match(text, tok.end + 1) if text[tok.end : tok.end + 1] == " " else None
-        return follower is not None and follower.group().lower() in SUBJECT_FOLLOWERS
+        if follower is None:
+            return False
+        verb = follower.group().lower()
+        # ... or by any verb in the past tense ("Arjun drafted the emails"): a dictionary
+        # word ending in -ed that only a subject stands before at a sentence's start
+        return verb in SUBJECT_FOLLOWERS or (len(verb) > 4 and verb.endswith("ed") and is_common(verb))
 
     def _review_run(self, text: str, run: list[_Token], add) -> None:
         """Ambiguous words of a run with no name in it: listed name-words ("Hope") and, when
