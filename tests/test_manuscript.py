@@ -849,3 +849,23 @@ def test_a_yes_no_baseline_characteristic_is_told_by_its_yes_level():
             results[f"table1.held_role.{lv}.percent.{role}"] = value
     text = manuscript.Prose(results).baseline()
     assert "more learners with held role, 7% against 3%" in text and "recorded as No" not in text
+
+
+def test_hidden_table1_cells_are_counted_by_arm_not_by_blank_smd(tmp_path):
+    """Two arm counts hidden (Nonbinary, in each arm) are two cells; the blank SMD of
+    their row is no cell of the table. An unseen study (independent design, seed 11)
+    printed 28 hidden cells where Table 1 showed 15."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+        suppressed=True,
+    )
+    assert results["table1.gender.Nonbinary.n.smd"] is None  # the blank SMD that used to be counted
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "2 cells of Table 1 are shown as suppressed" in text

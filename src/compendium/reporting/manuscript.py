@@ -1368,8 +1368,10 @@ def table_notes(results: dict) -> dict[str, str]:
     if n.has("params.min_cell"):
         k = n.int("params.min_cell")
         t1 += (
-            f" Non-zero counts below {k} of the demographic characteristics are shown as <{k}, so that no learner "
-            "can be singled out; the answers before the intervention are survey outcomes and are shown in full, "
+            f" So that no learner can be singled out, the non-zero counts below {k} of the demographic "
+            "characteristics are hidden, and with a single one in an arm and characteristic also that arm's next "
+            "smallest count, which the arm's total would give away; hidden counts read suppressed (a hidden count of "
+            f"missing values, <{k}). The answers before the intervention are survey outcomes and are shown in full, "
             "as Table 2 shows those after it."
         )
     expected = f" was below {n.int('params.min_expected')}" if n.has("params.min_expected") else " was small"
@@ -1748,7 +1750,11 @@ class Prose:
         hidden = sum(
             1
             for key, value in self.results.items()
-            if key.startswith("table1.") and key.rsplit(".", 2)[-2] == "n" and value is None
+            # table1.<variable>.<level>.n.<arm>: an arm's hidden count (a blank SMD is no cell)
+            if key.startswith("table1.")
+            and key.rsplit(".", 2)[-2] == "n"
+            and key.rsplit(".", 1)[-1] in ("control", "intervention")
+            and value is None
         )
         if k is None:
             return ""
