@@ -387,3 +387,15 @@ def test_adjusted_sentence_names_adjustment_before_saying_it():
     assert moved_only.startswith("Adjustment changed the odds ratio by 10% or more for a")
     both = w.adjusted_sentence([("a", 2.0, 2.05, 0.01), ("b", 2.0, 3.0, 0.01)])
     assert "less than 10% for a; it changed the odds ratio by 10% or more for b" in both
+
+
+def test_joint_summary_claims_agreement_only_for_pairs_that_were_judged():
+    """A hand-made study with 7 learners in both data sets: both pairs 'not assessable',
+    yet the discussion said the strands 'tell the same story where they meet'."""
+    none = w.joint_summary(0, 2, 0)
+    assert "same story" not in none and "dissonant" not in none
+    assert none.startswith("No pair of the joint display could be judged")
+    assert w.joint_summary(0, 1, 0).startswith("The pair of the joint display could not be judged")
+    some = w.joint_summary(0, 3, 2)
+    assert "same story" not in some and "one of its 3 pairs could not be judged" in some
+    assert "same story" in w.joint_summary(0, 3, 3)  # every pair judged: the old sentence stands

@@ -2199,7 +2199,13 @@ class Prose:
                     between += 1
         self.derived["derived.joint_pairs"] = len(self.joint_rows)
         self.derived["derived.joint_flagged"] = len(paragraphs)
-        head = wording.joint_summary(len(paragraphs), len(self.joint_rows))
+        judged = sum(
+            1
+            for row in self.joint_rows
+            if str(self.results.get(f"joint.{row['code']}.{row['outcome']}.judgement") or row.get("judgement") or "")
+            in ("convergent", "complementary", "dissonant")
+        )
+        head = wording.joint_summary(len(paragraphs), len(self.joint_rows), judged)
         self.derived["derived.joint_between"] = between
         tail = wording.joint_between_arms(between)
         return [p for p in (head, *paragraphs, tail) if p]

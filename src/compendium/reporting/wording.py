@@ -790,11 +790,27 @@ def limitations(
     return " ".join(text)
 
 
-def joint_summary(flagged: int, total: int) -> str:
+def joint_summary(flagged: int, total: int, assessable: int | None = None) -> str:
     """Rule: the sentence that opens the discussion of the joint display: how many of its
-    pairs are dissonant or surprising, or that none is."""
+    pairs are dissonant or surprising, or that none is. ``assessable`` counts the pairs
+    that were judged (convergent, complementary or dissonant; default: all): the
+    strands are said to agree only on pairs that were judged, and a display none of
+    whose pairs could be judged says so instead."""
     if total == 0:
         return ""
+    assessable = total if assessable is None else assessable
+    if flagged == 0 and assessable == 0:
+        return (
+            f"{'The pair' if total == 1 else 'No pair'} of the joint display "
+            f"{'could not' if total == 1 else 'could'} be judged by the rules stated with it in the Results, "
+            "so these data cannot say whether the two strands of the study agree where they meet."
+        )
+    if flagged == 0 and assessable < total:
+        return (
+            f"No pair of the joint display was dissonant or surprising; {number_word(total - assessable)} of "
+            f"its {total} pairs could not be judged by the rules stated with it in the Results, so the two "
+            "strands agree only where they could be compared."
+        )
     if flagged == 0:
         return (
             f"No pair of the joint display was dissonant, and in {'the' if total == 1 else 'every'} pair the arms "
