@@ -399,3 +399,14 @@ def test_joint_summary_claims_agreement_only_for_pairs_that_were_judged():
     some = w.joint_summary(0, 3, 2)
     assert "same story" not in some and "one of its 3 pairs could not be judged" in some
     assert "same story" in w.joint_summary(0, 3, 3)  # every pair judged: the old sentence stands
+
+
+def test_a_tie_for_the_most_frequent_code_names_every_tied_code():
+    """Hand-made study: two codes of a three-code theme had 4 units each, and the
+    paragraph named one of them 'its most frequent code'."""
+    tied = w.theme_paragraph(["A", "B", "C"], 10, 6, 6, 7, 7, top=(["B", "C"], 4))
+    assert "Its most frequent codes were b and c, tied at 4 units each." in tied
+    assert "most frequent code was" not in tied
+    assert "applied equally often (2 units each)" in w.theme_paragraph(["A", "B"], 3, 2, 2, 1, 1, top=(["A", "B"], 2))
+    assert "Its most frequent code was b (4 units)." in w.theme_paragraph(["A", "B"], 5, 2, 2, 1, 1, top=(["B"], 4))
+    assert "Its most frequent code was x (4 units)." in w.theme_paragraph(["X", "Y"], 5, 2, 2, 1, 1, top=("X", 4))

@@ -2074,6 +2074,8 @@ class Prose:
             sites = []
         units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c) for i, c in enumerate(theme["codes"])]
         top_units, _, top_code = max(units) if units else (0, 0, "")
+        # every code that ties for the most units is named: "the" most frequent code is one code only
+        top_codes = [c for u, _, c in units if u == top_units]
         pairs = []
         for i, a in enumerate(theme["codes"]):
             for b in theme["codes"][i + 1 :]:
@@ -2128,7 +2130,7 @@ class Prose:
             type_rows,
             arms,
             sites,
-            (self.code_label(top_code), int(top_units)) if top_code else None,
+            ([self.code_label(c) for c in top_codes], int(top_units)) if top_code else None,
             pairs,
             disputes,
             self.has_agreement(),

@@ -551,7 +551,7 @@ def theme_paragraph(
     types: Sequence[tuple[str, str, int, int]] = (),
     arms: Sequence[tuple[str, int, int, float]] = (),
     sites: Sequence[tuple[str, int, int, float]] = (),
-    top: tuple[str, int] | None = None,
+    top: tuple[str | Sequence[str], int] | None = None,
     pairs: Sequence[tuple[str, str, int, int]] = (),
     disputes: Sequence[str] = (),
     agreement_measured: bool = True,
@@ -560,7 +560,8 @@ def theme_paragraph(
     (units, sources and learners among all those in the qualitative data); its spread
     across source types (``(singular, plural, sources with it, sources of the type)``,
     types without sources left out; the types it is absent from named), across arms
-    and across sites (:func:`spread_sentence`); its most frequent code; how its codes
+    and across sites (:func:`spread_sentence`); its most frequent code (codes tied for
+    the most all named); how its codes
     co-occur (:func:`cooccurrence_sentence`); and how disagreements on its codes
     flagged for low agreement were settled (``disputes``, sentences from
     :func:`resolution_sentence`; none flagged: said so, when agreement was measured)."""
@@ -588,7 +589,17 @@ def theme_paragraph(
         if spread:
             text.append(spread)
     if top is not None and n_codes > 1 and top[1] > 0:
-        text.append(f"Its most frequent code was {top[0].lower()} ({count(top[1], 'unit')}).")
+        # ``top``: the code with the most units, or every code tied for the most (all named)
+        names = [top[0]] if isinstance(top[0], str) else list(top[0])
+        if len(names) == 1:
+            text.append(f"Its most frequent code was {names[0].lower()} ({count(top[1], 'unit')}).")
+        elif len(names) < n_codes:
+            text.append(
+                f"Its most frequent codes were {join([n.lower() for n in names])}, "
+                f"tied at {count(top[1], 'unit')} each."
+            )
+        else:
+            text.append(f"Its codes were applied equally often ({count(top[1], 'unit')} each).")
     co = cooccurrence_sentence(pairs)
     if co:
         text.append(co)
