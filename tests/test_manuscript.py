@@ -869,3 +869,30 @@ def test_hidden_table1_cells_are_counted_by_arm_not_by_blank_smd(tmp_path):
     assert results["table1.gender.Nonbinary.n.smd"] is None  # the blank SMD that used to be counted
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "2 cells of Table 1 are shown as suppressed" in text
+
+
+def test_baseline_means_are_printed_as_table1_prints_them(tmp_path):
+    """Hand-made study: scale means 2.38 and 2.42 (SMD 0.16) were printed 'mean 2.4 points
+    in the mentoring arm against 2.4' beside 'differed slightly'; Table 1 prints 2 decimals."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    results |= {
+        "table1.baseline_cultural_competence.points.mean.control": 2.381,
+        "table1.baseline_cultural_competence.points.mean.intervention": 2.4197,
+        "table1.baseline_cultural_competence.points.mean.smd": 0.16,
+        "table1.baseline_cultural_competence.points.sd.control": 0.29,
+        "table1.baseline_cultural_competence.points.sd.intervention": 0.23,
+        "table1.baseline_cultural_competence.points.sd.smd": 0.16,
+        "table1.baseline_cultural_competence.p_value": 0.68,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "mean 2.42 points in the programme arm against 2.38" in text
+    assert "against 2.4)" not in text

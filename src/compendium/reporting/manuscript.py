@@ -1816,8 +1816,11 @@ class Prose:
             if "mean" in stats:
                 m = stats["mean"]
                 unit = f" {worst_level.replace('_', ' ')}" if worst_level else ""
+                # the decimals of Table 1 (age 1, scale means 2), so that a difference the SMD calls
+                # real is not printed as two equal means ("2.4 against 2.4")
+                d = 1 if variable == "age" else 2
                 detail = (
-                    f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
+                    f"mean {m['intervention']:.{d}f}{unit} in {first} against {m['control']:.{d}f}"
                     if not any(wording.missing(m.get(r)) for r in ("control", "intervention"))
                     else ""
                 )
