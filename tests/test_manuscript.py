@@ -896,3 +896,34 @@ def test_baseline_means_are_printed_as_table1_prints_them(tmp_path):
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "mean 2.42 points in the programme arm against 2.38" in text
     assert "against 2.4)" not in text
+
+
+def test_an_outcome_the_site_model_could_not_estimate_is_named_not_dropped(tmp_path):
+    """Hand-made study, 2 sites: the GEE gave no odds ratio for perceived support (0 of 13
+    in one arm), and the sentence listing the site-respecting odds ratios left it out."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    for o in OUTCOMES:
+        fitted = o != "perceived_support"
+        results |= {
+            f"clustered.{o}.sites": 2,
+            f"clustered.{o}.n": 28,
+            f"clustered.{o}.odds_ratio": 2.5 if fitted else None,
+            f"clustered.{o}.ci_low": 0.5 if fitted else None,
+            f"clustered.{o}.ci_high": 12.5 if fitted else None,
+        }
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "Accounting\nfor the 2 sites" in text or "Accounting for the 2 sites" in text
+    assert "site-respecting model gave no odds ratio for perceived institutional support for activism" in text
+    for o in OUTCOMES:
+        results[f"clustered.{o}.odds_ratio"] = None
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "Accounting for the 2 sites, the site-respecting model gave no odds ratio for increased cultural" in text

@@ -1919,6 +1919,27 @@ class Prose:
         return any(wording.balance(x) == "differed" for x in smds)
 
     # ---- scales and coders
+    def clustered_unestimable(self) -> str:
+        """Rule: the outcomes whose site-respecting model gave no odds ratio, named after
+        those it gave (results.json holds the outcome's ``sites`` but no ``odds_ratio``),
+        so that an outcome does not drop silently out of the list."""
+        gone = [
+            self.outcome_label(o)
+            for o in self.outcomes()
+            if self.n.has(f"clustered.{o}.sites") and not self.n.has(f"clustered.{o}.odds_ratio")
+        ]
+        if not gone:
+            return ""
+        if any(self.n.has(f"clustered.{o}.odds_ratio") for o in self.outcomes()):
+            lead = "The"  # the sentence before named the sites
+        else:
+            sites = next(f"clustered.{o}.sites" for o in self.outcomes() if self.n.has(f"clustered.{o}.sites"))
+            lead = f"Accounting for the {self.n.int(sites)} sites, the"
+        return (
+            f"{lead} site-respecting model gave no odds ratio for {wording.join(gone)}: it did not converge "
+            "(separation of the outcome by arm, or too few sites)."
+        )
+
     def reliability(self) -> str:
         scales: dict[str, list] = {}
         for key in sorted(self.results):
