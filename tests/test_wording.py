@@ -410,3 +410,10 @@ def test_a_tie_for_the_most_frequent_code_names_every_tied_code():
     assert "applied equally often (2 units each)" in w.theme_paragraph(["A", "B"], 3, 2, 2, 1, 1, top=(["A", "B"], 2))
     assert "Its most frequent code was b (4 units)." in w.theme_paragraph(["A", "B"], 5, 2, 2, 1, 1, top=(["B"], 4))
     assert "Its most frequent code was x (4 units)." in w.theme_paragraph(["X", "Y"], 5, 2, 2, 1, 1, top=("X", 4))
+
+
+def test_majority_consensus_that_dropped_two_disagreements_says_both():
+    """Hand-made study: 'so the code was left off in all 2'."""
+    two = w.resolution_sentence("worn out", ".75", 27, 2, 0, 2, 1, 1, "majority")
+    assert two.endswith("so the code was left off in both.") and "all 2" not in two
+    assert w.resolution_sentence("x", ".5", 27, 3, 0, 3, 1, 2, "majority").endswith("left off in all 3.")

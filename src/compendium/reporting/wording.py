@@ -527,7 +527,7 @@ def resolution_sentence(
             f"{left_off})."
         )
     kept = (
-        f"so the code was left off in all {disagreements}"
+        f"so the code was left off in {'both' if disagreements == 2 else f'all {disagreements}'}"
         if applied == 0 and disagreements > 1
         else (
             "so the code was left off there"
