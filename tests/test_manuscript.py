@@ -927,3 +927,23 @@ def test_an_outcome_the_site_model_could_not_estimate_is_named_not_dropped(tmp_p
         results[f"clustered.{o}.odds_ratio"] = None
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "Accounting for the 2 sites, the site-respecting model gave no odds ratio for increased cultural" in text
+
+
+def test_the_aim_of_another_study_does_not_borrow_the_shipped_themes(tmp_path):
+    """Unseen studies (a nursing and a pharmacy study, other codebooks) were given the shipped
+    study's aim: 'the motivations and strategies of medical learners ... the obstacles'."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    aim = text.split("**Aim.**", 1)[1].split("**Methods.**", 1)[0]
+    assert "motivations and strategies" not in aim and "medical" not in aim
+    assert "themes of the study's own codebook" in aim
+    assert "what drives medical learners" not in text
