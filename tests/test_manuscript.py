@@ -947,3 +947,22 @@ def test_the_aim_of_another_study_does_not_borrow_the_shipped_themes(tmp_path):
     assert "motivations and strategies" not in aim and "medical" not in aim
     assert "themes of the study's own codebook" in aim
     assert "what drives medical learners" not in text
+
+
+def test_one_site_gets_no_sentence_on_a_site_model(tmp_path):
+    """Hand-made study without a site column: 'Accounting for the 1 sites, the site-respecting
+    model gave no odds ratio' (results.json holds sites = 1 and no odds ratio)."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    for o in OUTCOMES:
+        results |= {f"clustered.{o}.sites": 1, f"clustered.{o}.n": 28, f"clustered.{o}.odds_ratio": None}
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "site-respecting model" not in text and "1 sites" not in text

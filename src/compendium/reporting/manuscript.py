@@ -1926,7 +1926,9 @@ class Prose:
         gone = [
             self.outcome_label(o)
             for o in self.outcomes()
-            if self.n.has(f"clustered.{o}.sites") and not self.n.has(f"clustered.{o}.odds_ratio")
+            if self.n.has(f"clustered.{o}.sites")
+            and self.results[f"clustered.{o}.sites"] >= 2  # one site: no site model to speak of
+            and not self.n.has(f"clustered.{o}.odds_ratio")
         ]
         if not gone:
             return ""
