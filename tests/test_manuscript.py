@@ -966,3 +966,20 @@ def test_one_site_gets_no_sentence_on_a_site_model(tmp_path):
         results |= {f"clustered.{o}.sites": 1, f"clustered.{o}.n": 28, f"clustered.{o}.odds_ratio": None}
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "site-respecting model" not in text and "1 sites" not in text
+
+
+def test_a_single_coder_does_not_share_a_codebook(tmp_path):
+    """Hand-made study with one coder: 'coded by one coder with a shared codebook'."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "one coder with a shared codebook" not in text.replace("\n", " ")
+    assert "one coder with the study's codebook" in text.replace("\n", " ")
