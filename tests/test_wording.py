@@ -417,3 +417,12 @@ def test_majority_consensus_that_dropped_two_disagreements_says_both():
     two = w.resolution_sentence("worn out", ".75", 27, 2, 0, 2, 1, 1, "majority")
     assert two.endswith("so the code was left off in both.") and "all 2" not in two
     assert w.resolution_sentence("x", ".5", 27, 3, 0, 3, 1, 2, "majority").endswith("left off in all 3.")
+
+
+def test_a_scale_inconsistent_at_both_surveys_is_consistent_at_neither():
+    """Hand-made study: 'The support scale was not internally consistent at both surveys'."""
+    text = w.consistency_sentence("support scale", [("before", -0.05, "-.05"), ("after", 0.25, ".25")])
+    assert (
+        text
+        == "The support scale was internally consistent at neither survey (Cronbach's alpha -.05 before and .25 after)."
+    )

@@ -380,6 +380,9 @@ def consistency_sentence(scale: str, values: Sequence[tuple[str, float | None, s
     shown = join(f"{text} {wave}" for wave, _, text in values)
     if len(set(verdicts)) == 1:
         when = "both surveys" if len(values) == 2 else ("every survey" if len(values) > 2 else "the survey")
+        if verdicts[0].startswith("not ") and len(values) > 1:  # "not ... at both" reads as "at one only"
+            none = "neither survey" if len(values) == 2 else "no survey"
+            return f"The {scale} was {verdicts[0][4:]} at {none} (Cronbach's alpha {shown})."
         return f"The {scale} was {verdicts[0]} at {when} (Cronbach's alpha {shown})."
     per_wave = join(f"{v} {wave}" for (wave, _, _), v in zip(values, verdicts))
     return f"The {scale} was {per_wave} (Cronbach's alpha {shown})."
