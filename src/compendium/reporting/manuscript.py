@@ -1937,9 +1937,9 @@ class Prose:
         else:
             sites = next(f"clustered.{o}.sites" for o in self.outcomes() if self.n.has(f"clustered.{o}.sites"))
             lead = f"Accounting for the {self.n.int(sites)} sites, the"
-        return (
+        return (  # a trailing space: the template runs the next sentence on
             f"{lead} site-respecting model gave no odds ratio for {wording.join(gone)}: it did not converge "
-            "(separation of the outcome by arm, or too few sites)."
+            "(separation of the outcome by arm, or too few sites). "
         )
 
     def reliability(self) -> str:
