@@ -842,7 +842,7 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
     lines = [
         "# Joint display: themes beside the survey outcomes",
         "",
-        "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
+        "| Code | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
         "Learners in both | Agreement | Kappa | Judgement | Exemplar quote |",
         "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | :--- |",
     ]
