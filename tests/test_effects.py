@@ -431,3 +431,28 @@ def test_clustered_effects_match_statsmodels_gee_formula_and_one_site_says_so(tm
         assert row["sites"] == 3 and "3 sites" in row["note"]
     one = effects.clustered_effects(learners, Arms())
     assert one["odds_ratio"].isna().all() and one["note"].str.startswith("one site").all()
+
+
+def test_a_hidden_complementary_count_is_not_printed_as_below_k():
+    """The complement hidden beside a single small count is 5 or more: Table 1 must not
+    print it as '<5' (an unseen study, independent design seed 12, printed a count of
+    17 as '<5'). The reference is the raw count of the fixture."""
+    from compendium.reporting import tables
+
+    participants = pd.DataFrame(
+        {
+            "participant_id": [f"p{i}" for i in range(40)],
+            "site": "all",
+            "group": ["control"] * 20 + ["intervention"] * 20,
+            "gender": ["F"] * 10 + ["M"] * 8 + ["X"] * 2 + ["F"] * 10 + ["M"] * 10,
+            "ethnicity": ["A"] * 20 + ["B"] * 20,
+            "age": 25.0,
+            "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
+        }
+    )
+    t1 = demographics.suppress_small_cells(demographics.table1(participants, Arms()), 5)
+    md = tables.table1_markdown(t1, Arms(), min_cell=5)
+    row = next(line for line in md.splitlines() if line.startswith("|   M "))
+    control = row.split("|")[2].strip()
+    assert control != "<5"  # the control arm has 8 M: hidden as X's complement, not below 5
+    assert control == tables.SUPPRESSED_CELL

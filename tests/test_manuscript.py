@@ -849,3 +849,137 @@ def test_a_yes_no_baseline_characteristic_is_told_by_its_yes_level():
             results[f"table1.held_role.{lv}.percent.{role}"] = value
     text = manuscript.Prose(results).baseline()
     assert "more learners with held role, 7% against 3%" in text and "recorded as No" not in text
+
+
+def test_hidden_table1_cells_are_counted_by_arm_not_by_blank_smd(tmp_path):
+    """Two arm counts hidden (Nonbinary, in each arm) are two cells; the blank SMD of
+    their row is no cell of the table. An unseen study (independent design, seed 11)
+    printed 28 hidden cells where Table 1 showed 15."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+        suppressed=True,
+    )
+    assert results["table1.gender.Nonbinary.n.smd"] is None  # the blank SMD that used to be counted
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "2 cells of Table 1 are shown as suppressed" in text
+
+
+def test_baseline_means_are_printed_as_table1_prints_them(tmp_path):
+    """Hand-made study: scale means 2.38 and 2.42 (SMD 0.16) were printed 'mean 2.4 points
+    in the mentoring arm against 2.4' beside 'differed slightly'; Table 1 prints 2 decimals."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    results |= {
+        "table1.baseline_cultural_competence.points.mean.control": 2.381,
+        "table1.baseline_cultural_competence.points.mean.intervention": 2.4197,
+        "table1.baseline_cultural_competence.points.mean.smd": 0.16,
+        "table1.baseline_cultural_competence.points.sd.control": 0.29,
+        "table1.baseline_cultural_competence.points.sd.intervention": 0.23,
+        "table1.baseline_cultural_competence.points.sd.smd": 0.16,
+        "table1.baseline_cultural_competence.p_value": 0.68,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "mean 2.42 points in the programme arm against 2.38" in text
+    assert "against 2.4)" not in text
+
+
+def test_an_outcome_the_site_model_could_not_estimate_is_named_not_dropped(tmp_path):
+    """Hand-made study, 2 sites: the GEE gave no odds ratio for perceived support (0 of 13
+    in one arm), and the sentence listing the site-respecting odds ratios left it out."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    for o in OUTCOMES:
+        fitted = o != "perceived_support"
+        results |= {
+            f"clustered.{o}.sites": 2,
+            f"clustered.{o}.n": 28,
+            f"clustered.{o}.odds_ratio": 2.5 if fitted else None,
+            f"clustered.{o}.ci_low": 0.5 if fitted else None,
+            f"clustered.{o}.ci_high": 12.5 if fitted else None,
+        }
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "Accounting\nfor the 2 sites" in text or "Accounting for the 2 sites" in text
+    assert "site-respecting model gave no odds ratio for perceived institutional support for activism" in text
+    for o in OUTCOMES:
+        results[f"clustered.{o}.odds_ratio"] = None
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "Accounting for the 2 sites, the site-respecting model gave no odds ratio for increased cultural" in text
+
+
+def test_the_aim_of_another_study_does_not_borrow_the_shipped_themes(tmp_path):
+    """Unseen studies (a nursing and a pharmacy study, other codebooks) were given the shipped
+    study's aim: 'the motivations and strategies of medical learners ... the obstacles'."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    aim = text.split("**Aim.**", 1)[1].split("**Methods.**", 1)[0]
+    assert "motivations and strategies" not in aim and "medical" not in aim
+    assert "themes of the study's own codebook" in aim
+    assert "what drives medical learners" not in text
+
+
+def test_one_site_gets_no_sentence_on_a_site_model(tmp_path):
+    """Hand-made study without a site column: 'Accounting for the 1 sites, the site-respecting
+    model gave no odds ratio' (results.json holds sites = 1 and no odds ratio)."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    for o in OUTCOMES:
+        results |= {f"clustered.{o}.sites": 1, f"clustered.{o}.n": 28, f"clustered.{o}.odds_ratio": None}
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "site-respecting model" not in text and "1 sites" not in text
+
+
+def test_a_single_coder_does_not_share_a_codebook(tmp_path):
+    """Hand-made study with one coder: 'coded by one coder with a shared codebook'."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("usual_care", "programme"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        sources=(4, 0, 0),
+        coders=1,
+    )
+    text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
+    assert "one coder with a shared codebook" not in text.replace("\n", " ")
+    assert "one coder with the study's codebook" in text.replace("\n", " ")

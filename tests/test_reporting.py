@@ -122,3 +122,34 @@ def test_missing_sensitivity_by_hand():
     assert row["worst_risk_difference"] == pytest.approx(8 / 12 - 5 / 10)
     assert row["best_test"] == "fisher"
     assert row["best_p_value"] == pytest.approx(sps.fisher_exact([[9, 3], [3, 7]]).pvalue)
+
+
+def test_the_joint_display_table_heads_its_code_column_as_a_code():
+    """Unseen study (independent design, seed 12): the column headed 'Theme (code)' held
+    the code only (a code id, no theme)."""
+    import pandas as pd
+
+    from compendium.reporting import tables
+
+    joint = pd.DataFrame(
+        [
+            {
+                "code": "union_campaign",
+                "outcome": "active_participation",
+                "talk_control_percent": 70.0,
+                "talk_intervention_percent": 80.0,
+                "outcome_control_percent": 36.0,
+                "outcome_intervention_percent": 68.0,
+                "learners_both": 19,
+                "agreement_percent": 79.0,
+                "kappa": 0.52,
+                "judgement": "convergent",
+                "quote": "",
+                "quote_source": "",
+                "quote_unit": 0,
+            }
+        ]
+    )
+    md = tables.joint_markdown(joint)
+    assert "| Code | Outcome |" in md and "Theme (code)" not in md
+    assert "| union campaign |" in md

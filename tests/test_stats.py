@@ -157,3 +157,12 @@ def test_standardized_differences():
 def test_impossible_counts_raise_a_clear_error(args):
     with pytest.raises(ValueError, match="control"):
         stats.compare_proportions(*args)
+
+
+def test_standardized_difference_of_a_level_every_learner_shares_is_zero():
+    """Both arms all 'no' at baseline (unseen study, independent design seed 13): the arms
+    are identical on it, so the SMD is 0, not undefined (which the manuscript read as
+    'suppressed or missing cells'). Reference: Austin (2009) eq. 2 has numerator p2 - p1 = 0."""
+    assert stats.smd_proportion(1.0, 1.0) == 0.0
+    assert stats.smd_proportion(0.0, 0.0) == 0.0
+    assert math.isnan(stats.smd_proportion(0.0, 1.0))  # all against none: no finite SMD

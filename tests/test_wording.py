@@ -387,3 +387,42 @@ def test_adjusted_sentence_names_adjustment_before_saying_it():
     assert moved_only.startswith("Adjustment changed the odds ratio by 10% or more for a")
     both = w.adjusted_sentence([("a", 2.0, 2.05, 0.01), ("b", 2.0, 3.0, 0.01)])
     assert "less than 10% for a; it changed the odds ratio by 10% or more for b" in both
+
+
+def test_joint_summary_claims_agreement_only_for_pairs_that_were_judged():
+    """A hand-made study with 7 learners in both data sets: both pairs 'not assessable',
+    yet the discussion said the strands 'tell the same story where they meet'."""
+    none = w.joint_summary(0, 2, 0)
+    assert "same story" not in none and "dissonant" not in none
+    assert none.startswith("No pair of the joint display could be judged")
+    assert w.joint_summary(0, 1, 0).startswith("The pair of the joint display could not be judged")
+    some = w.joint_summary(0, 3, 2)
+    assert "same story" not in some and "one of its 3 pairs could not be judged" in some
+    assert "same story" in w.joint_summary(0, 3, 3)  # every pair judged: the old sentence stands
+
+
+def test_a_tie_for_the_most_frequent_code_names_every_tied_code():
+    """Hand-made study: two codes of a three-code theme had 4 units each, and the
+    paragraph named one of them 'its most frequent code'."""
+    tied = w.theme_paragraph(["A", "B", "C"], 10, 6, 6, 7, 7, top=(["B", "C"], 4))
+    assert "Its most frequent codes were b and c, tied at 4 units each." in tied
+    assert "most frequent code was" not in tied
+    assert "applied equally often (2 units each)" in w.theme_paragraph(["A", "B"], 3, 2, 2, 1, 1, top=(["A", "B"], 2))
+    assert "Its most frequent code was b (4 units)." in w.theme_paragraph(["A", "B"], 5, 2, 2, 1, 1, top=(["B"], 4))
+    assert "Its most frequent code was x (4 units)." in w.theme_paragraph(["X", "Y"], 5, 2, 2, 1, 1, top=("X", 4))
+
+
+def test_majority_consensus_that_dropped_two_disagreements_says_both():
+    """Hand-made study: 'so the code was left off in all 2'."""
+    two = w.resolution_sentence("worn out", ".75", 27, 2, 0, 2, 1, 1, "majority")
+    assert two.endswith("so the code was left off in both.") and "all 2" not in two
+    assert w.resolution_sentence("x", ".5", 27, 3, 0, 3, 1, 2, "majority").endswith("left off in all 3.")
+
+
+def test_a_scale_inconsistent_at_both_surveys_is_consistent_at_neither():
+    """Hand-made study: 'The support scale was not internally consistent at both surveys'."""
+    text = w.consistency_sentence("support scale", [("before", -0.05, "-.05"), ("after", 0.25, ".25")])
+    assert (
+        text
+        == "The support scale was internally consistent at neither survey (Cronbach's alpha -.05 before and .25 after)."
+    )

@@ -243,7 +243,13 @@ def smd_continuous(x1: np.ndarray, x2: np.ndarray) -> float:
 
 
 def smd_proportion(p1: float, p2: float) -> float:
-    """Standardized difference of two proportions (p2 - p1) (Austin 2009, eq. 2)."""
+    """Standardized difference of two proportions (p2 - p1) (Austin 2009, eq. 2).
+
+    Two equal proportions differ by 0, also when both are 0 or 1 (a level that every
+    learner of both arms shares, or none does): the arms are alike on it, which a
+    zero pooled variance would otherwise leave undefined. Only 0 against 1 is undefined."""
+    if p1 == p2:
+        return 0.0
     pooled = math.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
     return (p2 - p1) / pooled if pooled > 0 else math.nan
 

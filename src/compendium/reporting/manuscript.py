@@ -1368,8 +1368,10 @@ def table_notes(results: dict) -> dict[str, str]:
     if n.has("params.min_cell"):
         k = n.int("params.min_cell")
         t1 += (
-            f" Non-zero counts below {k} of the demographic characteristics are shown as <{k}, so that no learner "
-            "can be singled out; the answers before the intervention are survey outcomes and are shown in full, "
+            f" So that no learner can be singled out, the non-zero counts below {k} of the demographic "
+            "characteristics are hidden, and with a single one in an arm and characteristic also that arm's next "
+            "smallest count, which the arm's total would give away; hidden counts read suppressed (a hidden count of "
+            f"missing values, <{k}). The answers before the intervention are survey outcomes and are shown in full, "
             "as Table 2 shows those after it."
         )
     expected = f" was below {n.int('params.min_expected')}" if n.has("params.min_expected") else " was small"
@@ -1748,7 +1750,11 @@ class Prose:
         hidden = sum(
             1
             for key, value in self.results.items()
-            if key.startswith("table1.") and key.rsplit(".", 2)[-2] == "n" and value is None
+            # table1.<variable>.<level>.n.<arm>: an arm's hidden count (a blank SMD is no cell)
+            if key.startswith("table1.")
+            and key.rsplit(".", 2)[-2] == "n"
+            and key.rsplit(".", 1)[-1] in ("control", "intervention")
+            and value is None
         )
         if k is None:
             return ""
@@ -1810,8 +1816,11 @@ class Prose:
             if "mean" in stats:
                 m = stats["mean"]
                 unit = f" {worst_level.replace('_', ' ')}" if worst_level else ""
+                # the decimals of Table 1 (age 1, scale means 2), so that a difference the SMD calls
+                # real is not printed as two equal means ("2.4 against 2.4")
+                d = 1 if variable == "age" else 2
                 detail = (
-                    f"mean {m['intervention']:.1f}{unit} in {first} against {m['control']:.1f}"
+                    f"mean {m['intervention']:.{d}f}{unit} in {first} against {m['control']:.{d}f}"
                     if not any(wording.missing(m.get(r)) for r in ("control", "intervention"))
                     else ""
                 )
@@ -1910,6 +1919,29 @@ class Prose:
         return any(wording.balance(x) == "differed" for x in smds)
 
     # ---- scales and coders
+    def clustered_unestimable(self) -> str:
+        """Rule: the outcomes whose site-respecting model gave no odds ratio, named after
+        those it gave (results.json holds the outcome's ``sites`` but no ``odds_ratio``),
+        so that an outcome does not drop silently out of the list."""
+        gone = [
+            self.outcome_label(o)
+            for o in self.outcomes()
+            if self.n.has(f"clustered.{o}.sites")
+            and self.results[f"clustered.{o}.sites"] >= 2  # one site: no site model to speak of
+            and not self.n.has(f"clustered.{o}.odds_ratio")
+        ]
+        if not gone:
+            return ""
+        if any(self.n.has(f"clustered.{o}.odds_ratio") for o in self.outcomes()):
+            lead = "The"  # the sentence before named the sites
+        else:
+            sites = next(f"clustered.{o}.sites" for o in self.outcomes() if self.n.has(f"clustered.{o}.sites"))
+            lead = f"Accounting for the {self.n.int(sites)} sites, the"
+        return (  # a trailing space: the template runs the next sentence on
+            f"{lead} site-respecting model gave no odds ratio for {wording.join(gone)}: it did not converge "
+            "(separation of the outcome by arm, or too few sites). "
+        )
+
     def reliability(self) -> str:
         scales: dict[str, list] = {}
         for key in sorted(self.results):
@@ -2068,6 +2100,8 @@ class Prose:
             sites = []
         units = [(self.results.get(f"themes.code.{c}.all.all.units") or 0, -i, c) for i, c in enumerate(theme["codes"])]
         top_units, _, top_code = max(units) if units else (0, 0, "")
+        # every code that ties for the most units is named: "the" most frequent code is one code only
+        top_codes = [c for u, _, c in units if u == top_units]
         pairs = []
         for i, a in enumerate(theme["codes"]):
             for b in theme["codes"][i + 1 :]:
@@ -2122,7 +2156,7 @@ class Prose:
             type_rows,
             arms,
             sites,
-            (self.code_label(top_code), int(top_units)) if top_code else None,
+            ([self.code_label(c) for c in top_codes], int(top_units)) if top_code else None,
             pairs,
             disputes,
             self.has_agreement(),
@@ -2193,7 +2227,13 @@ class Prose:
                     between += 1
         self.derived["derived.joint_pairs"] = len(self.joint_rows)
         self.derived["derived.joint_flagged"] = len(paragraphs)
-        head = wording.joint_summary(len(paragraphs), len(self.joint_rows))
+        judged = sum(
+            1
+            for row in self.joint_rows
+            if str(self.results.get(f"joint.{row['code']}.{row['outcome']}.judgement") or row.get("judgement") or "")
+            in ("convergent", "complementary", "dissonant")
+        )
+        head = wording.joint_summary(len(paragraphs), len(self.joint_rows), judged)
         self.derived["derived.joint_between"] = between
         tail = wording.joint_between_arms(between)
         return [p for p in (head, *paragraphs, tail) if p]

@@ -67,9 +67,15 @@ def _notes(*notes: str) -> str:
     return ("\n" + "\n\n".join(kept) + "\n") if kept else ""
 
 
+SUPPRESSED_CELL = "suppressed"
+
+
 def _count_cell(n: float, percent: float, k: int) -> str:
+    """A count with its percentage; a hidden count is marked, not bounded: the small-cell
+    rule also hides a count of k or more (the complement of a single small one), so
+    writing every hidden count as '<k' would misstate that one."""
     if n is None or (isinstance(n, float) and math.isnan(n)):
-        return f"<{k}"
+        return SUPPRESSED_CELL
     return f"{int(n)} ({percent:.1f}%)"
 
 
@@ -124,9 +130,11 @@ def table1_markdown(t1: pd.DataFrame, arms: Arms, note: str = "", min_cell: int 
             "(shown in full: survey answers, not demographics). "
             "p: Pearson's chi-square for categories, Welch's t-test for means, descriptive only. "
             "SMD: standardized mean difference, intervention minus control. "
-            f"Non-zero counts below {min_cell} are shown as <{min_cell} (blank in the CSV, flagged in its "
-            "`suppressed` column) so that no learner can be singled out. The p-values describe the baseline "
-            "balance; they test no hypothesis (CONSORT advises against reading them as tests).",
+            f"So that no learner can be singled out, every non-zero count below {min_cell} is hidden and, where an "
+            "arm has a single such count in a characteristic, also that arm's next smallest count of it, which the "
+            f"arm's total would otherwise give away: hidden counts are shown as {SUPPRESSED_CELL} (a missing count "
+            f"as <{min_cell}), blank in the CSV and flagged in its `suppressed` column. The p-values describe the "
+            "baseline balance; they test no hypothesis (CONSORT advises against reading them as tests).",
             note,
         )
     )
@@ -835,7 +843,7 @@ def joint_markdown(joint: pd.DataFrame, note: str = "") -> str:
     lines = [
         "# Joint display: themes beside the survey outcomes",
         "",
-        "| Theme (code) | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
+        "| Code | Outcome | Raised it: control / intervention | Outcome: control / intervention | "
         "Learners in both | Agreement | Kappa | Judgement | Exemplar quote |",
         "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | :--- |",
     ]

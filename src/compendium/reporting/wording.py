@@ -380,6 +380,9 @@ def consistency_sentence(scale: str, values: Sequence[tuple[str, float | None, s
     shown = join(f"{text} {wave}" for wave, _, text in values)
     if len(set(verdicts)) == 1:
         when = "both surveys" if len(values) == 2 else ("every survey" if len(values) > 2 else "the survey")
+        if verdicts[0].startswith("not ") and len(values) > 1:  # "not ... at both" reads as "at one only"
+            none = "neither survey" if len(values) == 2 else "no survey"
+            return f"The {scale} was {verdicts[0][4:]} at {none} (Cronbach's alpha {shown})."
         return f"The {scale} was {verdicts[0]} at {when} (Cronbach's alpha {shown})."
     per_wave = join(f"{v} {wave}" for (wave, _, _), v in zip(values, verdicts))
     return f"The {scale} was {per_wave} (Cronbach's alpha {shown})."
@@ -527,7 +530,7 @@ def resolution_sentence(
             f"{left_off})."
         )
     kept = (
-        f"so the code was left off in all {disagreements}"
+        f"so the code was left off in {'both' if disagreements == 2 else f'all {disagreements}'}"
         if applied == 0 and disagreements > 1
         else (
             "so the code was left off there"
@@ -551,7 +554,7 @@ def theme_paragraph(
     types: Sequence[tuple[str, str, int, int]] = (),
     arms: Sequence[tuple[str, int, int, float]] = (),
     sites: Sequence[tuple[str, int, int, float]] = (),
-    top: tuple[str, int] | None = None,
+    top: tuple[str | Sequence[str], int] | None = None,
     pairs: Sequence[tuple[str, str, int, int]] = (),
     disputes: Sequence[str] = (),
     agreement_measured: bool = True,
@@ -560,7 +563,8 @@ def theme_paragraph(
     (units, sources and learners among all those in the qualitative data); its spread
     across source types (``(singular, plural, sources with it, sources of the type)``,
     types without sources left out; the types it is absent from named), across arms
-    and across sites (:func:`spread_sentence`); its most frequent code; how its codes
+    and across sites (:func:`spread_sentence`); its most frequent code (codes tied for
+    the most all named); how its codes
     co-occur (:func:`cooccurrence_sentence`); and how disagreements on its codes
     flagged for low agreement were settled (``disputes``, sentences from
     :func:`resolution_sentence`; none flagged: said so, when agreement was measured)."""
@@ -588,7 +592,17 @@ def theme_paragraph(
         if spread:
             text.append(spread)
     if top is not None and n_codes > 1 and top[1] > 0:
-        text.append(f"Its most frequent code was {top[0].lower()} ({count(top[1], 'unit')}).")
+        # ``top``: the code with the most units, or every code tied for the most (all named)
+        names = [top[0]] if isinstance(top[0], str) else list(top[0])
+        if len(names) == 1:
+            text.append(f"Its most frequent code was {names[0].lower()} ({count(top[1], 'unit')}).")
+        elif len(names) < n_codes:
+            text.append(
+                f"Its most frequent codes were {join([n.lower() for n in names])}, "
+                f"tied at {count(top[1], 'unit')} each."
+            )
+        else:
+            text.append(f"Its codes were applied equally often ({count(top[1], 'unit')} each).")
     co = cooccurrence_sentence(pairs)
     if co:
         text.append(co)
@@ -790,11 +804,27 @@ def limitations(
     return " ".join(text)
 
 
-def joint_summary(flagged: int, total: int) -> str:
+def joint_summary(flagged: int, total: int, assessable: int | None = None) -> str:
     """Rule: the sentence that opens the discussion of the joint display: how many of its
-    pairs are dissonant or surprising, or that none is."""
+    pairs are dissonant or surprising, or that none is. ``assessable`` counts the pairs
+    that were judged (convergent, complementary or dissonant; default: all): the
+    strands are said to agree only on pairs that were judged, and a display none of
+    whose pairs could be judged says so instead."""
     if total == 0:
         return ""
+    assessable = total if assessable is None else assessable
+    if flagged == 0 and assessable == 0:
+        return (
+            f"{'The pair' if total == 1 else 'No pair'} of the joint display "
+            f"{'could not' if total == 1 else 'could'} be judged by the rules stated with it in the Results, "
+            "so these data cannot say whether the two strands of the study agree where they meet."
+        )
+    if flagged == 0 and assessable < total:
+        return (
+            f"No pair of the joint display was dissonant or surprising; {number_word(total - assessable)} of "
+            f"its {total} pairs could not be judged by the rules stated with it in the Results, so the two "
+            "strands agree only where they could be compared."
+        )
     if flagged == 0:
         return (
             f"No pair of the joint display was dissonant, and in {'the' if total == 1 else 'every'} pair the arms "
