@@ -84,7 +84,7 @@ def test_statcheck_extracts_every_reported_test_and_finds_them_consistent(tmp_pa
 def test_primary_outcome_population_and_missing_data_are_stated(tmp_path):
     study, t2, results = study_results(tmp_path / "raw", "independent", tmp_path)
     text, _, _ = render(tmp_path, study.codebook, study.dataset, results)
-    assert "The primary outcome, named in the analysis parameters, was leadership roles" in text
+    assert "The primary outcome was leadership roles" in text
     assert "modified intention-to-treat" in text
     missing = outcomes.missing_sensitivity(
         outcomes.derive(study.participants, study.survey, study.cc_items, study.support_items), study.arms
