@@ -293,3 +293,14 @@ def test_ordinary_words_missing_from_web2_are_words_and_names_stay_out():
         assert audit.is_word(word), word
     for name in ("Lindqvist", "Adeyemi", "Quispe", "London", "John", "Dublin", "Mohammed"):
         assert not audit.is_word(name), name
+
+
+def test_a_citation_of_the_references_is_not_a_handle(root):
+    """A passage of the manuscript can share words with the raw text (large studies do),
+    and then its citations ([@key]) were taken for social-media handles; the keys of the
+    project's references are public, any other @word is still flagged."""
+    public = audit.public_text(root)
+    key = sorted(public.citations)[0]
+    found = audit.Needles(exact={}, public=public)
+    passage = f"as the learners put it, the work was shared [{key}] and @kofi_writes posted it"
+    assert audit.unknown_in_passage(passage, found).get("handle-like") == ["@kofi_writes"]

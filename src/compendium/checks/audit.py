@@ -385,6 +385,7 @@ class Public:
     words: set[str] = field(default_factory=set)
     people: set[str] = field(default_factory=set)
     literals: set[str] = field(default_factory=set)  # dataset.yaml's values (a generator's seed)
+    citations: set[str] = field(default_factory=set)  # "@key" of each reference (the manuscript cites them so)
 
 
 def public_text(root: Path, study=None) -> Public:
@@ -411,6 +412,8 @@ def public_text(root: Path, study=None) -> Public:
     texts.extend(EPONYMS)
     for path in (root / "manuscript" / "references.bib",):
         if path.is_file():
+            bib = path.read_text(encoding="utf-8", errors="replace")
+            pub.citations = {f"@{key}" for key in re.findall(r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", bib, re.M)}
             for field_text in re.findall(
                 r"\b(?:author|editor)\s*=\s*[{\"](.*?)[}\"]\s*,?\s*$",
                 path.read_text(encoding="utf-8", errors="replace"),
@@ -723,6 +726,8 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
     text = PLACEHOLDER.sub(" ", passage)
     for kind, pattern in (("url-like", URL), ("handle-like", HANDLE)):
         for m in pattern.finditer(text):
+            if kind == "handle-like" and m.group() in found.public.citations:
+                continue  # a citation of the references ([@smith2020]), not a handle
             hits.setdefault(kind, []).append(m.group())
     for m in DATE.finditer(text):
         if m.group() not in found.dates:
