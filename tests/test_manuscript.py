@@ -983,3 +983,17 @@ def test_a_single_coder_does_not_share_a_codebook(tmp_path):
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "one coder with a shared codebook" not in text.replace("\n", " ")
     assert "one coder with the study's codebook" in text.replace("\n", " ")
+
+
+def test_design_features_read_as_prose_and_name_what_is_not_reported():
+    """Stated features are quoted in one sentence; the others are named in the next,
+    which points to the Limitations; nothing reads "allocation, not reported"."""
+    from compendium.reporting.manuscript import design, design_prose
+
+    none = design_prose(design({}))
+    assert none.startswith("The study's description does not report how learners were allocated")
+    assert "not reported" not in none and "Limitations" in none
+    some = design_prose(design({"design_features": {"allocation": "by a computer list", "blinding": "none"}}))
+    assert some.startswith("The study's description states how learners were allocated to the arms: ")
+    assert "by a computer list" in some and "It does not report registration" in some
+    assert "blinding" not in some.split("It does not report")[1]

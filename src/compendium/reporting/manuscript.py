@@ -216,6 +216,7 @@ def render_template(template: Path, results: dict, context: dict) -> str:
     env.globals.update(Numbers(results | wording.rule_values()).functions())
     env.globals["w"] = wording
     env.globals["quoted"] = study_text
+    env.globals["design_prose"] = design_prose
     env.globals.update(context)
     try:
         return env.get_template(template.name).render()
@@ -1244,6 +1245,34 @@ def design(dataset: dict) -> dict[str, str]:
     for k in ("ethics", "funding", "conflicts"):
         out[k] = str(dataset.get(k) or "").strip() or wording.NOT_REPORTED
     return out
+
+
+DESIGN_NAMES = {
+    "allocation": "how learners were allocated to the arms",
+    "blinding": "blinding",
+    "registration": "registration",
+    "sampling": "how the qualitative participants were sampled",
+    "ethics": "ethics approval and consent",
+    "intervention": "what the intervention consisted of",
+}
+
+
+def design_prose(features: dict[str, str]) -> str:
+    """The design features of :func:`design` as prose: those the study's description
+    states, quoted in one sentence; those it does not, named in the next, which sends the
+    reader to the Limitations (a list of "not reported" reads as a form, not a method)."""
+    keys = ("allocation", "blinding", "registration", "sampling", "ethics", "intervention")
+    stated = [k for k in keys if features.get(k, wording.NOT_REPORTED) != wording.NOT_REPORTED]
+    missing = [k for k in keys if k not in stated]
+    out = []
+    if stated:
+        said = "; ".join(f"{DESIGN_NAMES[k]}: {study_text(features[k])}" for k in stated)
+        out.append(f"The study's description states {said}.")
+    if missing:
+        names = wording.join(DESIGN_NAMES[k] for k in missing)
+        lead = "It does not report" if stated else "The study's description does not report"
+        out.append(f"{lead} {names}; the Limitations return to what this leaves open.")
+    return " ".join(out)
 
 
 def read_joint(tables_dir: Path) -> list[dict]:
