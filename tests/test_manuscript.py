@@ -463,7 +463,11 @@ def test_replication_data_get_words_that_follow_their_numbers(tmp_path):
     assert "one code (Confidence)" in text
     # design features not in dataset.yaml are "not reported", never asserted
     assert "randomis" not in text.lower() and "institutional review board" not in text
-    assert text.count("[not reported]{.study}") >= 5
+    assert (
+        "The study's description does not report how learners were allocated to the arms, blinding, registration, "
+        "how the qualitative participants were sampled, ethics approval and consent and what the intervention "
+        "consisted of" in " ".join(text.split())
+    )
     consort, coreq = lists["consort.md.j2"], lists["coreq.md.j2"]
     assert "README" not in consort + coreq
     assert "not reported" in consort and "no unit was coded by two coders" in coreq
@@ -494,7 +498,7 @@ def test_design_title_and_byline_come_from_dataset_yaml(tmp_path):
     assert "demonstration" not in front
     assert "University A; University B" in text
     assert "randomised 1:1 by computer-generated list" in text and "outcome assessors blinded" in text
-    assert re.search(r"registration,\s+\[not reported\]\{\.study\}", text)
+    assert "It does not report registration" in " ".join(text.split())
     assert "randomised 1:1" in lists["consort.md.j2"]
     assert "Confidence and leadership roles in social change efforts: convergent" in text
     assert "The joint display (Table 4)" in text and "Agreement by code is shown in Table 3" in text
@@ -997,3 +1001,26 @@ def test_design_features_read_as_prose_and_name_what_is_not_reported():
     assert some.startswith("The study's description states how learners were allocated to the arms: ")
     assert "by a computer list" in some and "It does not report registration" in some
     assert "blinding" not in some.split("It does not report")[1]
+
+
+def test_table4_marks_the_surprising_pairs(tmp_path):
+    """A judged pair whose arms compare differently on the talk (similar: 39% and 41%)
+    than on the outcome (5% against 40%) is marked surprising in Table 4; a pair whose
+    arms compare alike is not, nor is a pair not assessable."""
+    from compendium.reporting.manuscript import joint_table
+
+    cols = (
+        "code,outcome,direction,learners_both,agreement_percent,kappa,judgement,talk_control_percent,"
+        "talk_intervention_percent,outcome_control_percent,outcome_intervention_percent"
+    )
+    (tmp_path / "joint_display.csv").write_text(
+        cols + "\n"
+        "talk_a,leadership_role,same,57,75.4,0.46,convergent,39.3,41.4,5,40\n"
+        "talk_b,active_participation,same,57,70.0,0.30,complementary,20,45,30,70\n"
+        "talk_c,perceived_support,same,6,50.0,,not assessable,10,50,20,20\n"
+    )
+    table = joint_table(tmp_path, 4, "Joint display.")
+    cells = [line.split("|") for line in table.splitlines() if line.startswith("|")]
+    rows = {c[1].strip(): "|".join(c) for c in cells if "{.study}" in c[1]}
+    assert "convergent; surprising" in rows["[talk a]{.study}"]
+    assert "surprising" not in rows["[talk b]{.study}"] and "surprising" not in rows["[talk c]{.study}"]

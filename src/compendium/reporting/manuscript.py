@@ -1450,7 +1450,10 @@ def table_notes(results: dict) -> dict[str, str]:
         "sources and the survey. Agreement: the percentage of them for whom raising the code and having the "
         "outcome went together as the link expects (Expected link: more talk, more outcome, when the learners who "
         "raised the code should more often have the outcome; more talk, less outcome, when less often); kappa: "
-        "that agreement corrected for chance (Cohen's kappa)." + rule
+        "that agreement corrected for chance (Cohen's kappa)."
+        + rule
+        + " Surprising: the arms compare differently on raising the code than on having the outcome (the text "
+        "states the rule)."
     )
     return {"table1": t1, "table2": t2, "table3": t3, "table4": t4}
 
@@ -1612,7 +1615,17 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
             f"{r.learners_both}",
             pc(r.agreement_percent),
             k(r.kappa),
-            f"{r.judgement}",
+            f"{r.judgement}"
+            + (
+                "; surprising"
+                if r.judgement in ("convergent", "complementary", "dissonant")
+                and wording.joint_surprise(
+                    (r.talk_control_percent, r.talk_intervention_percent),
+                    (r.outcome_control_percent, r.outcome_intervention_percent),
+                    str(getattr(r, "direction", "same")),
+                )
+                else ""
+            ),
         ]
         for r in joint.itertuples(index=False)
     ]
