@@ -21,3 +21,14 @@ def test_the_methods_name_the_coding_the_analysis_rests_on():
     assert "consensus coding" not in say.coding_name().replace("for a consensus", "")
     say.consensus = "majority"
     assert "majority coding" in say.coding_basis() and say.coding_name() == "the majority coding"
+
+
+def test_the_manuscript_points_to_its_supplementary_material():
+    """An editor asks where the further tables and figures are: the declarations say it."""
+    from compendium.reporting.manuscript import declarations
+
+    for twin in (True, False):
+        sections = dict(declarations({}, {}, twin=twin)["sections"])
+        names = list(sections)
+        assert names.index("Supplementary material") == names.index("Code availability") + 1
+        assert "index page" in sections["Supplementary material"]

@@ -1223,6 +1223,12 @@ def declarations(dataset: dict, citation: dict, twin: bool) -> dict:
         "sections": [
             ("Data availability", data),
             ("Code availability", code),
+            (
+                "Supplementary material",
+                "The compendium's index page lists every further table and figure (numbered S1, S2, ...) with "
+                "its caption, the executed analysis notebooks, the verification of the published numbers, the "
+                "de-identification report and the checklists.",
+            ),
             ("Ethics approval and consent", ethics or AUTHORS_TODO),
             ("Funding", said("funding") or AUTHORS_TODO),
             ("Conflicts of interest", said("conflicts") or AUTHORS_TODO),
