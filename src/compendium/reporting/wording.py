@@ -519,8 +519,8 @@ def resolution_sentence(
     if consensus == "file":
         return (
             f"{head}: {where}, and the consensus coding supplied with the data applied the code in {applied} of "
-            f"them and left it off in {left_off}, settling {with_first} as the first coder and {with_second} as "
-            "the second coder had coded them."
+            f"them and left it off in {left_off}; it sided with Coder A in {with_first} and with Coder B in "
+            f"{with_second}."
         )
     if consensus == "coder":
         who = f"the {stand_in} coder's" if stand_in else "one coder's"
@@ -575,7 +575,8 @@ def theme_paragraph(
         return " ".join(text)
     reach = f"It was coded in {count(units, 'unit')}, in {_of(sources, sources_total, 'source')}"
     if learners_total:
-        reach += f", spoken or written by {_of(learners, learners_total, 'learner')} of the qualitative data"
+        who = _of(learners, learners_total, "learner")
+        reach += f", spoken or written by {who} who took part in the qualitative strand"
     text.append(reach + ".")
     present = [(one, many, n, total) for one, many, n, total in types if total]
     if present:
