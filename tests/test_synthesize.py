@@ -662,8 +662,8 @@ def test_data_far_larger_than_a_study_can_be_written(tmp_path):
 
     bank = ["One.", "Two.", "Three."]
     capacity = len(bank) * (1 + len(textbank.WRITTEN_OPENINGS) * (1 + len(textbank.FILLER_CLOSINGS)))
-    seen = [textbank._nth(bank, n, textbank.WRITTEN_OPENINGS) for n in range(capacity)]
+    seen = [textbank.nth_sentence(bank, n, textbank.WRITTEN_OPENINGS) for n in range(capacity)]
     assert len(set(seen)) == capacity
-    assert textbank._nth(bank, capacity + 2, textbank.WRITTEN_OPENINGS) == seen[2]
+    assert textbank.nth_sentence(bank, capacity + 2, textbank.WRITTEN_OPENINGS) == seen[2]
     synthesize(tmp_path / "raw", scale=100)
     assert len(pd.read_csv(tmp_path / "raw" / "participants.csv")) == 20400

@@ -18,6 +18,8 @@ Templates carry slots that the generator fills and records as planted identifier
 
 from __future__ import annotations
 
+from .textbank import nth_sentence
+
 # --------------------------------------------------------------------------- codebook
 # Four theme pools; a study uses 1 to 4 of them (the seed decides). In every pool the
 # first two codes are *anchors* that always appear and are linked to an outcome in
@@ -833,33 +835,13 @@ WRITTEN = {c: WRITTEN[c] + MORE_WRITTEN.get(c, []) for c in WRITTEN}  # a docume
 WRITTEN_OPENINGS = ["In addition, ", "Likewise, ", "Further, ", "Again, ", "Similarly, ", "Separately, "]
 
 
-def _lower_first(text: str) -> str:
-    first = text.split(" ", 1)[0]
-    if first in ("I", "I'm") or first.startswith(("{", "I'")) or (len(first) > 1 and first[1].isupper()):
-        return text
-    return text[:1].lower() + text[1:]
-
-
 def code_sentence(code: str, voice: str, n: int) -> str:
     """The n-th sentence (from 0) of a study written for ``code`` in ``voice``
-    (``said``: a learner talking; ``written``: a document): the bank's sentences in
-    order, then each behind an opening, then with a closing clause as well; never the
-    same sentence twice below the bank's capacity (past it, for data far larger than a
-    study, the sequence starts again)."""
+    (``said``: a learner talking; ``written``: a document), by the paper design's
+    :func:`compendium.synthesize.textbank.nth_sentence` with this design's banks,
+    openings and closings."""
     bank = (SAID if voice == "said" else WRITTEN)[code]
-    openings = FILLER_OPENINGS if voice == "said" else WRITTEN_OPENINGS
-    b = len(bank)
-    n %= b * (1 + len(openings) * (1 + len(FILLER_CLOSINGS)))
-    if n < b:
-        return bank[n]
-    m = n - b
-    if m < b * len(openings):
-        return openings[m // b] + _lower_first(bank[m % b])
-    m -= b * len(openings)
-    if m < b * len(openings) * len(FILLER_CLOSINGS):
-        text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
-        return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
-    raise AssertionError(f"sentence {n} of {code} past the capacity it was reduced below")
+    return nth_sentence(bank, n, FILLER_OPENINGS if voice == "said" else WRITTEN_OPENINGS, FILLER_CLOSINGS)
 
 
 def reworded(template: str, n: int) -> str:

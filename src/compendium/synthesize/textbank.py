@@ -753,23 +753,22 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _nth(bank: list[str], n: int, openings: list[str]) -> str:
+def nth_sentence(bank: list[str], n: int, openings: list[str], closings: list[str] | None = None) -> str:
     """The n-th sentence (from 0) of a bank: the sentences as written, then each behind
     an opening, then each with a closing clause as well; never the same one twice below
     the bank's capacity. Past it (only for data far larger than a study, ``--scale``,
     which serve timing, not reading) the sequence starts again."""
+    closings = FILLER_CLOSINGS if closings is None else closings
     b = len(bank)
-    n %= b * (1 + len(openings) * (1 + len(FILLER_CLOSINGS)))
+    n %= b * (1 + len(openings) * (1 + len(closings)))
     if n < b:
         return bank[n]
     m = n - b
     if m < b * len(openings):
         return openings[m // b] + _lower_first(bank[m % b])
     m -= b * len(openings)
-    if m < b * len(openings) * len(FILLER_CLOSINGS):
-        text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
-        return text[:-1] + FILLER_CLOSINGS[m // (b * len(openings))] + "."
-    raise AssertionError(f"sentence {n} past the capacity it was reduced below")
+    text = openings[(m // b) % len(openings)] + _lower_first(bank[m % b])
+    return text[:-1] + closings[m // (b * len(openings))] + "."
 
 
 def code_sentence(code: str, voice: str, slots: tuple[str, ...], n: int) -> str:
@@ -779,7 +778,7 @@ def code_sentence(code: str, voice: str, slots: tuple[str, ...], n: int) -> str:
     bank = [s for s in (SAID if voice == "said" else WRITTEN)[code] if tuple(_SLOTS.findall(s)) == slots]
     if not bank:
         raise ValueError(f"no {voice} sentence for {code} with the slots {slots}")
-    return _nth(bank, n, SAID_OPENINGS if voice == "said" else WRITTEN_OPENINGS)
+    return nth_sentence(bank, n, SAID_OPENINGS if voice == "said" else WRITTEN_OPENINGS)
 
 
 def pii_on_topic(template: str, code: str, n: int) -> str:
@@ -793,4 +792,4 @@ def pii_on_topic(template: str, code: str, n: int) -> str:
         variants[(k + shift) % len(variants)].replace("{topic}", topics[k // len(variants)])
         for k in range(len(variants) * len(topics))
     ]
-    return _nth(written, n, SAID_OPENINGS)
+    return nth_sentence(written, n, SAID_OPENINGS)
