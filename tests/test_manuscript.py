@@ -497,6 +497,9 @@ def test_design_title_and_byline_come_from_dataset_yaml(tmp_path):
     assert "Learner activism in three schools" in front and "Ngozi Eze" in front and "Tomás Ruiz" in front
     assert "demonstration" not in front
     assert "University A; University B" in text
+    assert "Medical learners have become" not in text and "Learners in the health professions have" in " ".join(
+        text.split()
+    )  # another study's field is not assumed to be medicine
     assert "randomised 1:1 by computer-generated list" in text and "outcome assessors blinded" in text
     assert "It does not report registration" in " ".join(text.split())
     assert "randomised 1:1" in lists["consort.md.j2"]
