@@ -193,3 +193,41 @@ def test_sentences_do_not_end_at_a_title():
         "i wrote to dr. amina rauf about the timetable.",
         "she replied the same day with a plan.",
     }
+
+
+def test_quotes_speak_for_both_arms_and_every_kind_of_source_when_the_units_are_equally_clear():
+    """Among units equally clear (as few other codes, as few redactions), the arm and
+    then the source type quoted least so far come first, over every code; a clearer unit
+    still wins whatever its arm."""
+    import pandas as pd
+
+    from compendium.qualitative.themes import exemplar_quotes
+
+    def unit(code, source, n, arm, kind, text):
+        return {
+            "code": code,
+            "source_id": source,
+            "unit": n,
+            "text": text,
+            "learners": ["L1"],
+            "speaker": "L1",
+            "source_type": kind,
+            "arm": arm,
+            "site": "",
+        }
+
+    coded = pd.DataFrame(
+        [
+            unit("a_code", "S1", 1, "control", "interview", "We wrote to the dean about the curriculum twice."),
+            unit("a_code", "S2", 1, "control", "interview", "Our group asked for a session on racism in clinics."),
+            unit("b_code", "S3", 1, "control", "interview", "I spoke up on the ward when a patient was mocked."),
+            unit("b_code", "S4", 1, "intervention", "document", "The petition gathered names from three year groups."),
+            unit("b_code", "S5", 1, "intervention", "interview", "The mentor helped me plan what to say next time."),
+        ]
+    )
+    quotes = exemplar_quotes(coded, per_code=1).set_index("code")["source_id"]
+    assert quotes["a_code"] in ("S1", "S2")  # a control interview: nothing quoted yet
+    assert quotes["b_code"] == "S4"  # another arm first, then another source type (S5 shares a_code's)
+    two_codes = pd.concat([coded, pd.DataFrame([unit("c_code", "S4", 1, "intervention", "document", "x")])])
+    quotes = exemplar_quotes(two_codes, per_code=1).set_index("code")["source_id"]
+    assert quotes["b_code"] == "S5"  # S4 carries another code now: the clearest intervention unit wins

@@ -177,11 +177,13 @@ def sentences(text: str, min_words: int = REPEAT_WORDS) -> set[str]:
 def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int = 160) -> pd.DataFrame:
     """Quotes per code, chosen by a fixed rule: units spoken or written by learners,
     those carrying the fewest other codes first (the clearest examples), then the
-    fewest redactions, then the length nearest ``target_length`` characters, then
-    source and unit order; at most one quote per source, each unit quoted once, and a
-    unit is passed over when one of its sentences of :data:`REPEAT_WORDS` or more words
-    already appears in a quote chosen before it (codes taken in sorted order), so that no
-    sentence is read twice among the quotes."""
+    fewest redactions, then the arm and then the source type quoted least so far (over
+    every code, so that the quotes speak for both arms and every kind of source), then
+    the length nearest ``target_length`` characters, then source and unit order; at
+    most one quote per source, each unit quoted once, and a unit is passed over when one
+    of its sentences of :data:`REPEAT_WORDS` or more words already appears in a quote
+    chosen before it (codes taken in sorted order), so that no sentence is read twice
+    among the quotes."""
     learner_units = coded[coded["learners"].map(len) > 0].copy()
     learner_units["n_codes"] = learner_units.groupby(["source_id", "unit"])["code"].transform("size")
     learner_units["distance"] = (learner_units["text"].str.len() - target_length).abs()
@@ -191,21 +193,42 @@ def exemplar_quotes(coded: pd.DataFrame, per_code: int = 2, target_length: int =
     rows = []
     seen_sentences: set[str] = set()
     seen_units: set[tuple[str, int]] = set()
+    quoted_arms: dict[str, int] = {}
+    quoted_types: dict[str, int] = {}
     for code, part in learner_units.groupby("code", sort=True):
-        ranked = part.sort_values(["n_codes", "redactions", "distance", "source_id", "unit"], kind="stable")
+        ranked = list(
+            part.sort_values(["n_codes", "redactions", "distance", "source_id", "unit"], kind="stable").itertuples(
+                index=False
+            )
+        )
         chosen: list = []
         used_sources: set = set()
-        for r in ranked.itertuples(index=False):
-            if len(chosen) == per_code:
+        while len(chosen) < per_code:
+            best, best_key = None, None
+            for order, r in enumerate(ranked):
+                if best_key is not None and (r.n_codes, r.redactions) > best_key[:2]:
+                    break  # sorted by these first: nothing further down can be better
+                rank_key = (
+                    r.n_codes,
+                    r.redactions,
+                    quoted_arms.get(str(r.arm), 0),
+                    quoted_types.get(str(r.source_type), 0),
+                    order,  # then length, source and unit, as sorted
+                )
+                if best_key is not None and rank_key >= best_key:
+                    continue
+                key = (r.source_id, int(r.unit))
+                if r.source_id in used_sources or key in seen_units or sentences(r.text) & seen_sentences:
+                    continue
+                best, best_key = r, rank_key
+            if best is None:
                 break
-            said = sentences(r.text)
-            key = (r.source_id, int(r.unit))
-            if r.source_id in used_sources or key in seen_units or said & seen_sentences:
-                continue
-            chosen.append(r)
-            used_sources.add(r.source_id)
-            seen_units.add(key)
-            seen_sentences |= said
+            chosen.append(best)
+            used_sources.add(best.source_id)
+            seen_units.add((best.source_id, int(best.unit)))
+            seen_sentences |= sentences(best.text)
+            quoted_arms[str(best.arm)] = quoted_arms.get(str(best.arm), 0) + 1
+            quoted_types[str(best.source_type)] = quoted_types.get(str(best.source_type), 0) + 1
         for rank, r in enumerate(chosen, start=1):
             speaker = r.speaker if isinstance(r.speaker, str) else ", ".join(r.learners)
             rows.append(
