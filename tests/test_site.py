@@ -332,3 +332,23 @@ def test_the_replication_headline_is_html_not_markdown(tmp_path):
     )
     text = site._replication_headline(tmp_path)
     assert "<strong>2 replicated</strong>" in text and "**" not in text
+
+
+def test_a_row_under_a_heading_row_says_what_it_belongs_to_on_a_phone():
+    """Table 1's "Female", "yes" and "Mean ± SD" rows become cards of their own on a
+    phone; each carries the heading row above it (data-group, shown before the title)."""
+    from compendium.reporting.tables import cardify
+
+    table = (
+        "<table><thead><tr><th>Characteristic</th><th>Control</th></tr></thead><tbody>"
+        "<tr><td><strong>Previous activism</strong></td><td></td></tr>"
+        "<tr><td>yes</td><td>15 (15.0%)</td></tr><tr><td>no</td><td>85 (85.0%)</td></tr>"
+        "<tr><td><strong>Age, years</strong></td><td></td></tr><tr><td>Mean ± SD</td><td>27.4 ± 2.3</td></tr>"
+        "</tbody></table>"
+    )
+    out = cardify(table)
+    groups = re.findall(r'data-group="([^"]*)"><span>([^<]*)</span>', out)
+    assert groups == [("Previous activism", "yes"), ("Previous activism", "no"), ("Age, years", "Mean ± SD")]
+    assert "data-group" not in cardify(table.replace("<strong>", "").replace("</strong>", ""))
+    css = (Path(__file__).resolve().parents[1] / "manuscript" / "compendium.css").read_text()
+    assert "td:first-child[data-group]::before" in css

@@ -1168,15 +1168,22 @@ def cardify(fragment: str) -> str:
         table = match.group(0)
         head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
         labels = [_text(h) for h in re.findall(r"<th\b[^>]*>(.*?)</th>", head.group(1), flags=re.S)] if head else []
+        group = [""]  # the heading row (first cell all bold, as "Gender") the rows below belong to
 
         def row(rm: re.Match) -> str:
             cells = iter(range(10_000))
+            first = re.search(r"<td\b[^>]*>(.*?)</td>", rm.group(0), flags=re.S)
+            heading = first is not None and re.fullmatch(r"\s*<strong>(.*?)</strong>\s*", first.group(1), flags=re.S)
+            if heading:
+                group[0] = _text(heading.group(1))
 
             def cell(cm: re.Match) -> str:
                 i = next(cells)
                 attrs, content = cm.group(1), cm.group(2)
                 label = labels[i] if i < len(labels) else ""
                 extra = ' class="empty"' if not _text(content) else ""
+                if i == 0 and group[0] and not heading:  # a card of its own on a phone: say what it belongs to
+                    extra += f' data-group="{html.escape(group[0])}"'
                 return f'<td{attrs} data-label="{html.escape(label)}"{extra}><span>{content}</span></td>'
 
             return re.sub(r"<td\b([^>]*)>(.*?)</td>", cell, rm.group(0), flags=re.S)
