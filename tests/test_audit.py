@@ -304,3 +304,19 @@ def test_a_citation_of_the_references_is_not_a_handle(root):
     found = audit.Needles(exact={}, public=public)
     passage = f"as the learners put it, the work was shared [{key}] and @kofi_writes posted it"
     assert audit.unknown_in_passage(passage, found).get("handle-like") == ["@kofi_writes"]
+
+
+def test_pictures_inside_an_archive_are_not_read_as_text(tmp_path):
+    """A DOCX or QDPX carries its figures as PNG members; their bytes can spell a name by
+    chance ("jiA" in a compressed image stopped an unseen study's run). They are skipped
+    like an image on disk; the text members are still searched."""
+    import zipfile
+
+    needles = {"configured": {"Jia"}}
+    with zipfile.ZipFile(tmp_path / "paper.docx", "w") as zf:
+        zf.writestr("word/document.xml", "<w:document><w:t>an ordinary sentence</w:t></w:document>")
+        zf.writestr("word/media/rId30.png", b"\x89PNG\r\n\x1a\n..jiA..")
+    assert audit.scan(needles, tmp_path)["hits"] == []
+    with zipfile.ZipFile(tmp_path / "other.docx", "w") as zf:
+        zf.writestr("word/document.xml", "<w:document><w:t>met Jia there</w:t></w:document>")
+    assert [h["file"].rsplit("/", 1)[-1] for h in audit.scan(needles, tmp_path)["hits"]] == ["other.docx"]

@@ -610,6 +610,8 @@ def text_of(path: Path) -> str | None:
         parts = []
         with zipfile.ZipFile(path) as zf:
             for name in sorted(zf.namelist()):
+                if Path(name).suffix.lower() in IMAGES:
+                    continue  # an embedded picture: bytes, not text, as an image file on disk
                 data = zf.read(name)
                 parts.append(
                     _xml_text(data)
