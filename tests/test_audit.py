@@ -320,3 +320,35 @@ def test_pictures_inside_an_archive_are_not_read_as_text(tmp_path):
     with zipfile.ZipFile(tmp_path / "other.docx", "w") as zf:
         zf.writestr("word/document.xml", "<w:document><w:t>met Jia there</w:t></w:document>")
     assert [h["file"].rsplit("/", 1)[-1] for h in audit.scan(needles, tmp_path)["hits"]] == ["other.docx"]
+
+
+def test_a_file_found_clean_is_not_read_again_until_it_or_the_needles_change(tmp_path, monkeypatch):
+    (tmp_path / "a.md").write_text("a quiet table of counts\n")
+    (tmp_path / "b.md").write_text("met at Hillcrest General Hospital\n")
+    (tmp_path / "c.md").write_text("seen by Dr Amaru Quispe\n")  # a name no list holds yet
+    first = audit.scan(NEEDLES, tmp_path)
+    assert sorted(Path(f).name for f in first["clean"]["files"]) == ["a.md", "c.md"]
+    assert "Hillcrest" not in json.dumps(first["clean"]) and "Quispe" not in json.dumps(first["clean"])
+
+    read: list[str] = []
+    real = audit.text_of
+    monkeypatch.setattr(audit, "text_of", lambda p: read.append(p.name) or real(p))
+    again = audit.scan(NEEDLES, tmp_path, clean=first["clean"])
+    assert read == ["b.md"]  # only the file with a hit is read again
+    assert again["summary"] == first["summary"] and again["hits"] == first["hits"]
+    assert again["clean"] == first["clean"]
+
+    # a changed file is read again, and a leak planted into it is found
+    read.clear()
+    (tmp_path / "a.md").write_text("a quiet table of counts, from L0042\n")
+    changed = audit.scan(NEEDLES, tmp_path, clean=first["clean"])
+    assert sorted(read) == ["a.md", "b.md"]
+    assert sorted(h["kind"] for h in changed["hits"]) == ["configured", "withdrawn"]
+
+    # new needles (a name to redact) give a new fingerprint: every file is read again
+    read.clear()
+    more = {**NEEDLES, "configured": NEEDLES["configured"] | {"Amaru Quispe"}}
+    wider = audit.scan(more, tmp_path, clean=changed["clean"])
+    assert sorted(read) == ["a.md", "b.md", "c.md"]
+    assert wider["clean"]["fingerprint"] != first["clean"]["fingerprint"]
+    assert [h["file"] for h in wider["hits"] if "c.md" in h["file"]]

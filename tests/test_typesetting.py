@@ -319,7 +319,7 @@ def _wide_table(rows: int) -> str:
 def test_a_wide_table_floats_turned_on_a_page_of_its_own_and_text_fills_the_page_before(tmp_path):
     """The shape of the first half-blank page: a wide table named near the top of a page
     with its section's text running on. The text fills that page; the table takes the
-    next one, turned, and the page is marked /Rotate 90 so that pdfminer (which applies
+    next one, turned, and the page is marked /Rotate 90 so that a PDF reader (which applies
     /Rotate) reads its words upright: the caption above the table's first row."""
     import pikepdf
 

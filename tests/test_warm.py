@@ -285,7 +285,7 @@ def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatc
     real_run = subprocess.run
 
     def fake_dvc(cmd, cwd=None, env=None, check=False, **kwargs):
-        if cmd[1:4] != ["-m", "dvc", "repro"]:  # after a successful run: dvc gc (withdrawal erases)
+        if cmd[1:4] != ["-m", reproduce.DVC, "repro"]:  # after a successful run: dvc gc (withdrawal erases)
             return subprocess.CompletedProcess(cmd, 0)
         seen["cmd"], seen["socket"] = cmd, env.get(warm.ENV)
         if seen["socket"]:
@@ -297,7 +297,7 @@ def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatc
     monkeypatch.setattr(subprocess, "run", fake_dvc)
     assert reproduce.reproduce(targets=["01-validate-data"]) == 0
     monkeypatch.setattr(subprocess, "run", real_run)
-    assert seen["cmd"][1:4] == ["-m", "dvc", "repro"] and seen["socket"]
+    assert seen["cmd"][1:4] == ["-m", reproduce.DVC, "repro"] and seen["socket"]
     assert seen["answered"]
     assert not os.path.exists(seen["socket"])  # the server and its folder are gone
 

@@ -46,12 +46,21 @@ not data-derived.
 
 A hit fails the stage. The report names the file and the kind of hit, never the
 identifier itself, so that the log of a failed run leaks nothing either.
+
+**Files already found clean.** A run remembers which files it found clean, by their
+SHA-256, under a fingerprint of everything it searched for (:func:`fingerprint`: the
+needles, the dictionary, the audit's own code and the versions of the libraries that
+read the files). The next run reads a file again only when the file or the
+fingerprint has changed; a withdrawal, a new name to redact or a new raw source
+changes the fingerprint, and every file is read again. The memory holds digests only.
 """
 
 from __future__ import annotations
 
 import ast
 import calendar
+import dataclasses
+import hashlib
 import html
 import json
 import re
@@ -601,6 +610,24 @@ def _xml_text(data: bytes) -> str:
     return html.unescape(TAG.sub(" ", text))
 
 
+def pdf_text(path: Path) -> str:
+    """The text layer of a PDF, page by page (PDFium, through pypdfium2; the hyphen
+    that PDFium marks at a line's end is given as a hyphen)."""
+    import pypdfium2 as pdfium
+
+    pages = []
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for page in pdf:
+            text = page.get_textpage()
+            pages.append(text.get_text_range())
+            text.close()
+            page.close()
+    finally:
+        pdf.close()
+    return "\n".join(pages).replace("\r\n", "\n").translate({0x2: "-", 0xFFFE: "-"})
+
+
 def text_of(path: Path) -> str | None:
     """Searchable text of one artifact; ``None`` for an image (no text to search)."""
     suffix = path.suffix.lower()
@@ -620,9 +647,7 @@ def text_of(path: Path) -> str | None:
                 )
         return "\n".join(parts)
     if suffix == ".pdf":
-        from pypdf import PdfReader
-
-        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        return pdf_text(path)
     raw = path.read_text(encoding="utf-8", errors="replace")
     if suffix == ".ipynb":
         nb = json.loads(raw)
@@ -753,11 +778,54 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
     return hits
 
 
-def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words: frozenset[str] | None = None) -> dict:
-    """Search every file under ``folder`` (default ``reports/``)."""
+CLEAN = "leak_audit_clean"  # data/interim: the files found clean, by digest, under one fingerprint
+READERS = ("english-words", "lxml", "pypdfium2")  # libraries whose version changes what is read or known
+
+
+def _canonical(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(v) for v in value), key=repr)
+    return value
+
+
+def fingerprint(found: Needles, words: frozenset[str] | None = None) -> str:
+    """SHA-256 of everything a scan's verdict on a file depends on besides the file:
+    the needles, the dictionary given (else the default one, fixed by the code), this
+    module's source and the versions of :data:`READERS`. (The raw text's word runs are
+    hashes of Python strings: a process with another ``PYTHONHASHSEED`` gets another
+    fingerprint and reads every file again.)"""
+    from importlib.metadata import version
+
+    payload = {
+        "needles": _canonical(found),
+        "words": _canonical(words) if words is not None else None,
+        "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        "readers": {name: version(name) for name in READERS},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def scan(
+    found: Needles | dict[str, set[str]],
+    folder: Path | None = None,
+    words: frozenset[str] | None = None,
+    clean: dict | None = None,
+) -> dict:
+    """Search every file under ``folder`` (default ``reports/``).
+
+    ``clean`` is a previous report's ``"clean"`` entry: a file whose digest it lists
+    under this scan's :func:`fingerprint` is not read again. The report's own
+    ``"clean"`` lists every file of this scan without a hit."""
     if isinstance(found, dict):  # plain lists of strings to find
         found = Needles(exact={k: set(v) for k, v in found.items()})
     folder = folder or paths.reports_dir()
+    mark = fingerprint(found, words)
+    known = (clean or {}).get("files", {}) if (clean or {}).get("fingerprint") == mark else {}
+    now_clean: dict[str, str] = {}
     # single words are looked up token by token (linear in the text, however many words
     # are searched); strings of several words, with spaces or punctuation, by regex
     single = {kind: {v.lower() for v in values if TOKEN.fullmatch(v)} for kind, values in found.exact.items()}
@@ -781,12 +849,16 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
     private: list[dict] = []
     scanned = skipped = 0
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        text = text_of(path)
-        if text is None:
+        if path.suffix.lower() in IMAGES:
             skipped += 1
             continue
         scanned += 1
         rel = paths.relative(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if known.get(rel) == digest:
+            now_clean[rel] = digest
+            continue
+        text = text_of(path) or ""  # only an image has no text
         matched: dict[str, list[str]] = {}
         if several:
             present = {_fold(w) for w in set(RUNS.findall(text))}
@@ -820,6 +892,8 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
             if values:
                 hits.append({"file": rel, "kind": kind, "count": len(values)})
                 private.extend({"file": rel, "kind": kind, "text": v} for v in sorted(set(values)))
+        if not any(matched.values()):
+            now_clean[rel] = digest
     summary = {
         "files_scanned": scanned,
         "images_skipped": skipped,
@@ -827,7 +901,12 @@ def scan(found: Needles | dict[str, set[str]], folder: Path | None = None, words
         | {"withdrawn-sentence": len(found.sentences)},
         "hits": len(hits),
     }
-    return {"summary": summary, "hits": hits, "private": private}
+    return {
+        "summary": summary,
+        "hits": hits,
+        "private": private,
+        "clean": {"fingerprint": mark, "files": dict(sorted(now_clean.items()))},
+    }
 
 
 def audit_project(
@@ -837,14 +916,16 @@ def audit_project(
     planted: pd.DataFrame | None = None,
     folder: Path | None = None,
     root: Path | None = None,
+    clean: dict | None = None,
 ) -> dict:
-    """Read the raw data and the public text, then :func:`scan` ``folder``."""
+    """Read the raw data and the public text, then :func:`scan` ``folder`` (``clean``:
+    the previous run's files found clean, see :func:`scan`)."""
     root = root or paths.project_root()
     public = public_text(root, study)
     ds = (study.dataset or {}).get("deidentify") or {}
     listed = [*configured, *_strings(ds.get("names", [])), *_strings(ds.get("places", []))]
     found = needles(read_raw(Path(raw_dir), study), public, listed, planted)
-    return scan(found, folder)
+    return scan(found, folder, clean=clean)
 
 
 PRIVATE_HITS = "leak_audit_hits"

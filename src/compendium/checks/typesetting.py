@@ -1,6 +1,6 @@
 """Typesetting checks on the rendered manuscript: what a reader would see as broken.
 
-PDF (word boxes from the text layer, read with pdfminer.six):
+PDF (word boxes from the text layer, read with PDFium through pypdfium2):
 
 - two words whose boxes overlap (text printed over text, as when a word too long for
   its table column runs into the next one);
@@ -14,8 +14,8 @@ PDF (word boxes from the text layer, read with pdfminer.six):
   line). Exempt are the last page, a page turned to landscape (a wide table's page of
   its own), and the page before a landscape page when the section's text is exhausted
   there, that is when the next portrait page opens with a heading of the manuscript.
-  (Page layout from the characters, images and rules pdfminer reads, without its
-  layout analysis; a page marked /Rotate is measured as the reader sees it, turned.)
+  (Page layout from the characters, images and paths PDFium reads; a page marked
+  /Rotate is measured as the reader sees it, turned.)
 
 DOCX (the XML of word/document.xml and word/styles.xml):
 
@@ -34,6 +34,7 @@ each; the render-manuscript stage fails when there is one.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,40 +93,104 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Glyph:
+    """A character drawn on a page: its text, font size and box (PDF units, y up; the
+    box spans the character's advance and the font's ascent and descent)."""
+
+    text: str
+    size: float
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+
+@dataclass(frozen=True)
+class Box:
+    """The bounding box of an image or a path (a rule, a line, a filled shape)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass(frozen=True)
 class PdfPage:
-    """One page of a PDF as pdfminer.six draws it, without layout analysis: its box
-    (turned as the reader sees it when the page is marked /Rotate), its characters in
-    the order the page draws them, and its images and rules."""
+    """One page of a PDF as PDFium reads it: its box (turned as the reader sees it when
+    the page is marked /Rotate), its characters in the order of its text layer, and its
+    images and paths."""
 
     number: int
     x0: float
     y0: float
     x1: float
     y1: float
-    chars: tuple
-    graphics: tuple
+    chars: tuple[Glyph, ...]
+    graphics: tuple[Box, ...]
+
+
+# PDFium writes a hyphen that ends a line as U+0002; format characters (word joiners,
+# zero-width spaces) are drawn as nothing
+_PDFIUM_HYPHEN = "\x02"
+
+
+def _visible(text: str) -> str:
+    if text == _PDFIUM_HYPHEN:
+        return "-"
+    return "" if unicodedata.category(text[:1] or " ") in {"Cf", "Cc"} else text
+
+
+def _turned(rotation: int, width: float, height: float):
+    """Page space to the page as the reader sees it under /Rotate (clockwise), with the
+    origin at the turned page's lower left, as a viewer shows it."""
+    if rotation == 90:
+        return lambda x, y: (y, width - x)
+    if rotation == 180:
+        return lambda x, y: (width - x, height - y)
+    if rotation == 270:
+        return lambda x, y: (height - y, x)
+    return lambda x, y: (x, y)
 
 
 def pdf_pages(path: Path) -> list[PdfPage]:
-    """The pages of a PDF, read once (parsing is most of the checks' time)."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTChar, LTCurve, LTImage
-
-    def walk(item, chars: list, graphics: list) -> None:
-        if isinstance(item, LTChar):
-            chars.append(item)
-        elif isinstance(item, LTImage | LTCurve):
-            graphics.append(item)
-        elif hasattr(item, "__iter__"):
-            for child in item:
-                walk(child, chars, graphics)
+    """The pages of a PDF, read once with PDFium (pypdfium2): every character with its
+    loose box (advance by ascent and descent) and font size, every image and path."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
     pages = []
-    for number, page in enumerate(extract_pages(str(path), laparams=None), start=1):
-        chars: list = []
-        graphics: list = []
-        walk(page, chars, graphics)
-        pages.append(PdfPage(number, page.x0, page.y0, page.x1, page.y1, tuple(chars), tuple(graphics)))
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for number, page in enumerate(pdf, start=1):
+            left, bottom, right, top = page.get_mediabox()
+            rotation = page.get_rotation()
+            turn = _turned(rotation, right, top)
+
+            def box(x0: float, y0: float, x1: float, y1: float, turn=turn) -> tuple[float, float, float, float]:
+                (ax, ay), (bx, by) = turn(x0, y0), turn(x1, y1)
+                return min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)
+
+            text = page.get_textpage()
+            chars = []
+            for i in range(text.count_chars()):
+                shown = _visible(chr(pdfium_c.FPDFText_GetUnicode(text, i)))
+                if not shown.strip():
+                    continue
+                x0, y0, x1, y1 = box(*text.get_charbox(i, loose=True))
+                chars.append(Glyph(shown, pdfium_c.FPDFText_GetFontSize(text, i), x0, x1, y0, y1))
+            graphics = [
+                Box(*box(*obj.get_bounds()))
+                for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH))
+            ]
+            width, height = right - left, top - bottom
+            if rotation in (90, 270):
+                width, height = height, width
+            pages.append(PdfPage(number, 0.0, 0.0, width, height, tuple(chars), tuple(graphics)))
+            text.close()
+            page.close()
+    finally:
+        pdf.close()
     return pages
 
 
@@ -136,7 +201,7 @@ def pdf_words(path: Path, pages: list[PdfPage] | None = None) -> list[Word]:
     words: list[Word] = []
     for page in pages if pages is not None else pdf_pages(path):
         # in the order the page draws them: two words printed over each other stay two
-        glyphs = [c for c in page.chars if c.get_text().strip()]
+        glyphs = page.chars
         runs: list[list] = []
         for c in glyphs:
             last = runs[-1][-1] if runs else None
@@ -147,7 +212,7 @@ def pdf_words(path: Path, pages: list[PdfPage] | None = None) -> list[Word]:
         words += [
             Word(
                 page.number,
-                "".join(c.get_text() for c in run),
+                "".join(c.text for c in run),
                 min(c.x0 for c in run),
                 max(c.x1 for c in run),
                 min(c.y0 for c in run),
@@ -282,7 +347,8 @@ def page_fills(
             return not (it.x1 <= left or it.x0 >= right)  # line numbers sit in the margin
 
         spans = []
-        for it in (*page.chars, *page.graphics):
+        drawn: list[Glyph | Box] = [*page.chars, *page.graphics]
+        for it in drawn:
             low, high = max(it.y0, bottom), min(it.y1, top)
             if inside(it) and high > low:
                 spans.append((low, high))

@@ -57,6 +57,7 @@ from compendium.pipeline.warm import ENV
 from compendium.pipeline.warm import start as start_warm
 
 RUN_DIR = Path(".dvc") / "tmp" / "compendium-run"  # the journal of the run in progress
+DVC = "compendium.pipeline.dvcrun"  # DVC's command line, dvc.lock read by the safe parser
 LOCK_FILE = Path(".dvc") / "tmp" / "compendium-run.lock"
 DVC_LOCK = Path(".dvc") / "tmp" / "lock"  # DVC's own repository lock (zc.lockfile: flock)
 COMMIT = "PUBLISH"  # the commit record inside the journal
@@ -591,9 +592,9 @@ def _run(root: Path, force: bool, targets: list[str], warm: bool, lock_fd: int) 
             try:
                 with dvc_lock(root, wait=3):
                     units = stage(root, work)
-                cmds = [[sys.executable, "-m", "dvc", "repro", *(["--force"] if force else []), *targets]]
+                cmds = [[sys.executable, "-m", DVC, "repro", *(["--force"] if force else []), *targets]]
                 if targets and AUDIT_STAGE in _stage_names(root) and AUDIT_STAGE not in targets:
-                    cmds.append([sys.executable, "-m", "dvc", "repro", "--single-item", AUDIT_STAGE])
+                    cmds.append([sys.executable, "-m", DVC, "repro", "--single-item", AUDIT_STAGE])
                 for cmd in cmds:
                     result = subprocess.run(cmd, cwd=work, env=env, check=False, pass_fds=(lock_fd,))
                     if result.returncode != 0:

@@ -76,7 +76,7 @@ LATER = (
     "pingouin",
     "lxml.etree",
     "jinja2",
-    "pypdf",
+    "pypdfium2",
     "nbconvert",
 )
 # Set in the server before it imports anything (and so inherited by the forked stages

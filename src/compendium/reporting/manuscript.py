@@ -929,6 +929,9 @@ def to_pdf(markdown: str, out: Path, root: Path, meta: dict) -> None:
     write_bytes(out, compact_pdf(pdf, sorted({t["page"] for t in placed if t["turned"]})))
 
 
+WRITERS = {"html": to_html, "docx": to_docx, "pdf": to_pdf}  # the formats build writes besides the Markdown
+
+
 def _typeset(
     markdown: str, root: Path, meta: dict, header: Path, before: Path, page: Path, in_flow: Collection[int]
 ) -> tuple[bytes, list[dict]]:
@@ -993,6 +996,7 @@ def build(template: Path, results: dict, context: dict, meta: dict, folder: Path
     style are found by the relative names in the front matter: an absolute path given
     as metadata would be copied into the DOCX properties."""
     import contextlib
+    from concurrent.futures import ThreadPoolExecutor
 
     from compendium.core.io import write_text
 
@@ -1011,10 +1015,12 @@ def build(template: Path, results: dict, context: dict, meta: dict, folder: Path
     }
     write_text(out["md"], text)
     folder = folder.resolve()
-    with contextlib.chdir(template.parent):
-        to_html(text, out["html"], folder, meta)
-        to_docx(text, out["docx"], folder, meta)
-        to_pdf(text, out["pdf"], folder, meta)
+    # the three writers share nothing but the text: each waits mostly on its own pandoc
+    # (and Typst) process, so they run side by side; an error in any is raised here
+    with contextlib.chdir(template.parent), ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = [pool.submit(write, text, out[kind], folder, meta) for kind, write in WRITERS.items()]
+        for job in jobs:
+            job.result()
     return out
 
 
