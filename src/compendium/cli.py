@@ -609,19 +609,23 @@ def main(argv: list[str] | None = None) -> int:
         if status is not None:
             return status
     from compendium.core import environment
-    from compendium.data.contract import DataContractError
     from compendium.pipeline.notebooks import StageFailed
 
     environment.apply()  # fixed dates in DOCX, PDF, ZIP and figures; one thread; no analytics
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except DataContractError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (StageFailed, ValueError, FileNotFoundError, OSError) as exc:  # ManuscriptError is a ValueError
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:
+        # the data contract (and pandas with it) is imported only by the commands that
+        # read data: an error of that kind can come only once it has been
+        contract = sys.modules.get("compendium.data.contract")
+        if contract is not None and isinstance(exc, contract.DataContractError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, StageFailed | ValueError | FileNotFoundError | OSError):  # ManuscriptError: a ValueError
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":
