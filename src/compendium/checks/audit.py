@@ -800,8 +800,12 @@ def fingerprint(found: Needles, words: frozenset[str] | None = None) -> str:
     fingerprint and reads every file again.)"""
     from importlib.metadata import version
 
+    from array import array
+
+    runs = hashlib.sha256(array("q", sorted(found.runs)).tobytes()).hexdigest()  # many: packed, not listed
     payload = {
-        "needles": _canonical(found),
+        "needles": _canonical(dataclasses.replace(found, runs=set())),
+        "runs": runs,
         "words": _canonical(words) if words is not None else None,
         "code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "readers": {name: version(name) for name in READERS},
