@@ -154,15 +154,22 @@ def test_heldout_benchmark_is_big_and_varied():
     assert sum(not spans for _, spans in rows) >= 150  # plenty of ordinary text, for precision
 
 
+# names in the benchmark that are ordinary English words on no list of name-words (test only;
+# the detector never reads this)
+DICTIONARY_NAMES = frozenset({"bill"})
+
+
 def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
     """The benchmark measures what the detector has never seen. Every word of a marked
     person or place (particles, titles, street words and words of two letters aside), and at least one
     word of each marked institution, is in none of the detector's lists (checked with and
     without accents). The one exception is on purpose: a word of the detector's own list of
     ambiguous name-words (names that are also English words: Hope, Grace, Bishop), which the
-    benchmark holds to measure how such a name is caught in context."""
+    benchmark holds to measure how such a name is caught in context. Batch 5 adds, on purpose,
+    a given name that is an ordinary dictionary word and on no list of name-words (Bill): it
+    measures whether context alone catches it."""
     lists = d.word_lists()
-    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"]
+    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES
 
     def listed(word):
         low = word.lower()
