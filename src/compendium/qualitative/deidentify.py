@@ -1252,7 +1252,9 @@ class Deidentifier:
         if follower is None:
             return False
         verb = follower.group().lower()
-        if tok.cls == "lower_maybe":  # "zsolt said", not "tau and ..."
+        if tok.cls == "lower_maybe":  # "zsolt said", not "tau and ..." nor "dataset.yaml says"
+            if tok.start > 0 and not text[tok.start - 1].isspace():
+                return False
             return verb in NAME_VERBS or (len(verb) > 4 and verb.endswith("ed") and is_common(verb))
         # ... or by any verb in the past tense ("Arjun drafted the emails"): a dictionary
         # word ending in -ed that only a subject stands before at a sentence's start
