@@ -624,8 +624,8 @@ def deidentification_markdown(
         text += (
             f"\nOn the project's held-out benchmark ({heldout['sentences']} hand-annotated sentences in the "
             f"register of learners' interviews and documents, shipped with the package; no name or place in "
-            f"it is in a word list the detector uses, except a few English words that are also given names, which are "
-            f"on its list of ambiguous name-words): token recall {pct(heldout['recall'])} "
+            f"it is in a word list the detector uses, except, on purpose, a few English words that are also given "
+            f"names): token recall {pct(heldout['recall'])} "
             f"({heldout['missed']} of {heldout['identifying_tokens']} identifying tokens missed), token "
             f"precision {pct(heldout['precision'])} ({heldout['false_positives']} ordinary tokens "
             f"redacted). {heldout.get('history', '')}".rstrip()
