@@ -798,9 +798,8 @@ def fingerprint(found: Needles, words: frozenset[str] | None = None) -> str:
     module's source and the versions of :data:`READERS`. (The raw text's word runs are
     hashes of Python strings: a process with another ``PYTHONHASHSEED`` gets another
     fingerprint and reads every file again.)"""
-    from importlib.metadata import version
-
     from array import array
+    from importlib.metadata import version
 
     runs = hashlib.sha256(array("q", sorted(found.runs)).tobytes()).hexdigest()  # many: packed, not listed
     payload = {
