@@ -117,3 +117,23 @@ def test_each_stage_depends_on_the_code_it_runs():
         if n not in ("14-build-site", "15-describe-archive", "16-ro-crate")
         for d in s.get("deps", [])
     )
+
+
+def test_a_dependency_dropped_from_dvc_yaml_but_kept_in_dvc_lock_is_stale(tmp_path):
+    """DVC keeps a stage's dropped dependency in dvc.lock until the stage runs again;
+    a fresh clone's first run would then rewrite dvc.lock. `make lint` names it."""
+    from compendium.pipeline import codedeps
+
+    (tmp_path / "params.yaml").write_text("data: {raw_dir: data/raw}\n")
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  a:\n    cmd: echo\n    deps: [src/x.py, '${data.raw_dir}']\n    outs: [o]\n"
+    )
+    lock = (
+        "schema: '2.0'\nstages:\n  a:\n    cmd: echo\n    deps:\n"
+        "    - path: data/raw\n      md5: 1\n    - path: src/x.py\n      md5: 2\n"
+    )
+    (tmp_path / "dvc.lock").write_text(lock)
+    assert codedeps.stale_lock_deps(tmp_path) == {}
+    (tmp_path / "dvc.lock").write_text(lock + "    - path: src/gone.py\n      md5: 3\n")
+    assert codedeps.stale_lock_deps(tmp_path) == {"a": ["src/gone.py"]}
+    assert codedeps.stale_lock_deps(ROOT) == {}  # the committed lock

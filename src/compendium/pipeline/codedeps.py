@@ -183,6 +183,38 @@ def rewrite_dvc_yaml(text: str, root: Path) -> str:
     return "\n".join(out)
 
 
+def stale_lock_deps(root: Path) -> dict[str, list[str]]:
+    """Per stage, the dependencies ``dvc.lock`` records that ``dvc.yaml`` no longer lists
+    (``${...}`` read from ``params.yaml``)."""
+    import re
+
+    import yaml
+
+    lock_path, params_path = root / "dvc.lock", root / "params.yaml"
+    if not lock_path.is_file():
+        return {}
+    stages = (yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}).get("stages") or {}
+    locked = (yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    params = (yaml.safe_load(params_path.read_text(encoding="utf-8")) or {}) if params_path.is_file() else {}
+
+    def value(m: re.Match) -> str:
+        node = params
+        for key in m.group(1).split("."):
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        return str(node) if not isinstance(node, dict) else m.group(0)
+
+    stale = {}
+    for name, entry in locked.items():
+        declared = {
+            re.sub(r"\$\{\s*([\w.]+)\s*\}", value, str(next(iter(d)) if isinstance(d, dict) else d)).rstrip("/")
+            for d in (stages.get(name) or {}).get("deps") or []
+        }
+        extra = sorted(d["path"] for d in entry.get("deps") or [] if d["path"].rstrip("/") not in declared)
+        if name in stages and extra:
+            stale[name] = extra
+    return stale
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m compendium.pipeline.codedeps [--check]``: rewrite (or check) dvc.yaml."""
     import sys
@@ -195,6 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     if "--check" in argv:
         if new != text:
             print("dvc.yaml: the stages' code dependencies are out of date; run `make stage-deps`", file=sys.stderr)
+            return 1
+        stale = stale_lock_deps(root)
+        if stale:
+            print(
+                "dvc.lock records dependencies that dvc.yaml no longer lists (DVC keeps them until the "
+                "stage runs, and a fresh clone's first run would drop them): "
+                + "; ".join(f"{stage}: {', '.join(deps)}" for stage, deps in stale.items())
+                + ". Run `compendium reproduce --force` and commit the results.",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if new != text:
