@@ -100,6 +100,28 @@ def _wrap(text: str, width: int) -> str:
     return textwrap.fill(str(text), width, break_long_words=False, break_on_hyphens=False)
 
 
+def _fit(text: str, points: float, size: float = FONT) -> str:
+    """``text`` wrapped at spaces so that no line is wider than ``points`` at ``size``
+    (a word wider than that keeps a line of its own); existing line breaks are kept."""
+    lines = []
+    for para in str(text).split("\n"):
+        line = ""
+        for word in para.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and _text_width(trial, size) > points:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _arm(label: str) -> str:
+    """An arm label as a reader sees it: underscores as spaces, as in the tables."""
+    return str(label).replace("_", " ")
+
+
 def _label(code: str, labels: Mapping | None = None) -> str:
     return str((labels or {}).get(code) or str(code).replace("_", " "))
 
@@ -231,7 +253,10 @@ def effects_forest(
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
-    ax.set_xlabel(f"Odds ratio, {arm_labels[1]} vs {arm_labels[0]}\n(log scale, {level_label(level)} CI)")
+    names = [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]]
+    room = SINGLE * 72 - max((_text_width(n) for n in names), default=0.0) - 16  # the axes' width, in points
+    label = f"Odds ratio, {_arm(arm_labels[1])} vs {_arm(arm_labels[0])}"
+    ax.set_xlabel(f"{_fit(label, room)}\n(log scale, {level_label(level)} CI)")
     _top_legend(fig, *ax.get_legend_handles_labels(), ncols=3)
     return fig
 
