@@ -1351,7 +1351,12 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
             ("Test", "Statistic"),
         ),
         "table3": irr_table(
-            tables_dir, numbers["table3"], "Agreement between the coders, by code.", study, results, notes["table3"]
+            tables_dir,
+            numbers["table3"],
+            f"Agreement between {agreement_pair(results) or 'the coders'}, by code.",
+            study,
+            results,
+            notes["table3"],
         )
         if "table3" in numbers
         else "",
@@ -1386,6 +1391,16 @@ def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict |
         write_text(path, plain_study_text(text))
         written.append(path)
     return written
+
+
+def agreement_pair(results: dict) -> str:
+    """With more than two coders, which two the agreement table compares: '' with two
+    (``irr.csv`` compares the first two coders in the order of their names,
+    :func:`compendium.qualitative.agreement.irr_table`)."""
+    coders = results.get("study.coders")
+    if not isinstance(coders, int) or coders <= 2:
+        return ""
+    return f"the first two of the {coders} coders in alphabetical order"
 
 
 def table_notes(results: dict) -> dict[str, str]:
@@ -1433,7 +1448,9 @@ def table_notes(results: dict) -> dict[str, str]:
         f" below {n.num('params.kappa_threshold', 1)}" if n.has("params.kappa_threshold") else " below the threshold"
     )
     t3 = (
-        f"Agreement over {scope} that both coders coded, each code judged present or absent in every unit; "
+        f"Agreement over {scope} that both coders"
+        + (f" ({pair})" if (pair := agreement_pair(results)) else "")
+        + " coded, each code judged present or absent in every unit; "
         "All codes pools every decision. Kappa: Cohen's; alpha: Krippendorff's, for nominal data; "
         f"{level}intervals{bootstrap}. Positive agreement: of the units in which either coder applied the code, the "
         "share in which both did. The coders' columns give the units in which each applied the code. Flag: κ, "
@@ -2036,8 +2053,9 @@ class Prose:
             if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high")
             else ""
         )
+        pair = agreement_pair(self.results)
         text = (
-            f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+            f"Agreement between {pair or 'the coders'} was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
             f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
             f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
             + (
@@ -2057,7 +2075,24 @@ class Prose:
             )
         else:
             text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+        if pair:
+            text += " " + self.all_coders()
         return text
+
+    def agreement_scope(self) -> str:
+        """Whose agreement the Methods describe: both coders, or, with more, the first two."""
+        pair = agreement_pair(self.results)
+        if not pair:
+            return "over the units of the sources both coders coded"
+        return f"between {pair} over the units of the sources both coded"
+
+    def all_coders(self) -> str:
+        """With more than two coders, where agreement among all of them is reported."""
+        coders = self.results.get("study.coders")
+        return (
+            f"Cohen's kappa for every pair of coders, and Fleiss' kappa and Krippendorff's alpha over all {coders} "
+            "coders, are given by code in the supplementary tables."
+        )
 
     # ---- themes
     def code_label(self, code: str) -> str:
