@@ -105,14 +105,14 @@ class Numbers:
 
     def num(self, key: str, decimals: int = 2) -> str:
         x = self._value(key)
-        return missing_word(key) if x is None else f"{x:.{decimals}f}"
+        return missing_word(key) if x is None else wording.unsigned_zero(f"{x:.{decimals}f}")
 
     def apa(self, key: str, decimals: int = 2) -> str:
         """A statistic bounded by 1 (alpha, kappa, r) without its leading zero."""
         x = self._value(key)
         if x is None:
             return missing_word(key)
-        text = f"{x:.{decimals}f}"
+        text = wording.unsigned_zero(f"{x:.{decimals}f}")
         return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
 
     def int(self, key: str) -> str:

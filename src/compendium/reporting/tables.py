@@ -15,6 +15,7 @@ from compendium.core import paths
 from compendium.core.config import Arms, default, level_label
 from compendium.core.io import markdown_text, write_table, write_text
 from compendium.quantitative.outcomes import OUTCOME_LABELS
+from compendium.reporting.wording import unsigned_zero
 
 VARIABLE_LABELS = {
     "n": "Learners analysed",
@@ -1123,7 +1124,7 @@ def keep_level(cell: str) -> str:
 def minus_signs(cell: str) -> str:
     """A cell with the minus sign (U+2212) for a negative number's hyphen ('−0.04'), as
     typeset mathematics prints it; hyphens inside words and ranges stay."""
-    return _NEGATIVE.sub(MINUS, cell)
+    return _NEGATIVE.sub(MINUS, unsigned_zero(cell))
 
 
 def pipe_table(header: list[str], rows: list[list[str]], align: list[str], fractions: list[float] | None = None) -> str:
