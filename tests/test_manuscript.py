@@ -1062,3 +1062,21 @@ def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
     text, _, _ = render(tmp_path / "two", codebook, {}, two)
     flat = " ".join(text.split())
     assert "sources both coders coded" in flat and "alphabetical" not in flat
+
+
+def test_an_adjusted_odds_ratio_that_was_not_estimable_reads_as_a_sentence(tmp_path):
+    """Separation (no learner of one arm with the outcome) leaves the adjusted model
+    without an estimate: the text read 'the adjusted OR not estimable, against an
+    unadjusted OR = 38.58'."""
+    codebook = other_codebook()
+    results = make_results(
+        codebook,
+        arms=("standard_curriculum", "advocacy_track"),
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+    )
+    results |= dict.fromkeys(("adjusted.leadership_role.adjusted_or", "adjusted.leadership_role.adjusted_ci_low"), None)
+    flat = " ".join(render(tmp_path, codebook, {}, results)[0].split())
+    assert "adjusted OR not estimable" not in flat
+    assert "the adjusted odds ratio was not estimable, against an unadjusted OR = 6.00" in flat
