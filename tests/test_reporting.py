@@ -153,3 +153,19 @@ def test_the_joint_display_table_heads_its_code_column_as_a_code():
     md = tables.joint_markdown(joint)
     assert "| Code | Outcome |" in md and "Theme (code)" not in md
     assert "| union campaign |" in md
+
+
+def test_quote_descriptors_write_arm_labels_as_the_tables_do():
+    """exemplar_quotes.md tagged quotes 'advocacy_track arm' while Tables 1 and 2 and the
+    manuscript write the study's label with spaces ('advocacy track')."""
+    import pandas as pd
+
+    from compendium.reporting.tables import quotes_markdown
+
+    quotes = pd.DataFrame(
+        [{"code": "c1", "source_type": "focus_group", "arm": "advocacy_track", "site": "metro", "quote": "Words."}]
+    )
+    codebook = pd.DataFrame({"code": ["c1"], "code_label": ["Code one"]})
+    text = quotes_markdown(quotes, codebook)
+    assert "> — focus group, advocacy track arm, site metro" in text
+    assert "advocacy_track" not in text

@@ -823,7 +823,7 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
             lines.append(">")
             site = getattr(r, "site", "")
             where = f", site {site}" if isinstance(site, str) and site and site not in ("none", "mixed") else ""
-            lines.append(f"> — {r.source_type.replace('_', ' ')}, {r.arm} arm{where}")
+            lines.append(f"> — {r.source_type.replace('_', ' ')}, {str(r.arm).replace('_', ' ')} arm{where}")
             lines.append("")
     lines.append(
         "Quotes are de-identified. Rule: learner units carrying the fewest other codes, then the fewest "
