@@ -1043,8 +1043,12 @@ def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
         coders=3,
     )
     results |= {"irr.ALL.units": 48, "irr.ALL.sources": 10}
-    text, _, _ = render(tmp_path, codebook, {}, results, coders=3)
+    text, lists, _ = render(tmp_path, codebook, {}, results, coders=3)
     flat = " ".join(text.split())
+    assert (
+        "3 coders; agreement (between the first two of the 3 coders in alphabetical order) Cohen's kappa"
+        in (lists["coreq.md.j2"])
+    )
     assert "sources both coders coded" not in flat
     assert "Agreement was measured between the first two of the 3 coders in alphabetical order" in flat
     assert "Agreement between the first two of the 3 coders in alphabetical order was" in flat

@@ -2086,6 +2086,11 @@ class Prose:
             return "over the units of the sources both coders coded"
         return f"between {pair} over the units of the sources both coded"
 
+    def agreement_qualifier(self) -> str:
+        """' (between the first two of the 3 coders in alphabetical order)' with more than two coders, else ''."""
+        pair = agreement_pair(self.results)
+        return f" (between {pair})" if pair else ""
+
     def all_coders(self) -> str:
         """With more than two coders, where agreement among all of them is reported."""
         coders = self.results.get("study.coders")
