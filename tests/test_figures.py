@@ -362,3 +362,16 @@ def test_forest_fits_long_arm_labels_on_the_canvas():
     assert figure_check.problems(svg) == []
     text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
     assert "advocacy track" in text and "standard_curriculum" not in text
+    t2 = pd.DataFrame(
+        {
+            "outcome": ["leadership_role"],
+            "control_events": [0],
+            "control_n": [33],
+            "intervention_events": [9],
+            "intervention_n": [25],
+        }
+    )
+    svg = _svg(figures.outcome_proportions(t2, arms), figures.SINGLE_MM)
+    text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
+    assert "advocacy track" in text and "advocacy_track" not in text
+    assert figure_check.problems(svg) == []

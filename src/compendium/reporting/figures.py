@@ -212,7 +212,7 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
             lo.append(max(share - 100 * low, 0.0) if n else math.nan)
             hi.append(max(100 * high - share, 0.0) if n else math.nan)
         ax.errorbar(
-            pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1, color=ARM_COLOURS[role], label=label
+            pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1, color=ARM_COLOURS[role], label=_arm(label)
         )
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
@@ -286,7 +286,7 @@ def likert_bars(
         first = y
         for arm in arm_labels:
             positions.append(-y)
-            tick_labels.append(arm)
+            tick_labels.append(_arm(arm))
             y += 1
         centres.append(-(first + y - 1) / 2)
         y += 0.6
@@ -317,7 +317,7 @@ def likert_bars(
         ax.set_xlabel("% of answers (1-2 left of 0, 4-5 right)")
         ax.tick_params(axis="y", length=0)
     axes[0].set_yticks(positions, tick_labels)
-    offset = max(_text_width(a) for a in arm_labels) + 8
+    offset = max(_text_width(_arm(a)) for a in arm_labels) + 8
     for item, centre in zip(items, centres):
         axes[0].annotate(
             texts[item],
@@ -526,7 +526,12 @@ def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str], codebook: pd
     ):
         for offset, (role, label) in zip((0.15, -0.15), zip(("control", "intervention"), arm_labels)):
             ax.scatter(
-                joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label, zorder=3
+                joint[f"{prefix}_{role}_percent"],
+                y + offset,
+                s=18,
+                color=ARM_COLOURS[role],
+                label=_arm(label),
+                zorder=3,
             )
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(joint) - 0.4)
