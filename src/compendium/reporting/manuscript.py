@@ -1989,7 +1989,7 @@ class Prose:
         those it gave (results.json holds the outcome's ``sites`` but no ``odds_ratio``),
         so that an outcome does not drop silently out of the list."""
         gone = [
-            self.outcome_label(o)
+            o
             for o in self.outcomes()
             if self.n.has(f"clustered.{o}.sites")
             and self.results[f"clustered.{o}.sites"] >= 2  # one site: no site model to speak of
@@ -1997,15 +1997,27 @@ class Prose:
         ]
         if not gone:
             return ""
+        # why, in the reader's words, from the note the model left (compendium.quantitative.effects)
+        reasons = {
+            "an arm or an outcome level is empty": "an arm or an outcome level was empty",
+            # effects.FEW_INFORMATIVE_SITES (not imported: this stage does not depend on effects.py)
+            "fewer than two sites hold both arms and both levels of the outcome": (
+                "fewer than two sites held both arms and both levels of the outcome"
+            ),
+        }
+        why: dict[str, list[str]] = {}
+        for o in gone:
+            note = str(self.results.get(f"clustered.{o}.note") or "").removeprefix("not estimable: ")
+            reason = reasons.get(note, "it did not converge (separation of the outcome by arm, or too few sites)")
+            why.setdefault(reason, []).append(self.outcome_label(o))
         if any(self.n.has(f"clustered.{o}.odds_ratio") for o in self.outcomes()):
             lead = "The"  # the sentence before named the sites
         else:
             sites = next(f"clustered.{o}.sites" for o in self.outcomes() if self.n.has(f"clustered.{o}.sites"))
             lead = f"Accounting for the {self.n.int(sites)} sites, the"
-        return (  # a trailing space: the template runs the next sentence on
-            f"{lead} site-respecting model gave no odds ratio for {wording.join(gone)}: it did not converge "
-            "(separation of the outcome by arm, or too few sites). "
-        )
+        parts = [f"{wording.join(labels)}: {reason}" for reason, labels in why.items()]
+        # a trailing space: the template runs the next sentence on
+        return f"{lead} site-respecting model gave no odds ratio for " + "; for ".join(parts) + ". "
 
     def reliability(self) -> str:
         scales: dict[str, list] = {}
