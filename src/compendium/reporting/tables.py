@@ -13,9 +13,8 @@ import pandas as pd
 
 from compendium.core import paths
 from compendium.core.config import Arms, default, level_label
-from compendium.core.io import markdown_text, write_table, write_text
+from compendium.core.io import markdown_text, unsigned_zero, write_table, write_text
 from compendium.quantitative.outcomes import OUTCOME_LABELS
-from compendium.reporting.wording import unsigned_zero
 
 VARIABLE_LABELS = {
     "n": "Learners analysed",

@@ -14,8 +14,9 @@ A missing value (``None`` or NaN) is never compared: it is described as
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
+
+from compendium.core.io import unsigned_zero  # noqa: F401 - the manuscript's formatters use it from here
 
 # --------------------------------------------------------------------------- thresholds
 
@@ -56,17 +57,6 @@ def rule_values() -> dict[str, float]:
         "wording.or_change_percent": 100 * OR_CHANGE,
         "wording.theme_spread_points": THEME_SPREAD_POINTS,
     }
-
-
-# a minus sign before a number that rounds to zero: '-0.00', '-.00', '-0'
-_NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-\u2212](?=(?:0(?:\.0+)?|\.0+)(?![\d.]))")
-
-
-def unsigned_zero(text: str) -> str:
-    """``text`` without the sign of a number that prints as zero ('-0.00' -> '0.00',
-    '[-.00, .00]' -> '[.00, .00]'): a value a rounding error below zero is printed as
-    zero, as it would be a rounding error above it."""
-    return _NEGATIVE_ZERO.sub("", text)
 
 
 def apa_number(x: float) -> str:
