@@ -375,3 +375,16 @@ def test_forest_fits_long_arm_labels_on_the_canvas():
     text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
     assert "advocacy track" in text and "advocacy_track" not in text
     assert figure_check.problems(svg) == []
+    flow = pd.DataFrame(
+        {
+            "arm": list(arms),
+            "allocated": [36, 28],
+            "withdrew": [2, 3],
+            "no_post_wave": [1, 0],
+            "followed_up": [33, 25],
+            **{f"analysed_{o}": [30, 24] for o in ("increased_cultural_competence", "leadership_role")},
+        }
+    )
+    svg = _svg(figures.participant_flow(flow), figures.DOUBLE_MM)
+    text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
+    assert "Allocated to advocacy track" in text and "advocacy_track" not in text

@@ -694,7 +694,7 @@ def participant_flow(flow: pd.DataFrame):
     rows = list(flow.itertuples(index=False))
     texts: dict[Any, str] = {"top": f"Enrolled and allocated\nn = {enrolled}"}
     for k, r in enumerate(rows):
-        texts[("alloc", k)] = f"Allocated to {r.arm}\nn = {r.allocated}"
+        texts[("alloc", k)] = f"Allocated to {_arm(r.arm)}\nn = {r.allocated}"
         texts[("lost", k)] = (
             f"Withdrew consent: n = {r.withdrew}\nNo post-intervention survey: n = {r.no_post_wave}\n"
             f"Followed up: n = {r.followed_up}"
