@@ -1325,6 +1325,7 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
     joint_rows = read_joint(tables_dir)
     say = Prose(results, study.codebook, joint_rows)
     say.consensus = str(getattr(study, "consensus", "file") or "file")
+    say.coders = [str(c) for c in (getattr(study, "coders", None) or [])]
     meta = study_meta(study.dataset, citation, twin)
     notes = table_notes(results)
     numbers = {"table1": 1, "table2": 2}
@@ -1693,6 +1694,7 @@ class Prose:
         self.joint_rows = joint_rows or []
         self.derived: dict[str, float] = {}
         self.consensus = "file"  # where the coding analysed comes from (compendium.data.contract.Study.consensus)
+        self.coders: list[str] = []  # the study's coders in name order (compendium.data.contract.Study.coders)
 
     def coding_name(self) -> str:
         """The coding the analysis rests on, named as :meth:`coding_basis` describes it."""
@@ -2098,6 +2100,15 @@ class Prose:
             return "over the units of the sources both coders coded"
         return f"between {pair} over the units of the sources both coded"
 
+    def compared_coders(self) -> tuple[str, str]:
+        """The two coders the agreement compares, as Table 3 heads their columns."""
+        from compendium.reporting import tables
+
+        if len(self.coders) < 2:
+            return "the first coder", "the second coder"
+        first, second = (f"[{markdown_text(tables.coder_label(c))}]{{.study}}" for c in self.coders[:2])
+        return first, second
+
     def agreement_qualifier(self) -> str:
         """' (between the first two of the 3 coders in alphabetical order)' with more than two coders, else ''."""
         pair = agreement_pair(self.results)
@@ -2242,6 +2253,7 @@ class Prose:
                     r["with_coder_2"],
                     mode,
                     stand_in if stand_in in ("first", "second") else "",
+                    *self.compared_coders(),
                 )
             )
         for i, value in enumerate([len(pairs), len(theme["codes"])]):
