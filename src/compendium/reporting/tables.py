@@ -592,6 +592,7 @@ def meta_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> s
             "tau2": ("tau²", ".4f"),
             "i2": ("I² %", ".1f"),
             "q_p_value": ("Q p", "p"),
+            "note": ("Note", "text"),  # why a row is blank or pools fewer sites than the study has
         },
         "DerSimonian-Laird random effects. Risk differences as proportions (intervention minus control); "
         f"odds ratios of intervention against control; low and high: {level_label(level)} CI.",
