@@ -456,3 +456,66 @@ def test_a_hidden_complementary_count_is_not_printed_as_below_k():
     control = row.split("|")[2].strip()
     assert control != "<5"  # the control arm has 8 M: hidden as X's complement, not below 5
     assert control == tables.SUPPRESSED_CELL
+
+
+def _sites_learners(counts: dict[str, tuple[int, int, int, int]]) -> pd.DataFrame:
+    """Learners with one outcome from per-site counts (control events, control n,
+    intervention events, intervention n); the other outcomes are missing."""
+    rows = []
+    for site, (ce, cn, ie, in_) in counts.items():
+        for group, events, n in (("control", ce, cn), ("intervention", ie, in_)):
+            rows += [{"site": site, "group": group, "active_participation": k < events} for k in range(n)]
+    frame = pd.DataFrame(rows)
+    for o in OUTCOMES:
+        if o != "active_participation":
+            frame[o] = pd.NA
+    frame["active_participation"] = frame["active_participation"].astype("boolean")
+    return frame
+
+
+def test_clustered_model_needs_two_sites_that_compare_the_arms():
+    """A hand-made study (64 learners, three sites): 6/12 against 5/14 at one site, and
+    nobody with the outcome at the other two, so 20% against 20% overall. The GEE gave
+    OR 0.65, 95% CI 0.47 to 0.92 (p = .03) from one informative site, and the manuscript
+    printed it as the site-respecting estimate. The reference for 'informative' is
+    the pooled analysis, which leaves out the same two sites (sites.meta_analysis)."""
+    counts = {"coastal": (6, 12, 5, 14), "highland": (0, 9, 0, 10), "metro": (0, 9, 0, 1)}
+    learners = _sites_learners(counts)
+    row = effects.clustered_effects(learners, Arms()).set_index("outcome").loc["active_participation"]
+    assert math.isnan(row["odds_ratio"]) and row["sites"] == 3
+    assert row["note"] == f"not estimable: {effects.FEW_INFORMATIVE_SITES}"
+    by_site = pd.DataFrame(
+        [
+            {
+                "site": s,
+                "outcome": "active_participation",
+                "control_events": ce,
+                "control_n": cn,
+                "intervention_events": ie,
+                "intervention_n": i_n,
+            }
+            for s, (ce, cn, ie, i_n) in counts.items()
+        ]
+    )
+    pooled = sites.meta_analysis(by_site).set_index("measure").loc["log_odds_ratio"]
+    assert pooled["sites"] == 1  # the pooled analysis has one informative site as well
+    # two sites that compare the arms: the model is fitted
+    counts["highland"] = (2, 9, 4, 10)
+    row = effects.clustered_effects(_sites_learners(counts), Arms()).set_index("outcome").loc["active_participation"]
+    assert math.isfinite(row["odds_ratio"]) and row["note"].startswith("3 sites")
+
+
+def test_manuscript_says_why_the_site_model_gave_no_odds_ratio():
+    from compendium.reporting import manuscript
+
+    results = {
+        "table2.active_participation.control_percent": 20.0,
+        "table2.leadership_role.control_percent": 0.0,
+        "clustered.active_participation.sites": 3,
+        "clustered.active_participation.note": f"not estimable: {effects.FEW_INFORMATIVE_SITES}",
+        "clustered.leadership_role.sites": 3,
+        "clustered.leadership_role.note": "not estimable: the model did not converge (separation or too few sites)",
+    }
+    text = manuscript.Prose(results).clustered_unestimable()
+    assert "active participation in anti-racist initiatives: fewer than two sites held both arms" in text
+    assert "for leadership roles in social change efforts: it did not converge" in text

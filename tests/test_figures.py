@@ -343,3 +343,48 @@ def independent_run(tmp_path_factory) -> Path:
 def test_every_figure_of_an_independent_study_passes(independent_run):
     _check_all(independent_run)
     assert list((independent_run / "reports" / "figures").glob("forest_sites_*.svg")), "three sites are pooled"
+
+
+def test_forest_fits_long_arm_labels_on_the_canvas():
+    """Arm labels of another study's length ('standard_curriculum', 'advocacy_track')
+    stop no figure: the forest's axis label wraps to the column and reads the labels
+    with spaces, as the tables do."""
+    adjusted = pd.DataFrame(
+        {
+            "outcome": ["increased_cultural_competence", "active_participation", "leadership_role"],
+            **{c: [1.5, 0.8, 3.0] for c in ("odds_ratio", "adjusted_or", "mh_or")},
+            **{c: [0.7, 0.3, 1.1] for c in ("or_ci_low", "adjusted_ci_low", "mh_ci_low")},
+            **{c: [3.2, 2.1, 8.0] for c in ("or_ci_high", "adjusted_ci_high", "mh_ci_high")},
+        }
+    )
+    arms = ("standard_curriculum_with_electives", "advocacy_track")
+    svg = _svg(figures.effects_forest(adjusted, arms), figures.SINGLE_MM)
+    assert figure_check.problems(svg) == []
+    text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
+    assert "advocacy track" in text and "standard_curriculum" not in text
+    t2 = pd.DataFrame(
+        {
+            "outcome": ["leadership_role"],
+            "control_events": [0],
+            "control_n": [33],
+            "intervention_events": [9],
+            "intervention_n": [25],
+        }
+    )
+    svg = _svg(figures.outcome_proportions(t2, arms), figures.SINGLE_MM)
+    text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
+    assert "advocacy track" in text and "advocacy_track" not in text
+    assert figure_check.problems(svg) == []
+    flow = pd.DataFrame(
+        {
+            "arm": list(arms),
+            "allocated": [36, 28],
+            "withdrew": [2, 3],
+            "no_post_wave": [1, 0],
+            "followed_up": [33, 25],
+            **{f"analysed_{o}": [30, 24] for o in ("increased_cultural_competence", "leadership_role")},
+        }
+    )
+    svg = _svg(figures.participant_flow(flow), figures.DOUBLE_MM)
+    text = " ".join(b.text for b in figure_check.text_boxes(svg)[3])
+    assert "Allocated to advocacy track" in text and "advocacy_track" not in text

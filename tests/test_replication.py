@@ -351,7 +351,7 @@ def test_an_independent_study_gets_a_verdict_for_every_claim(independent_run):
             ci = (estimate - z * se, estimate + z * se)
             p = 2 * norm.sf(abs(estimate / se))
             half = t.ppf(1 - (1 - ci_level) / 2, len(y) - 2) * math.sqrt(tau2 + se**2)
-            interval = (estimate - half, estimate + half)
+            interval = (max(estimate - half, -1.0), min(estimate + half, 1.0))  # a risk difference's range
             upper = estimate + norm.ppf(0.95) * se
             assert r["tau2"] == pytest.approx(tau2, abs=1e-7)
             assert r["i2"] == pytest.approx(max(0.0, res.i2) * 100, abs=1e-5)
@@ -406,3 +406,14 @@ def test_the_twin_report_says_its_disclaimer_once_and_the_rules_are_fixed_only_u
     judged = rep.judge(DOC, pd.DataFrame([site_row("A", 10, 100, 45, 100)]), None, RULES, primary="leadership_role")
     assert "fixed before the results" not in rep.markdown(judged, plan={"followed": False, "statement": "x"})
     assert "fixed before the results" in rep.markdown(judged, plan={"followed": True, "statement": "x"})
+
+
+def test_a_risk_difference_prediction_interval_stays_within_minus_one_to_one():
+    """Three sites with tau² 0.106 (a hand-made study): t(1) = 12.7 made the interval
+    -4.38 to 5.48, printed as -438.4 to 547.5 percentage points. The reference is the
+    unbounded interval, cut at the values a risk difference can take."""
+    free = rep.prediction_interval(0.545211, 0.210269, 0.106288, 3, 0.95)
+    assert free[0] < -4 and free[1] > 5
+    assert rep.prediction_interval(0.545211, 0.210269, 0.106288, 3, 0.95, bounds=(-1.0, 1.0)) == (-1.0, 1.0)
+    narrow = rep.prediction_interval(0.1, 0.01, 0.0, 30, 0.95, bounds=(-1.0, 1.0))
+    assert narrow == rep.prediction_interval(0.1, 0.01, 0.0, 30, 0.95)

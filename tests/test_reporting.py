@@ -153,3 +153,46 @@ def test_the_joint_display_table_heads_its_code_column_as_a_code():
     md = tables.joint_markdown(joint)
     assert "| Code | Outcome |" in md and "Theme (code)" not in md
     assert "| union campaign |" in md
+
+
+def test_quote_descriptors_write_arm_labels_as_the_tables_do():
+    """exemplar_quotes.md tagged quotes 'advocacy_track arm' while Tables 1 and 2 and the
+    manuscript write the study's label with spaces ('advocacy track')."""
+    import pandas as pd
+
+    from compendium.reporting.tables import quotes_markdown
+
+    quotes = pd.DataFrame(
+        [{"code": "c1", "source_type": "focus_group", "arm": "advocacy_track", "site": "metro", "quote": "Words."}]
+    )
+    codebook = pd.DataFrame({"code": ["c1"], "code_label": ["Code one"]})
+    text = quotes_markdown(quotes, codebook)
+    assert "> — focus group, advocacy track arm, site metro" in text
+    assert "advocacy_track" not in text
+
+
+def test_pooled_table_says_why_a_row_is_blank_or_pools_fewer_sites():
+    """sites.md printed a blank row for an outcome that only one of three sites
+    informed, and 2 sites for a risk difference beside 3 for its odds ratio, without
+    the reason that meta_analysis.csv gives in its note column."""
+    import pandas as pd
+
+    from compendium.quantitative.sites import meta_analysis
+    from compendium.reporting.tables import meta_markdown
+
+    by_site = pd.DataFrame(
+        [
+            {
+                "site": s,
+                "outcome": "active_participation",
+                "control_events": ce,
+                "control_n": cn,
+                "intervention_events": ie,
+                "intervention_n": i_n,
+            }
+            for s, ce, cn, ie, i_n in (("coastal", 6, 12, 5, 14), ("highland", 0, 9, 0, 10), ("metro", 0, 9, 0, 1))
+        ]
+    )
+    text = meta_markdown(meta_analysis(by_site))
+    assert "| Note |" in text
+    assert "not estimable: fewer than two sites with information; left out (no information): highland, metro" in text

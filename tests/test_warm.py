@@ -305,3 +305,35 @@ def test_reproduce_starts_a_server_for_the_run_and_stops_it(tmp_path, monkeypatc
     monkeypatch.setattr(subprocess, "run", fake_dvc)
     assert reproduce.reproduce(targets=["01-validate-data"], warm=False) == 0
     assert seen["socket"] is None
+
+
+def test_a_server_whose_code_changed_on_disk_refuses_to_fork(tmp_path, monkeypatch):
+    """An edit to the compendium's code while `compendium reproduce` ran: stages forked
+    from the warm server ran the code loaded before the edit while DVC recorded the
+    edited file's hash, so the next run skipped the stage and its outputs stayed stale
+    (a hand-made study's joint display kept 'advocacy_track' after figures.py changed).
+    Here a module of the package, loaded by the server, changes on disk; the reference
+    is the server's behaviour when it cannot fork safely: no fork, the caller runs it."""
+    path = str(tmp_path / "w.sock")
+    module = tmp_path / "probe.py"
+    module.write_text("X = 1\n")
+    code = (
+        "import sys, types\n"
+        f"probe = types.ModuleType('compendium._probe'); probe.__file__ = {str(module)!r}\n"
+        "sys.modules['compendium._probe'] = probe\n"
+        f"from compendium.pipeline.warm import serve\nserve({path!r})"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], env=_env(), stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: os.path.exists(path))
+        monkeypatch.setenv(warm.ENV, path)
+        assert warm.delegate("cli", ["--version"]) == 0  # unchanged: forked as usual
+        module.write_text("X = 22\n")  # the edit: another size, another time
+        assert warm.delegate("cli", ["--version"]) is None  # no fork: the caller does the work
+        assert process.wait(timeout=60) == 0
+        message = process.stderr.read()
+        assert "warning: the warm server stops: the compendium's code changed after it was loaded" in message
+        assert "probe.py" in message
+    finally:
+        process.kill()
+        process.wait()

@@ -426,3 +426,43 @@ def test_a_scale_inconsistent_at_both_surveys_is_consistent_at_neither():
         text
         == "The support scale was internally consistent at neither survey (Cronbach's alpha -.05 before and .25 after)."
     )
+
+
+def test_a_value_that_rounds_to_zero_prints_without_a_sign():
+    """A bootstrap limit of -2.1e-15 (kappa of a code one coder never applied) printed
+    '[-.00, .00]' in the text and '−0.00 to 0.00' in Table 3; -0.004 is zero at two
+    decimals as 0.004 is. Reference: Python's own formatting keeps the sign
+    (f"{-2.1e-15:.2f}" == '-0.00'), which is what the fix removes."""
+    from compendium.reporting import manuscript, tables
+
+    assert f"{-2.1e-15:.2f}" == "-0.00"
+    assert w.unsigned_zero("-0.00 to 0.00") == "0.00 to 0.00"
+    assert w.unsigned_zero("[-.00, .00]") == "[.00, .00]"
+    assert (
+        w.unsigned_zero("-0.001 and -0.50 and x-0 and -0.0 and -10.00") == "-0.001 and -0.50 and x-0 and 0.0 and -10.00"
+    )
+    assert tables.minus_signs("-0.00 to 0.00") == "0.00 to 0.00"
+    assert tables.minus_signs("-0.03 to 0.00") == "\u22120.03 to 0.00"
+    n = manuscript.Numbers({"k": -2.1094237e-15, "m": -0.004, "a": -0.03})
+    assert (n.apa("k"), n.num("m"), n.apa("a")) == (".00", "0.00", "-.03")
+
+
+def test_resolution_sentences_name_the_coders_and_read_plainly_when_all_were_kept():
+    """A hand-made study (coders hyejin, mereana, tunde; majority coding) read 'so the
+    code was applied in 1 and left off in 0'; a consensus file made the text side
+    'with Coder A' whatever the coders were called, while Table 3 heads their columns
+    with their names."""
+    one = w.resolution_sentence("open letters", ".66", 48, 1, 1, 0, 0, 1, "majority")
+    assert one.endswith("so the code was applied there.") and "left off in 0" not in one
+    assert w.resolution_sentence("x", ".5", 48, 3, 3, 0, 1, 2, "majority").endswith("applied in all 3.")
+    named = w.resolution_sentence("x", ".5", 48, 3, 1, 2, 1, 2, "file", "", "Hyejin", "Mereana")
+    assert "sided with Hyejin in 1 and with Mereana in 2" in named and "Coder A" not in named
+
+
+def test_the_manuscript_names_the_compared_coders_as_table_3_does():
+    from compendium.reporting import manuscript
+
+    say = manuscript.Prose({})
+    assert say.compared_coders() == ("the first coder", "the second coder")
+    say.coders = ["hyejin", "mereana", "tunde"]
+    assert say.compared_coders() == ("[Hyejin]{.study}", "[Mereana]{.study}")

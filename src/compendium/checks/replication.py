@@ -135,7 +135,8 @@ def rules_text(rules: Rules) -> dict[str, str]:
         "a": f"(a) significance: same sign as the original and p < {a} (site: Table 2's chi-square or Fisher test, "
         "unadjusted; pooled: random-effects z test)",
         "b": f"(b) original inside the interval: the site's {lvl} Newcombe CI; pooled, the {lvl} prediction "
-        "interval across sites (Higgins et al. 2009; with fewer than three sites the pooled CI)",
+        "interval across sites (Higgins et al. 2009), cut to the risk difference's range of -100 to 100 points "
+        "(with fewer than three sites the pooled CI)",
         "c": f"(c) small telescopes (Simonsohn 2015): d33 is the risk difference the original had "
         f"{_pct(rules.telescope_power)} power to detect (two-sided test at {a}, Cohen's h at the original arm "
         f"sizes, at the original control rate); the replication is significantly smaller when its one-sided "
@@ -304,16 +305,23 @@ def d33(
     return p_control - math.sin(max(base - h / 2, 0.0)) ** 2
 
 
-def prediction_interval(estimate: float, se: float, tau2: float, k: int, level: float) -> tuple[float, float]:
+def prediction_interval(
+    estimate: float, se: float, tau2: float, k: int, level: float, bounds: tuple[float, float] | None = None
+) -> tuple[float, float]:
     """The random-effects prediction interval for the effect in a new site:
-    ``estimate +- t(k-2) sqrt(tau2 + se**2)`` (Higgins, Thompson and Spiegelhalter 2009).
+    ``estimate +- t(k-2) sqrt(tau2 + se**2)`` (Higgins, Thompson and Spiegelhalter 2009),
+    cut to ``bounds``, the values the effect can take (a risk difference lies in
+    [-1, 1]: with three sites t(1) = 12.7 gave -438 to 548 percentage points).
     NaNs with fewer than three sites (no degrees of freedom)."""
     from scipy.stats import t
 
     if k < 3 or not all(map(math.isfinite, (estimate, se, tau2))):
         return math.nan, math.nan
     half = t.ppf(1 - (1 - level) / 2, k - 2) * math.sqrt(tau2 + se**2)
-    return estimate - half, estimate + half
+    low, high = estimate - half, estimate + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return low, high
 
 
 def combine(
@@ -424,7 +432,7 @@ def judge_pooled(claims: pd.DataFrame, pooled: pd.DataFrame, rules: Rules) -> tu
         m = rd.loc[c.outcome]
         small = _d33_of(c, rules)
         k = int(m["sites"])
-        pi = prediction_interval(m["estimate"], m["se"], m["tau2"], k, rules.level)
+        pi = prediction_interval(m["estimate"], m["se"], m["tau2"], k, rules.level, bounds=(-1.0, 1.0))
         interval = ("PI", *pi) if math.isfinite(pi[0]) else ("CI (fewer than three sites)", m["ci_low"], m["ci_high"])
         sign = 1.0 if c.original >= 0 else -1.0
         upper = sign * m["estimate"] + z * m["se"]

@@ -49,6 +49,17 @@ the last-digit noise of numerical libraries across CPUs (about 1e-13 relative), 
 same inputs give the same bytes on any machine."""
 
 
+# a minus sign before a number that rounds to zero: '-0.00', '-.00', '-0'
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.])[-\u2212](?=(?:0(?:\.0+)?|\.0+)(?![\d.]))")
+
+
+def unsigned_zero(text: str) -> str:
+    """``text`` without the sign of a number that prints as zero ('-0.00' -> '0.00',
+    '[-.00, .00]' -> '[.00, .00]'): a value a rounding error below zero is printed as
+    zero, as it would be a rounding error above it."""
+    return _NEGATIVE_ZERO.sub("", text)
+
+
 def fixed(value: float) -> float:
     """``value`` at the working precision (:data:`SIGNIFICANT_DIGITS` significant digits)."""
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(value) else value

@@ -247,6 +247,36 @@ def _preload_order() -> tuple[list[str], list[str]]:
     return list(FIRST), [*LATER, *(name for name in package if name not in FIRST)]
 
 
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def stamp_sources(stamps: dict[str, tuple[int, int] | None]) -> None:
+    """Add to ``stamps`` the file of every module of the compendium package imported
+    since the last call, with its modification time and size as they are now (the
+    code the server holds in memory)."""
+    for name, module in list(sys.modules.items()):
+        if name == "compendium" or name.startswith("compendium."):
+            source = getattr(module, "__file__", None)
+            if source and source not in stamps:
+                stamps[source] = _stamp(source)
+
+
+def _short(path: str) -> str:
+    """A module file as the reader finds it: from ``compendium/`` on."""
+    parts = path.replace(os.sep, "/").split("/")
+    return "/".join(parts[parts.index("compendium") :]) if "compendium" in parts else os.path.basename(path)
+
+
+def changed_sources(stamps: dict[str, tuple[int, int] | None]) -> list[str]:
+    """The files of ``stamps`` that changed on disk after the server imported them."""
+    return sorted(p for p, old in stamps.items() if _stamp(p) != old)
+
+
 def serve(path: str) -> None:
     """Listen on ``path``, import the libraries, then fork one child per request,
     until the process that started the server ends or stops it."""
@@ -267,6 +297,8 @@ def serve(path: str) -> None:
         started_by.append("compendium's packages")
     for name in first:
         _import(name, started_by)
+    stamps: dict[str, tuple[int, int] | None] = {}
+    stamp_sources(stamps)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     while True:
@@ -275,6 +307,7 @@ def serve(path: str) -> None:
                 return
             if later:
                 _import(later.pop(0), started_by)  # nobody is waiting: load the next library
+                stamp_sources(stamps)
             continue
         conn, _ = listener.accept()
         try:
@@ -289,11 +322,21 @@ def serve(path: str) -> None:
                 os.close(fd)
             continue
         threads = other_threads()
-        if threads:  # a child forked now could wait for ever on a lock another thread held: refuse, loudly
-            print(
-                f"warning: the warm server stops: it runs {threads} besides its main thread"
+        # an edit to the compendium's code during the run: a child forked now would run the code
+        # loaded before it, while DVC records the hash of the edited file (and then skips the stage)
+        changed = [] if threads else changed_sources(stamps)
+        if threads or changed:  # a child forked now could hang on a lock, or run stale code: refuse, loudly
+            why = (
+                f"it runs {threads} besides its main thread"
                 + (f" (they appeared while importing {', '.join(started_by)})" if started_by else "")
-                + "; the remaining stages start from scratch (slower, same results).",
+                if threads
+                else f"the compendium's code changed after it was loaded ({', '.join(map(_short, changed[:3]))}"
+                + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+                + ")"
+            )
+            print(
+                f"warning: the warm server stops: {why}; the remaining stages start from scratch "
+                + ("(slower, same results)." if threads else "and run the code as it is now."),
                 file=sys.stderr,
                 flush=True,
             )

@@ -100,6 +100,28 @@ def _wrap(text: str, width: int) -> str:
     return textwrap.fill(str(text), width, break_long_words=False, break_on_hyphens=False)
 
 
+def _fit(text: str, points: float, size: float = FONT) -> str:
+    """``text`` wrapped at spaces so that no line is wider than ``points`` at ``size``
+    (a word wider than that keeps a line of its own); existing line breaks are kept."""
+    lines = []
+    for para in str(text).split("\n"):
+        line = ""
+        for word in para.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and _text_width(trial, size) > points:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _arm(label: str) -> str:
+    """An arm label as a reader sees it: underscores as spaces, as in the tables."""
+    return str(label).replace("_", " ")
+
+
 def _label(code: str, labels: Mapping | None = None) -> str:
     return str((labels or {}).get(code) or str(code).replace("_", " "))
 
@@ -190,7 +212,7 @@ def outcome_proportions(t2: pd.DataFrame, arm_labels: tuple[str, str], level: fl
             lo.append(max(share - 100 * low, 0.0) if n else math.nan)
             hi.append(max(100 * high - share, 0.0) if n else math.nan)
         ax.errorbar(
-            pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1, color=ARM_COLOURS[role], label=label
+            pct, y + offset, xerr=[lo, hi], fmt="o", ms=4, capsize=2, lw=1, color=ARM_COLOURS[role], label=_arm(label)
         )
     ax.set_yticks(y, [SHORT_LABELS.get(o, o) for o in t2["outcome"]])
     ax.set_xlim(0, 100)
@@ -231,7 +253,10 @@ def effects_forest(
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(base, [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]])
-    ax.set_xlabel(f"Odds ratio, {arm_labels[1]} vs {arm_labels[0]}\n(log scale, {level_label(level)} CI)")
+    names = [SHORT_LABELS.get(o, o) for o in adjusted["outcome"]]
+    room = SINGLE * 72 - max((_text_width(n) for n in names), default=0.0) - 16  # the axes' width, in points
+    label = f"Odds ratio, {_arm(arm_labels[1])} vs {_arm(arm_labels[0])}"
+    ax.set_xlabel(f"{_fit(label, room)}\n(log scale, {level_label(level)} CI)")
     _top_legend(fig, *ax.get_legend_handles_labels(), ncols=3)
     return fig
 
@@ -261,7 +286,7 @@ def likert_bars(
         first = y
         for arm in arm_labels:
             positions.append(-y)
-            tick_labels.append(arm)
+            tick_labels.append(_arm(arm))
             y += 1
         centres.append(-(first + y - 1) / 2)
         y += 0.6
@@ -292,7 +317,7 @@ def likert_bars(
         ax.set_xlabel("% of answers (1-2 left of 0, 4-5 right)")
         ax.tick_params(axis="y", length=0)
     axes[0].set_yticks(positions, tick_labels)
-    offset = max(_text_width(a) for a in arm_labels) + 8
+    offset = max(_text_width(_arm(a)) for a in arm_labels) + 8
     for item, centre in zip(items, centres):
         axes[0].annotate(
             texts[item],
@@ -501,7 +526,12 @@ def joint_display(joint: pd.DataFrame, arm_labels: tuple[str, str], codebook: pd
     ):
         for offset, (role, label) in zip((0.15, -0.15), zip(("control", "intervention"), arm_labels)):
             ax.scatter(
-                joint[f"{prefix}_{role}_percent"], y + offset, s=18, color=ARM_COLOURS[role], label=label, zorder=3
+                joint[f"{prefix}_{role}_percent"],
+                y + offset,
+                s=18,
+                color=ARM_COLOURS[role],
+                label=_arm(label),
+                zorder=3,
             )
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(joint) - 0.4)
@@ -664,7 +694,7 @@ def participant_flow(flow: pd.DataFrame):
     rows = list(flow.itertuples(index=False))
     texts: dict[Any, str] = {"top": f"Enrolled and allocated\nn = {enrolled}"}
     for k, r in enumerate(rows):
-        texts[("alloc", k)] = f"Allocated to {r.arm}\nn = {r.allocated}"
+        texts[("alloc", k)] = f"Allocated to {_arm(r.arm)}\nn = {r.allocated}"
         texts[("lost", k)] = (
             f"Withdrew consent: n = {r.withdrew}\nNo post-intervention survey: n = {r.no_post_wave}\n"
             f"Followed up: n = {r.followed_up}"

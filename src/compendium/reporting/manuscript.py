@@ -105,14 +105,14 @@ class Numbers:
 
     def num(self, key: str, decimals: int = 2) -> str:
         x = self._value(key)
-        return missing_word(key) if x is None else f"{x:.{decimals}f}"
+        return missing_word(key) if x is None else wording.unsigned_zero(f"{x:.{decimals}f}")
 
     def apa(self, key: str, decimals: int = 2) -> str:
         """A statistic bounded by 1 (alpha, kappa, r) without its leading zero."""
         x = self._value(key)
         if x is None:
             return missing_word(key)
-        text = f"{x:.{decimals}f}"
+        text = wording.unsigned_zero(f"{x:.{decimals}f}")
         return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
 
     def int(self, key: str) -> str:
@@ -1331,6 +1331,7 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
     joint_rows = read_joint(tables_dir)
     say = Prose(results, study.codebook, joint_rows)
     say.consensus = str(getattr(study, "consensus", "file") or "file")
+    say.coders = [str(c) for c in (getattr(study, "coders", None) or [])]
     meta = study_meta(study.dataset, citation, twin)
     notes = table_notes(results)
     numbers = {"table1": 1, "table2": 2}
@@ -1357,7 +1358,12 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
             ("Test", "Statistic"),
         ),
         "table3": irr_table(
-            tables_dir, numbers["table3"], "Agreement between the coders, by code.", study, results, notes["table3"]
+            tables_dir,
+            numbers["table3"],
+            f"Agreement between {agreement_pair(results) or 'the coders'}, by code.",
+            study,
+            results,
+            notes["table3"],
         )
         if "table3" in numbers
         else "",
@@ -1392,6 +1398,16 @@ def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict |
         write_text(path, plain_study_text(text))
         written.append(path)
     return written
+
+
+def agreement_pair(results: dict) -> str:
+    """With more than two coders, which two the agreement table compares: '' with two
+    (``irr.csv`` compares the first two coders in the order of their names,
+    :func:`compendium.qualitative.agreement.irr_table`)."""
+    coders = results.get("study.coders")
+    if not isinstance(coders, int) or coders <= 2:
+        return ""
+    return f"the first two of the {coders} coders in alphabetical order"
 
 
 def table_notes(results: dict) -> dict[str, str]:
@@ -1439,7 +1455,9 @@ def table_notes(results: dict) -> dict[str, str]:
         f" below {n.num('params.kappa_threshold', 1)}" if n.has("params.kappa_threshold") else " below the threshold"
     )
     t3 = (
-        f"Agreement over {scope} that both coders coded, each code judged present or absent in every unit; "
+        f"Agreement over {scope} that both coders"
+        + (f" ({pair})" if (pair := agreement_pair(results)) else "")
+        + " coded, each code judged present or absent in every unit; "
         "All codes pools every decision. Kappa: Cohen's; alpha: Krippendorff's, for nominal data; "
         f"{level}intervals{bootstrap}. Positive agreement: of the units in which either coder applied the code, the "
         "share in which both did. The coders' columns give the units in which each applied the code. Flag: κ, "
@@ -1682,6 +1700,7 @@ class Prose:
         self.joint_rows = joint_rows or []
         self.derived: dict[str, float] = {}
         self.consensus = "file"  # where the coding analysed comes from (compendium.data.contract.Study.consensus)
+        self.coders: list[str] = []  # the study's coders in name order (compendium.data.contract.Study.coders)
 
     def coding_name(self) -> str:
         """The coding the analysis rests on, named as :meth:`coding_basis` describes it."""
@@ -1978,7 +1997,7 @@ class Prose:
         those it gave (results.json holds the outcome's ``sites`` but no ``odds_ratio``),
         so that an outcome does not drop silently out of the list."""
         gone = [
-            self.outcome_label(o)
+            o
             for o in self.outcomes()
             if self.n.has(f"clustered.{o}.sites")
             and self.results[f"clustered.{o}.sites"] >= 2  # one site: no site model to speak of
@@ -1986,15 +2005,27 @@ class Prose:
         ]
         if not gone:
             return ""
+        # why, in the reader's words, from the note the model left (compendium.quantitative.effects)
+        reasons = {
+            "an arm or an outcome level is empty": "an arm or an outcome level was empty",
+            # effects.FEW_INFORMATIVE_SITES (not imported: this stage does not depend on effects.py)
+            "fewer than two sites hold both arms and both levels of the outcome": (
+                "fewer than two sites held both arms and both levels of the outcome"
+            ),
+        }
+        why: dict[str, list[str]] = {}
+        for o in gone:
+            note = str(self.results.get(f"clustered.{o}.note") or "").removeprefix("not estimable: ")
+            reason = reasons.get(note, "it did not converge (separation of the outcome by arm, or too few sites)")
+            why.setdefault(reason, []).append(self.outcome_label(o))
         if any(self.n.has(f"clustered.{o}.odds_ratio") for o in self.outcomes()):
             lead = "The"  # the sentence before named the sites
         else:
             sites = next(f"clustered.{o}.sites" for o in self.outcomes() if self.n.has(f"clustered.{o}.sites"))
             lead = f"Accounting for the {self.n.int(sites)} sites, the"
-        return (  # a trailing space: the template runs the next sentence on
-            f"{lead} site-respecting model gave no odds ratio for {wording.join(gone)}: it did not converge "
-            "(separation of the outcome by arm, or too few sites). "
-        )
+        parts = [f"{wording.join(labels)}: {reason}" for reason, labels in why.items()]
+        # a trailing space: the template runs the next sentence on
+        return f"{lead} site-respecting model gave no odds ratio for " + "; for ".join(parts) + ". "
 
     def reliability(self) -> str:
         scales: dict[str, list] = {}
@@ -2042,8 +2073,9 @@ class Prose:
             if self.n.has("irr.ALL.kappa_ci_low") and self.n.has("irr.ALL.kappa_ci_high")
             else ""
         )
+        pair = agreement_pair(self.results)
         text = (
-            f"Agreement between the coders was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
+            f"Agreement between {pair or 'the coders'} was {self.n.apa('irr.ALL.cohen_kappa')} overall (Cohen's kappa"
             f"{interval}, {wording.kappa_band(kappa)} by Landis and Koch's bands; Krippendorff's alpha "
             f"{self.n.apa('irr.ALL.krippendorff_alpha')}"
             + (
@@ -2063,7 +2095,38 @@ class Prose:
             )
         else:
             text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+        if pair:
+            text += " " + self.all_coders()
         return text
+
+    def agreement_scope(self) -> str:
+        """Whose agreement the Methods describe: both coders, or, with more, the first two."""
+        pair = agreement_pair(self.results)
+        if not pair:
+            return "over the units of the sources both coders coded"
+        return f"between {pair} over the units of the sources both coded"
+
+    def compared_coders(self) -> tuple[str, str]:
+        """The two coders the agreement compares, as Table 3 heads their columns."""
+        from compendium.reporting import tables
+
+        if len(self.coders) < 2:
+            return "the first coder", "the second coder"
+        first, second = (f"[{markdown_text(tables.coder_label(c))}]{{.study}}" for c in self.coders[:2])
+        return first, second
+
+    def agreement_qualifier(self) -> str:
+        """' (between the first two of the 3 coders in alphabetical order)' with more than two coders, else ''."""
+        pair = agreement_pair(self.results)
+        return f" (between {pair})" if pair else ""
+
+    def all_coders(self) -> str:
+        """With more than two coders, where agreement among all of them is reported."""
+        coders = self.results.get("study.coders")
+        return (
+            f"Cohen's kappa for every pair of coders, and Fleiss' kappa and Krippendorff's alpha over all {coders} "
+            "coders, are given by code in the supplementary tables."
+        )
 
     # ---- themes
     def code_label(self, code: str) -> str:
@@ -2196,6 +2259,7 @@ class Prose:
                     r["with_coder_2"],
                     mode,
                     stand_in if stand_in in ("first", "second") else "",
+                    *self.compared_coders(),
                 )
             )
         for i, value in enumerate([len(pairs), len(theme["codes"])]):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from compendium.core import paths
 from compendium.core.config import Arms, default, level_label
-from compendium.core.io import markdown_text, write_table, write_text
+from compendium.core.io import markdown_text, unsigned_zero, write_table, write_text
 from compendium.quantitative.outcomes import OUTCOME_LABELS
 
 VARIABLE_LABELS = {
@@ -592,6 +592,7 @@ def meta_markdown(t: pd.DataFrame, note: str = "", level: float = CI_LEVEL) -> s
             "tau2": ("tau²", ".4f"),
             "i2": ("I² %", ".1f"),
             "q_p_value": ("Q p", "p"),
+            "note": ("Note", "text"),  # why a row is blank or pools fewer sites than the study has
         },
         "DerSimonian-Laird random effects. Risk differences as proportions (intervention minus control); "
         f"odds ratios of intervention against control; low and high: {level_label(level)} CI.",
@@ -822,7 +823,7 @@ def quotes_markdown(quotes: pd.DataFrame, codebook: pd.DataFrame, note: str = ""
             lines.append(">")
             site = getattr(r, "site", "")
             where = f", site {site}" if isinstance(site, str) and site and site not in ("none", "mixed") else ""
-            lines.append(f"> — {r.source_type.replace('_', ' ')}, {r.arm} arm{where}")
+            lines.append(f"> — {r.source_type.replace('_', ' ')}, {str(r.arm).replace('_', ' ')} arm{where}")
             lines.append("")
     lines.append(
         "Quotes are de-identified. Rule: learner units carrying the fewest other codes, then the fewest "
@@ -1123,7 +1124,7 @@ def keep_level(cell: str) -> str:
 def minus_signs(cell: str) -> str:
     """A cell with the minus sign (U+2212) for a negative number's hyphen ('−0.04'), as
     typeset mathematics prints it; hyphens inside words and ranges stay."""
-    return _NEGATIVE.sub(MINUS, cell)
+    return _NEGATIVE.sub(MINUS, unsigned_zero(cell))
 
 
 def pipe_table(header: list[str], rows: list[list[str]], align: list[str], fractions: list[float] | None = None) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from compendium.core.io import unsigned_zero  # noqa: F401 - the manuscript's formatters use it from here
+
 # --------------------------------------------------------------------------- thresholds
 
 #: |SMD| below this: the arms are "similar" on a baseline characteristic.
@@ -499,6 +501,8 @@ def resolution_sentence(
     with_second: int,
     consensus: str,
     stand_in: str = "",
+    first: str = "the first coder",
+    second: str = "the second coder",
 ) -> str:
     """Rule: how the coders' disagreements on a code flagged for low agreement were
     settled, by where the consensus coding came from (``consensus``): ``file``, the
@@ -507,7 +511,8 @@ def resolution_sentence(
     coder's coding standing in for a consensus (``stand_in`` names which, "first" or
     "second"), so every disagreement was settled that coder's way; ``majority``, a code
     kept where more than half of the coders applied it, so with two coders every
-    disagreement left the code off. No disagreement: nothing to settle."""
+    disagreement left the code off. No disagreement: nothing to settle. ``first`` and
+    ``second`` name the two coders compared, as Table 3 heads their columns."""
     head = (
         f"{capitalise(label)} was flagged for low agreement (kappa {kappa})"
         if kappa
@@ -519,7 +524,7 @@ def resolution_sentence(
     if consensus == "file":
         return (
             f"{head}: {where}, and the consensus coding supplied with the data applied the code in {applied} of "
-            f"them and left it off in {left_off}; it sided with Coder A in {with_first} and with Coder B in "
+            f"them and left it off in {left_off}; it sided with {first} in {with_first} and with {second} in "
             f"{with_second}."
         )
     if consensus == "coder":
@@ -535,7 +540,11 @@ def resolution_sentence(
         else (
             "so the code was left off there"
             if applied == 0
-            else f"so the code was applied in {applied} and left off in {left_off}"
+            else (
+                ("so the code was applied there" if disagreements == 1 else f"so the code was applied in all {applied}")
+                if left_off == 0
+                else f"so the code was applied in {applied} and left off in {left_off}"
+            )
         )
     )
     return (
