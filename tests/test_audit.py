@@ -352,3 +352,21 @@ def test_a_file_found_clean_is_not_read_again_until_it_or_the_needles_change(tmp
     assert sorted(read) == ["a.md", "b.md", "c.md"]
     assert wider["clean"]["fingerprint"] != first["clean"]["fingerprint"]
     assert [h["file"] for h in wider["hits"] if "c.md" in h["file"]]
+
+
+@pytest.mark.parametrize(
+    "sentence,flagged",
+    [
+        ("We got that changed on 2nd of October, after the meeting with the dean.", True),
+        ("The workshop on 14 March was the first time we spoke up.", True),
+        ("By October 2nd the petition had two hundred names on it.", True),
+        ("In October the petition had two hundred names on it.", False),
+        ("We may 5 times have asked the dean for the petition.", False),
+    ],
+)
+def test_a_day_and_month_in_a_quote_are_flagged_without_a_year(sentence, flagged):
+    """Reference: HIPAA Safe Harbor, 45 CFR 164.514(b)(2)(i)(C): every element of a date
+    tied to a person except the year is identifying."""
+    found = audit.Needles(exact={}, runs={0})
+    hits = audit.unknown_in_passage(sentence, found, frozenset())
+    assert ("date-like" in hits) is flagged, hits

@@ -18,7 +18,7 @@ from the raw data (which the pipeline can read) and a dictionary of its own:
    manuscript). There, any capitalised token that is not a placeholder such as
    ``[Person 3]``, not a dictionary word and not public is flagged, so a name planted
    straight into a published quote, never present in the raw data, fails the run;
-   so are shapes of web addresses, handles, full dates (dates of birth) and ID
+   so are shapes of web addresses, handles, dates (full, or a day and a month) and ID
    numbers. Authors' names are public in a byline or reference list, not in a quote.
 3. **Shapes and lists everywhere**: e-mail addresses and phone numbers; the ids of
    learners who withdrew and the sentences only they said or wrote; the names and
@@ -98,6 +98,13 @@ DATE = re.compile(
     r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2}\b"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s+(?:19|20)\d{{2}}\b"
     rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b",
+    re.I,
+)
+# a day and a month without a year ("2nd of October", "Oct 2"): an element of a date tied
+# to a person, which de-identification removes as it removes full dates
+DAY_MONTH = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTH}|Sept\.?)(?![\w])"
+    rf"|\b(?:{_MONTH}|Sept\.?)\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\b(?![.,:]?\d)",
     re.I,
 )
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -758,6 +765,9 @@ def unknown_in_passage(passage: str, found: Needles, words: frozenset[str] | Non
             hits.setdefault(kind, []).append(m.group())
     for m in DATE.finditer(text):
         if m.group() not in found.dates:
+            hits.setdefault("date-like", []).append(m.group())
+    for m in DAY_MONTH.finditer(DATE.sub(" ", text)):  # a full date is counted once, above
+        if not re.search(r"\b(?:may|march|mar)\b", m.group()):  # lower case: the verbs ("we may 5")
             hits.setdefault("date-like", []).append(m.group())
     # a date is not an ID number, nor is a GUID (the exchange formats' element ids)
     undated = GUID.sub(" ", DATE.sub(" ", ISO_TIME.sub(" ", text)))
