@@ -67,6 +67,20 @@ def test_installed_versions_are_the_locked_ones(lock):
     assert not wrong, f"installed versions differ from the lock: {wrong}"
 
 
+def test_every_locked_package_runs_on_every_python_the_project_accepts(lock, project):
+    """pyproject.toml accepts any Python 3.11; a pin that needs a later patch release
+    (soupsieve 4.1.3 needs 3.11.5) stops `make setup` on a machine whose Python is older,
+    such as Debian 12's 3.11.2. Read from each installed package's Requires-Python."""
+    accepted = SpecifierSet(project["requires-python"])
+    oldest = next(f"{m}.0" for m in ("3.11", "3.12") if f"{m}.0" in accepted)
+    too_new = {}
+    for name in lock:
+        needs = metadata.metadata(name).get("Requires-Python")
+        if needs and not SpecifierSet(needs).contains(oldest):
+            too_new[name] = needs
+    assert not too_new, f"requirements.lock pins packages that do not run on Python {oldest}: {too_new}"
+
+
 def test_environment_yml_uses_the_lock_and_the_python_pin(root, project):
     env = yaml.safe_load((root / "environment.yml").read_text())
     deps = env["dependencies"]
