@@ -167,14 +167,19 @@ def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
     ambiguous name-words (names that are also English words: Hope, Grace, Bishop), which the
     benchmark holds to measure how such a name is caught in context. Batch 5 adds, on purpose,
     a given name that is an ordinary dictionary word and on no list of name-words (Bill): it
-    measures whether context alone catches it."""
+    measures whether context alone catches it. A word written with letters outside ASCII is
+    checked as written, and without its accents only against the public terms (the one list the
+    detector reads without accents): batch 6 holds, on purpose, names such as "Sơn" and "Huế"
+    whose letters, accents removed, spell English words."""
     lists = d.word_lists()
     skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES
 
     def listed(word):
         low = word.lower()
         plain = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
-        return [name for name, words in lists.items() if low in words or plain in words]
+        # only the public terms are matched without accents ("Sámi" is "Sami"); every other
+        # list is read as the word is written ("Sơn" is no English "son")
+        return [name for name, words in lists.items() if low in words or (name == "public_terms" and plain in words)]
 
     clashes = []
     for text, spans in d.heldout():
@@ -202,14 +207,15 @@ def test_recall_and_precision_on_the_heldout_benchmark():
     assert result["precision"] >= 0.95, result
 
 
-# each batch's token recall and precision today (after the rules added for batch 5): a change
+# each batch's token recall and precision today (after the rules added for batch 6): a change
 # of the rules may not lower any of them
 BATCH_FLOORS = {
     1: (1.0, 0.997),
     2: (1.0, 1.0),
     3: (0.990, 1.0),
-    4: (1.0, 0.949),
+    4: (1.0, 0.953),
     5: (0.991, 0.966),
+    6: (1.0, 1.0),
 }
 
 
@@ -624,3 +630,105 @@ def test_a_word_is_a_proper_noun_too_only_when_the_dictionary_also_capitalises_i
     words = d.proper_common_words()
     assert {"bill", "frank", "jack"} <= words
     assert not {"welfare", "faculty", "senate"} & words
+
+
+# ---------------------------------------------------------------- rules added after batch 6
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("The rota finally changed on 4th of November.", "4th of November"),
+        ("We handed it in on 9 April, late.", "9 April"),
+        ("It was posted on December 1st and taken down.", "December 1st"),
+        ("By the 27th of January most of us had signed.", "27th of January"),
+        ("The meeting moved to Nov. 12th at short notice.", "Nov. 12th"),
+        ("She was discharged on 3 Aug and readmitted.", "3 Aug"),
+        ("It was the second of July when we heard.", "second of July"),
+        ("The teach-in ran 12-14 March in the old library.", "12-14 March"),
+    ],
+)
+def test_a_day_and_a_month_without_a_year_is_a_date(text, found):
+    """HIPAA Safe Harbor removes every element of a date but the year (45 CFR
+    164.514(b)(2)(i)(C)): a day with its month identifies as much as a full date. Before batch
+    6 only full dates and dates near a birth cue were found."""
+    assert [(s.kind, s.text) for s in Deidentifier().find(text)] == [("date", found)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In November the whole year moved to the wards.",
+        "We started in 2021 and finished in 2023.",
+        "It was the first of many late nights.",
+        "I scored 7/10 on the feedback and came 2nd in the quiz.",
+        "The 3rd years and the 5th years met in March.",
+        "Students in Year 4 May need an interpreter more often.",  # a count, not a day
+        "They may 3 times a week, if asked.",  # "may" in lower case is no month
+        "We met every Oct and Feb, when the terms began.",  # an abbreviated month alone
+    ],
+)
+def test_months_years_and_ordinals_alone_are_no_date(text):
+    assert Deidentifier().find(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("Then Thủy said it again in the debrief.", [("person", "Thủy")]),  # thuy: no word
+        ("We stayed in Hà Giang for the outreach day.", [("place", "Hà Giang")]),
+        # ben, son: a name of English-looking letters before "Central Polyclinic"
+        ("She worked at Bến Sơn Central Polyclinic for a year.", [("institution", "Bến Sơn Central Polyclinic")]),
+        ("I asked Ángel to interpret.", [("person", "Ángel")]),  # angel
+        ("Then Bảo Hòa said so.", [("person", "Bảo Hòa")]),  # bao, hoa
+        ("Later Huế came up again.", [("person", "Huế")]),  # hue
+        ("We stayed in Lý Sơn a week.", [("place", "Lý Sơn")]),  # ly, son
+    ],
+)
+def test_an_accented_word_is_not_an_english_word_without_its_accents(text, found):
+    """A word written with letters outside ASCII is judged as written: without its accents
+    "Ángel", "Huế" and "Sơn" spell English words (angel, hue, son), and before batch 6 that
+    made them common words, left in the text (the others guard the rule's reach). Only the
+    public terms match without accents."""
+    assert [(s.kind, s.text) for s in Deidentifier().find(text)] == found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Naïve is how the registrar put it.",
+        "Résumés and clichés came up in the careers session at the café.",
+        "Speakers of North Sámi and the Māori students met.",  # public terms, accents or not
+        "The façade of the old building was a protégé's design.",
+    ],
+)
+def test_english_words_written_with_accents_stay(text):
+    assert Deidentifier().find(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,found",
+    [
+        ("My student number ZQ-2022-71530 was on the form.", "ZQ-2022-71530"),
+        ("It was logged as OBS-2019-4471203, then lost.", "OBS-2019-4471203"),
+        ("Reference KLM/2021/558812 came back.", "KLM/2021/558812"),
+    ],
+)
+def test_letters_joined_to_digits_are_an_id_not_a_phone(text, found):
+    """A letter prefix with digits joined by hyphens or slashes is an ID number; with nine
+    digits or more it was redacted as a phone number before batch 6."""
+    assert [(s.kind, s.text) for s in Deidentifier().find(text)] == [("id", found)]
+    assert [(s.kind, s.text) for s in Deidentifier().find("call 0312-555-0143 now")] == [("phone", "0312-555-0143")]
+
+
+def test_a_lone_rare_lower_case_word_is_a_noun_after_an_article_and_else_goes_to_review():
+    """A lower-case word no dictionary knows and wordfreq finds rare is a name in chat or a
+    word of another language. After an article it is a noun ("the kete", "a chullo"); alone
+    elsewhere it is sent to review, redacted until the team keeps it; beside another name it
+    is part of that name. Before batch 6 every one was a person, with no review."""
+    deid = Deidentifier()
+    assert deid.find("We filled the kete, and a chullo was knitted.") == []
+    assert [s.text for s in deid.find("she took off her chumpi before the exam")] == ["chumpi"]
+    assert "chumpi" in set(deid.review_frame()["candidate"])
+    assert Deidentifier(decisions={"chumpi": "keep"}).find("she took off her chumpi before the exam") == []
+    assert [s.text for s in Deidentifier().find("omg aigerim tursynbek replied")] == ["aigerim tursynbek"]

@@ -8,7 +8,9 @@ lower-case word no dictionary knows) and it is neither
 
 * a common word of English -- an entry written in lower case in Webster's Second
   International word list (package ``english-words``; a capitalised entry there does
-  not make a word common, so names are not "common" because they are frequent),
+  not make a word common, so names are not "common" because they are frequent; a word
+  written with letters outside ASCII is judged as written, so "Sơn" and "Huế" are no English
+  *son* and *hue*, and only English words listed with their accents, *café*, are entries),
   after simple English morphology (plurals, verb endings, British spellings, prefixes,
   compounds), nor
 * a term of the study's glossary: the codebook's ids and labels, the categories of
@@ -18,7 +20,9 @@ lower-case word no dictionary knows) and it is neither
 
 Frequencies from ``wordfreq`` (English, offline) refine this where a 1934 dictionary
 falls short: a lower-case word it does not know is a name when it is rare (Zipf < 1.5),
-or rarer than Zipf 3.3 and beside another name ("kofi boateng"); a capitalised
+or rarer than Zipf 3.3 and beside another name ("kofi boateng"); a rare one standing alone
+may also be a word of another language, so it is a noun right after *the*, *a*, *an* ("the
+kuia") and otherwise sent to review ("her pollera"); a capitalised
 dictionary word seldom used in English ("Malik", Zipf < 3.7) with no ordinary capitalised
 word beside it is sent to review. A word the dictionary knows only by stripping an
 ending that is not a plural or past tense, a prefix or a compound part ("Pieter" as
@@ -43,10 +47,12 @@ a word that is not generic (a name, or a place word such as Lakeside); one with 
 word or after *in*, *near*, *from* is a place; any other is a person.
 
 Patterns find e-mails, web addresses (with or without a scheme), handles, phone
-numbers, dates (of birth, near *born*, *DOB*, *date of birth*, and every full date, also
-written year first: 2001.03.09), and ID numbers (letters mixed with 4+ digits, joined by
-hyphens or slashes; 5+ digits, or a code of 5+ letters and digits with 2+ digits, near
-*number*, *ID*, *MRN*, *code* ...).
+numbers, dates (of birth, near *born*, *DOB*, *date of birth*; every full date, also
+written year first: 2001.03.09; and every day with its month, without a year: "2nd of
+October", "Oct 3", since HIPAA Safe Harbor keeps only a date's year -- not a month or a year
+alone, nor "3/10"), and ID numbers (letters mixed with 4+ digits, joined by hyphens or
+slashes, an ID and never a phone number: AB-2024-10293; 5+ digits, or a code of 5+ letters
+and digits with 2+ digits, near *number*, *ID*, *MRN*, *code* ...).
 ``dataset.yaml`` ``deidentify.names`` and ``deidentify.places`` are always redacted.
 
 Words that are both a name and an ordinary word ("Hope", "Will", "Brown",
@@ -113,6 +119,29 @@ FULL_DATE = re.compile(
     rf"|\b{_MONTH}\s+\d{{1,2}}{_ORD}\s*,?\s+\d{{4}}\b"
     r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{4}([./])\d{1,2}\1\d{1,2}\b",
     re.IGNORECASE,
+)
+# a day and a month with no year ("2nd of October", "14 March", "October 2nd", "Oct. 30th",
+# "the second of May"): HIPAA Safe Harbor (45 CFR 164.514(b)(2)(i)(C)) removes every element
+# of a date but the year. The month is capitalised (so "may 5" stays); a month alone, a year
+# alone and "3/10" are no date.
+_MONTH_CAP = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)(?![A-Za-z])\.?"
+)
+_ORDINAL_WORD = (
+    r"(?:(?:twenty|thirty)-?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|tenth|"
+    r"eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
+    r"nineteenth|twentieth|thirtieth"
+)
+DAY_MONTH = re.compile(
+    rf"(?<![\w/.,:])(?:(?:[0-3]?\d(?i:st|nd|rd|th)?\s*[-–]\s*)?[0-3]?\d(?i:st|nd|rd|th)?\s+(?:of\s+)?|(?i:{_ORDINAL_WORD})\s+of\s+){_MONTH_CAP}"
+    rf"|\b{_MONTH_CAP}\s+[0-3]?\d(?i:st|nd|rd|th)?(?!\w|[/.:,-]\d)"
+)
+# a number after one of these counts something, it is no day ("Year 4 May", "Ward 7 March")
+COUNTED = frozenset(
+    "year years week weeks ward wards room level grade phase stage module unit block station page pages "
+    "chapter bed bay day days term number no top group cohort table session lecture part step item "
+    "question round floor version".split()
 )
 BIRTH_CUE = re.compile(r"\b(?:born|birth|birthday|DOB|D\.O\.B)\b", re.IGNORECASE)
 NEAR_BIRTH = re.compile(
@@ -217,6 +246,9 @@ NOUN_MARKERS = frozenset(
 )
 # articles and possessive determiners: what stands before a noun, not before a name
 ARTICLES = frozenset("the a an this that these those our my your his her their its each every any some no".split())
+# the articles proper: a rare lower-case word no dictionary knows is a noun right after one
+# ("the kuia", "a curandero"); "that" and the possessives are left out ("after that tobs left")
+ARTICLES_PROPER = frozenset("the a an".split())
 # nouns for groups of people and for what a language has: a capitalised word right before one
 # names a people, a language or a faith ("Yoruba elders", "Wolof glossary"), not a person
 GROUP_NOUNS = frozenset(
@@ -846,8 +878,9 @@ class Deidentifier:
             return False
         if initial and is_common(low, compounds=True, min_stem=4) and _zipf(low) >= 3.0:
             return False
-        if _strip_accents(low) != low and is_common(_strip_accents(low)):
-            return False
+        # a word written with letters outside ASCII is judged as written: "Sơn", "Huế", "Müller"
+        # are no English "son", "hue", "muller" (only the public terms are matched without
+        # accents, in _is_allowed; English words kept with their accents, "café", are entries)
         return True
 
     def _is_allowed(self, low: str) -> bool:
@@ -979,6 +1012,8 @@ class Deidentifier:
         return runs
 
     def _classify_run(self, text: str, run: list[_Token], prev_word: str) -> tuple[str, int, int] | None:
+        if len(run) == 1 and run[0].cls == "lower_name":
+            return None  # a lone lower-case word no dictionary knows: a name or a foreign word (review)
         classes = [t.cls for t in run]
         lows = [self._stem(t.text).lower() for t in run]
         strong = {"name", "lower_name"}
@@ -1086,17 +1121,30 @@ class Deidentifier:
             add("handle", *m.span())
         for m in FULL_DATE.finditer(text):
             add("date", *m.span())
+        for m in DAY_MONTH.finditer(text):
+            day = re.match(r"\d+", m.group())
+            if day and not 1 <= int(day.group()) <= 31:
+                continue
+            if not day and m.group()[:1].isupper() and (num := re.search(r"\d+", m.group())):
+                if not 1 <= int(num.group()) <= 31:
+                    continue
+            if day and _previous_word(text, m.start()) in COUNTED:
+                continue  # "Year 4 May": a count, not a day
+            add("date", *m.span())
         for cue in BIRTH_CUE.finditer(text):
             window = text[cue.end() : cue.end() + 40]
             near = NEAR_BIRTH.search(window)
             if near:
                 add("date", cue.end() + near.start(), cue.end() + near.end())
+        # letters joined to digits by hyphens or slashes ("ST-2023-40817") are an ID, never
+        # a phone number, however many digits it has
+        codes = [m.span() for m in MIXED_ID.finditer(text) if sum(ch.isdigit() for ch in m.group()) >= 4]
         for m in PHONE.finditer(text):
-            if sum(ch.isdigit() for ch in m.group()) >= 9:
+            inside_code = any(a <= m.start() and m.end() <= b for a, b in codes)
+            if sum(ch.isdigit() for ch in m.group()) >= 9 and not inside_code:
                 add("phone", *m.span())
-        for m in MIXED_ID.finditer(text):
-            if sum(ch.isdigit() for ch in m.group()) >= 4:
-                add("id", *m.span())
+        for a, b in codes:
+            add("id", a, b)
         for m in LONG_NUMBER.finditer(text):
             if ID_CUE.search(text[max(0, m.start() - 40) : m.start()]):
                 add("id", *m.span())
@@ -1311,6 +1359,13 @@ class Deidentifier:
                 continue  # "the Deanery": a rare word after an article is a noun
             elif tok.cls == "lower_maybe" and len(run) == 1 and _previous_word(text, tok.start) in ARTICLES:
                 continue  # "the zine", "a hijab": an unknown lower-case word after an article is a noun
+            elif tok.cls == "lower_name" and len(run) == 1:
+                # a rare lower-case word alone, which no dictionary knows, is a name in chat
+                # ("lol aigerim was ...") or a word of another language ("the kuia", "her
+                # pollera"): after an article it is a noun, elsewhere the team decides (redacted
+                # until they keep it)
+                if _previous_word(text, tok.start) not in ARTICLES_PROPER:
+                    groups.append([tok])
             elif tok.cls in wanted and not tok.initial and not after_plain:
                 if groups and groups[-1][-1] is run[run.index(tok) - 1]:
                     groups[-1].append(tok)
@@ -1573,12 +1628,12 @@ def token_scores(texts: list[str], truth: list[list[tuple[int, int]]], predicted
 
 
 # How the benchmark was used while the detector was built (a fact about the package, not
-# about any study): the rules were fitted on its first part; four later parts were each
+# about any study): the rules were fitted on its first part; five later parts were each
 # scored once, before any change, and are reported here.
 HELDOUT_HISTORY = (
-    "The detector's rules were developed on the benchmark's first 359 sentences; four later "
-    "batches (93, 62, 109 and 132 sentences), each scored once before any change, gave token recall "
-    "98.9%, 99.0%, 99.2% and 92.1% and precision 96.4%, 96.2%, 91.3% and 87.0%."
+    "The detector's rules were developed on the benchmark's first 359 sentences; five later "
+    "batches (93, 62, 109, 132 and 46 sentences), each scored once before any change, gave token recall "
+    "98.9%, 99.0%, 99.2%, 92.1% and 56.2% and precision 96.4%, 96.2%, 91.3%, 87.0% and 91.1%."
 )
 
 _MARK = re.compile(r"\[\[(.+?)\|(\w+)\]\]")
