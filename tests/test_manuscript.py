@@ -1027,3 +1027,106 @@ def test_table4_marks_the_surprising_pairs(tmp_path):
     rows = {c[1].strip(): "|".join(c) for c in cells if "{.study}" in c[1]}
     assert "convergent; surprising" in rows["[talk a]{.study}"]
     assert "surprising" not in rows["[talk b]{.study}"] and "surprising" not in rows["[talk c]{.study}"]
+
+
+# --------------------------------------------------------------------------- form and layout
+
+
+def _outcome_table(rows: int) -> str:
+    """A table of Table 2's shape: long outcome labels, counts, a test, p-values and four
+    estimates with intervals (too wide for the portrait page by tables.landscape)."""
+    from compendium.reporting import tables
+
+    header = ["Outcome", "Control, n/N (%)", "Intervention, n/N (%)", "Test", "p", "p (Holm)"]
+    header += ["Risk difference (95% CI)", "Odds ratio (95% CI)", "Risk ratio (95% CI)", "NNT (95% CI)"]
+    body = [
+        [f"Active participation in anti-racist initiatives, measure {r}", "12/100 (12%)", "45/100 (45%)"]
+        + ["χ²(1)\u00a0= 26.72", "<0.001", "<0.001", "33.0 (20.8 to 44.0)", "12.67 (4.73 to 33.89)"]
+        + ["3.75 (2.11 to 6.65)", "NNTB 3.0 (2.3 to 4.8)"]
+        for r in range(rows)
+    ]
+    align = ["l", "r", "r", "l"] + ["r"] * 6
+    return tables.pipe_table(header, body, align) + "\n: Table 2. Outcomes.\n\n*A note.*\n"
+
+
+def test_a_short_wide_table_is_set_upright_and_a_tall_one_turned(tmp_path):
+    """Rule (manuscript.turned): a table that tables.landscape would turn is set upright
+    when its labels wrap onto at most three lines and it takes at most half the page;
+    turned, such a table leaves two thirds of its landscape page blank. The PDF then
+    shows no page turned, and still breaks no word inside a cell."""
+    import pikepdf
+
+    from compendium.checks import typesetting
+    from compendium.reporting import tables
+
+    short = _outcome_table(4)
+    header, align, rows = tables.parse_pipe_table([line for line in short.split("\n") if line.startswith("|")])
+    assert tables.landscape(header, rows, align) and not manuscript.turned(header, rows, align)
+    source = manuscript.keep_tables_whole(short)
+    assert "rotate(" not in source and "flipped: true" not in source
+    # the columns are sized for the portrait page, not the landscape one
+    upright = tables.column_fractions(header, rows, width_em=tables.TABLE_WIDTH_EM, align=align)
+    assert tables.pipe_table(header, rows, align, upright).split("\n")[1] in source
+    tall = _outcome_table(30)
+    header, align, rows = tables.parse_pipe_table([line for line in tall.split("\n") if line.startswith("|")])
+    assert manuscript.turned(header, rows, align)
+    assert "rotate(-90deg" in manuscript.keep_tables_whole(tall)
+    # a table whose words alone overfill the portrait page stays turned however short it is
+    wide = tables.pipe_table(
+        ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]],
+        [["Outcome number 1 of the study", "A code of the codebook"] + ["2.50 (1.75 to 3.25)"] * 8],
+        ["l", "l"] + ["r"] * 8,
+    )
+    assert manuscript.turned(*tables.parse_pipe_table(wide.strip().split("\n"))[::2], ["l", "l"] + ["r"] * 8)
+    markdown = "# Results\n\nTable 2 gives the outcomes.\n\n" + short + "\nThe text runs on.\n"
+    out = tmp_path / "upright.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    with pikepdf.open(out) as pdf:
+        assert all(page.obj.get("/Rotate") in (None, 0) for page in pdf.pages)
+        assert all(page.mediabox[2] < page.mediabox[3] for page in pdf.pages)
+    assert typesetting.check_pdf(out, markdown, (20.0, 22.0)) == []
+
+
+def test_a_merged_test_cell_breaks_after_its_equals_sign_only():
+    header, align, rows = manuscript.merge_columns(
+        ["Outcome", "Test", "Statistic"],
+        ["l", "l", "r"],
+        [["A", "χ²(1)", "26.72"], ["B", "Fisher", ""]],
+        "Test",
+        "Statistic",
+    )
+    assert header == ["Outcome", "Test"] and align == ["l", "l"]
+    assert rows == [["A", "χ²(1)\u00a0= 26.72"], ["B", "Fisher"]]
+
+
+def test_manuscript_figure_captions_are_the_index_page_s(tmp_path):
+    """Each figure of the manuscript carries the caption the index page prints for it
+    (what is shown and how it was computed), without the author-year citations that the
+    manuscript's numbered references would not match."""
+    from compendium.reporting import figures
+
+    codebook = other_codebook()
+    results = make_results(codebook) | {"framework.links": 2, "framework.pairs": 10}
+    text, _, ctx = render(tmp_path, codebook, {}, results)
+    found = dict(
+        (stem, caption)
+        for caption, stem in re.findall(r"!\[Figure \d+\. (.*?)\]\(figures/(\w+)\.png\)", text, flags=re.S)
+    )
+    assert set(found) == {"participant_flow", "outcome_proportions", "effects_forest", "conceptual_framework"}
+    for stem, caption in found.items():
+        index = figures.caption(stem, results)
+        assert caption == manuscript.manuscript_caption(stem, results), stem
+        assert len(caption) > 0.8 * len(index) and not re.search(r"\((?:[A-Z]\w+ )+\d{4}\)", caption), stem
+    assert "Of the 10 pairs of codes, 2 passed the rule" in found["conceptual_framework"]
+    assert "learners enrolled" in found["participant_flow"]
+
+
+def test_no_empty_framework_figure_when_no_pair_of_codes_passed(tmp_path):
+    """Rule: with no pair of codes linked more often than chance, the manuscript prints no
+    Figure 4 (an empty circle) but says so in the text, with the rule."""
+    codebook = other_codebook()
+    results = make_results(codebook) | {"framework.links": 0, "framework.pairs": 10}
+    text, _, ctx = render(tmp_path, codebook, {}, results)
+    assert "conceptual_framework.png" not in text and "Figure 4" not in text
+    assert "None of the 10 pairs of codes passed this rule, so no framework is drawn." in text
+    assert "more often than chance (one-sided Fisher's exact test" in text

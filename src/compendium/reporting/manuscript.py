@@ -280,13 +280,14 @@ TYPST_BODY = """#set par.line(numbering: "1")
 def merge_columns(header: list[str], align: list[str], rows: list[list[str]], first: str, second: str):
     """The table with column ``second`` written after column ``first`` ('χ²(1) = 26.72'
     under 'Test'), one column less for a page that has no room; unchanged when either
-    is missing."""
+    is missing. A narrow column may break the cell after the '=' ('χ²(1) =' above
+    '26.72'), never before it."""
     if first not in header or second not in header:
         return header, align, rows
     i, j = header.index(first), header.index(second)
 
-    def cell(r: list[str]) -> str:
-        return f"{r[i]}\u00a0=\u00a0{r[j]}" if r[i] and r[j] else r[i] or r[j]
+    def cell(r: list[str]) -> str:  # a line may break after '=', never before it
+        return f"{r[i]}\u00a0= {r[j]}" if r[i] and r[j] else r[i] or r[j]
 
     keep = [k for k in range(len(header)) if k != j]
     rows = [[cell(r) if k == i else r[k] for k in keep] for r in rows]
@@ -341,7 +342,11 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
             i = j
             continue
         header, align, rows = tables.parse_pipe_table(block)
-        wide = tables.landscape(header, rows, align)
+        wide = turned(header, rows, align)
+        if not wide and tables.landscape(header, rows, align):  # set upright after all: portrait widths
+            fractions = tables.column_fractions(header, rows, width_em=tables.TABLE_WIDTH_EM, align=align)
+            block = tables.pipe_table(header, rows, align, fractions).rstrip("\n").split("\n")
+            lines[i:j] = block
         floats = number not in in_flow and (wide or len(rows) <= KEEP_WHOLE_ROWS)
         # the caption (": ...") after one blank line, and an italic note after it
         end = note = j
@@ -363,6 +368,64 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
         number += 1
         i = end
     return "\n".join(out + pending)
+
+
+# A table that tables.landscape would turn is set upright after all when, on the portrait
+# page, each of its label columns wraps onto at most this many lines and the table takes
+# at most this share of the page's text height: a short table turned leaves most of its
+# landscape page blank, which an editor sends back.
+UPRIGHT_LABEL_LINES = 3
+UPRIGHT_HEIGHT_SHARE = 0.5
+WRAP_SLACK = 1.15  # a wrapped cell's lines are this much fuller than its text (words do not split)
+TABLE_LINE_PT = 7.5 * 1.25  # one line of a table's text (7.5 pt, TYPST_HEADER) with its leading
+TABLE_ROW_PAD_PT = 6.0  # a row's inset above and below (TYPST_BODY: y 3 pt)
+PT_PER_MM = 72 / 25.4
+
+
+def upright_lines(header: list[str], rows: list[list[str]], align: list[str], width_em: float) -> list[int] | None:
+    """The estimated number of lines of the header and of each row when the table is set
+    in ``width_em`` (ems of its text size) with the column widths of
+    :func:`compendium.reporting.tables.column_fractions`; None when its longest words do
+    not fit that width, or a label column (left-aligned) would wrap onto more than
+    :data:`UPRIGHT_LABEL_LINES` lines."""
+    from compendium.reporting import tables
+
+    plain = [[tables.plain_cell(c) for c in r] for r in rows]
+    least, _ = tables._least_natural(header, plain, tables.CELL_PAD_EM)
+    if sum(least) > width_em:
+        return None
+    widths = [f * width_em for f in tables.column_fractions(header, rows, width_em=width_em, align=align)]
+
+    def lines(text: str, j: int, bold: bool = False) -> int:
+        room = max(widths[j] - tables.CELL_PAD_EM, 0.1)
+        return max(1, math.ceil(tables.text_em(text, bold) * WRAP_SLACK / room - 1e-9)) if text else 1
+
+    out = [max(lines(tables.plain_cell(h), j, True) for j, h in enumerate(header))]
+    for row, cells in zip(rows, plain):
+        counts = [lines(c, j, row[j].startswith("**")) for j, c in enumerate(cells[: len(header)])]
+        if any(n > UPRIGHT_LABEL_LINES for n, a in zip(counts, align) if a != "r"):
+            return None
+        out.append(max(counts, default=1))
+    return out
+
+
+def turned(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> bool:
+    """Whether the PDF (and the DOCX, :func:`_wide`) sets a table turned on a landscape
+    page: when :func:`compendium.reporting.tables.landscape` says its labels want more
+    room than the portrait page gives, unless the table still fits upright with every
+    label on at most :data:`UPRIGHT_LABEL_LINES` lines and in at most
+    :data:`UPRIGHT_HEIGHT_SHARE` of the page's text height (:func:`upright_lines`): such
+    a short table, turned, would leave most of its landscape page blank."""
+    from compendium.reporting import tables
+
+    align = list(align or ["l"] + ["r"] * (len(header) - 1))
+    if not tables.landscape(header, rows, align):
+        return False
+    counts = upright_lines(header, rows, align, tables.TABLE_WIDTH_EM)
+    if counts is None:
+        return True
+    height_pt = sum(n * TABLE_LINE_PT + TABLE_ROW_PAD_PT for n in counts)
+    return height_pt > UPRIGHT_HEIGHT_SHARE * PDF_TEXT_HEIGHT_MM * PT_PER_MM
 
 
 TABLE_NOTE_SIZE = "9pt"  # a floating table's note (the body is 11 pt, the table 7.5 pt)
@@ -702,10 +765,8 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
 
 
 def _wide(table) -> bool:
-    """Whether the PDF sets this table on a landscape page
-    (:func:`compendium.reporting.tables.landscape`, on the table's text and alignment)."""
-    from compendium.reporting import tables
-
+    """Whether the PDF sets this table on a landscape page (:func:`turned`, on the
+    table's text and alignment)."""
     rows, align = [], []
     for r, row in enumerate(table.findall(_w("tr"))):
         cells = row.findall(_w("tc"))
@@ -714,7 +775,7 @@ def _wide(table) -> bool:
             align = ["r" if any(j.get(_w("val")) in ("right", "end") for j in c.iter(_w("jc"))) else "l" for c in cells]
     if len(rows) < 2 or len(align) != len(rows[0]):
         return False
-    return tables.landscape(rows[0], rows[1:], align)
+    return turned(rows[0], rows[1:], align)
 
 
 def _least_twips(table) -> list[int]:
@@ -1366,8 +1427,29 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
         else "",
         "keywords": keywords(study.dataset, citation, twin),
         "declarations": declarations(study.dataset, citation, twin),
+        "figure_caption": lambda stem: manuscript_caption(stem, results, say),
+        "framework_drawn": not say.n.has("framework.links") or int(results["framework.links"]) > 0,
     }
     return out
+
+
+# an author-year citation inside a figure's caption ("(Wilson 1927)"), which the index page
+# keeps but the manuscript, whose references are numbered, leaves out
+AUTHOR_YEAR = re.compile(r" \((?:[A-Z][\w'-]+)(?: and [A-Z][\w'-]+| et al\.)? (?:19|20)\d\d\)")
+
+
+def manuscript_caption(stem: str, results: dict, say: Prose | None = None) -> str:
+    """A figure's caption in the manuscript: the one the index page prints
+    (:func:`compendium.reporting.figures.caption`, what is shown and how it was computed),
+    without its author-year citations; the total it derives from results.json (the
+    learners enrolled) is kept in ``say.derived`` for the number check."""
+    from compendium.reporting import figures
+
+    enrolled = [results.get(f"flow.{role}.enrolled") for role in ("control", "intervention")]
+    counts = [float(e) for e in enrolled if isinstance(e, (int, float)) and not isinstance(e, bool)]
+    if say is not None and len(counts) == len(enrolled):
+        say.derived["derived.flow.enrolled"] = sum(counts)
+    return AUTHOR_YEAR.sub("", figures.caption(stem, results)).strip()
 
 
 def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict | None = None) -> list[Path]:
@@ -1945,9 +2027,11 @@ class Prose:
             allocation, self.imbalanced(), f"{wording.SMD_SIMILAR:.1f}", sites, qual, synthetic, self.unjudged()
         )
 
-    def framework_links(self) -> str:
+    def framework_links(self, drawn: bool = True) -> str:
         """The sentence of Figure 4's caption on how many pairs of codes passed the
-        framework's rule (``framework.links`` of results.json): none is said plainly."""
+        framework's rule (``framework.links`` of results.json): none is said plainly, and
+        with ``drawn`` false (no figure is shown when no pair passed) as the reason no
+        framework is drawn."""
         if not self.n.has("framework.links"):
             return ""
         links = int(self.results["framework.links"])
@@ -1955,11 +2039,11 @@ class Prose:
         of = f" of the {int(pairs)} pairs of codes" if not wording.missing(pairs) else ""
         if links == 0:
             who = f"None of the {int(pairs)} pairs of codes" if of else "No pair of codes"
-            return f"{who} passed this rule, so the figure draws no line."
-        drawn = "is drawn as a line" if links == 1 else "are drawn as lines"
+            return f"{who} passed this rule, so " + ("the figure draws no line." if drawn else "no framework is drawn.")
+        lines = "is drawn as a line" if links == 1 else "are drawn as lines"
         if of:
-            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {drawn}."
-        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {drawn}."
+            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {lines}."
+        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {lines}."
 
     def differed(self, variable: str) -> bool:
         """Whether the arms differed (|SMD| >= SMD_DIFFERED) on a Table 1 variable."""
