@@ -1130,3 +1130,19 @@ def test_no_empty_framework_figure_when_no_pair_of_codes_passed(tmp_path):
     assert "conceptual_framework.png" not in text and "Figure 4" not in text
     assert "None of the 10 pairs of codes passed this rule, so no framework is drawn." in text
     assert "more often than chance (one-sided Fisher's exact test" in text
+
+
+def test_no_interval_breaks_inside_a_narrow_column():
+    """Rule (keep_intervals): an interval is one unit whatever the sign of its bounds (the
+    reports print U+2212), and one through infinity breaks only before its second 'to';
+    the typesetting check sees a break at a space as no broken word, so this is the guard."""
+    nb = "\u00a0"
+    assert manuscript.keep_intervals("25.0 (\u22126.2 to 49.3)") == f"25.0 (\u22126.2{nb}to{nb}49.3)"
+    assert manuscript.keep_intervals("(-0.21 to -0.05)") == f"(-0.21{nb}to{nb}-0.05)"
+    through = manuscript.keep_intervals("NNTB 4.0 (NNTB 2.0 to ∞ to NNTH 16.2)")
+    assert through == f"NNTB 4.0 (NNTB{nb}2.0{nb}to{nb}∞ to{nb}NNTH{nb}16.2)"
+    assert manuscript.keep_intervals("Personal (to be) done") == "Personal (to be) done"
+    table = manuscript.embed_table(
+        "| Outcome | Risk difference (95% CI) |\n| :--- | ---: |\n| A | 25.0 (\u22126.2 to 49.3) |\n", 2, "Outcomes."
+    )
+    assert f"(\u22126.2{nb}to{nb}49.3)" in table

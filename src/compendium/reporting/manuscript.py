@@ -457,6 +457,26 @@ def floating_table(number: int, turned: bool) -> tuple[str, str]:
     return before, after
 
 
+_BOUND = r"(?:[-\u2212]?\d[\d.]*|NNT[BH][ \u00a0]\d[\d.]*|∞)"
+_ANY_INTERVAL = re.compile(rf"\({_BOUND}(?:[ \u00a0]to[ \u00a0]{_BOUND})+\)")
+
+
+def keep_intervals(cell: str) -> str:
+    """A cell whose intervals a narrow column cannot split: every space inside '(−6.2 to
+    49.3)' made non-breaking, whatever sign its bounds carry (the reports print the minus
+    sign, U+2212), and an interval that runs through infinity ('(NNTB 2.0 to ∞ to NNTH
+    16.2)') broken, if at all, only before its second 'to'. A line may still break
+    between an estimate and its interval."""
+
+    def join(m: re.Match) -> str:
+        bounds = [b.replace(" ", "\u00a0") for b in re.split(r"[ \u00a0]to[ \u00a0]", m.group(0)[1:-1])]
+        if len(bounds) == 3:
+            return f"({bounds[0]}\u00a0to\u00a0{bounds[1]} to\u00a0{bounds[2]})"
+        return "(" + "\u00a0to\u00a0".join(bounds) + ")"
+
+    return _ANY_INTERVAL.sub(join, cell)
+
+
 def embed_table(
     markdown: str, number: int, caption: str, note: str | None = None, merge: tuple[str, str] | None = None
 ) -> str:
@@ -482,6 +502,7 @@ def embed_table(
                 row[0] = "\u2003" + row[0]
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
+        rows = [[keep_intervals(c) for c in r] for r in rows]
         body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + ("*" + " ".join(notes) + "*\n" if notes else "")
 
@@ -1617,7 +1638,7 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
                 flag(r),
             ]
         )
-    body = tables.pipe_table(header, rows, align).rstrip("\n")
+    body = tables.pipe_table(header, [[keep_intervals(c) for c in r] for r in rows], align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
 
@@ -1717,7 +1738,7 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
         ]
         for r in joint.itertuples(index=False)
     ]
-    body = tables.pipe_table(header, rows, align).rstrip("\n")
+    body = tables.pipe_table(header, [[keep_intervals(c) for c in r] for r in rows], align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
 
