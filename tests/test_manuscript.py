@@ -1146,3 +1146,22 @@ def test_no_interval_breaks_inside_a_narrow_column():
         "| Outcome | Risk difference (95% CI) |\n| :--- | ---: |\n| A | 25.0 (\u22126.2 to 49.3) |\n", 2, "Outcomes."
     )
     assert f"(\u22126.2{nb}to{nb}49.3)" in table
+
+
+def test_docx_pages_are_numbered_and_headings_set_in_black(built):
+    """Every section of the DOCX (the landscape ones too) refers to a footer that prints
+    the page number, kept out of the line numbering; the title and heading styles carry
+    no colour of their own (pandoc's reference document prints them in the theme's blue)."""
+    with zipfile.ZipFile(built.out["docx"]) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        footer = zf.read(manuscript.FOOTER_PART).decode("utf-8")
+        rels = zf.read("word/_rels/document.xml.rels").decode("utf-8")
+        types = zf.read("[Content_Types].xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    sections = re.findall(r"<w:sectPr\b.*?</w:sectPr>", document, flags=re.S)
+    assert sections and all(f'r:id="{manuscript.FOOTER_REL_ID}"' in s for s in sections)
+    assert "PAGE" in footer and "<w:suppressLineNumbers/>" in footer
+    assert f'Id="{manuscript.FOOTER_REL_ID}"' in rels and "/word/footer1.xml" in types
+    for sid in ("Title", "Heading1", "Heading2", "Heading3"):
+        style = re.search(rf'<w:style\b[^>]*w:styleId="{sid}".*?</w:style>', styles, flags=re.S)
+        assert style and "<w:color" not in style.group(0), sid

@@ -641,6 +641,7 @@ def finish_docx(path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         entries = [(info, zf.read(info.filename)) for info in zf.infolist()]
     drawn = docx_image_widths(dict((info.filename, data) for info, data in entries))
+    names = {info.filename for info, _ in entries}
     out = []
     for info, data in entries:
         if info.filename == "word/document.xml":
@@ -650,11 +651,88 @@ def finish_docx(path: Path) -> None:
             if root.find(f"{_w('style')}[@{_w('styleId')}='TableText']") is None:
                 root.append(etree.fromstring(TABLE_STYLE))
             _captions_hold_together(root)
+            _plain_headings(root)
             data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        elif info.filename == "[Content_Types].xml" and FOOTER_PART not in names:
+            data = _with_footer_type(data)
+        elif info.filename == "word/_rels/document.xml.rels" and FOOTER_PART not in names:
+            data = _with_footer_relation(data)
         out.append((info, data))
+        if info.filename == "word/document.xml" and FOOTER_PART not in names:
+            footer = zipfile.ZipInfo(FOOTER_PART, date_time=info.date_time)
+            footer.compress_type = info.compress_type
+            out.append((footer, FOOTER_XML.encode("utf-8")))
     with zipfile.ZipFile(path, "w") as zf:
         for info, data in out:
             zf.writestr(info, data, compress_type=info.compress_type)
+
+
+# Every page of the DOCX numbered at the foot, centred, as the PDF's pages are (a PAGE
+# field in a footer part that every section, the landscape ones too, refers to).
+FOOTER_PART = "word/footer1.xml"
+FOOTER_REL_ID = "rIdPageNumberFooter"
+FOOTER_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:ftr xmlns:w="{W_NS}"><w:p><w:pPr><w:pStyle w:val="Footer"/><w:suppressLineNumbers/><w:jc w:val="center"/></w:pPr>'
+    '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>'
+)
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+
+def _with_footer_type(data: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    etree.SubElement(
+        root,
+        f"{{{CT_NS}}}Override",
+        {
+            "PartName": "/" + FOOTER_PART,
+            "ContentType": "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml",
+        },
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _with_footer_relation(data: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    etree.SubElement(
+        root,
+        f"{{{PKG_REL_NS}}}Relationship",
+        {"Id": FOOTER_REL_ID, "Type": f"{R_NS}/footer", "Target": FOOTER_PART.removeprefix("word/")},
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# the heading styles of pandoc's reference document print in the theme's blue and its title
+# at 28 pt; a manuscript for review sets them in black, the title at 16 pt
+TITLE_SIZE = 32  # half-points
+
+
+def _plain_headings(styles) -> None:
+    """The title, subtitle and heading styles without a colour of their own (black, as the
+    PDF prints them), the title at :data:`TITLE_SIZE`."""
+    from lxml import etree
+
+    for style in styles.findall(_w("style")):
+        sid = style.get(_w("styleId")) or ""
+        if not (sid in ("Title", "Subtitle") or re.fullmatch(r"Heading\d", sid)):
+            continue
+        r_pr = style.find(_w("rPr"))
+        if r_pr is None:
+            continue
+        for color in r_pr.findall(_w("color")):
+            r_pr.remove(color)
+        if sid == "Title":
+            for tag in ("sz", "szCs"):
+                for old in r_pr.findall(_w(tag)):
+                    r_pr.remove(old)
+                r_pr.append(etree.Element(_w(tag), {_w("val"): str(TITLE_SIZE)}))
 
 
 def _captions_hold_together(styles) -> None:
@@ -751,9 +829,11 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     sect = body.find(_w("sectPr"))
     if sect is None:
         sect = etree.SubElement(body, _w("sectPr"))
-    for tag in ("pgSz", "pgMar", "lnNumType"):
+    for tag in ("pgSz", "pgMar", "lnNumType", "footerReference"):
         for old in sect.findall(_w(tag)):
             sect.remove(old)
+    # the page number's footer first (headerReference and footerReference lead a sectPr)
+    sect.insert(0, etree.Element(_w("footerReference"), {_w("type"): "default", f"{{{R_NS}}}id": FOOTER_REL_ID}))
     after = [sect.find(_w(t)) for t in ("footnotePr", "endnotePr", "type")]
     index = max([list(sect).index(e) + 1 for e in after if e is not None], default=0)
     size = etree.Element(_w("pgSz"), {_w("w"): str(DOCX_PAGE[0]), _w("h"): str(DOCX_PAGE[1])})
