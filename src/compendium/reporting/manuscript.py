@@ -673,7 +673,8 @@ FOOTER_PART = "word/footer1.xml"
 FOOTER_REL_ID = "rIdPageNumberFooter"
 FOOTER_XML = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    f'<w:ftr xmlns:w="{W_NS}"><w:p><w:pPr><w:pStyle w:val="Footer"/><w:suppressLineNumbers/><w:jc w:val="center"/></w:pPr>'
+    f'<w:ftr xmlns:w="{W_NS}"><w:p>'
+    '<w:pPr><w:pStyle w:val="Footer"/><w:suppressLineNumbers/><w:jc w:val="center"/></w:pPr>'
     '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
     '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
     '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>'
