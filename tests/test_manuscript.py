@@ -1165,3 +1165,19 @@ def test_docx_pages_are_numbered_and_headings_set_in_black(built):
     for sid in ("Title", "Heading1", "Heading2", "Heading3"):
         style = re.search(rf'<w:style\b[^>]*w:styleId="{sid}".*?</w:style>', styles, flags=re.S)
         assert style and "<w:color" not in style.group(0), sid
+
+
+def test_the_integration_paragraph_prints_kappa_as_the_discussion_does(tmp_path):
+    """One form for one statistic: the joint display's sentences give kappa without its
+    leading zero (APA), as the Discussion and the coder-agreement sentences do."""
+    codebook = other_codebook()
+    links = [("confidence", "leadership_role")]
+    results = make_results(codebook, links=links)
+    code, outcome = links[0]
+    results |= {
+        f"joint.{code}.{outcome}.agreement_percent": 75.4,
+        f"joint.{code}.{outcome}.learners_both": 57,
+        f"joint.{code}.{outcome}.kappa": 0.45,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results, links=links)
+    assert "kappa .45 among the 57 learners" in text and "kappa 0.45" not in text

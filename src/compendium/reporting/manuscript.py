@@ -2407,7 +2407,7 @@ class Prose:
             detail = ""
             if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
                 kappa = (
-                    f", kappa {self.n.num(base + '.kappa')}"
+                    f", kappa {self.n.apa(base + '.kappa')}"
                     if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
                     else ""
                 )
