@@ -1181,3 +1181,20 @@ def test_the_integration_paragraph_prints_kappa_as_the_discussion_does(tmp_path)
     }
     text, _, _ = render(tmp_path, codebook, {}, results, links=links)
     assert "kappa .45 among the 57 learners" in text and "kappa 0.45" not in text
+
+
+def test_no_sentence_of_the_prose_opens_with_a_numeral(tmp_path, shipped):
+    """Style rule of journals: a sentence opens with a word ('Of the 12 codes, 4 had ...',
+    not '4 of 12 codes had ...'). Checked on the prose of the rendered manuscript (tables,
+    quotations and references left aside)."""
+    results = make_results(shipped.codebook, links=shipped_links(shipped))
+    text, _, _ = render(tmp_path, shipped.codebook, {}, results, links=shipped_links(shipped))
+    assert "had a kappa, or the lower limit" in text  # the sentence that opened with a count
+    body = text.split("# References")[0]
+    paragraphs = [
+        " ".join(block.split("\n"))
+        for block in body.split("\n\n")
+        if block.strip() and not block.lstrip().startswith(("|", ">", ":", "!["))
+    ]
+    openings = [m.group(0) for p in paragraphs for m in re.finditer(r"(?<=[a-z)\]%*][.!?]) +\d[^ ]* \w+", p)]
+    assert openings == []

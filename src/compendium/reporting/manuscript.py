@@ -2236,8 +2236,8 @@ class Prose:
         threshold = self.n.num("params.kappa_threshold", 1)
         if flagged:
             labels = [self.code_label(c) for c in flagged]
-            text += (
-                f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
+            text += (  # a sentence opens with words, not a numeral
+                f"Of the {self._count('irr_codes', len(codes))} codes, {self._count('irr_flagged', len(flagged))} "
                 f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
                 f"({wording.join(labels)})."
             )
