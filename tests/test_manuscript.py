@@ -1198,3 +1198,18 @@ def test_no_sentence_of_the_prose_opens_with_a_numeral(tmp_path, shipped):
     ]
     openings = [m.group(0) for p in paragraphs for m in re.finditer(r"(?<=[a-z)\]%*][.!?]) +\d[^ ]* \w+", p)]
     assert openings == []
+
+
+def test_tables_print_bounded_statistics_as_the_text_does():
+    """Rule (apa_columns): in the columns of p, kappa, alpha and positive agreement the
+    zero before the point is dropped, as the text prints them ('p < .001', 'kappa .46');
+    other columns (percentages, SMD, odds ratios) keep it."""
+    header = ["Code", "Kappa (CI)", "p (Holm)", "SMD", "Odds ratio (95% CI)", "Positive agreement"]
+    rows = [["A", "0.82 (0.68 to 0.93)", "<0.001", "0.10", "0.50 (0.20 to 1.10)", "0.84"]]
+    rows += [["B", "\u22120.04 (\u22120.21 to 0.10)", "0.479", "\u22120.10", "10.50 (3.00 to 30.00)", "1.00"]]
+    assert manuscript.apa_columns(header, rows) == [
+        ["A", ".82 (.68 to .93)", "<.001", "0.10", "0.50 (0.20 to 1.10)", ".84"],
+        ["B", "\u2212.04 (\u2212.21 to .10)", ".479", "\u22120.10", "10.50 (3.00 to 30.00)", "1.00"],
+    ]
+    table = manuscript.embed_table("| Outcome | p |\n| :--- | ---: |\n| A | 0.031 |\n", 2, "Outcomes.")
+    assert "| A | .031 |" in table

@@ -477,6 +477,23 @@ def keep_intervals(cell: str) -> str:
     return _ANY_INTERVAL.sub(join, cell)
 
 
+# Columns of a statistic that cannot exceed 1 (p-values, kappa, alpha, positive agreement),
+# by their header: printed without the zero before the point, as the text prints them (APA)
+BOUNDED_HEADER = re.compile(r"^(?:p|Kappa|Alpha|Positive agreement)\b", re.IGNORECASE)
+_LEADING_ZERO = re.compile(r"(?<![\d.])0\.(?=\d)")
+
+
+def apa_columns(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows with the zero before the point dropped in the columns of a statistic
+    bounded by 1 (:data:`BOUNDED_HEADER`): '<.001', '.82 (.68 to .93)', '−.04'; the
+    text prints these statistics so (:meth:`Numbers.apa`, :func:`apa_p`), and a table
+    that printed '0.82' beside a text that prints '.82' is sent back by a copy editor."""
+    from compendium.reporting import tables
+
+    bounded = {j for j, h in enumerate(header) if BOUNDED_HEADER.match(tables.plain_cell(h))}
+    return [[_LEADING_ZERO.sub(".", c) if j in bounded else c for j, c in enumerate(r)] for r in rows]
+
+
 def embed_table(
     markdown: str, number: int, caption: str, note: str | None = None, merge: tuple[str, str] | None = None
 ) -> str:
@@ -502,7 +519,7 @@ def embed_table(
                 row[0] = "\u2003" + row[0]
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
-        rows = [[keep_intervals(c) for c in r] for r in rows]
+        rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
         body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + ("*" + " ".join(notes) + "*\n" if notes else "")
 
@@ -1719,7 +1736,8 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
                 flag(r),
             ]
         )
-    body = tables.pipe_table(header, [[keep_intervals(c) for c in r] for r in rows], align).rstrip("\n")
+    rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
+    body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
 
@@ -1819,7 +1837,8 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
         ]
         for r in joint.itertuples(index=False)
     ]
-    body = tables.pipe_table(header, [[keep_intervals(c) for c in r] for r in rows], align).rstrip("\n")
+    rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
+    body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
 
