@@ -1213,3 +1213,16 @@ def test_tables_print_bounded_statistics_as_the_text_does():
     ]
     table = manuscript.embed_table("| Outcome | p |\n| :--- | ---: |\n| A | 0.031 |\n", 2, "Outcomes.")
     assert "| A | .031 |" in table
+
+
+def test_category_rows_start_with_a_capital_as_their_variables_do():
+    """A category printed under its variable ('yes' under 'Previous activism', 'non-binary'
+    under 'Gender') starts with a capital in the manuscript's tables, as 'Female' and the
+    variables' own rows do; a label that starts otherwise ('(missing)') is left as it is."""
+    markdown = (
+        "| Characteristic | Control | p |\n| :--- | ---: | ---: |\n| **Previous activism** |  | 0.077 |\n"
+        "|   yes | 15 (15.0%) |  |\n|   non-binary | 0 (0.0%) |  |\n|   (missing) | 1 |  |\n|   Female | 2 |  |\n"
+    )
+    table = manuscript.embed_table(markdown, 1, "Baseline.")
+    assert "| \u2003Yes |" in table and "| \u2003Non-binary |" in table
+    assert "| \u2003(missing) |" in table and "| \u2003Female |" in table and "| .077 |" in table

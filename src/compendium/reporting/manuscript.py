@@ -514,9 +514,11 @@ def embed_table(
     if len(table) >= 2:
         header, align, rows = tables.parse_pipe_table(table)
         # a row label indented in the file (a category under its variable) keeps an indent
+        # and starts with a capital, as the variables' own rows do ('Yes' under 'Previous
+        # activism' beside 'Female' under 'Gender')
         for row, line in zip(rows, table[2:]):
             if row and re.match(r"\|\s{3,}\S", line):
-                row[0] = "\u2003" + row[0]
+                row[0] = "\u2003" + (row[0][:1].upper() + row[0][1:] if row[0][:1].islower() else row[0])
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
         rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
