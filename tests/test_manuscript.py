@@ -1226,3 +1226,34 @@ def test_category_rows_start_with_a_capital_as_their_variables_do():
     table = manuscript.embed_table(markdown, 1, "Baseline.")
     assert "| \u2003Yes |" in table and "| \u2003Non-binary |" in table
     assert "| \u2003(missing) |" in table and "| \u2003Female |" in table and "| .077 |" in table
+
+
+def test_docx_sets_a_short_wide_table_upright_as_the_pdf_does(tmp_path):
+    """The DOCX's tables are set as the PDF's (a serif face at 7.5 pt): a short table that
+    the PDF sets upright stays on the portrait page in the DOCX too, with the portrait
+    page's widths, every word inside its column, and its note in the 9 pt note style;
+    a table whose words overfill the portrait page is still turned."""
+    from compendium.checks import typesetting
+    from compendium.reporting import tables
+
+    text = "# Results\n\nTable 2 gives the outcomes.\n\n" + _outcome_table(4) + "\nThe text runs on.\n"
+    out = tmp_path / "upright.docx"
+    manuscript.to_docx(text, out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    assert 'w:orient="landscape"' not in document
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', document)]
+    assert abs(sum(widths) - manuscript.DOCX_TEXT_WIDTH) <= len(widths)
+    assert typesetting.check_docx(out) == []
+    table_style = re.search(r'<w:style\b[^>]*w:styleId="TableText".*?</w:style>', styles, flags=re.S).group(0)
+    assert manuscript.DOCX_TABLE_FACE in table_style and f'w:sz w:val="{manuscript.DOCX_TABLE_SIZE}"' in table_style
+    assert re.search(r'<w:pStyle w:val="TableNote"/>.*?A note\.', document, flags=re.S)
+    wide = tables.pipe_table(
+        ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]],
+        [["Outcome number 1 of the study", "A code of the codebook"] + ["2.50 (1.75 to 3.25)"] * 8],
+        ["l", "l"] + ["r"] * 8,
+    )
+    manuscript.to_docx(wide + "\n: Table 3. Wide.\n", out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        assert 'w:orient="landscape"' in zf.read("word/document.xml").decode("utf-8")

@@ -618,17 +618,32 @@ DOCX_MARGIN_X = round((PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2 / 25.4 * 1440)
 DOCX_MARGIN_Y = round(PDF_MARGIN_Y_MM / 25.4 * 1440)
 DOCX_TEXT_WIDTH = DOCX_PAGE[0] - 2 * DOCX_MARGIN_X  # 170 mm
 DOCX_LANDSCAPE_WIDTH = DOCX_PAGE[1] - 2 * DOCX_MARGIN_X  # the page turned
-# the body's font is the theme's (a sans face, which a word processor without it replaces
-# by a wide one such as DejaVu Sans): a column's least width takes words this much wider
-# than the serif widths of tables.text_em (the typesetting check takes 1.15)
-DOCX_FACE_SCALE = 1.3
-DOCX_TABLE_SIZE = 18  # half-points: table text at 9 pt, in the body's font (the style inherits it)
+# Tables are set as the PDF sets them: in a serif face (Times New Roman, which a word
+# processor without it replaces by the metric-compatible Liberation Serif) at the PDF's
+# 7.5 pt, so that a table the PDF sets upright fits the DOCX's portrait page too and no
+# short table is left on a landscape page of its own. A column's least width takes words
+# this much wider than the serif widths of tables.text_em (the typesetting check takes 1.0
+# for a serif face).
+DOCX_TABLE_FACE = "Times New Roman"
+DOCX_FACE_SCALE = 1.05
+DOCX_TABLE_SIZE = 15  # half-points: table text at 7.5 pt, as in the PDF (TYPST_HEADER)
 DOCX_CELL_MARGIN = 57  # twips, left and right of each cell (0.04 in)
 TABLE_STYLE = (
     f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableText">'
     '<w:name w:val="Table Text"/><w:basedOn w:val="Compact"/><w:qFormat/>'
     '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>'
-    f'<w:rPr><w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+    f'<w:rPr><w:rFonts w:ascii="{DOCX_TABLE_FACE}" w:hAnsi="{DOCX_TABLE_FACE}" w:cs="{DOCX_TABLE_FACE}"/>'
+    f'<w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+)
+
+
+# A table's note (the italic paragraph right after it) in the size of the PDF's notes
+NOTE_SIZE = 18  # half-points: 9 pt (TABLE_NOTE_SIZE)
+NOTE_STYLE = (
+    f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableNote">'
+    '<w:name w:val="Table Note"/><w:basedOn w:val="BodyText"/><w:qFormat/>'
+    '<w:pPr><w:spacing w:before="60" w:after="200"/></w:pPr>'
+    f'<w:rPr><w:sz w:val="{NOTE_SIZE}"/><w:szCs w:val="{NOTE_SIZE}"/></w:rPr></w:style>'
 )
 
 
@@ -643,9 +658,10 @@ def finish_docx(path: Path) -> None:
       are widths of a known page, and line numbers (``w:lnNumType``) for reviewers;
     - every table: its grid scaled to the text width, a width (``w:tcW``, twips) on every
       cell, a fixed layout, rows that do not split across pages (``w:cantSplit``), and
-      its text in a 9 pt paragraph style in the body's font ("Table Text") so
-      that the columns sized from their content (:func:`tables.column_fractions`) hold
-      their longest words;
+      its text in the PDF's 7.5 pt serif paragraph style ("Table Text") so that the
+      columns sized from their content (:func:`tables.column_fractions`, at the portrait
+      page's widths for a table the PDF sets upright) hold their longest words;
+    - every page numbered at its foot, and the title and headings in black;
     - every figure drawn for the full text width (:func:`docx_image_widths`) set at the
       text width, its height in proportion (pandoc sets it at its own page's width), and
       captions kept whole on one page;
@@ -667,8 +683,9 @@ def finish_docx(path: Path) -> None:
             data = _finish_document(etree.fromstring(data), drawn)
         elif info.filename == "word/styles.xml":
             root = etree.fromstring(data)
-            if root.find(f"{_w('style')}[@{_w('styleId')}='TableText']") is None:
-                root.append(etree.fromstring(TABLE_STYLE))
+            for sid, style in (("TableText", TABLE_STYLE), ("TableNote", NOTE_STYLE)):
+                if root.find(f"{_w('style')}[@{_w('styleId')}='{sid}']") is None:
+                    root.append(etree.fromstring(style))
             _captions_hold_together(root)
             _plain_headings(root)
             data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
@@ -876,6 +893,7 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     for offset, element in enumerate((size, margin, numbers)):
         sect.insert(index + offset, element)
     for table in list(root.iter(_w("tbl"))):
+        _note_style(table)
         wide = table.getparent() is body and (_wide(table) or sum(_least_twips(table)) > DOCX_TEXT_WIDTH)
         _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
         if wide:
@@ -885,9 +903,37 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _wide(table) -> bool:
-    """Whether the PDF sets this table on a landscape page (:func:`turned`, on the
-    table's text and alignment)."""
+def _table_note(table):
+    """The paragraph right after a table when every run of it that holds text is italic
+    (the table's note), else None."""
+    after = table.getnext()
+    if after is None or after.tag != _w("p"):
+        return None
+    runs = [r for r in after.findall(_w("r")) if r.find(_w("t")) is not None]
+    return after if runs and all(r.find(f"{_w('rPr')}/{_w('i')}") is not None for r in runs) else None
+
+
+def _note_style(table) -> None:
+    """A table's note set in the "Table Note" style (9 pt, as the PDF's notes)."""
+    from lxml import etree
+
+    note = _table_note(table)
+    if note is None:
+        return
+    p_pr = note.find(_w("pPr"))
+    if p_pr is None:
+        p_pr = etree.Element(_w("pPr"))
+        note.insert(0, p_pr)
+    style = p_pr.find(_w("pStyle"))
+    if style is None:
+        style = etree.Element(_w("pStyle"))
+        p_pr.insert(0, style)
+    style.set(_w("val"), "TableNote")
+
+
+def _table_text(table) -> tuple[list[str], list[str], list[list[str]]] | None:
+    """A DOCX table's header, alignments ('l', 'r') and rows as text; None when its rows
+    do not line up with its header."""
     rows, align = [], []
     for r, row in enumerate(table.findall(_w("tr"))):
         cells = row.findall(_w("tc"))
@@ -895,8 +941,27 @@ def _wide(table) -> bool:
         if r == 1:
             align = ["r" if any(j.get(_w("val")) in ("right", "end") for j in c.iter(_w("jc"))) else "l" for c in cells]
     if len(rows) < 2 or len(align) != len(rows[0]):
-        return False
-    return turned(rows[0], rows[1:], align)
+        return None
+    return rows[0], align, rows[1:]
+
+
+def _wide(table) -> bool:
+    """Whether the PDF sets this table on a landscape page (:func:`turned`, on the
+    table's text and alignment)."""
+    text = _table_text(table)
+    return text is not None and turned(text[0], text[2], text[1])
+
+
+def _upright_shares(table) -> list[float] | None:
+    """The column shares the PDF gives a table that :func:`compendium.reporting.tables.landscape`
+    would turn but :func:`turned` sets upright (the portrait page's widths; pandoc wrote
+    the landscape page's); None for any other table."""
+    from compendium.reporting import tables
+
+    text = _table_text(table)
+    if text is None or not tables.landscape(text[0], text[2], text[1]) or turned(text[0], text[2], text[1]):
+        return None
+    return tables.column_fractions(text[0], text[2], width_em=tables.TABLE_WIDTH_EM, align=text[1])
 
 
 def _least_twips(table) -> list[int]:
@@ -1020,6 +1085,9 @@ def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
         return
     cols = grid.findall(_w("gridCol"))
     raw = [int(c.get(_w("w"), "0") or 0) for c in cols]
+    upright = _upright_shares(table) if text_width == DOCX_TEXT_WIDTH else None
+    if upright is not None and len(upright) == len(cols):
+        raw = [max(1, round(10_000 * f)) for f in upright]
     if not raw or sum(raw) == 0:
         raw = [1] * len(cols)
     widths = _column_widths(raw, _least_twips(table), text_width)
