@@ -1257,3 +1257,26 @@ def test_docx_sets_a_short_wide_table_upright_as_the_pdf_does(tmp_path):
     manuscript.to_docx(wide + "\n: Table 3. Wide.\n", out, tmp_path, {})
     with zipfile.ZipFile(out) as zf:
         assert 'w:orient="landscape"' in zf.read("word/document.xml").decode("utf-8")
+
+
+def test_a_column_of_estimates_is_either_all_on_one_line_or_all_wrapped():
+    """Rule (even_estimates): an estimate and its interval are kept on one line in every
+    cell of their column when the table still fits upright so; otherwise the column may
+    wrap before the interval (Table 2's shape), never some cells one way and some the other."""
+    from compendium.reporting import tables
+
+    nb = "\u00a0"
+    header = ["Code", "Theme", "Kappa (CI)", "Alpha (CI)", "Flag"]
+    align = ["l", "l", "r", "r", "l"]
+    rows = [
+        ["Personal experience of discrimination", "Motivations for engagement", f".82 (.68{nb}to{nb}.93)"]
+        + [f".83 (.68{nb}to{nb}.93)", ""],
+        ["Health fairs", "Strategies of activism", f".94 (.87{nb}to{nb}1.00)", f".94 (.87{nb}to{nb}1.00)", "κ < 0.6"],
+    ]
+    even = manuscript.even_estimates(header, align, rows)
+    assert even[0][2] == f".82{nb}(.68{nb}to{nb}.93)" and even[1][3] == f".94{nb}(.87{nb}to{nb}1.00)"
+    assert even[0][0] == rows[0][0] and even[1][4] == "κ < 0.6"
+    table2 = _outcome_table(4)
+    header, align, rows = tables.parse_pipe_table([line for line in table2.split("\n") if line.startswith("|")])
+    kept = manuscript.even_estimates(header, align, rows)
+    assert kept == rows  # joined, its labels would wrap onto more than three lines

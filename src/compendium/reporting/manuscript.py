@@ -494,6 +494,32 @@ def apa_columns(header: list[str], rows: list[list[str]]) -> list[list[str]]:
     return [[_LEADING_ZERO.sub(".", c) if j in bounded else c for j, c in enumerate(r)] for r in rows]
 
 
+_ESTIMATE = re.compile(r"^(\S+) (\(.*\))$")
+
+
+def even_estimates(header: list[str], align: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows with each column of estimates and intervals ('.82 (.68 to .93)') kept on
+    one line in every cell, column by column, when the table still fits upright with it
+    (:func:`turned` unchanged, labels on at most :data:`UPRIGHT_LABEL_LINES` lines at the
+    narrower of the PDF's and the DOCX's table widths, :func:`upright_lines`); otherwise
+    the column is left to wrap before the interval. A column whose short cells fit one
+    line while its long ones wrap reads unevenly; this keeps each column one way or the
+    other only by the room the page has."""
+    from compendium.reporting import tables
+
+    width_em = min(tables.TABLE_WIDTH_EM, DOCX_TEXT_WIDTH / 20 / (DOCX_TABLE_SIZE / 2 * DOCX_FACE_SCALE))
+    if len(header) < 2 or any(len(r) != len(header) for r in rows) or turned(header, rows, align):
+        return rows
+    for j, a in enumerate(align):
+        cells = [r[j] for r in rows]
+        if a != "r" or not any(_ESTIMATE.match(c) for c in cells):
+            continue
+        joined = [[(_ESTIMATE.sub("\\1\u00a0\\2", c) if k == j else c) for k, c in enumerate(r)] for r in rows]
+        if not turned(header, joined, align) and upright_lines(header, joined, align, width_em) is not None:
+            rows = joined
+    return rows
+
+
 def embed_table(
     markdown: str, number: int, caption: str, note: str | None = None, merge: tuple[str, str] | None = None
 ) -> str:
@@ -521,7 +547,7 @@ def embed_table(
                 row[0] = "\u2003" + (row[0][:1].upper() + row[0][1:] if row[0][:1].islower() else row[0])
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
-        rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
+        rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
         body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + ("*" + " ".join(notes) + "*\n" if notes else "")
 
@@ -1806,7 +1832,7 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
                 flag(r),
             ]
         )
-    rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
+    rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
     body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
@@ -1907,7 +1933,7 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
         ]
         for r in joint.itertuples(index=False)
     ]
-    rows = [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)]
+    rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
     body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
