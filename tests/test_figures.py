@@ -273,8 +273,20 @@ def test_every_figure_has_a_caption_from_the_numbers():
     context = {"params.ci_level": 0.9, "params.kappa_threshold": 0.7, "params.framework_alpha": 0.01}
     assert "90% Wilson" in figures.caption("outcome_proportions", context)
     assert "(0.7)" in figures.caption("agreement_by_code", context)
-    assert "p below 0.01" in figures.caption("conceptual_framework", context)
+    assert "p below .01" in figures.caption("conceptual_framework", context)  # APA, as the manuscript prints p
     assert "Lines carry no direction" in figures.caption("conceptual_framework", context)
+
+
+def test_the_framework_caption_says_how_many_pairs_were_drawn_and_when_none_was():
+    """Rule: the caption counts the pairs that passed; with none it says the figure shows
+    only the codes by theme, rather than leaving an empty circle unexplained."""
+    none = figures.caption("conceptual_framework", {"framework.links": 0, "framework.pairs": 15})
+    assert "none of the 15 pairs of codes passed the rule, so no line is drawn" in none
+    assert "only the codes grouped by theme" in none
+    some = figures.caption("conceptual_framework", {"framework.links": 3, "framework.pairs": 15})
+    assert "Of the 15 pairs of codes, 3 passed the rule and are drawn." in some
+    assert not re.search(r"\.\s+\d", some), "no sentence begins with a numeral"
+    assert "pairs" not in figures.caption("conceptual_framework", {}).split("Lines carry")[1]
 
 
 # --- item wording in the data contract ------------------------------------------------

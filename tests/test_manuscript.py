@@ -1084,3 +1084,256 @@ def test_an_adjusted_odds_ratio_that_was_not_estimable_reads_as_a_sentence(tmp_p
     flat = " ".join(render(tmp_path, codebook, {}, results)[0].split())
     assert "adjusted OR not estimable" not in flat
     assert "the adjusted odds ratio was not estimable, against an unadjusted OR = 6.00" in flat
+
+
+# --------------------------------------------------------------------------- form and layout
+
+
+def _outcome_table(rows: int) -> str:
+    """A table of Table 2's shape: long outcome labels, counts, a test, p-values and four
+    estimates with intervals (too wide for the portrait page by tables.landscape)."""
+    from compendium.reporting import tables
+
+    header = ["Outcome", "Control, n/N (%)", "Intervention, n/N (%)", "Test", "p", "p (Holm)"]
+    header += ["Risk difference (95% CI)", "Odds ratio (95% CI)", "Risk ratio (95% CI)", "NNT (95% CI)"]
+    body = [
+        [f"Active participation in anti-racist initiatives, measure {r}", "12/100 (12%)", "45/100 (45%)"]
+        + ["χ²(1)\u00a0= 26.72", "<0.001", "<0.001", "33.0 (20.8 to 44.0)", "12.67 (4.73 to 33.89)"]
+        + ["3.75 (2.11 to 6.65)", "NNTB 3.0 (2.3 to 4.8)"]
+        for r in range(rows)
+    ]
+    align = ["l", "r", "r", "l"] + ["r"] * 6
+    return tables.pipe_table(header, body, align) + "\n: Table 2. Outcomes.\n\n*A note.*\n"
+
+
+def test_a_short_wide_table_is_set_upright_and_a_tall_one_turned(tmp_path):
+    """Rule (manuscript.turned): a table that tables.landscape would turn is set upright
+    when its labels wrap onto at most three lines and it takes at most half the page;
+    turned, such a table leaves two thirds of its landscape page blank. The PDF then
+    shows no page turned, and still breaks no word inside a cell."""
+    import pikepdf
+
+    from compendium.checks import typesetting
+    from compendium.reporting import tables
+
+    short = _outcome_table(4)
+    header, align, rows = tables.parse_pipe_table([line for line in short.split("\n") if line.startswith("|")])
+    assert tables.landscape(header, rows, align) and not manuscript.turned(header, rows, align)
+    source = manuscript.keep_tables_whole(short)
+    assert "rotate(" not in source and "flipped: true" not in source
+    # the columns are sized for the portrait page, not the landscape one
+    upright = tables.column_fractions(header, rows, width_em=tables.TABLE_WIDTH_EM, align=align)
+    assert tables.pipe_table(header, rows, align, upright).split("\n")[1] in source
+    tall = _outcome_table(30)
+    header, align, rows = tables.parse_pipe_table([line for line in tall.split("\n") if line.startswith("|")])
+    assert manuscript.turned(header, rows, align)
+    assert "rotate(-90deg" in manuscript.keep_tables_whole(tall)
+    # a table whose words alone overfill the portrait page stays turned however short it is
+    wide = tables.pipe_table(
+        ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]],
+        [["Outcome number 1 of the study", "A code of the codebook"] + ["2.50 (1.75 to 3.25)"] * 8],
+        ["l", "l"] + ["r"] * 8,
+    )
+    assert manuscript.turned(*tables.parse_pipe_table(wide.strip().split("\n"))[::2], ["l", "l"] + ["r"] * 8)
+    markdown = "# Results\n\nTable 2 gives the outcomes.\n\n" + short + "\nThe text runs on.\n"
+    out = tmp_path / "upright.pdf"
+    manuscript.to_pdf(markdown, out, tmp_path, {})
+    with pikepdf.open(out) as pdf:
+        assert all(page.obj.get("/Rotate") in (None, 0) for page in pdf.pages)
+        assert all(page.mediabox[2] < page.mediabox[3] for page in pdf.pages)
+    assert typesetting.check_pdf(out, markdown, (20.0, 22.0)) == []
+
+
+def test_a_merged_test_cell_breaks_after_its_equals_sign_only():
+    header, align, rows = manuscript.merge_columns(
+        ["Outcome", "Test", "Statistic"],
+        ["l", "l", "r"],
+        [["A", "χ²(1)", "26.72"], ["B", "Fisher", ""]],
+        "Test",
+        "Statistic",
+    )
+    assert header == ["Outcome", "Test"] and align == ["l", "l"]
+    assert rows == [["A", "χ²(1)\u00a0= 26.72"], ["B", "Fisher"]]
+
+
+def test_manuscript_figure_captions_are_the_index_page_s(tmp_path):
+    """Each figure of the manuscript carries the caption the index page prints for it
+    (what is shown and how it was computed), without the author-year citations that the
+    manuscript's numbered references would not match."""
+    from compendium.reporting import figures
+
+    codebook = other_codebook()
+    results = make_results(codebook) | {"framework.links": 2, "framework.pairs": 10}
+    text, _, ctx = render(tmp_path, codebook, {}, results)
+    found = dict(
+        (stem, caption)
+        for caption, stem in re.findall(r"!\[Figure \d+\. (.*?)\]\(figures/(\w+)\.png\)", text, flags=re.S)
+    )
+    assert set(found) == {"participant_flow", "outcome_proportions", "effects_forest", "conceptual_framework"}
+    for stem, caption in found.items():
+        index = figures.caption(stem, results)
+        assert caption == manuscript.manuscript_caption(stem, results), stem
+        assert len(caption) > 0.8 * len(index) and not re.search(r"\((?:[A-Z]\w+ )+\d{4}\)", caption), stem
+    assert "Of the 10 pairs of codes, 2 passed the rule" in found["conceptual_framework"]
+    assert "learners enrolled" in found["participant_flow"]
+
+
+def test_no_empty_framework_figure_when_no_pair_of_codes_passed(tmp_path):
+    """Rule: with no pair of codes linked more often than chance, the manuscript prints no
+    Figure 4 (an empty circle) but says so in the text, with the rule."""
+    codebook = other_codebook()
+    results = make_results(codebook) | {"framework.links": 0, "framework.pairs": 10}
+    text, _, ctx = render(tmp_path, codebook, {}, results)
+    assert "conceptual_framework.png" not in text and "Figure 4" not in text
+    assert "None of the 10 pairs of codes passed this rule, so no framework is drawn." in text
+    assert "more often than chance (one-sided Fisher's exact test" in text
+
+
+def test_no_interval_breaks_inside_a_narrow_column():
+    """Rule (keep_intervals): an interval is one unit whatever the sign of its bounds (the
+    reports print U+2212), and one through infinity breaks only before its second 'to';
+    the typesetting check sees a break at a space as no broken word, so this is the guard."""
+    nb = "\u00a0"
+    assert manuscript.keep_intervals("25.0 (\u22126.2 to 49.3)") == f"25.0 (\u22126.2{nb}to{nb}49.3)"
+    assert manuscript.keep_intervals("(-0.21 to -0.05)") == f"(-0.21{nb}to{nb}-0.05)"
+    through = manuscript.keep_intervals("NNTB 4.0 (NNTB 2.0 to ∞ to NNTH 16.2)")
+    assert through == f"NNTB 4.0 (NNTB{nb}2.0{nb}to{nb}∞ to{nb}NNTH{nb}16.2)"
+    assert manuscript.keep_intervals("Personal (to be) done") == "Personal (to be) done"
+    table = manuscript.embed_table(
+        "| Outcome | Risk difference (95% CI) |\n| :--- | ---: |\n| A | 25.0 (\u22126.2 to 49.3) |\n", 2, "Outcomes."
+    )
+    assert f"(\u22126.2{nb}to{nb}49.3)" in table
+
+
+def test_docx_pages_are_numbered_and_headings_set_in_black(built):
+    """Every section of the DOCX (the landscape ones too) refers to a footer that prints
+    the page number, kept out of the line numbering; the title and heading styles carry
+    no colour of their own (pandoc's reference document prints them in the theme's blue)."""
+    with zipfile.ZipFile(built.out["docx"]) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        footer = zf.read(manuscript.FOOTER_PART).decode("utf-8")
+        rels = zf.read("word/_rels/document.xml.rels").decode("utf-8")
+        types = zf.read("[Content_Types].xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    sections = re.findall(r"<w:sectPr\b.*?</w:sectPr>", document, flags=re.S)
+    assert sections and all(f'r:id="{manuscript.FOOTER_REL_ID}"' in s for s in sections)
+    assert "PAGE" in footer and "<w:suppressLineNumbers/>" in footer
+    assert f'Id="{manuscript.FOOTER_REL_ID}"' in rels and "/word/footer1.xml" in types
+    for sid in ("Title", "Heading1", "Heading2", "Heading3"):
+        style = re.search(rf'<w:style\b[^>]*w:styleId="{sid}".*?</w:style>', styles, flags=re.S)
+        assert style and "<w:color" not in style.group(0), sid
+
+
+def test_the_integration_paragraph_prints_kappa_as_the_discussion_does(tmp_path):
+    """One form for one statistic: the joint display's sentences give kappa without its
+    leading zero (APA), as the Discussion and the coder-agreement sentences do."""
+    codebook = other_codebook()
+    links = [("confidence", "leadership_role")]
+    results = make_results(codebook, links=links)
+    code, outcome = links[0]
+    results |= {
+        f"joint.{code}.{outcome}.agreement_percent": 75.4,
+        f"joint.{code}.{outcome}.learners_both": 57,
+        f"joint.{code}.{outcome}.kappa": 0.45,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results, links=links)
+    assert "kappa .45 among the 57 learners" in text and "kappa 0.45" not in text
+
+
+def test_no_sentence_of_the_prose_opens_with_a_numeral(tmp_path, shipped):
+    """Style rule of journals: a sentence opens with a word ('Of the 12 codes, 4 had ...',
+    not '4 of 12 codes had ...'). Checked on the prose of the rendered manuscript (tables,
+    quotations and references left aside)."""
+    results = make_results(shipped.codebook, links=shipped_links(shipped))
+    text, _, _ = render(tmp_path, shipped.codebook, {}, results, links=shipped_links(shipped))
+    assert "had a kappa, or the lower limit" in text  # the sentence that opened with a count
+    body = text.split("# References")[0]
+    paragraphs = [
+        " ".join(block.split("\n"))
+        for block in body.split("\n\n")
+        if block.strip() and not block.lstrip().startswith(("|", ">", ":", "!["))
+    ]
+    openings = [m.group(0) for p in paragraphs for m in re.finditer(r"(?<=[a-z)\]%*][.!?]) +\d[^ ]* \w+", p)]
+    assert openings == []
+
+
+def test_tables_print_bounded_statistics_as_the_text_does():
+    """Rule (apa_columns): in the columns of p, kappa, alpha and positive agreement the
+    zero before the point is dropped, as the text prints them ('p < .001', 'kappa .46');
+    other columns (percentages, SMD, odds ratios) keep it."""
+    header = ["Code", "Kappa (CI)", "p (Holm)", "SMD", "Odds ratio (95% CI)", "Positive agreement"]
+    rows = [["A", "0.82 (0.68 to 0.93)", "<0.001", "0.10", "0.50 (0.20 to 1.10)", "0.84"]]
+    rows += [["B", "\u22120.04 (\u22120.21 to 0.10)", "0.479", "\u22120.10", "10.50 (3.00 to 30.00)", "1.00"]]
+    assert manuscript.apa_columns(header, rows) == [
+        ["A", ".82 (.68 to .93)", "<.001", "0.10", "0.50 (0.20 to 1.10)", ".84"],
+        ["B", "\u2212.04 (\u2212.21 to .10)", ".479", "\u22120.10", "10.50 (3.00 to 30.00)", "1.00"],
+    ]
+    table = manuscript.embed_table("| Outcome | p |\n| :--- | ---: |\n| A | 0.031 |\n", 2, "Outcomes.")
+    assert "| A | .031 |" in table
+
+
+def test_category_rows_start_with_a_capital_as_their_variables_do():
+    """A category printed under its variable ('yes' under 'Previous activism', 'non-binary'
+    under 'Gender') starts with a capital in the manuscript's tables, as 'Female' and the
+    variables' own rows do; a label that starts otherwise ('(missing)') is left as it is."""
+    markdown = (
+        "| Characteristic | Control | p |\n| :--- | ---: | ---: |\n| **Previous activism** |  | 0.077 |\n"
+        "|   yes | 15 (15.0%) |  |\n|   non-binary | 0 (0.0%) |  |\n|   (missing) | 1 |  |\n|   Female | 2 |  |\n"
+    )
+    table = manuscript.embed_table(markdown, 1, "Baseline.")
+    assert "| \u2003Yes |" in table and "| \u2003Non-binary |" in table
+    assert "| \u2003(missing) |" in table and "| \u2003Female |" in table and "| .077 |" in table
+
+
+def test_docx_sets_a_short_wide_table_upright_as_the_pdf_does(tmp_path):
+    """The DOCX's tables are set as the PDF's (a serif face at 7.5 pt): a short table that
+    the PDF sets upright stays on the portrait page in the DOCX too, with the portrait
+    page's widths, every word inside its column, and its note in the 9 pt note style;
+    a table whose words overfill the portrait page is still turned."""
+    from compendium.checks import typesetting
+    from compendium.reporting import tables
+
+    text = "# Results\n\nTable 2 gives the outcomes.\n\n" + _outcome_table(4) + "\nThe text runs on.\n"
+    out = tmp_path / "upright.docx"
+    manuscript.to_docx(text, out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        document = zf.read("word/document.xml").decode("utf-8")
+        styles = zf.read("word/styles.xml").decode("utf-8")
+    assert 'w:orient="landscape"' not in document
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"', document)]
+    assert abs(sum(widths) - manuscript.DOCX_TEXT_WIDTH) <= len(widths)
+    assert typesetting.check_docx(out) == []
+    table_style = re.search(r'<w:style\b[^>]*w:styleId="TableText".*?</w:style>', styles, flags=re.S).group(0)
+    assert manuscript.DOCX_TABLE_FACE in table_style and f'w:sz w:val="{manuscript.DOCX_TABLE_SIZE}"' in table_style
+    assert re.search(r'<w:pStyle w:val="TableNote"/>.*?A note\.', document, flags=re.S)
+    wide = tables.pipe_table(
+        ["Outcome", "Code", *[f"Estimate {k} (95% CI)" for k in range(8)]],
+        [["Outcome number 1 of the study", "A code of the codebook"] + ["2.50 (1.75 to 3.25)"] * 8],
+        ["l", "l"] + ["r"] * 8,
+    )
+    manuscript.to_docx(wide + "\n: Table 3. Wide.\n", out, tmp_path, {})
+    with zipfile.ZipFile(out) as zf:
+        assert 'w:orient="landscape"' in zf.read("word/document.xml").decode("utf-8")
+
+
+def test_a_column_of_estimates_is_either_all_on_one_line_or_all_wrapped():
+    """Rule (even_estimates): an estimate and its interval are kept on one line in every
+    cell of their column when the table still fits upright so; otherwise the column may
+    wrap before the interval (Table 2's shape), never some cells one way and some the other."""
+    from compendium.reporting import tables
+
+    nb = "\u00a0"
+    header = ["Code", "Theme", "Kappa (CI)", "Alpha (CI)", "Flag"]
+    align = ["l", "l", "r", "r", "l"]
+    rows = [
+        ["Personal experience of discrimination", "Motivations for engagement", f".82 (.68{nb}to{nb}.93)"]
+        + [f".83 (.68{nb}to{nb}.93)", ""],
+        ["Health fairs", "Strategies of activism", f".94 (.87{nb}to{nb}1.00)", f".94 (.87{nb}to{nb}1.00)", "κ < 0.6"],
+    ]
+    even = manuscript.even_estimates(header, align, rows)
+    assert even[0][2] == f".82{nb}(.68{nb}to{nb}.93)" and even[1][3] == f".94{nb}(.87{nb}to{nb}1.00)"
+    assert even[0][0] == rows[0][0] and even[1][4] == "κ < 0.6"
+    table2 = _outcome_table(4)
+    header, align, rows = tables.parse_pipe_table([line for line in table2.split("\n") if line.startswith("|")])
+    kept = manuscript.even_estimates(header, align, rows)
+    assert kept == rows  # joined, its labels would wrap onto more than three lines

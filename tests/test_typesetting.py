@@ -229,14 +229,16 @@ def test_headers_keep_their_units_and_negative_numbers_take_the_minus_sign():
     assert "\u22120.04" in table and "-0.04" not in table
 
 
-def test_docx_tables_use_the_body_font_at_nine_points_and_rows_do_not_split(docx):
+def test_docx_tables_use_the_pdf_s_serif_at_its_size_and_rows_do_not_split(docx):
+    """The DOCX's tables are set as the PDF's (a serif face at 7.5 pt), so that a table the
+    PDF sets upright fits the DOCX's portrait page too."""
     with zipfile.ZipFile(docx) as zf:
         document = zf.read("word/document.xml").decode("utf-8")
         styles = zf.read("word/styles.xml").decode("utf-8")
     assert document.count("<w:cantSplit/>") == 3
     style = styles[styles.index('w:styleId="TableText"') :]
     style = style[: style.index("</w:style>")]
-    assert '<w:sz w:val="18"/>' in style and "rFonts" not in style
+    assert '<w:sz w:val="15"/>' in style and 'w:ascii="Times New Roman"' in style
     assert f'w:w="{manuscript.DOCX_PAGE[0]}"' in document
 
 

@@ -760,6 +760,32 @@ def _number(context: Mapping, key: str, default):
     return default if value is None or value == "" else value
 
 
+def _apa(value: float) -> str:
+    """A probability as APA style prints it, without the zero before the point ('.05')."""
+    text = f"{value:g}"
+    return text[1:] if text.startswith("0.") else text
+
+
+def _links_sentence(ctx: Mapping) -> str:
+    """How many pairs of codes the framework's rule drew (``framework.links`` of
+    ``framework.pairs``), and, when none passed, that the figure shows the codes by
+    theme only; empty without the counts."""
+    links, pairs = ctx.get("framework.links"), ctx.get("framework.pairs")
+    if not isinstance(links, (int, float)) or isinstance(links, bool):
+        return ""
+    total = int(pairs) if isinstance(pairs, (int, float)) and not isinstance(pairs, bool) else None
+    if int(links) == 0:
+        of = f" of the {total} pairs of codes" if total is not None else " of the pairs of codes"
+        return (
+            f" On these data none{of} passed the rule, so no line is drawn: the figure shows only the codes "
+            "grouped by theme."
+        )
+    drawn = "is drawn" if int(links) == 1 else "are drawn"
+    if total is not None:
+        return f" Of the {total} pairs of codes, {int(links)} passed the rule and {drawn}."
+    return f" Pairs of codes that passed the rule and {drawn}: {int(links)}."
+
+
 def caption(stem: str, context: Mapping | None = None) -> str:
     """The caption of the figure saved as ``stem``: what it shows and how each mark was
     computed, with the analysis's levels and thresholds taken from ``context`` (the flat
@@ -848,8 +874,9 @@ def caption(stem: str, context: Mapping | None = None) -> str:
             "Conceptual framework: every code of the codebook on a circle, coloured by theme. A line joins two "
             "codes applied to the same unit more often than chance (one-sided Fisher's exact test of their "
             "shared units against independence, Holm-adjusted over all pairs of codes, p below "
-            f"{float(_number(ctx, 'params.framework_alpha', 0.05)):g}); its width grows with the ratio of "
+            f"{_apa(float(_number(ctx, 'params.framework_alpha', 0.05)))}); its width grows with the ratio of "
             "observed to expected shared units. Lines carry no direction: co-occurrence does not give one."
+            + _links_sentence(ctx)
         ),
     }
     return texts.get(stem, f"Figure {stem.replace('_', ' ')}.")

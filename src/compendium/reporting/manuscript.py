@@ -280,13 +280,14 @@ TYPST_BODY = """#set par.line(numbering: "1")
 def merge_columns(header: list[str], align: list[str], rows: list[list[str]], first: str, second: str):
     """The table with column ``second`` written after column ``first`` ('χ²(1) = 26.72'
     under 'Test'), one column less for a page that has no room; unchanged when either
-    is missing."""
+    is missing. A narrow column may break the cell after the '=' ('χ²(1) =' above
+    '26.72'), never before it."""
     if first not in header or second not in header:
         return header, align, rows
     i, j = header.index(first), header.index(second)
 
-    def cell(r: list[str]) -> str:
-        return f"{r[i]}\u00a0=\u00a0{r[j]}" if r[i] and r[j] else r[i] or r[j]
+    def cell(r: list[str]) -> str:  # a line may break after '=', never before it
+        return f"{r[i]}\u00a0= {r[j]}" if r[i] and r[j] else r[i] or r[j]
 
     keep = [k for k in range(len(header)) if k != j]
     rows = [[cell(r) if k == i else r[k] for k in keep] for r in rows]
@@ -341,7 +342,11 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
             i = j
             continue
         header, align, rows = tables.parse_pipe_table(block)
-        wide = tables.landscape(header, rows, align)
+        wide = turned(header, rows, align)
+        if not wide and tables.landscape(header, rows, align):  # set upright after all: portrait widths
+            fractions = tables.column_fractions(header, rows, width_em=tables.TABLE_WIDTH_EM, align=align)
+            block = tables.pipe_table(header, rows, align, fractions).rstrip("\n").split("\n")
+            lines[i:j] = block
         floats = number not in in_flow and (wide or len(rows) <= KEEP_WHOLE_ROWS)
         # the caption (": ...") after one blank line, and an italic note after it
         end = note = j
@@ -363,6 +368,64 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
         number += 1
         i = end
     return "\n".join(out + pending)
+
+
+# A table that tables.landscape would turn is set upright after all when, on the portrait
+# page, each of its label columns wraps onto at most this many lines and the table takes
+# at most this share of the page's text height: a short table turned leaves most of its
+# landscape page blank, which an editor sends back.
+UPRIGHT_LABEL_LINES = 3
+UPRIGHT_HEIGHT_SHARE = 0.5
+WRAP_SLACK = 1.15  # a wrapped cell's lines are this much fuller than its text (words do not split)
+TABLE_LINE_PT = 7.5 * 1.25  # one line of a table's text (7.5 pt, TYPST_HEADER) with its leading
+TABLE_ROW_PAD_PT = 6.0  # a row's inset above and below (TYPST_BODY: y 3 pt)
+PT_PER_MM = 72 / 25.4
+
+
+def upright_lines(header: list[str], rows: list[list[str]], align: list[str], width_em: float) -> list[int] | None:
+    """The estimated number of lines of the header and of each row when the table is set
+    in ``width_em`` (ems of its text size) with the column widths of
+    :func:`compendium.reporting.tables.column_fractions`; None when its longest words do
+    not fit that width, or a label column (left-aligned) would wrap onto more than
+    :data:`UPRIGHT_LABEL_LINES` lines."""
+    from compendium.reporting import tables
+
+    plain = [[tables.plain_cell(c) for c in r] for r in rows]
+    least, _ = tables._least_natural(header, plain, tables.CELL_PAD_EM)
+    if sum(least) > width_em:
+        return None
+    widths = [f * width_em for f in tables.column_fractions(header, rows, width_em=width_em, align=align)]
+
+    def lines(text: str, j: int, bold: bool = False) -> int:
+        room = max(widths[j] - tables.CELL_PAD_EM, 0.1)
+        return max(1, math.ceil(tables.text_em(text, bold) * WRAP_SLACK / room - 1e-9)) if text else 1
+
+    out = [max(lines(tables.plain_cell(h), j, True) for j, h in enumerate(header))]
+    for row, cells in zip(rows, plain):
+        counts = [lines(c, j, row[j].startswith("**")) for j, c in enumerate(cells[: len(header)])]
+        if any(n > UPRIGHT_LABEL_LINES for n, a in zip(counts, align) if a != "r"):
+            return None
+        out.append(max(counts, default=1))
+    return out
+
+
+def turned(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> bool:
+    """Whether the PDF (and the DOCX, :func:`_wide`) sets a table turned on a landscape
+    page: when :func:`compendium.reporting.tables.landscape` says its labels want more
+    room than the portrait page gives, unless the table still fits upright with every
+    label on at most :data:`UPRIGHT_LABEL_LINES` lines and in at most
+    :data:`UPRIGHT_HEIGHT_SHARE` of the page's text height (:func:`upright_lines`): such
+    a short table, turned, would leave most of its landscape page blank."""
+    from compendium.reporting import tables
+
+    align = list(align or ["l"] + ["r"] * (len(header) - 1))
+    if not tables.landscape(header, rows, align):
+        return False
+    counts = upright_lines(header, rows, align, tables.TABLE_WIDTH_EM)
+    if counts is None:
+        return True
+    height_pt = sum(n * TABLE_LINE_PT + TABLE_ROW_PAD_PT for n in counts)
+    return height_pt > UPRIGHT_HEIGHT_SHARE * PDF_TEXT_HEIGHT_MM * PT_PER_MM
 
 
 TABLE_NOTE_SIZE = "9pt"  # a floating table's note (the body is 11 pt, the table 7.5 pt)
@@ -394,6 +457,69 @@ def floating_table(number: int, turned: bool) -> tuple[str, str]:
     return before, after
 
 
+_BOUND = r"(?:[-\u2212]?\d[\d.]*|NNT[BH][ \u00a0]\d[\d.]*|∞)"
+_ANY_INTERVAL = re.compile(rf"\({_BOUND}(?:[ \u00a0]to[ \u00a0]{_BOUND})+\)")
+
+
+def keep_intervals(cell: str) -> str:
+    """A cell whose intervals a narrow column cannot split: every space inside '(−6.2 to
+    49.3)' made non-breaking, whatever sign its bounds carry (the reports print the minus
+    sign, U+2212), and an interval that runs through infinity ('(NNTB 2.0 to ∞ to NNTH
+    16.2)') broken, if at all, only before its second 'to'. A line may still break
+    between an estimate and its interval."""
+
+    def join(m: re.Match) -> str:
+        bounds = [b.replace(" ", "\u00a0") for b in re.split(r"[ \u00a0]to[ \u00a0]", m.group(0)[1:-1])]
+        if len(bounds) == 3:
+            return f"({bounds[0]}\u00a0to\u00a0{bounds[1]} to\u00a0{bounds[2]})"
+        return "(" + "\u00a0to\u00a0".join(bounds) + ")"
+
+    return _ANY_INTERVAL.sub(join, cell)
+
+
+# Columns of a statistic that cannot exceed 1 (p-values, kappa, alpha, positive agreement),
+# by their header: printed without the zero before the point, as the text prints them (APA)
+BOUNDED_HEADER = re.compile(r"^(?:p|Kappa|Alpha|Positive agreement)\b", re.IGNORECASE)
+_LEADING_ZERO = re.compile(r"(?<![\d.])0\.(?=\d)")
+
+
+def apa_columns(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows with the zero before the point dropped in the columns of a statistic
+    bounded by 1 (:data:`BOUNDED_HEADER`): '<.001', '.82 (.68 to .93)', '−.04'; the
+    text prints these statistics so (:meth:`Numbers.apa`, :func:`apa_p`), and a table
+    that printed '0.82' beside a text that prints '.82' is sent back by a copy editor."""
+    from compendium.reporting import tables
+
+    bounded = {j for j, h in enumerate(header) if BOUNDED_HEADER.match(tables.plain_cell(h))}
+    return [[_LEADING_ZERO.sub(".", c) if j in bounded else c for j, c in enumerate(r)] for r in rows]
+
+
+_ESTIMATE = re.compile(r"^(\S+) (\(.*\))$")
+
+
+def even_estimates(header: list[str], align: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows with each column of estimates and intervals ('.82 (.68 to .93)') kept on
+    one line in every cell, column by column, when the table still fits upright with it
+    (:func:`turned` unchanged, labels on at most :data:`UPRIGHT_LABEL_LINES` lines at the
+    narrower of the PDF's and the DOCX's table widths, :func:`upright_lines`); otherwise
+    the column is left to wrap before the interval. A column whose short cells fit one
+    line while its long ones wrap reads unevenly; this keeps each column one way or the
+    other only by the room the page has."""
+    from compendium.reporting import tables
+
+    width_em = min(tables.TABLE_WIDTH_EM, DOCX_TEXT_WIDTH / 20 / (DOCX_TABLE_SIZE / 2 * DOCX_FACE_SCALE))
+    if len(header) < 2 or any(len(r) != len(header) for r in rows) or turned(header, rows, align):
+        return rows
+    for j, a in enumerate(align):
+        cells = [r[j] for r in rows]
+        if a != "r" or not any(_ESTIMATE.match(c) for c in cells):
+            continue
+        joined = [[(_ESTIMATE.sub("\\1\u00a0\\2", c) if k == j else c) for k, c in enumerate(r)] for r in rows]
+        if not turned(header, joined, align) and upright_lines(header, joined, align, width_em) is not None:
+            rows = joined
+    return rows
+
+
 def embed_table(
     markdown: str, number: int, caption: str, note: str | None = None, merge: tuple[str, str] | None = None
 ) -> str:
@@ -414,11 +540,14 @@ def embed_table(
     if len(table) >= 2:
         header, align, rows = tables.parse_pipe_table(table)
         # a row label indented in the file (a category under its variable) keeps an indent
+        # and starts with a capital, as the variables' own rows do ('Yes' under 'Previous
+        # activism' beside 'Female' under 'Gender')
         for row, line in zip(rows, table[2:]):
             if row and re.match(r"\|\s{3,}\S", line):
-                row[0] = "\u2003" + row[0]
+                row[0] = "\u2003" + (row[0][:1].upper() + row[0][1:] if row[0][:1].islower() else row[0])
         if merge:
             header, align, rows = merge_columns(header, align, rows, *merge)
+        rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
         body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + ("*" + " ".join(notes) + "*\n" if notes else "")
 
@@ -515,17 +644,32 @@ DOCX_MARGIN_X = round((PDF_PAPER[1] - PDF_TEXT_WIDTH_MM) / 2 / 25.4 * 1440)
 DOCX_MARGIN_Y = round(PDF_MARGIN_Y_MM / 25.4 * 1440)
 DOCX_TEXT_WIDTH = DOCX_PAGE[0] - 2 * DOCX_MARGIN_X  # 170 mm
 DOCX_LANDSCAPE_WIDTH = DOCX_PAGE[1] - 2 * DOCX_MARGIN_X  # the page turned
-# the body's font is the theme's (a sans face, which a word processor without it replaces
-# by a wide one such as DejaVu Sans): a column's least width takes words this much wider
-# than the serif widths of tables.text_em (the typesetting check takes 1.15)
-DOCX_FACE_SCALE = 1.3
-DOCX_TABLE_SIZE = 18  # half-points: table text at 9 pt, in the body's font (the style inherits it)
+# Tables are set as the PDF sets them: in a serif face (Times New Roman, which a word
+# processor without it replaces by the metric-compatible Liberation Serif) at the PDF's
+# 7.5 pt, so that a table the PDF sets upright fits the DOCX's portrait page too and no
+# short table is left on a landscape page of its own. A column's least width takes words
+# this much wider than the serif widths of tables.text_em (the typesetting check takes 1.0
+# for a serif face).
+DOCX_TABLE_FACE = "Times New Roman"
+DOCX_FACE_SCALE = 1.05
+DOCX_TABLE_SIZE = 15  # half-points: table text at 7.5 pt, as in the PDF (TYPST_HEADER)
 DOCX_CELL_MARGIN = 57  # twips, left and right of each cell (0.04 in)
 TABLE_STYLE = (
     f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableText">'
     '<w:name w:val="Table Text"/><w:basedOn w:val="Compact"/><w:qFormat/>'
     '<w:pPr><w:spacing w:before="20" w:after="20"/></w:pPr>'
-    f'<w:rPr><w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+    f'<w:rPr><w:rFonts w:ascii="{DOCX_TABLE_FACE}" w:hAnsi="{DOCX_TABLE_FACE}" w:cs="{DOCX_TABLE_FACE}"/>'
+    f'<w:sz w:val="{DOCX_TABLE_SIZE}"/><w:szCs w:val="{DOCX_TABLE_SIZE}"/></w:rPr></w:style>'
+)
+
+
+# A table's note (the italic paragraph right after it) in the size of the PDF's notes
+NOTE_SIZE = 18  # half-points: 9 pt (TABLE_NOTE_SIZE)
+NOTE_STYLE = (
+    f'<w:style xmlns:w="{W_NS}" w:type="paragraph" w:customStyle="1" w:styleId="TableNote">'
+    '<w:name w:val="Table Note"/><w:basedOn w:val="BodyText"/><w:qFormat/>'
+    '<w:pPr><w:spacing w:before="60" w:after="200"/></w:pPr>'
+    f'<w:rPr><w:sz w:val="{NOTE_SIZE}"/><w:szCs w:val="{NOTE_SIZE}"/></w:rPr></w:style>'
 )
 
 
@@ -540,9 +684,10 @@ def finish_docx(path: Path) -> None:
       are widths of a known page, and line numbers (``w:lnNumType``) for reviewers;
     - every table: its grid scaled to the text width, a width (``w:tcW``, twips) on every
       cell, a fixed layout, rows that do not split across pages (``w:cantSplit``), and
-      its text in a 9 pt paragraph style in the body's font ("Table Text") so
-      that the columns sized from their content (:func:`tables.column_fractions`) hold
-      their longest words;
+      its text in the PDF's 7.5 pt serif paragraph style ("Table Text") so that the
+      columns sized from their content (:func:`tables.column_fractions`, at the portrait
+      page's widths for a table the PDF sets upright) hold their longest words;
+    - every page numbered at its foot, and the title and headings in black;
     - every figure drawn for the full text width (:func:`docx_image_widths`) set at the
       text width, its height in proportion (pandoc sets it at its own page's width), and
       captions kept whole on one page;
@@ -557,20 +702,100 @@ def finish_docx(path: Path) -> None:
     with zipfile.ZipFile(path) as zf:
         entries = [(info, zf.read(info.filename)) for info in zf.infolist()]
     drawn = docx_image_widths(dict((info.filename, data) for info, data in entries))
+    names = {info.filename for info, _ in entries}
     out = []
     for info, data in entries:
         if info.filename == "word/document.xml":
             data = _finish_document(etree.fromstring(data), drawn)
         elif info.filename == "word/styles.xml":
             root = etree.fromstring(data)
-            if root.find(f"{_w('style')}[@{_w('styleId')}='TableText']") is None:
-                root.append(etree.fromstring(TABLE_STYLE))
+            for sid, style in (("TableText", TABLE_STYLE), ("TableNote", NOTE_STYLE)):
+                if root.find(f"{_w('style')}[@{_w('styleId')}='{sid}']") is None:
+                    root.append(etree.fromstring(style))
             _captions_hold_together(root)
+            _plain_headings(root)
             data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        elif info.filename == "[Content_Types].xml" and FOOTER_PART not in names:
+            data = _with_footer_type(data)
+        elif info.filename == "word/_rels/document.xml.rels" and FOOTER_PART not in names:
+            data = _with_footer_relation(data)
         out.append((info, data))
+        if info.filename == "word/document.xml" and FOOTER_PART not in names:
+            footer = zipfile.ZipInfo(FOOTER_PART, date_time=info.date_time)
+            footer.compress_type = info.compress_type
+            out.append((footer, FOOTER_XML.encode("utf-8")))
     with zipfile.ZipFile(path, "w") as zf:
         for info, data in out:
             zf.writestr(info, data, compress_type=info.compress_type)
+
+
+# Every page of the DOCX numbered at the foot, centred, as the PDF's pages are (a PAGE
+# field in a footer part that every section, the landscape ones too, refers to).
+FOOTER_PART = "word/footer1.xml"
+FOOTER_REL_ID = "rIdPageNumberFooter"
+FOOTER_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    f'<w:ftr xmlns:w="{W_NS}"><w:p>'
+    '<w:pPr><w:pStyle w:val="Footer"/><w:suppressLineNumbers/><w:jc w:val="center"/></w:pPr>'
+    '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p></w:ftr>'
+)
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+
+def _with_footer_type(data: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    etree.SubElement(
+        root,
+        f"{{{CT_NS}}}Override",
+        {
+            "PartName": "/" + FOOTER_PART,
+            "ContentType": "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml",
+        },
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _with_footer_relation(data: bytes) -> bytes:
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    etree.SubElement(
+        root,
+        f"{{{PKG_REL_NS}}}Relationship",
+        {"Id": FOOTER_REL_ID, "Type": f"{R_NS}/footer", "Target": FOOTER_PART.removeprefix("word/")},
+    )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# the heading styles of pandoc's reference document print in the theme's blue and its title
+# at 28 pt; a manuscript for review sets them in black, the title at 16 pt
+TITLE_SIZE = 32  # half-points
+
+
+def _plain_headings(styles) -> None:
+    """The title, subtitle and heading styles without a colour of their own (black, as the
+    PDF prints them), the title at :data:`TITLE_SIZE`."""
+    from lxml import etree
+
+    for style in styles.findall(_w("style")):
+        sid = style.get(_w("styleId")) or ""
+        if not (sid in ("Title", "Subtitle") or re.fullmatch(r"Heading\d", sid)):
+            continue
+        r_pr = style.find(_w("rPr"))
+        if r_pr is None:
+            continue
+        for color in r_pr.findall(_w("color")):
+            r_pr.remove(color)
+        if sid == "Title":
+            for tag in ("sz", "szCs"):
+                for old in r_pr.findall(_w(tag)):
+                    r_pr.remove(old)
+                r_pr.append(etree.Element(_w(tag), {_w("val"): str(TITLE_SIZE)}))
 
 
 def _captions_hold_together(styles) -> None:
@@ -667,9 +892,11 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     sect = body.find(_w("sectPr"))
     if sect is None:
         sect = etree.SubElement(body, _w("sectPr"))
-    for tag in ("pgSz", "pgMar", "lnNumType"):
+    for tag in ("pgSz", "pgMar", "lnNumType", "footerReference"):
         for old in sect.findall(_w(tag)):
             sect.remove(old)
+    # the page number's footer first (headerReference and footerReference lead a sectPr)
+    sect.insert(0, etree.Element(_w("footerReference"), {_w("type"): "default", f"{{{R_NS}}}id": FOOTER_REL_ID}))
     after = [sect.find(_w(t)) for t in ("footnotePr", "endnotePr", "type")]
     index = max([list(sect).index(e) + 1 for e in after if e is not None], default=0)
     size = etree.Element(_w("pgSz"), {_w("w"): str(DOCX_PAGE[0]), _w("h"): str(DOCX_PAGE[1])})
@@ -692,6 +919,7 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     for offset, element in enumerate((size, margin, numbers)):
         sect.insert(index + offset, element)
     for table in list(root.iter(_w("tbl"))):
+        _note_style(table)
         wide = table.getparent() is body and (_wide(table) or sum(_least_twips(table)) > DOCX_TEXT_WIDTH)
         _finish_table(table, DOCX_LANDSCAPE_WIDTH if wide else DOCX_TEXT_WIDTH)
         if wide:
@@ -701,11 +929,37 @@ def _finish_document(root, drawn: dict[str, float] | None = None) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _wide(table) -> bool:
-    """Whether the PDF sets this table on a landscape page
-    (:func:`compendium.reporting.tables.landscape`, on the table's text and alignment)."""
-    from compendium.reporting import tables
+def _table_note(table):
+    """The paragraph right after a table when every run of it that holds text is italic
+    (the table's note), else None."""
+    after = table.getnext()
+    if after is None or after.tag != _w("p"):
+        return None
+    runs = [r for r in after.findall(_w("r")) if r.find(_w("t")) is not None]
+    return after if runs and all(r.find(f"{_w('rPr')}/{_w('i')}") is not None for r in runs) else None
 
+
+def _note_style(table) -> None:
+    """A table's note set in the "Table Note" style (9 pt, as the PDF's notes)."""
+    from lxml import etree
+
+    note = _table_note(table)
+    if note is None:
+        return
+    p_pr = note.find(_w("pPr"))
+    if p_pr is None:
+        p_pr = etree.Element(_w("pPr"))
+        note.insert(0, p_pr)
+    style = p_pr.find(_w("pStyle"))
+    if style is None:
+        style = etree.Element(_w("pStyle"))
+        p_pr.insert(0, style)
+    style.set(_w("val"), "TableNote")
+
+
+def _table_text(table) -> tuple[list[str], list[str], list[list[str]]] | None:
+    """A DOCX table's header, alignments ('l', 'r') and rows as text; None when its rows
+    do not line up with its header."""
     rows, align = [], []
     for r, row in enumerate(table.findall(_w("tr"))):
         cells = row.findall(_w("tc"))
@@ -713,8 +967,27 @@ def _wide(table) -> bool:
         if r == 1:
             align = ["r" if any(j.get(_w("val")) in ("right", "end") for j in c.iter(_w("jc"))) else "l" for c in cells]
     if len(rows) < 2 or len(align) != len(rows[0]):
-        return False
-    return tables.landscape(rows[0], rows[1:], align)
+        return None
+    return rows[0], align, rows[1:]
+
+
+def _wide(table) -> bool:
+    """Whether the PDF sets this table on a landscape page (:func:`turned`, on the
+    table's text and alignment)."""
+    text = _table_text(table)
+    return text is not None and turned(text[0], text[2], text[1])
+
+
+def _upright_shares(table) -> list[float] | None:
+    """The column shares the PDF gives a table that :func:`compendium.reporting.tables.landscape`
+    would turn but :func:`turned` sets upright (the portrait page's widths; pandoc wrote
+    the landscape page's); None for any other table."""
+    from compendium.reporting import tables
+
+    text = _table_text(table)
+    if text is None or not tables.landscape(text[0], text[2], text[1]) or turned(text[0], text[2], text[1]):
+        return None
+    return tables.column_fractions(text[0], text[2], width_em=tables.TABLE_WIDTH_EM, align=text[1])
 
 
 def _least_twips(table) -> list[int]:
@@ -838,6 +1111,9 @@ def _finish_table(table, text_width: int = DOCX_TEXT_WIDTH) -> None:
         return
     cols = grid.findall(_w("gridCol"))
     raw = [int(c.get(_w("w"), "0") or 0) for c in cols]
+    upright = _upright_shares(table) if text_width == DOCX_TEXT_WIDTH else None
+    if upright is not None and len(upright) == len(cols):
+        raw = [max(1, round(10_000 * f)) for f in upright]
     if not raw or sum(raw) == 0:
         raw = [1] * len(cols)
     widths = _column_widths(raw, _least_twips(table), text_width)
@@ -1378,8 +1654,29 @@ def context(study, tables_dir: Path, results: dict | None = None, citation: dict
         else "",
         "keywords": keywords(study.dataset, citation, twin),
         "declarations": declarations(study.dataset, citation, twin),
+        "figure_caption": lambda stem: manuscript_caption(stem, results, say),
+        "framework_drawn": not say.n.has("framework.links") or int(results["framework.links"]) > 0,
     }
     return out
+
+
+# an author-year citation inside a figure's caption ("(Wilson 1927)"), which the index page
+# keeps but the manuscript, whose references are numbered, leaves out
+AUTHOR_YEAR = re.compile(r" \((?:[A-Z][\w'-]+)(?: and [A-Z][\w'-]+| et al\.)? (?:19|20)\d\d\)")
+
+
+def manuscript_caption(stem: str, results: dict, say: Prose | None = None) -> str:
+    """A figure's caption in the manuscript: the one the index page prints
+    (:func:`compendium.reporting.figures.caption`, what is shown and how it was computed),
+    without its author-year citations; the total it derives from results.json (the
+    learners enrolled) is kept in ``say.derived`` for the number check."""
+    from compendium.reporting import figures
+
+    enrolled = [results.get(f"flow.{role}.enrolled") for role in ("control", "intervention")]
+    counts = [float(e) for e in enrolled if isinstance(e, (int, float)) and not isinstance(e, bool)]
+    if say is not None and len(counts) == len(enrolled):
+        say.derived["derived.flow.enrolled"] = sum(counts)
+    return AUTHOR_YEAR.sub("", figures.caption(stem, results)).strip()
 
 
 def build_checklists(folder: Path, results: dict, out_dir: Path, context: dict | None = None) -> list[Path]:
@@ -1559,6 +1856,7 @@ def irr_table(tables_dir: Path, number: int, caption: str, study, results: dict,
                 flag(r),
             ]
         )
+    rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
     body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
@@ -1659,6 +1957,7 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
         ]
         for r in joint.itertuples(index=False)
     ]
+    rows = even_estimates(header, align, [[keep_intervals(c) for c in r] for r in apa_columns(header, rows)])
     body = tables.pipe_table(header, rows, align).rstrip("\n")
     return body + f"\n\n: Table {number}. {caption}\n\n" + (f"*{note}*\n" if note else "")
 
@@ -1970,9 +2269,11 @@ class Prose:
             allocation, self.imbalanced(), f"{wording.SMD_SIMILAR:.1f}", sites, qual, synthetic, self.unjudged()
         )
 
-    def framework_links(self) -> str:
+    def framework_links(self, drawn: bool = True) -> str:
         """The sentence of Figure 4's caption on how many pairs of codes passed the
-        framework's rule (``framework.links`` of results.json): none is said plainly."""
+        framework's rule (``framework.links`` of results.json): none is said plainly, and
+        with ``drawn`` false (no figure is shown when no pair passed) as the reason no
+        framework is drawn."""
         if not self.n.has("framework.links"):
             return ""
         links = int(self.results["framework.links"])
@@ -1980,11 +2281,11 @@ class Prose:
         of = f" of the {int(pairs)} pairs of codes" if not wording.missing(pairs) else ""
         if links == 0:
             who = f"None of the {int(pairs)} pairs of codes" if of else "No pair of codes"
-            return f"{who} passed this rule, so the figure draws no line."
-        drawn = "is drawn as a line" if links == 1 else "are drawn as lines"
+            return f"{who} passed this rule, so " + ("the figure draws no line." if drawn else "no framework is drawn.")
+        lines = "is drawn as a line" if links == 1 else "are drawn as lines"
         if of:
-            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {drawn}."
-        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {drawn}."
+            return f"Of the {int(pairs)} pairs of codes, {links} passed this rule and {lines}."
+        return f"{wording.capitalise(wording.count(links, 'pair'))} of codes passed this rule and {lines}."
 
     def differed(self, variable: str) -> bool:
         """Whether the arms differed (|SMD| >= SMD_DIFFERED) on a Table 1 variable."""
@@ -2088,8 +2389,8 @@ class Prose:
         threshold = self.n.num("params.kappa_threshold", 1)
         if flagged:
             labels = [self.code_label(c) for c in flagged]
-            text += (
-                f"{self._count('irr_flagged', len(flagged))} of {self._count('irr_codes', len(codes))} codes "
+            text += (  # a sentence opens with words, not a numeral
+                f"Of the {self._count('irr_codes', len(codes))} codes, {self._count('irr_flagged', len(flagged))} "
                 f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
                 f"({wording.join(labels)})."
             )
@@ -2291,7 +2592,7 @@ class Prose:
             detail = ""
             if self.n.has(base + ".agreement_percent") and self.n.has(base + ".learners_both"):
                 kappa = (
-                    f", kappa {self.n.num(base + '.kappa')}"
+                    f", kappa {self.n.apa(base + '.kappa')}"
                     if self.n.has(base + ".kappa") and not wording.missing(self.results.get(base + ".kappa"))
                     else ""
                 )
