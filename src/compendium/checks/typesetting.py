@@ -284,15 +284,17 @@ def _clean(text: str) -> str:
 def broken_words(words: list[Word], table_vocabulary: set[str], vocabulary: set[str]) -> list[tuple[Word, Word]]:
     """Words broken across two lines of one column (see the module's docstring)."""
     segments = _segments(words)
+    on_page: dict[int, list[list[Word]]] = {}
+    for s in segments:
+        on_page.setdefault(s[0].page, []).append(s)
     found = []
     for s in segments:
         end = s[-1]
         size = end.size
         below = [
             t
-            for t in segments
-            if t[0].page == end.page
-            and 0.6 * size < s[0].baseline - t[0].baseline < 2.2 * size
+            for t in on_page[end.page]
+            if 0.6 * size < s[0].baseline - t[0].baseline < 2.2 * size
             and (abs(t[0].x0 - s[0].x0) < 1.0 or abs(t[-1].x1 - s[-1].x1) < 1.0)
         ]
         if not below:
