@@ -1108,7 +1108,7 @@ def _outcome_table(rows: int) -> str:
 
 def test_a_short_wide_table_is_set_upright_and_a_tall_one_turned(tmp_path):
     """Rule (manuscript.turned): a table that tables.landscape would turn is set upright
-    when its labels wrap onto at most three lines and it takes at most half the page;
+    when its labels wrap onto at most three lines and it takes at most 60% of the page;
     turned, such a table leaves two thirds of its landscape page blank. The PDF then
     shows no page turned, and still breaks no word inside a cell."""
     import pikepdf
@@ -1199,6 +1199,9 @@ def test_no_interval_breaks_inside_a_narrow_column():
     through = manuscript.keep_intervals("NNTB 4.0 (NNTB 2.0 to ∞ to NNTH 16.2)")
     assert through == f"NNTB 4.0 (NNTB{nb}2.0{nb}to{nb}∞ to{nb}NNTH{nb}16.2)"
     assert manuscript.keep_intervals("Personal (to be) done") == "Personal (to be) done"
+    # bounds printed without their zero (APA: kappa, alpha) are bounds too
+    assert manuscript.keep_intervals(".82 (.68 to .93)") == f".82 (.68{nb}to{nb}.93)"
+    assert manuscript.keep_intervals("\u2212.04 (\u2212.21 to .10)") == f"\u2212.04 (\u2212.21{nb}to{nb}.10)"
     table = manuscript.embed_table(
         "| Outcome | Risk difference (95% CI) |\n| :--- | ---: |\n| A | 25.0 (\u22126.2 to 49.3) |\n", 2, "Outcomes."
     )

@@ -375,7 +375,7 @@ def keep_tables_whole(markdown: str, in_flow: Collection[int] = ()) -> str:
 # at most this share of the page's text height: a short table turned leaves most of its
 # landscape page blank, which an editor sends back.
 UPRIGHT_LABEL_LINES = 3
-UPRIGHT_HEIGHT_SHARE = 0.5
+UPRIGHT_HEIGHT_SHARE = 0.6
 WRAP_SLACK = 1.15  # a wrapped cell's lines are this much fuller than its text (words do not split)
 TABLE_LINE_PT = 7.5 * 1.25  # one line of a table's text (7.5 pt, TYPST_HEADER) with its leading
 TABLE_ROW_PAD_PT = 6.0  # a row's inset above and below (TYPST_BODY: y 3 pt)
@@ -457,7 +457,7 @@ def floating_table(number: int, turned: bool) -> tuple[str, str]:
     return before, after
 
 
-_BOUND = r"(?:[-\u2212]?\d[\d.]*|NNT[BH][ \u00a0]\d[\d.]*|∞)"
+_BOUND = r"(?:[-\u2212]?(?:\d[\d.]*|\.\d+)|NNT[BH][ \u00a0]\d[\d.]*|∞)"
 _ANY_INTERVAL = re.compile(rf"\({_BOUND}(?:[ \u00a0]to[ \u00a0]{_BOUND})+\)")
 
 
@@ -498,8 +498,8 @@ _ESTIMATE = re.compile(r"^(\S+) (\(.*\))$")
 
 
 def even_estimates(header: list[str], align: list[str], rows: list[list[str]]) -> list[list[str]]:
-    """The rows with each column of estimates and intervals ('.82 (.68 to .93)') kept on
-    one line in every cell, column by column, when the table still fits upright with it
+    """The rows with every column of estimates and intervals ('.82 (.68 to .93)') kept on
+    one line in every cell, all of them or none, when the table still fits upright with it
     (:func:`turned` unchanged, labels on at most :data:`UPRIGHT_LABEL_LINES` lines at the
     narrower of the PDF's and the DOCX's table widths, :func:`upright_lines`); otherwise
     the column is left to wrap before the interval. A column whose short cells fit one
@@ -508,16 +508,18 @@ def even_estimates(header: list[str], align: list[str], rows: list[list[str]]) -
     from compendium.reporting import tables
 
     width_em = min(tables.TABLE_WIDTH_EM, DOCX_TEXT_WIDTH / 20 / (DOCX_TABLE_SIZE / 2 * DOCX_FACE_SCALE))
-    if len(header) < 2 or any(len(r) != len(header) for r in rows) or turned(header, rows, align):
+    # judged on the cells as tables.pipe_table will print them (units and intervals kept whole)
+    printed = [tables.minus_signs(tables.keep_level(h)) for h in header]
+
+    def fits(candidate: list[list[str]]) -> bool:
+        cells = [[tables.minus_signs(tables.keep_together(c)) for c in r] for r in candidate]
+        return not turned(printed, cells, align) and upright_lines(printed, cells, align, width_em) is not None
+
+    if len(header) < 2 or any(len(r) != len(header) for r in rows) or not fits(rows):
         return rows
-    for j, a in enumerate(align):
-        cells = [r[j] for r in rows]
-        if a != "r" or not any(_ESTIMATE.match(c) for c in cells):
-            continue
-        joined = [[(_ESTIMATE.sub("\\1\u00a0\\2", c) if k == j else c) for k, c in enumerate(r)] for r in rows]
-        if not turned(header, joined, align) and upright_lines(header, joined, align, width_em) is not None:
-            rows = joined
-    return rows
+    columns = {j for j, a in enumerate(align) if a == "r" and any(_ESTIMATE.match(r[j]) for r in rows)}
+    joined = [[(_ESTIMATE.sub("\\1\u00a0\\2", c) if k in columns else c) for k, c in enumerate(r)] for r in rows]
+    return joined if columns and fits(joined) else rows
 
 
 def embed_table(
