@@ -1337,3 +1337,30 @@ def test_a_column_of_estimates_is_either_all_on_one_line_or_all_wrapped():
     header, align, rows = tables.parse_pipe_table([line for line in table2.split("\n") if line.startswith("|")])
     kept = manuscript.even_estimates(header, align, rows)
     assert kept == rows  # joined, its labels would wrap onto more than three lines
+
+
+def test_a_code_no_coder_applied_is_not_said_to_have_a_low_kappa(tmp_path):
+    """Data nobody had seen (a codebook with codes never applied): Table 3 flags such a
+    code's kappa as undefined; the text must not count it among the codes whose kappa fell
+    below the threshold, nor say it was 'flagged for low agreement'."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    unused = codebook["code"].iloc[2]  # confidence
+    results |= {
+        f"irr.{unused}.flagged": True,
+        f"irr.{unused}.cohen_kappa": None,
+        f"irr.{unused}.coder_1_count": 0,
+        f"irr.{unused}.coder_2_count": 0,
+        f"irr.{unused}.units": 120,
+        f"themes.resolution.{unused}.disagreements": 0,
+        f"themes.resolution.{unused}.units": 120,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results)
+    body = " ".join(text.split())
+    assert (
+        "Of the 3 codes, 1 had a kappa, or the lower limit of its interval, below the threshold of 0.6 (Time pressure)."
+        in body
+    )
+    assert "The kappa of Confidence is undefined, since neither coder applied it" in body
+    assert "Confidence was flagged for low agreement" not in body
+    assert "Confidence has no kappa: neither coder applied it in the 120 units both coded" in body

@@ -2387,15 +2387,21 @@ class Prose:
             + "). "
         )
         threshold = self.n.num("params.kappa_threshold", 1)
-        if flagged:
-            labels = [self.code_label(c) for c in flagged]
-            text += (  # a sentence opens with words, not a numeral
-                f"Of the {self._count('irr_codes', len(codes))} codes, {self._count('irr_flagged', len(flagged))} "
-                f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
-                f"({wording.join(labels)})."
-            )
-        else:
-            text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+        # a flagged code without a kappa (neither coder applied it) is named apart, never counted as low
+        unscored = [c for c in flagged if self.results.get(f"irr.{c}.cohen_kappa") is None]
+        below = [c for c in flagged if c not in unscored]
+        unused = all(
+            not self.results.get(f"irr.{c}.coder_1_count") and not self.results.get(f"irr.{c}.coder_2_count")
+            for c in unscored
+        )
+        text += wording.flagged_codes(  # a sentence opens with words, not a numeral
+            self._count("irr_codes", len(codes)) if below else "",
+            self._count("irr_flagged", len(below)) if below else "",
+            [self.code_label(c) for c in below],
+            [self.code_label(c) for c in unscored],
+            threshold,
+            unused,
+        )
         if pair:
             text += " " + self.all_coders()
         return text
@@ -2542,6 +2548,12 @@ class Prose:
             stand_in = str(self.results.get(f"{key}.stand_in") or "")
             fields = ("units", "disagreements", "applied", "left_off", "with_coder_1", "with_coder_2")
             r = {k: int(self.results.get(f"{key}.{k}") or 0) for k in fields}
+            if self.results.get(f"irr.{code}.cohen_kappa") is None:  # flagged only for an undefined kappa
+                unused = not self.results.get(f"irr.{code}.coder_1_count") and not self.results.get(
+                    f"irr.{code}.coder_2_count"
+                )
+                disputes.append(wording.unscored_code_sentence(self.code_label(code).lower(), r["units"], unused))
+                continue
             kappa = self.n.apa(f"irr.{code}.cohen_kappa") if self.n.has(f"irr.{code}.cohen_kappa") else ""
             if kappa and self.n.has(f"irr.{code}.kappa_ci_low") and self.n.has(f"irr.{code}.kappa_ci_high"):
                 kappa += (

@@ -490,6 +490,44 @@ def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
     )
 
 
+def flagged_codes(
+    n_codes: str, n_below: str, below: Sequence[str], unscored: Sequence[str], threshold, unused: bool
+) -> str:
+    """Rule: which codes Table 3 flags, told apart by why. A code is low when its Cohen's
+    kappa, or the lower limit of its interval, lies below ``threshold``; a code whose
+    coders' choices did not vary over the units both coded (typically one neither coder
+    applied: ``unused``) has no kappa at all, because chance agreement is then 1 (Cohen
+    1960), so it is named apart and never counted among the low ones. ``n_codes`` and
+    ``n_below`` are the printed counts (the caller registers them)."""
+    if below:
+        text = (
+            f"Of the {n_codes} codes, {n_below} had a kappa, or the lower limit of its interval, below the "
+            f"threshold of {threshold} ({join(below)})."
+        )
+    else:
+        text = f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+    if unscored:
+        one = len(unscored) == 1
+        why = (
+            f"neither coder applied {'it' if one else 'them'} in the units both coded"
+            if unused
+            else f"the coders' choices on {'it' if one else 'them'} did not vary over the units both coded"
+        )
+        text += f" The kappa of {join(unscored)} is undefined, since {why}."
+    return text
+
+
+def unscored_code_sentence(label: str, units: int, unused: bool) -> str:
+    """Rule: a code Table 3 flags only because its kappa is undefined (see
+    :func:`flagged_codes`) is not said to have low agreement: the sentence says why it has
+    no kappa, and that there was nothing for the consensus to settle."""
+    why = "neither coder applied it" if unused else "the coders' choices on it did not vary"
+    return (
+        f"{capitalise(label)} has no kappa: {why} in the {units} units both coded, so there was no "
+        "disagreement to settle."
+    )
+
+
 def resolution_sentence(
     label: str,
     kappa: str,
