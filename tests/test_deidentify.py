@@ -732,3 +732,37 @@ def test_a_lone_rare_lower_case_word_is_a_noun_after_an_article_and_else_goes_to
     assert "chumpi" in set(deid.review_frame()["candidate"])
     assert Deidentifier(decisions={"chumpi": "keep"}).find("she took off her chumpi before the exam") == []
     assert [s.text for s in Deidentifier().find("omg aigerim tursynbek replied")] == ["aigerim tursynbek"]
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        # a hard-wrapped transcript joins its lines with a space: the address is cut after a hyphen
+        ("He sent it from tavita.maile@ulumotu- mail.to on the bus.", "tavita.maile@ulumotu-"),
+        ("Write to kezia@localhost if the form fails.", "kezia@localhost"),
+    ],
+)
+def test_an_address_cut_short_is_still_an_email(text, found):
+    """An e-mail address whose domain was cut (a line wrapped after a hyphen) or has no
+    top-level domain still carries its owner's name before the @: it is redacted whole."""
+    kinds = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert kinds.get(found) == "email", kinds
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("My file number there was MRN 00-4471-92, which the clerk read out.", "00-4471-92"),
+        ("Her registration number is 318/0042/7 at the council.", "318/0042/7"),
+    ],
+)
+def test_digit_groups_after_an_id_cue_are_an_id(text, found):
+    """Digits in groups joined by hyphens or slashes, after a cue such as MRN or
+    'number', are a record number even when too short for a phone number."""
+    spans = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert spans.get(found) == "id", spans
+
+
+def test_digit_groups_without_a_cue_are_left_alone():
+    text = "The score went from 12-14 to 3/5 over the term."
+    assert not [s for s in Deidentifier().find(text) if s.kind == "id"]

@@ -101,6 +101,9 @@ LOWER_ZIPF = 3.3
 # ---------------------------------------------------------------- patterns (all linear)
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# an address cut short (a hard-wrapped line broke it after a hyphen, or it has no top-level
+# domain): the part up to and after the @ still names its owner
+EMAIL_CUT = re.compile(r"(?<![\w.%+-])(?=[\w.%+-]*[A-Za-z])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 _TLD = r"(?:com|org|net|edu|gov|info|io|ly|me|app|health|nhs|int|[a-z]{2})"
 URL = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"']+"
@@ -152,6 +155,8 @@ NEAR_BIRTH = re.compile(
 MIXED_ID = re.compile(r"(?<![\w/-])(?=[A-Za-z/-]*\d)(?=[\d/-]*[A-Za-z])[A-Za-z\d]+(?:[-/][A-Za-z\d]+)*(?![\w-]|/\w)")
 # a short code of letters and digits right after an ID cue ("exam code QW7R3T")
 SHORT_ID = re.compile(r"(?<![\w-])(?=[A-Za-z]*\d[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{5,}(?![\w-])")
+# digits in groups joined by hyphens or slashes ("00-4471-92"): a record number after an ID cue
+DIGIT_GROUPS = re.compile(r"(?<![\w/.-])\d+(?:[-/]\d+)+(?![\w-]|[/.]\d)")
 LONG_NUMBER = re.compile(r"(?<![\w.,])\d{5,}(?![\w.,]\d)")
 ID_CUE = re.compile(
     r"\b(?:number|no|num|ID|MRN|NHS|student|registration|roll|reference|ref|"
@@ -1114,6 +1119,8 @@ class Deidentifier:
 
         for m in EMAIL.finditer(text):
             add("email", *m.span())
+        for m in EMAIL_CUT.finditer(text):
+            add("email", *m.span())
         for m in URL.finditer(text):
             if "." in m.group().rstrip(".") and not re.fullmatch(r"(?:[a-z]\.){1,3}[a-z]?\.?", m.group(), re.I):
                 add("url", *m.span())
@@ -1150,6 +1157,11 @@ class Deidentifier:
                 add("id", *m.span())
         for m in SHORT_ID.finditer(text):
             if ID_CUE.search(text[max(0, m.start() - 40) : m.start()]):
+                add("id", *m.span())
+        for m in DIGIT_GROUPS.finditer(text):  # fewer than 9 digits: more would be a phone number
+            if 5 <= sum(ch.isdigit() for ch in m.group()) < 9 and ID_CUE.search(
+                text[max(0, m.start() - 40) : m.start()]
+            ):
                 add("id", *m.span())
         for m in INITIALS.finditer(text):
             if self._initials_of_person(text, m):
