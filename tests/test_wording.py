@@ -493,3 +493,21 @@ def test_a_code_without_kappa_is_not_called_low_agreement_in_its_theme():
         "no disagreement to settle."
     )
     assert "low agreement" not in w.unscored_code_sentence("x", 10, False)
+
+
+def test_cooccurrence_sentence_opens_with_a_word_and_names_a_lone_shared_pair_plainly():
+    """A theme of nine codes has 36 pairs: 'Of its 36 pairs of codes, 20 were ...', never a
+    sentence opening with the numeral '20'. When a single pair shared units, it is named
+    as that pair, not as the one that did so 'most often'."""
+    labels = [f"C{i}" for i in range(9)]
+    pairs = [
+        (a, b, 1 if n < 20 else 0, 2)
+        for n, (a, b) in enumerate((a, b) for i, a in enumerate(labels) for b in labels[i + 1 :])
+    ]
+    many = w.cooccurrence_sentence(pairs)
+    assert many.startswith("Of its 36 pairs of codes, 20 were applied to the same unit at least once"), many
+    lone = w.cooccurrence_sentence([("A", "B", 7, 28), ("A", "C", 0, 5), ("B", "C", 0, 0)])
+    assert (
+        lone
+        == "One of its 3 pairs of codes, a and b, was applied to the same unit (7 units; both occurred in 28 sources)."
+    ), lone

@@ -450,8 +450,9 @@ def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
     """Rule: how a theme's own codes occur together, from ``(code label, code label,
     units with both, sources with both)`` per pair of its codes. No pair (a theme of one
     code): "". One pair: the shared units and sources. Several: how many pairs shared
-    at least one unit, and the pair sharing the most units (then the most sources, then
-    codebook order); when no pair shared a unit, the pair found together in the most
+    at least one unit (a count above ten after "Of its ... pairs", so that no sentence opens
+    with a numeral), and the pair sharing the most units (then the most sources, then
+    codebook order), or the one pair that did; when no pair shared a unit, the pair found together in the most
     sources."""
     if not pairs:
         return ""
@@ -478,11 +479,17 @@ def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
         )
     a, b, units, sources = sorted(enumerate(pairs), key=lambda ip: (-ip[1][2], -ip[1][3], ip[0]))[0][1]
     k = len(shared)
+    if k == 1:  # a lone pair is named as such, not as the one that did so "most often"
+        return (
+            f"One of its {len(pairs)} pairs of codes, {a.lower()} and {b.lower()}, was applied to the same unit "
+            f"({count(units, 'unit')}; both occurred in {count(sources, 'source')})."
+        )
     if k == len(pairs):
         lead = f"All {len(pairs)} pairs of its codes were"
-    else:
-        lead = f"{capitalise(number_word(k)) if k <= 10 else k} of its {len(pairs)} pairs of codes "
-        lead += "was" if k == 1 else "were"
+    elif k <= 10:
+        lead = f"{capitalise(number_word(k))} of its {len(pairs)} pairs of codes were"
+    else:  # a sentence opens with a word, not a numeral
+        lead = f"Of its {len(pairs)} pairs of codes, {k} were"
     return (
         f"{lead} applied to the same unit at least once, "
         f"{a.lower()} and {b.lower()} most often ({count(units, 'unit')}; both occurred in "
