@@ -1364,3 +1364,41 @@ def test_a_code_no_coder_applied_is_not_said_to_have_a_low_kappa(tmp_path):
     assert "The kappa of Confidence is undefined, since neither coder applied it" in body
     assert "Confidence was flagged for low agreement" not in body
     assert "Confidence has no kappa: neither coder applied it in the 120 units both coded" in body
+
+
+def test_a_characteristic_with_a_suppressed_level_that_already_differs_is_said_to_differ(tmp_path):
+    """Balance is judged by the largest |SMD| over a characteristic's levels. When a level
+    is suppressed that largest value is unknown, but a visible level with |SMD| >= 0.2
+    bounds it from below: the arms differed, and the text must not call that balance
+    'not estimable'. A suppressed characteristic whose visible levels stay below 0.2
+    remains not estimable."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    results |= {
+        "table1.ethnicity.Central_Asian.n.control": 11,
+        "table1.ethnicity.Central_Asian.n.intervention": 11,
+        "table1.ethnicity.Central_Asian.percent.control": 14.3,
+        "table1.ethnicity.Central_Asian.percent.intervention": 28.2,
+        "table1.ethnicity.Central_Asian.percent.smd": 0.35,
+        "table1.ethnicity.Pacific_Islander.n.control": 9,
+        "table1.ethnicity.Pacific_Islander.n.intervention": None,
+        "table1.ethnicity.Pacific_Islander.percent.control": 11.7,
+        "table1.ethnicity.Pacific_Islander.percent.intervention": None,
+        "table1.ethnicity.Pacific_Islander.percent.smd": None,
+        "table1.region.North.n.control": 30,
+        "table1.region.North.n.intervention": 31,
+        "table1.region.North.percent.control": 40.0,
+        "table1.region.North.percent.intervention": 42.0,
+        "table1.region.North.percent.smd": 0.04,
+        "table1.region.South.n.control": None,
+        "table1.region.South.n.intervention": 3,
+        "table1.region.South.percent.control": None,
+        "table1.region.South.percent.intervention": 4.0,
+        "table1.region.South.percent.smd": None,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results)
+    body = " ".join(text.split())
+    assert "ethnicity (the intervention arm held more learners recorded as Central Asian, 28% against 14%)" in body
+    assert "balance in region was not estimable" in body
+    assert "and ethnicity (|SMD| at least 0.35);" in body
+    assert "Balance in region could not be judged" in body

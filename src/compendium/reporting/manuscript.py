@@ -2160,8 +2160,9 @@ class Prose:
     def baseline(self) -> str:
         """Balance of each Table 1 characteristic by its largest |SMD| over levels
         (:func:`wording.balance`); a characteristic with a suppressed level is 'not
-        estimable'. The level that differs most is described by
-        :func:`wording.share_phrase` (or the means, for a mean)."""
+        estimable' unless a visible level already differs (:func:`wording.judged_smd`). The
+        level that differs most is described by :func:`wording.share_phrase` (or the means,
+        for a mean)."""
         from compendium.quantitative.demographics import MISSING
 
         items = []
@@ -2177,7 +2178,7 @@ class Prose:
                 smd = next((s.get("smd") for s in stats.values() if "smd" in s), None)
                 if smd is not None and not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
                     worst, worst_level = smd, level
-            if suppressed or worst is None:
+            if wording.judged_smd(worst, suppressed) is None:  # a suppressed level hides the largest |SMD|
                 items.append((label, None, ""))
                 continue
             yes = wording.yes_level(lv for lv in levels if lv != MISSING)
@@ -2214,14 +2215,17 @@ class Prose:
 
         out = []
         for variable, (smd, suppressed) in self._balance().items():
-            if not suppressed and smd is not None and abs(smd) >= wording.SMD_SIMILAR:
-                out.append((variable.replace("_", " "), f"{abs(smd):.2f}"))
+            smd = wording.judged_smd(smd, suppressed)
+            if smd is not None and abs(smd) >= wording.SMD_SIMILAR:  # a lower bound when a level is hidden
+                out.append((variable.replace("_", " "), f"{'at least ' if suppressed else ''}{abs(smd):.2f}"))
         return out
 
     def unjudged(self) -> list[str]:
         """The Table 1 characteristics whose balance is not estimable (a suppressed
         level, or no SMD), as :meth:`baseline` says of them."""
-        return [v.replace("_", " ") for v, (smd, sup) in self._balance().items() if sup or smd is None]
+        return [
+            v.replace("_", " ") for v, (smd, sup) in self._balance().items() if wording.judged_smd(smd, sup) is None
+        ]
 
     def _balance(self) -> dict[str, tuple[float | None, bool]]:
         """Per Table 1 characteristic: its largest-magnitude SMD over levels (missing

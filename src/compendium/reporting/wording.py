@@ -194,6 +194,20 @@ def balance(smd) -> str:
     return "differed"
 
 
+def judged_smd(worst, suppressed: bool):
+    """Rule: the |SMD| by which a characteristic's balance is judged, from the largest
+    visible |SMD| over its levels (``worst``) and whether a level is suppressed. Without
+    suppression, ``worst`` itself. With a suppressed level the largest |SMD| is unknown,
+    but a visible one of at least SMD_DIFFERED (0.2) bounds it from below, so the arms
+    differed whatever the hidden levels hold: ``worst`` is returned; below that bound the
+    verdict could still change, so None (not estimable)."""
+    if missing(worst):
+        return None
+    if suppressed and abs(float(worst)) < SMD_DIFFERED:
+        return None
+    return worst
+
+
 def share_phrase(a, b, a_name: str, what: str, decimals: int = 0) -> str:
     """Rule: a between-arm comparison of two printed percentages, by :func:`direction`:
     "<a_name> held more <what>, a% against b%", "... fewer ...", or "<a_name> held the
