@@ -766,3 +766,12 @@ def test_digit_groups_after_an_id_cue_are_an_id(text, found):
 def test_digit_groups_without_a_cue_are_left_alone():
     text = "The score went from 12-14 to 3/5 over the term."
     assert not [s for s in Deidentifier().find(text) if s.kind == "id"]
+
+
+def test_a_capitalised_word_known_only_by_morphology_and_unseen_in_english_is_a_name():
+    """'Semey' reduces to the Webster's entry 'seme' + -y, but wordfreq has never seen it
+    (Zipf 0): capitalised, it is a name or place, not an English derivative."""
+    assert d.derived_name("semey", True)
+    text = "Zhanar Mukhtarova moved from Semey to the coast."
+    assert "Semey" not in Deidentifier().redact(text)[0]
+    assert not d.derived_name("semey", False)  # lower case: judged as before

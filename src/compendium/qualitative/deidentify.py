@@ -706,6 +706,8 @@ def derived_name(word: str, capitalised: bool) -> bool:
     if found[0].endswith(_WORDLIKE_ENDINGS):
         return False
     z = _zipf(word)
+    if capitalised and z == 0.0:  # reached only by morphology and never seen in English text: "Semey"
+        return True
     return z < (DERIVED_ZIPF if capitalised else LOWER_RARE) and z >= _zipf(found[0])
 
 
