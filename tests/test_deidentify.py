@@ -775,3 +775,32 @@ def test_a_capitalised_word_known_only_by_morphology_and_unseen_in_english_is_a_
     text = "Zhanar Mukhtarova moved from Semey to the coast."
     assert "Semey" not in Deidentifier().redact(text)[0]
     assert not d.derived_name("semey", False)  # lower case: judged as before
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("We met her in the clinic on 28/11, before the vote.", "28/11"),
+        ("The letter had to be in before 3/4, the deadline.", "3/4"),
+        ("Nothing happened until 12/06 when the dean replied.", "12/06"),
+    ],
+)
+def test_a_numeric_day_and_month_after_a_date_cue_is_a_date(text, found):
+    """'on 28/11' is a day and a month (HIPAA Safe Harbor removes every date element but
+    the year); a bare '3/10' without such a cue stays a number."""
+    spans = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert spans.get(found) == "date", spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She rated the session 3/10 and left.",
+        "It went up by 2.5 points on 4/5 of the items.",
+        "on 45/12 wards",
+        "It fell by 1/3 after the change.",
+        "It fell by 3/4 in a year.",
+    ],
+)
+def test_a_fraction_or_score_is_no_date(text):
+    assert not [s for s in Deidentifier().find(text) if s.kind == "date"]

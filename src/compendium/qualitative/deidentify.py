@@ -140,6 +140,11 @@ DAY_MONTH = re.compile(
     rf"(?<![\w/.,:])(?:(?:[0-3]?\d(?i:st|nd|rd|th)?\s*[-–]\s*)?[0-3]?\d(?i:st|nd|rd|th)?\s+(?:of\s+)?|(?i:{_ORDINAL_WORD})\s+of\s+){_MONTH_CAP}"
     rf"|\b{_MONTH_CAP}\s+[0-3]?\d(?i:st|nd|rd|th)?(?!\w|[/.:,-]\d)"
 )
+# a day and a month in figures after a word that introduces a date ("on 28/11", "until 12/06");
+# without the cue, or before "of" or a percent sign, "3/10" is a score or a fraction
+DAY_MONTH_FIGURES = re.compile(
+    r"(?<![\w/.,:])(?i:on|until|till|since|before)\s+([0-3]?\d)/([01]?\d)(?![\w/.,]\d|\d|\s*%|\s+of\b)"
+)
 # a number after one of these counts something, it is no day ("Year 4 May", "Ward 7 March")
 COUNTED = frozenset(
     "year years week weeks ward wards room level grade phase stage module unit block station page pages "
@@ -1140,6 +1145,9 @@ class Deidentifier:
             if day and _previous_word(text, m.start()) in COUNTED:
                 continue  # "Year 4 May": a count, not a day
             add("date", *m.span())
+        for m in DAY_MONTH_FIGURES.finditer(text):
+            if 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12:
+                add("date", m.start(1), m.end())
         for cue in BIRTH_CUE.finditer(text):
             window = text[cue.end() : cue.end() + 40]
             near = NEAR_BIRTH.search(window)
