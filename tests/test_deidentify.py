@@ -804,3 +804,13 @@ def test_a_numeric_day_and_month_after_a_date_cue_is_a_date(text, found):
 )
 def test_a_fraction_or_score_is_no_date(text):
     assert not [s for s in Deidentifier().find(text) if s.kind == "date"]
+
+
+def test_a_capitalised_word_with_an_apostrophe_that_is_no_contraction_is_a_name():
+    """'Be'er Sheva' splits into the English 'Be' and 'er'; an apostrophe before letters
+    that make no English contraction marks a transliterated name (Hebrew, Tongan,
+    Hawaiian ...). Contractions and English elisions stay."""
+    text = "I did my elective in Be'er Sheva with them. Yes, Ma'am, we're sure They'll come."
+    out = Deidentifier().redact(text)[0]
+    assert "Be'er" not in out and "Sheva" not in out
+    assert "Ma'am" in out and "They'll" in out and "we're" in out

@@ -532,6 +532,11 @@ _PREFIXES = (
     "up",
     "e",
 )
+# a capitalised word with an apostrophe before two or more lower-case letters that make no
+# English contraction ("Be'er", "Nuku'alofa", "Ha'apai") is a name unless it is one of the
+# few English elisions written so
+ELIDED = re.compile(r"[A-Z][^\W\d_]*['’]([a-z]{2,})")
+ENGLISH_ELISIONS = frozenset("ma'am ne'er o'er e'er e'en ta'en hallowe'en y'all o'clock bo'sun".split())
 _CONTRACTIONS = frozenset(("s", "t", "re", "ve", "ll", "d", "m"))
 PLACEHOLDER = re.compile(r"\[(?:Person|Place|Institution) \d+\]|\[(?:Email|Phone|URL|Handle|Date|ID)\]")
 
@@ -836,6 +841,9 @@ class Deidentifier:
             return self._lower_class(low)
         if low in TITLES or low.rstrip(".") in TITLES:
             return "title"
+        elided = ELIDED.fullmatch(text)
+        if elided and not tok.initial and elided.group(1) not in _CONTRACTIONS and low not in ENGLISH_ELISIONS:
+            return "name"
         parts = self._parts(text)
         uppers = sum(ch.isupper() for ch in text)
         if not text.isupper() and uppers > 1 and 2 * uppers >= sum(ch.isalpha() for ch in text):
