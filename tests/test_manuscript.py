@@ -1402,3 +1402,14 @@ def test_a_characteristic_with_a_suppressed_level_that_already_differs_is_said_t
     assert "balance in region was not estimable" in body
     assert "and ethnicity (|SMD| at least 0.35);" in body
     assert "Balance in region could not be judged" in body
+
+
+def test_table_3_note_explains_an_undefined_kappa_only_when_one_is_flagged():
+    """Table 3 flags a code neither coder applied as 'kappa undefined'; its note must say
+    what that flag means, as it does for the threshold flags."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    assert "kappa undefined" not in manuscript.table_notes(results)["table3"]
+    results |= {"irr.confidence.flagged": True, "irr.confidence.cohen_kappa": None}
+    note = manuscript.table_notes(results)["table3"]
+    assert "kappa undefined: the coders' choices on the code did not vary (typically, neither applied it)" in note

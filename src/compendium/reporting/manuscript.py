@@ -1758,7 +1758,16 @@ def table_notes(results: dict) -> dict[str, str]:
         "All codes pools every decision. Kappa: Cohen's; alpha: Krippendorff's, for nominal data; "
         f"{level}intervals{bootstrap}. Positive agreement: of the units in which either coder applied the code, the "
         "share in which both did. The coders' columns give the units in which each applied the code. Flag: κ, "
-        f"Cohen's kappa, or the lower limit of its interval (CI lower limit),{threshold}."
+        f"Cohen's kappa, or the lower limit of its interval (CI lower limit),{threshold}"
+        + (
+            "; kappa undefined: the coders' choices on the code did not vary (typically, neither applied it)."
+            if any(
+                k.endswith(".flagged") and v and results.get(k[: -len("flagged")] + "cohen_kappa", 0) is None
+                for k, v in results.items()
+                if k.startswith("irr.") and not k.startswith("irr.ALL.")
+            )
+            else "."
+        )
     )
     rule = (
         f" Judgement: convergent from a kappa of {n.num('params.convergent_kappa', 1)}, dissonant at or below "
