@@ -732,3 +732,85 @@ def test_a_lone_rare_lower_case_word_is_a_noun_after_an_article_and_else_goes_to
     assert "chumpi" in set(deid.review_frame()["candidate"])
     assert Deidentifier(decisions={"chumpi": "keep"}).find("she took off her chumpi before the exam") == []
     assert [s.text for s in Deidentifier().find("omg aigerim tursynbek replied")] == ["aigerim tursynbek"]
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        # a hard-wrapped transcript joins its lines with a space: the address is cut after a hyphen
+        ("He sent it from tavita.maile@ulumotu- mail.to on the bus.", "tavita.maile@ulumotu-"),
+        ("Write to kezia@localhost if the form fails.", "kezia@localhost"),
+    ],
+)
+def test_an_address_cut_short_is_still_an_email(text, found):
+    """An e-mail address whose domain was cut (a line wrapped after a hyphen) or has no
+    top-level domain still carries its owner's name before the @: it is redacted whole."""
+    kinds = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert kinds.get(found) == "email", kinds
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("My file number there was MRN 00-4471-92, which the clerk read out.", "00-4471-92"),
+        ("Her registration number is 318/0042/7 at the council.", "318/0042/7"),
+    ],
+)
+def test_digit_groups_after_an_id_cue_are_an_id(text, found):
+    """Digits in groups joined by hyphens or slashes, after a cue such as MRN or
+    'number', are a record number even when too short for a phone number."""
+    spans = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert spans.get(found) == "id", spans
+
+
+def test_digit_groups_without_a_cue_are_left_alone():
+    text = "The score went from 12-14 to 3/5 over the term."
+    assert not [s for s in Deidentifier().find(text) if s.kind == "id"]
+
+
+def test_a_capitalised_word_known_only_by_morphology_and_unseen_in_english_is_a_name():
+    """'Semey' reduces to the Webster's entry 'seme' + -y, but wordfreq has never seen it
+    (Zipf 0): capitalised, it is a name or place, not an English derivative."""
+    assert d.derived_name("semey", True)
+    text = "Zhanar Mukhtarova moved from Semey to the coast."
+    assert "Semey" not in Deidentifier().redact(text)[0]
+    assert not d.derived_name("semey", False)  # lower case: judged as before
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("We met her in the clinic on 28/11, before the vote.", "28/11"),
+        ("The letter had to be in before 3/4, the deadline.", "3/4"),
+        ("Nothing happened until 12/06 when the dean replied.", "12/06"),
+    ],
+)
+def test_a_numeric_day_and_month_after_a_date_cue_is_a_date(text, found):
+    """'on 28/11' is a day and a month (HIPAA Safe Harbor removes every date element but
+    the year); a bare '3/10' without such a cue stays a number."""
+    spans = {text[s.start : s.end]: s.kind for s in Deidentifier().find(text)}
+    assert spans.get(found) == "date", spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She rated the session 3/10 and left.",
+        "It went up by 2.5 points on 4/5 of the items.",
+        "on 45/12 wards",
+        "It fell by 1/3 after the change.",
+        "It fell by 3/4 in a year.",
+    ],
+)
+def test_a_fraction_or_score_is_no_date(text):
+    assert not [s for s in Deidentifier().find(text) if s.kind == "date"]
+
+
+def test_a_capitalised_word_with_an_apostrophe_that_is_no_contraction_is_a_name():
+    """'Be'er Sheva' splits into the English 'Be' and 'er'; an apostrophe before letters
+    that make no English contraction marks a transliterated name (Hebrew, Tongan,
+    Hawaiian ...). Contractions and English elisions stay."""
+    text = "I did my elective in Be'er Sheva with them. Yes, Ma'am, we're sure They'll come."
+    out = Deidentifier().redact(text)[0]
+    assert "Be'er" not in out and "Sheva" not in out
+    assert "Ma'am" in out and "They'll" in out and "we're" in out

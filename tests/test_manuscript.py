@@ -1340,3 +1340,79 @@ def test_a_column_of_estimates_is_either_all_on_one_line_or_all_wrapped():
     header, align, rows = tables.parse_pipe_table([line for line in table2.split("\n") if line.startswith("|")])
     kept = manuscript.even_estimates(header, align, rows)
     assert kept == rows  # joined, its labels would wrap onto more than three lines
+
+
+def test_a_code_no_coder_applied_is_not_said_to_have_a_low_kappa(tmp_path):
+    """Data nobody had seen (a codebook with codes never applied): Table 3 flags such a
+    code's kappa as undefined; the text must not count it among the codes whose kappa fell
+    below the threshold, nor say it was 'flagged for low agreement'."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    unused = codebook["code"].iloc[2]  # confidence
+    results |= {
+        f"irr.{unused}.flagged": True,
+        f"irr.{unused}.cohen_kappa": None,
+        f"irr.{unused}.coder_1_count": 0,
+        f"irr.{unused}.coder_2_count": 0,
+        f"irr.{unused}.units": 120,
+        f"themes.resolution.{unused}.disagreements": 0,
+        f"themes.resolution.{unused}.units": 120,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results)
+    body = " ".join(text.split())
+    assert (
+        "Of the 3 codes, 1 had a kappa, or the lower limit of its interval, below the threshold of 0.6 (Time pressure)."
+        in body
+    )
+    assert "The kappa of Confidence is undefined, since neither coder applied it" in body
+    assert "Confidence was flagged for low agreement" not in body
+    assert "Confidence has no kappa: neither coder applied it in the 120 units both coded" in body
+
+
+def test_a_characteristic_with_a_suppressed_level_that_already_differs_is_said_to_differ(tmp_path):
+    """Balance is judged by the largest |SMD| over a characteristic's levels. When a level
+    is suppressed that largest value is unknown, but a visible level with |SMD| >= 0.2
+    bounds it from below: the arms differed, and the text must not call that balance
+    'not estimable'. A suppressed characteristic whose visible levels stay below 0.2
+    remains not estimable."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    results |= {
+        "table1.ethnicity.Central_Asian.n.control": 11,
+        "table1.ethnicity.Central_Asian.n.intervention": 11,
+        "table1.ethnicity.Central_Asian.percent.control": 14.3,
+        "table1.ethnicity.Central_Asian.percent.intervention": 28.2,
+        "table1.ethnicity.Central_Asian.percent.smd": 0.35,
+        "table1.ethnicity.Pacific_Islander.n.control": 9,
+        "table1.ethnicity.Pacific_Islander.n.intervention": None,
+        "table1.ethnicity.Pacific_Islander.percent.control": 11.7,
+        "table1.ethnicity.Pacific_Islander.percent.intervention": None,
+        "table1.ethnicity.Pacific_Islander.percent.smd": None,
+        "table1.region.North.n.control": 30,
+        "table1.region.North.n.intervention": 31,
+        "table1.region.North.percent.control": 40.0,
+        "table1.region.North.percent.intervention": 42.0,
+        "table1.region.North.percent.smd": 0.04,
+        "table1.region.South.n.control": None,
+        "table1.region.South.n.intervention": 3,
+        "table1.region.South.percent.control": None,
+        "table1.region.South.percent.intervention": 4.0,
+        "table1.region.South.percent.smd": None,
+    }
+    text, _, _ = render(tmp_path, codebook, {}, results)
+    body = " ".join(text.split())
+    assert "ethnicity (the intervention arm held more learners recorded as Central Asian, 28% against 14%)" in body
+    assert "balance in region was not estimable" in body
+    assert "and ethnicity (|SMD| at least 0.35);" in body
+    assert "Balance in region could not be judged" in body
+
+
+def test_table_3_note_explains_an_undefined_kappa_only_when_one_is_flagged():
+    """Table 3 flags a code neither coder applied as 'kappa undefined'; its note must say
+    what that flag means, as it does for the threshold flags."""
+    codebook = other_codebook()
+    results = make_results(codebook)
+    assert "kappa undefined" not in manuscript.table_notes(results)["table3"]
+    results |= {"irr.confidence.flagged": True, "irr.confidence.cohen_kappa": None}
+    note = manuscript.table_notes(results)["table3"]
+    assert "kappa undefined: the coders' choices on the code did not vary (typically, neither applied it)" in note

@@ -466,3 +466,48 @@ def test_the_manuscript_names_the_compared_coders_as_table_3_does():
     assert say.compared_coders() == ("the first coder", "the second coder")
     say.coders = ["hyejin", "mereana", "tunde"]
     assert say.compared_coders() == ("[Hyejin]{.study}", "[Mereana]{.study}")
+
+
+def test_flagged_codes_tell_an_undefined_kappa_from_a_low_one():
+    """A code that neither coder applied has no kappa (chance agreement is 1, Cohen 1960):
+    it is flagged in Table 3 as 'undefined', but the text must not count it among the
+    codes whose kappa fell below the threshold."""
+    text = w.flagged_codes("12", "2", ["Exam focus", "Isolation"], ["Bureaucracy", "Community ties"], 0.6, True)
+    assert text.startswith("Of the 12 codes, 2 had a kappa, or the lower limit of its interval, below the threshold")
+    assert "(Exam focus and Isolation)." in text
+    assert "Bureaucracy" not in text.split(".")[0] + text.split(".")[1]
+    assert "The kappa of Bureaucracy and Community ties is undefined, since neither coder applied them" in text
+    only = w.flagged_codes("3", "0", [], ["Language barriers"], 0.6, True)
+    assert only.startswith("No code had a kappa, or the lower limit of its interval, below the threshold of 0.6.")
+    assert "The kappa of Language barriers is undefined, since neither coder applied it" in only
+    none = w.flagged_codes("3", "0", [], [], 0.6, True)
+    assert none == "No code had a kappa, or the lower limit of its interval, below the threshold of 0.6."
+    varied = w.flagged_codes("3", "0", [], ["Everywhere"], 0.6, False)
+    assert "did not vary" in varied and "neither coder applied" not in varied
+
+
+def test_a_code_without_kappa_is_not_called_low_agreement_in_its_theme():
+    text = w.unscored_code_sentence("language barriers", 1258, True)
+    assert text == (
+        "Language barriers has no kappa: neither coder applied it in the 1258 units both coded, so there was "
+        "no disagreement to settle."
+    )
+    assert "low agreement" not in w.unscored_code_sentence("x", 10, False)
+
+
+def test_cooccurrence_sentence_opens_with_a_word_and_names_a_lone_shared_pair_plainly():
+    """A theme of nine codes has 36 pairs: 'Of its 36 pairs of codes, 20 were ...', never a
+    sentence opening with the numeral '20'. When a single pair shared units, it is named
+    as that pair, not as the one that did so 'most often'."""
+    labels = [f"C{i}" for i in range(9)]
+    pairs = [
+        (a, b, 1 if n < 20 else 0, 2)
+        for n, (a, b) in enumerate((a, b) for i, a in enumerate(labels) for b in labels[i + 1 :])
+    ]
+    many = w.cooccurrence_sentence(pairs)
+    assert many.startswith("Of its 36 pairs of codes, 20 were applied to the same unit at least once"), many
+    lone = w.cooccurrence_sentence([("A", "B", 7, 28), ("A", "C", 0, 5), ("B", "C", 0, 0)])
+    assert (
+        lone
+        == "One of its 3 pairs of codes, a and b, was applied to the same unit (7 units; both occurred in 28 sources)."
+    ), lone

@@ -101,6 +101,9 @@ LOWER_ZIPF = 3.3
 # ---------------------------------------------------------------- patterns (all linear)
 
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# an address cut short (a hard-wrapped line broke it after a hyphen, or it has no top-level
+# domain): the part up to and after the @ still names its owner
+EMAIL_CUT = re.compile(r"(?<![\w.%+-])(?=[\w.%+-]*[A-Za-z])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 _TLD = r"(?:com|org|net|edu|gov|info|io|ly|me|app|health|nhs|int|[a-z]{2})"
 URL = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"']+"
@@ -137,6 +140,11 @@ DAY_MONTH = re.compile(
     rf"(?<![\w/.,:])(?:(?:[0-3]?\d(?i:st|nd|rd|th)?\s*[-–]\s*)?[0-3]?\d(?i:st|nd|rd|th)?\s+(?:of\s+)?|(?i:{_ORDINAL_WORD})\s+of\s+){_MONTH_CAP}"
     rf"|\b{_MONTH_CAP}\s+[0-3]?\d(?i:st|nd|rd|th)?(?!\w|[/.:,-]\d)"
 )
+# a day and a month in figures after a word that introduces a date ("on 28/11", "until 12/06");
+# without the cue, or before "of" or a percent sign, "3/10" is a score or a fraction
+DAY_MONTH_FIGURES = re.compile(
+    r"(?<![\w/.,:])(?i:on|until|till|since|before)\s+([0-3]?\d)/([01]?\d)(?![\w/.,]\d|\d|\s*%|\s+of\b)"
+)
 # a number after one of these counts something, it is no day ("Year 4 May", "Ward 7 March")
 COUNTED = frozenset(
     "year years week weeks ward wards room level grade phase stage module unit block station page pages "
@@ -152,6 +160,8 @@ NEAR_BIRTH = re.compile(
 MIXED_ID = re.compile(r"(?<![\w/-])(?=[A-Za-z/-]*\d)(?=[\d/-]*[A-Za-z])[A-Za-z\d]+(?:[-/][A-Za-z\d]+)*(?![\w-]|/\w)")
 # a short code of letters and digits right after an ID cue ("exam code QW7R3T")
 SHORT_ID = re.compile(r"(?<![\w-])(?=[A-Za-z]*\d[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{5,}(?![\w-])")
+# digits in groups joined by hyphens or slashes ("00-4471-92"): a record number after an ID cue
+DIGIT_GROUPS = re.compile(r"(?<![\w/.-])\d+(?:[-/]\d+)+(?![\w-]|[/.]\d)")
 LONG_NUMBER = re.compile(r"(?<![\w.,])\d{5,}(?![\w.,]\d)")
 ID_CUE = re.compile(
     r"\b(?:number|no|num|ID|MRN|NHS|student|registration|roll|reference|ref|"
@@ -522,6 +532,11 @@ _PREFIXES = (
     "up",
     "e",
 )
+# a capitalised word with an apostrophe before two or more lower-case letters that make no
+# English contraction ("Be'er", "Nuku'alofa", "Ha'apai") is a name unless it is one of the
+# few English elisions written so
+ELIDED = re.compile(r"[A-Z][^\W\d_]*['’]([a-z]{2,})")
+ENGLISH_ELISIONS = frozenset("ma'am ne'er o'er e'er e'en ta'en hallowe'en y'all o'clock bo'sun".split())
 _CONTRACTIONS = frozenset(("s", "t", "re", "ve", "ll", "d", "m"))
 PLACEHOLDER = re.compile(r"\[(?:Person|Place|Institution) \d+\]|\[(?:Email|Phone|URL|Handle|Date|ID)\]")
 
@@ -701,6 +716,8 @@ def derived_name(word: str, capitalised: bool) -> bool:
     if found[0].endswith(_WORDLIKE_ENDINGS):
         return False
     z = _zipf(word)
+    if capitalised and z == 0.0:  # reached only by morphology and never seen in English text: "Semey"
+        return True
     return z < (DERIVED_ZIPF if capitalised else LOWER_RARE) and z >= _zipf(found[0])
 
 
@@ -824,6 +841,9 @@ class Deidentifier:
             return self._lower_class(low)
         if low in TITLES or low.rstrip(".") in TITLES:
             return "title"
+        elided = ELIDED.fullmatch(text)
+        if elided and not tok.initial and elided.group(1) not in _CONTRACTIONS and low not in ENGLISH_ELISIONS:
+            return "name"
         parts = self._parts(text)
         uppers = sum(ch.isupper() for ch in text)
         if not text.isupper() and uppers > 1 and 2 * uppers >= sum(ch.isalpha() for ch in text):
@@ -1114,6 +1134,8 @@ class Deidentifier:
 
         for m in EMAIL.finditer(text):
             add("email", *m.span())
+        for m in EMAIL_CUT.finditer(text):
+            add("email", *m.span())
         for m in URL.finditer(text):
             if "." in m.group().rstrip(".") and not re.fullmatch(r"(?:[a-z]\.){1,3}[a-z]?\.?", m.group(), re.I):
                 add("url", *m.span())
@@ -1131,6 +1153,9 @@ class Deidentifier:
             if day and _previous_word(text, m.start()) in COUNTED:
                 continue  # "Year 4 May": a count, not a day
             add("date", *m.span())
+        for m in DAY_MONTH_FIGURES.finditer(text):
+            if 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12:
+                add("date", m.start(1), m.end())
         for cue in BIRTH_CUE.finditer(text):
             window = text[cue.end() : cue.end() + 40]
             near = NEAR_BIRTH.search(window)
@@ -1150,6 +1175,11 @@ class Deidentifier:
                 add("id", *m.span())
         for m in SHORT_ID.finditer(text):
             if ID_CUE.search(text[max(0, m.start() - 40) : m.start()]):
+                add("id", *m.span())
+        for m in DIGIT_GROUPS.finditer(text):  # fewer than 9 digits: more would be a phone number
+            if 5 <= sum(ch.isdigit() for ch in m.group()) < 9 and ID_CUE.search(
+                text[max(0, m.start() - 40) : m.start()]
+            ):
                 add("id", *m.span())
         for m in INITIALS.finditer(text):
             if self._initials_of_person(text, m):

@@ -1760,7 +1760,16 @@ def table_notes(results: dict) -> dict[str, str]:
         "All codes pools every decision. Kappa: Cohen's; alpha: Krippendorff's, for nominal data; "
         f"{level}intervals{bootstrap}. Positive agreement: of the units in which either coder applied the code, the "
         "share in which both did. The coders' columns give the units in which each applied the code. Flag: κ, "
-        f"Cohen's kappa, or the lower limit of its interval (CI lower limit),{threshold}."
+        f"Cohen's kappa, or the lower limit of its interval (CI lower limit),{threshold}"
+        + (
+            "; kappa undefined: the coders' choices on the code did not vary (typically, neither applied it)."
+            if any(
+                k.endswith(".flagged") and v and results.get(k[: -len("flagged")] + "cohen_kappa", 0) is None
+                for k, v in results.items()
+                if k.startswith("irr.") and not k.startswith("irr.ALL.")
+            )
+            else "."
+        )
     )
     rule = (
         f" Judgement: convergent from a kappa of {n.num('params.convergent_kappa', 1)}, dissonant at or below "
@@ -2162,8 +2171,9 @@ class Prose:
     def baseline(self) -> str:
         """Balance of each Table 1 characteristic by its largest |SMD| over levels
         (:func:`wording.balance`); a characteristic with a suppressed level is 'not
-        estimable'. The level that differs most is described by
-        :func:`wording.share_phrase` (or the means, for a mean)."""
+        estimable' unless a visible level already differs (:func:`wording.judged_smd`). The
+        level that differs most is described by :func:`wording.share_phrase` (or the means,
+        for a mean)."""
         from compendium.quantitative.demographics import MISSING
 
         items = []
@@ -2179,7 +2189,7 @@ class Prose:
                 smd = next((s.get("smd") for s in stats.values() if "smd" in s), None)
                 if smd is not None and not wording.missing(smd) and (worst is None or abs(smd) > abs(worst)):
                     worst, worst_level = smd, level
-            if suppressed or worst is None:
+            if wording.judged_smd(worst, suppressed) is None:  # a suppressed level hides the largest |SMD|
                 items.append((label, None, ""))
                 continue
             yes = wording.yes_level(lv for lv in levels if lv != MISSING)
@@ -2216,14 +2226,17 @@ class Prose:
 
         out = []
         for variable, (smd, suppressed) in self._balance().items():
-            if not suppressed and smd is not None and abs(smd) >= wording.SMD_SIMILAR:
-                out.append((variable.replace("_", " "), f"{abs(smd):.2f}"))
+            smd = wording.judged_smd(smd, suppressed)
+            if smd is not None and abs(smd) >= wording.SMD_SIMILAR:  # a lower bound when a level is hidden
+                out.append((variable.replace("_", " "), f"{'at least ' if suppressed else ''}{abs(smd):.2f}"))
         return out
 
     def unjudged(self) -> list[str]:
         """The Table 1 characteristics whose balance is not estimable (a suppressed
         level, or no SMD), as :meth:`baseline` says of them."""
-        return [v.replace("_", " ") for v, (smd, sup) in self._balance().items() if sup or smd is None]
+        return [
+            v.replace("_", " ") for v, (smd, sup) in self._balance().items() if wording.judged_smd(smd, sup) is None
+        ]
 
     def _balance(self) -> dict[str, tuple[float | None, bool]]:
         """Per Table 1 characteristic: its largest-magnitude SMD over levels (missing
@@ -2389,15 +2402,21 @@ class Prose:
             + "). "
         )
         threshold = self.n.num("params.kappa_threshold", 1)
-        if flagged:
-            labels = [self.code_label(c) for c in flagged]
-            text += (  # a sentence opens with words, not a numeral
-                f"Of the {self._count('irr_codes', len(codes))} codes, {self._count('irr_flagged', len(flagged))} "
-                f"had a kappa, or the lower limit of its interval, below the threshold of {threshold} "
-                f"({wording.join(labels)})."
-            )
-        else:
-            text += f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+        # a flagged code without a kappa (neither coder applied it) is named apart, never counted as low
+        unscored = [c for c in flagged if self.results.get(f"irr.{c}.cohen_kappa") is None]
+        below = [c for c in flagged if c not in unscored]
+        unused = all(
+            not self.results.get(f"irr.{c}.coder_1_count") and not self.results.get(f"irr.{c}.coder_2_count")
+            for c in unscored
+        )
+        text += wording.flagged_codes(  # a sentence opens with words, not a numeral
+            self._count("irr_codes", len(codes)) if below else "",
+            self._count("irr_flagged", len(below)) if below else "",
+            [self.code_label(c) for c in below],
+            [self.code_label(c) for c in unscored],
+            threshold,
+            unused,
+        )
         if pair:
             text += " " + self.all_coders()
         return text
@@ -2544,6 +2563,12 @@ class Prose:
             stand_in = str(self.results.get(f"{key}.stand_in") or "")
             fields = ("units", "disagreements", "applied", "left_off", "with_coder_1", "with_coder_2")
             r = {k: int(self.results.get(f"{key}.{k}") or 0) for k in fields}
+            if self.results.get(f"irr.{code}.cohen_kappa") is None:  # flagged only for an undefined kappa
+                unused = not self.results.get(f"irr.{code}.coder_1_count") and not self.results.get(
+                    f"irr.{code}.coder_2_count"
+                )
+                disputes.append(wording.unscored_code_sentence(self.code_label(code).lower(), r["units"], unused))
+                continue
             kappa = self.n.apa(f"irr.{code}.cohen_kappa") if self.n.has(f"irr.{code}.cohen_kappa") else ""
             if kappa and self.n.has(f"irr.{code}.kappa_ci_low") and self.n.has(f"irr.{code}.kappa_ci_high"):
                 kappa += (

@@ -194,6 +194,20 @@ def balance(smd) -> str:
     return "differed"
 
 
+def judged_smd(worst, suppressed: bool):
+    """Rule: the |SMD| by which a characteristic's balance is judged, from the largest
+    visible |SMD| over its levels (``worst``) and whether a level is suppressed. Without
+    suppression, ``worst`` itself. With a suppressed level the largest |SMD| is unknown,
+    but a visible one of at least SMD_DIFFERED (0.2) bounds it from below, so the arms
+    differed whatever the hidden levels hold: ``worst`` is returned; below that bound the
+    verdict could still change, so None (not estimable)."""
+    if missing(worst):
+        return None
+    if suppressed and abs(float(worst)) < SMD_DIFFERED:
+        return None
+    return worst
+
+
 def share_phrase(a, b, a_name: str, what: str, decimals: int = 0) -> str:
     """Rule: a between-arm comparison of two printed percentages, by :func:`direction`:
     "<a_name> held more <what>, a% against b%", "... fewer ...", or "<a_name> held the
@@ -450,8 +464,9 @@ def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
     """Rule: how a theme's own codes occur together, from ``(code label, code label,
     units with both, sources with both)`` per pair of its codes. No pair (a theme of one
     code): "". One pair: the shared units and sources. Several: how many pairs shared
-    at least one unit, and the pair sharing the most units (then the most sources, then
-    codebook order); when no pair shared a unit, the pair found together in the most
+    at least one unit (a count above ten after "Of its ... pairs", so that no sentence opens
+    with a numeral), and the pair sharing the most units (then the most sources, then
+    codebook order), or the one pair that did; when no pair shared a unit, the pair found together in the most
     sources."""
     if not pairs:
         return ""
@@ -478,15 +493,59 @@ def cooccurrence_sentence(pairs: Sequence[tuple[str, str, int, int]]) -> str:
         )
     a, b, units, sources = sorted(enumerate(pairs), key=lambda ip: (-ip[1][2], -ip[1][3], ip[0]))[0][1]
     k = len(shared)
+    if k == 1:  # a lone pair is named as such, not as the one that did so "most often"
+        return (
+            f"One of its {len(pairs)} pairs of codes, {a.lower()} and {b.lower()}, was applied to the same unit "
+            f"({count(units, 'unit')}; both occurred in {count(sources, 'source')})."
+        )
     if k == len(pairs):
         lead = f"All {len(pairs)} pairs of its codes were"
-    else:
-        lead = f"{capitalise(number_word(k)) if k <= 10 else k} of its {len(pairs)} pairs of codes "
-        lead += "was" if k == 1 else "were"
+    elif k <= 10:
+        lead = f"{capitalise(number_word(k))} of its {len(pairs)} pairs of codes were"
+    else:  # a sentence opens with a word, not a numeral
+        lead = f"Of its {len(pairs)} pairs of codes, {k} were"
     return (
         f"{lead} applied to the same unit at least once, "
         f"{a.lower()} and {b.lower()} most often ({count(units, 'unit')}; both occurred in "
         f"{count(sources, 'source')})."
+    )
+
+
+def flagged_codes(
+    n_codes: str, n_below: str, below: Sequence[str], unscored: Sequence[str], threshold, unused: bool
+) -> str:
+    """Rule: which codes Table 3 flags, told apart by why. A code is low when its Cohen's
+    kappa, or the lower limit of its interval, lies below ``threshold``; a code whose
+    coders' choices did not vary over the units both coded (typically one neither coder
+    applied: ``unused``) has no kappa at all, because chance agreement is then 1 (Cohen
+    1960), so it is named apart and never counted among the low ones. ``n_codes`` and
+    ``n_below`` are the printed counts (the caller registers them)."""
+    if below:
+        text = (
+            f"Of the {n_codes} codes, {n_below} had a kappa, or the lower limit of its interval, below the "
+            f"threshold of {threshold} ({join(below)})."
+        )
+    else:
+        text = f"No code had a kappa, or the lower limit of its interval, below the threshold of {threshold}."
+    if unscored:
+        one = len(unscored) == 1
+        why = (
+            f"neither coder applied {'it' if one else 'them'} in the units both coded"
+            if unused
+            else f"the coders' choices on {'it' if one else 'them'} did not vary over the units both coded"
+        )
+        text += f" The kappa of {join(unscored)} is undefined, since {why}."
+    return text
+
+
+def unscored_code_sentence(label: str, units: int, unused: bool) -> str:
+    """Rule: a code Table 3 flags only because its kappa is undefined (see
+    :func:`flagged_codes`) is not said to have low agreement: the sentence says why it has
+    no kappa, and that there was nothing for the consensus to settle."""
+    why = "neither coder applied it" if unused else "the coders' choices on it did not vary"
+    return (
+        f"{capitalise(label)} has no kappa: {why} in the {units} units both coded, so there was no "
+        "disagreement to settle."
     )
 
 
