@@ -352,3 +352,15 @@ def test_a_row_under_a_heading_row_says_what_it_belongs_to_on_a_phone():
     assert "data-group" not in cardify(table.replace("<strong>", "").replace("</strong>", ""))
     css = (Path(__file__).resolve().parents[1] / "manuscript" / "compendium.css").read_text()
     assert "td:first-child[data-group]::before" in css
+
+
+def test_the_landing_page_names_only_the_source_types_the_study_holds():
+    """A study of interviews and documents (no focus group) was introduced as one of
+    'interviews, focus groups and documents'."""
+    from compendium.reporting.site import intro_other
+
+    counts = {"study.sources.document": 13, "study.sources.focus_group": 0, "study.sources.interview": 27}
+    text = intro_other(counts | {"study.sources.total": 40})
+    assert "interviews and documents or online posts coded" in text and "focus group" not in text
+    one = intro_other({"study.sources.focus_group": 1, "study.sources.document": 0, "study.sources.interview": 0})
+    assert "one focus group coded" in one and "interview" not in one

@@ -1975,11 +1975,7 @@ def joint_table(tables_dir: Path, number: int, caption: str, codebook=None, note
 
 # --------------------------------------------------------------------------- prose chosen by the data
 
-SOURCE_NOUNS = {
-    "interview": ("interview", "interviews"),
-    "focus_group": ("focus group", "focus groups"),
-    "document": ("document or online post", "documents or online posts"),
-}
+SOURCE_NOUNS = wording.SOURCE_NOUNS
 WAVE_WORDS = {"pre": "before", "post": "after"}
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from compendium.core import paths
 from compendium.reporting.tables import cardify
-from compendium.reporting.wording import verification_headline
+from compendium.reporting.wording import SOURCE_NOUNS, source_type_names, verification_headline
 
 STYLESHEET = "manuscript/compendium.css"  # relative to the project root; a dependency of 14-build-site
 SITE = "site"  # reports/site/: the Markdown reports as HTML pages
@@ -859,8 +859,9 @@ def index_html(
         '<a href="#manuscript">manuscript</a> · <a href="#tables">tables</a> · <a href="#figures">figures</a> · '
         '<a href="#reports">reports</a> · <a href="#pipeline">pipeline</a> · <a href="#archives">archives</a></p></nav>'
     )
+    intro = INTRO_TWIN if twin else intro_other(_results(root))
     body = f"""<h1>{html.escape(title)}: a reproducible research compendium</h1>
-<p class="prose">{INTRO_TWIN if twin else INTRO_OTHER} Every file linked below was produced by the compendium's
+<p class="prose">{intro} Every file linked below was produced by the compendium's
 pipeline from <code>data/raw/</code> and <code>params.yaml</code>.</p>
 {note}
 {contents}
@@ -884,10 +885,26 @@ INTRO_TWIN = (
     "A mixed-methods study of what moves medical learners to anti-racist activism, what they do and what stands in "
     "their way, with a two-arm survey of competence, participation, leadership and perceived support."
 )
-INTRO_OTHER = (
-    "A mixed-methods study: interviews, focus groups and documents coded with the study's codebook, and a two-arm "
-    "survey of the four outcomes of the data contract, analysed as the original study was."
-)
+
+
+def _results(root: Path) -> dict:
+    path = root / "results.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def intro_other(results: dict) -> str:
+    """The landing page's first sentence for a study other than the shipped twin: the
+    source types it holds (``study.sources.*`` of results.json; absent types left out)."""
+    types = [k.removeprefix("study.sources.") for k in results if k.startswith("study.sources.")]
+    types = sorted(
+        (t for t in types if t != "total"), key=lambda t: (list(SOURCE_NOUNS).index(t) if t in SOURCE_NOUNS else 99, t)
+    )
+    kinds = source_type_names({t: results.get(f"study.sources.{t}") for t in types}, SOURCE_NOUNS)
+    return (
+        f"A mixed-methods study: {kinds or 'sources'} coded with the study's codebook, and a two-arm survey of the "
+        "four outcomes of the data contract, analysed as the original study was."
+    )
+
 
 WRITTEN_AFTER = ("../ro-crate-metadata.json",)  # by the stage after this one (it hashes index.html)
 

@@ -128,6 +128,14 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# how the prose names each source type of the data contract: (one, many)
+SOURCE_NOUNS = {
+    "interview": ("interview", "interviews"),
+    "focus_group": ("focus group", "focus groups"),
+    "document": ("document or online post", "documents or online posts"),
+}
+
+
 def source_types(counts: dict[str, int | None], nouns: dict[str, tuple[str, str]] | None = None) -> str:
     """Rule: the sources by type, listing only the types present (count > 0), in the order
     given, each with its count in the right number: ``{"interview": 4, "focus_group": 0,
