@@ -157,6 +157,11 @@ def test_heldout_benchmark_is_big_and_varied():
 # names in the benchmark that are ordinary English words on no list of name-words (test only;
 # the detector never reads this)
 DICTIONARY_NAMES = frozenset({"bill"})
+# batch 7 holds, on purpose, places named by ordinary English words ("Maple Hollow"), to
+# measure whether a locative cue and a place word alone catch them
+DICTIONARY_PLACES = frozenset(
+    "maple hollow copper creek silver falls willow bend lantern cove harbor heights falcon meadow thistle ridge".split()
+)
 
 
 def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
@@ -172,7 +177,7 @@ def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
     detector reads without accents): batch 6 holds, on purpose, names such as "Sơn" and "Huế"
     whose letters, accents removed, spell English words."""
     lists = d.word_lists()
-    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES
+    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES | DICTIONARY_PLACES
 
     def listed(word):
         low = word.lower()
@@ -216,6 +221,7 @@ BATCH_FLOORS = {
     4: (1.0, 0.953),
     5: (0.991, 0.966),
     6: (1.0, 1.0),
+    7: (0.125, 0.5),
 }
 
 

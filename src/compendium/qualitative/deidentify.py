@@ -1658,12 +1658,12 @@ def token_scores(texts: list[str], truth: list[list[tuple[int, int]]], predicted
 
 
 # How the benchmark was used while the detector was built (a fact about the package, not
-# about any study): the rules were fitted on its first part; five later parts were each
+# about any study): the rules were fitted on its first part; six later parts were each
 # scored once, before any change, and are reported here.
 HELDOUT_HISTORY = (
-    "The detector's rules were developed on the benchmark's first 359 sentences; five later "
-    "batches (93, 62, 109, 132 and 46 sentences), each scored once before any change, gave token recall "
-    "98.9%, 99.0%, 99.2%, 92.1% and 56.2% and precision 96.4%, 96.2%, 91.3%, 87.0% and 91.1%."
+    "The detector's rules were developed on the benchmark's first 359 sentences; six later "
+    "batches (93, 62, 109, 132, 46 and 14 sentences), each scored once before any change, gave token recall "
+    "98.9%, 99.0%, 99.2%, 92.1%, 56.2% and 12.5% and precision 96.4%, 96.2%, 91.3%, 87.0%, 91.1% and 50.0%."
 )
 
 _MARK = re.compile(r"\[\[(.+?)\|(\w+)\]\]")
