@@ -157,6 +157,11 @@ def test_heldout_benchmark_is_big_and_varied():
 # names in the benchmark that are ordinary English words on no list of name-words (test only;
 # the detector never reads this)
 DICTIONARY_NAMES = frozenset({"bill"})
+# batch 7 holds, on purpose, places named by ordinary English words ("Maple Hollow"), to
+# measure whether a locative cue and a place word alone catch them
+DICTIONARY_PLACES = frozenset(
+    "maple hollow copper creek silver falls willow bend lantern cove harbor heights falcon meadow thistle ridge".split()
+)
 
 
 def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
@@ -172,7 +177,7 @@ def test_no_heldout_name_or_place_is_in_any_word_list_the_detector_uses():
     detector reads without accents): batch 6 holds, on purpose, names such as "Sơn" and "Huế"
     whose letters, accents removed, spell English words."""
     lists = d.word_lists()
-    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES
+    skip = lists["connectors"] | lists["titles"] | lists["ambiguous"] | DICTIONARY_NAMES | DICTIONARY_PLACES
 
     def listed(word):
         low = word.lower()
@@ -216,6 +221,7 @@ BATCH_FLOORS = {
     4: (1.0, 0.953),
     5: (0.991, 0.966),
     6: (1.0, 1.0),
+    7: (1.0, 0.888),
 }
 
 
@@ -814,3 +820,49 @@ def test_a_capitalised_word_with_an_apostrophe_that_is_no_contraction_is_a_name(
     out = Deidentifier().redact(text)[0]
     assert "Be'er" not in out and "Sheva" not in out
     assert "Ma'am" in out and "They'll" in out and "we're" in out
+
+
+# ---------------------------------------------------------------- rules added after batch 7
+
+
+@pytest.mark.parametrize(
+    "text, place",
+    [
+        ("I grew up out on Pine Ridge before medical school", "Pine Ridge"),
+        ("my cousin drove down from Pine Ridge", "Pine Ridge"),
+        ("we drove down from Old Mill Road on Friday", "Old Mill Road"),
+        ("she lives out near Oak Barn now", "Oak Barn"),
+    ],
+)
+def test_a_place_named_by_ordinary_words_after_a_locative_cue_is_a_place(text, place):
+    """Two or more capitalised dictionary words after a locative cue: with a place word last
+    (Ridge, Road) they are a place; without one, after a cue of movement or nearness ("out
+    near"), a place sent to review and redacted until the team keeps it. Before batch 7
+    "Pine Ridge" was published as written (the leak audit, which looks for words no
+    dictionary knows, could not see it either)."""
+    deid = Deidentifier()
+    found = [(s.text, s.kind) for s in deid.find(text)]
+    assert (place, "place") in found, found
+    if place == "Oak Barn":
+        assert deid.review["oak barn"][0] == "place"
+        kept = Deidentifier(decisions={"oak barn": "keep"})
+        assert kept.find(text) == []
+    else:
+        assert place.lower() not in deid.review
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We presented the audit at Grand Rounds and went back to Journal Club after.",
+        "The talk on Patient Safety at the Medical School was better than expected.",
+        "In Year Two the Problem Based Learning groups were mixed.",
+        "I joined the Black Lives Matter march and went back to revise.",
+        "We went back to Year Two teaching in March.",
+        "She moved out on Clinical Skills to the Student Union.",
+    ],
+)
+def test_capitalised_ordinary_phrases_that_name_no_place_are_left_alone(text):
+    """The limits of the rule: public terms, generic, institution, counting and calendar
+    words, derived words and a cue that is no place preposition keep it from firing."""
+    assert [s for s in Deidentifier().find(text) if s.kind == "place"] == []
