@@ -1029,19 +1029,25 @@ def test_table4_marks_the_surprising_pairs(tmp_path):
     assert "surprising" not in rows["[talk b]{.study}"] and "surprising" not in rows["[talk c]{.study}"]
 
 
-def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
-    """Hand-made study with three coders (irr.csv compares the first two by name): the
-    Methods, the Results and Table 3's note said 'both coders' and 'between the coders'
-    as if there were two, and never said where the third coder's agreement is."""
-    codebook = other_codebook()
-    results = make_results(
+def _hand_made_results(codebook: pd.DataFrame, **extra) -> dict:
+    """Results of a hand-made study's shape: its own arm labels, 40% against 30% on
+    every outcome, p = .022 unadjusted and .088 after Holm."""
+    return make_results(
         codebook,
         arms=("standard_curriculum", "advocacy_track"),
         percents={o: (40.0, 30.0) for o in OUTCOMES},
         p={o: 0.022 for o in OUTCOMES},
         p_holm={o: 0.088 for o in OUTCOMES},
-        coders=3,
+        **extra,
     )
+
+
+def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
+    """Hand-made study with three coders (irr.csv compares the first two by name): the
+    Methods, the Results and Table 3's note said 'both coders' and 'between the coders'
+    as if there were two, and never said where the third coder's agreement is."""
+    codebook = other_codebook()
+    results = _hand_made_results(codebook, coders=3)
     results |= {"irr.ALL.units": 48, "irr.ALL.sources": 10}
     text, lists, _ = render(tmp_path, codebook, {}, results, coders=3)
     flat = " ".join(text.split())
@@ -1056,13 +1062,7 @@ def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
     assert "Table 3. Agreement between the first two of the 3 coders in alphabetical order, by code." in flat
     note = manuscript.table_notes(results)["table3"]
     assert "both coders (the first two of the 3 coders in alphabetical order) coded" in note
-    two = make_results(
-        codebook,
-        arms=("standard_curriculum", "advocacy_track"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-    )
+    two = _hand_made_results(codebook)
     text, _, _ = render(tmp_path / "two", codebook, {}, two)
     flat = " ".join(text.split())
     assert "sources both coders coded" in flat and "alphabetical" not in flat
@@ -1073,13 +1073,7 @@ def test_an_adjusted_odds_ratio_that_was_not_estimable_reads_as_a_sentence(tmp_p
     without an estimate: the text read 'the adjusted OR not estimable, against an
     unadjusted OR = 38.58'."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("standard_curriculum", "advocacy_track"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-    )
+    results = _hand_made_results(codebook)
     results |= dict.fromkeys(("adjusted.leadership_role.adjusted_or", "adjusted.leadership_role.adjusted_ci_low"), None)
     flat = " ".join(render(tmp_path, codebook, {}, results)[0].split())
     assert "adjusted OR not estimable" not in flat
