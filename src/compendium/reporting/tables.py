@@ -626,7 +626,7 @@ def deidentification_markdown(
             f"\nOn the project's held-out benchmark ({heldout['sentences']} hand-annotated sentences in the "
             f"register of learners' interviews and documents, shipped with the package; no name or place in "
             f"it is in a word list the detector uses, except, on purpose, a few English words that are also given "
-            f"names): token recall {pct(heldout['recall'])} "
+            f"names or that end a place's name, such as Ridge or Creek): token recall {pct(heldout['recall'])} "
             f"({heldout['missed']} of {heldout['identifying_tokens']} identifying tokens missed), token "
             f"precision {pct(heldout['precision'])} ({heldout['false_positives']} ordinary tokens "
             f"redacted). {heldout.get('history', '')}".rstrip()
