@@ -253,6 +253,7 @@ def test_make_verify_reports_a_changed_artifact(shipped, tmp_path):
     assert "2 differ" in out and "reports/tables/table2_outcomes.md: differs" in out
     assert "reports/tables/adjusted_effects.csv: differs" in out
     assert "reports/results.json: same at the stated precision" in out
+    assert "verify: files that differ: reports/tables/adjusted_effects.csv, reports/tables/table2_outcomes.md" in out
 
     m = re.search(r"(\d+) published claims: (\d+) match, 0 mismatch", out)
     assert m and m.group(1) == m.group(2) and "verify: FAILED" in out

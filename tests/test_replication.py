@@ -383,7 +383,7 @@ def test_verify_in_a_replication_clone_checks_its_own_bytes_not_the_paper(indepe
     subprocess.run([*git, "commit", "-qm", "a replication's results"], cwd=project, check=True)
     result = run(project, "verify")
     out = result.stdout
-    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, out[-3000:] + result.stderr[-3000:] + out[:2000]
     assert " 0 differ" in out and "not failed on" in out and "verify: PASSED" in out
     m = re.search(r"(\d+) published claims: (\d+) match", out)
     assert m and int(m.group(2)) < int(m.group(1))  # the paper's numbers differ here, and that is no failure

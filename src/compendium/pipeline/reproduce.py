@@ -789,5 +789,7 @@ def verify() -> int:
             "(reports/replication.md judges each claim)"
         )
     ok = not differ and (summary["match"] == summary["claims"] or not twin)
+    if differ:  # again at the end, where a reader of a long log looks first
+        print(f"verify: files that differ: {', '.join(f'reports/{n}' for n in sorted(differ))}")
     print("verify: PASSED" if ok else "verify: FAILED")
     return 0 if ok else 1
