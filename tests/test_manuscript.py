@@ -858,21 +858,27 @@ def test_a_yes_no_baseline_characteristic_is_told_by_its_yes_level():
     assert "more learners with held role, 7% against 3%" in text and "recorded as No" not in text
 
 
+def _hand_made_results(
+    codebook: pd.DataFrame, arms: tuple[str, str] = ("standard_curriculum", "advocacy_track"), **extra
+) -> dict:
+    """Results of a hand-made study's shape: its own arm labels, 40% against 30% on
+    every outcome, p = .022 unadjusted and .088 after Holm."""
+    return make_results(
+        codebook,
+        arms=arms,
+        percents={o: (40.0, 30.0) for o in OUTCOMES},
+        p={o: 0.022 for o in OUTCOMES},
+        p_holm={o: 0.088 for o in OUTCOMES},
+        **extra,
+    )
+
+
 def test_hidden_table1_cells_are_counted_by_arm_not_by_blank_smd(tmp_path):
     """Two arm counts hidden (Nonbinary, in each arm) are two cells; the blank SMD of
     their row is no cell of the table. An unseen study (independent design, seed 11)
     printed 28 hidden cells where Table 1 showed 15."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-        suppressed=True,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1, suppressed=True)
     assert results["table1.gender.Nonbinary.n.smd"] is None  # the blank SMD that used to be counted
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "2 cells of Table 1 are shown as suppressed" in text
@@ -882,15 +888,7 @@ def test_baseline_means_are_printed_as_table1_prints_them(tmp_path):
     """Hand-made study: scale means 2.38 and 2.42 (SMD 0.16) were printed 'mean 2.4 points
     in the mentoring arm against 2.4' beside 'differed slightly'; Table 1 prints 2 decimals."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1)
     results |= {
         "table1.baseline_cultural_competence.points.mean.control": 2.381,
         "table1.baseline_cultural_competence.points.mean.intervention": 2.4197,
@@ -909,15 +907,7 @@ def test_an_outcome_the_site_model_could_not_estimate_is_named_not_dropped(tmp_p
     """Hand-made study, 2 sites: the GEE gave no odds ratio for perceived support (0 of 13
     in one arm), and the sentence listing the site-respecting odds ratios left it out."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1)
     for o in OUTCOMES:
         fitted = o != "perceived_support"
         results |= {
@@ -940,15 +930,7 @@ def test_the_aim_of_another_study_does_not_borrow_the_shipped_themes(tmp_path):
     """Unseen studies (a nursing and a pharmacy study, other codebooks) were given the shipped
     study's aim: 'the motivations and strategies of medical learners ... the obstacles'."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1)
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     aim = text.split("**Aim.**", 1)[1].split("**Methods.**", 1)[0]
     assert "motivations and strategies" not in aim and "medical" not in aim
@@ -960,15 +942,7 @@ def test_one_site_gets_no_sentence_on_a_site_model(tmp_path):
     """Hand-made study without a site column: 'Accounting for the 1 sites, the site-respecting
     model gave no odds ratio' (results.json holds sites = 1 and no odds ratio)."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1)
     for o in OUTCOMES:
         results |= {f"clustered.{o}.sites": 1, f"clustered.{o}.n": 28, f"clustered.{o}.odds_ratio": None}
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
@@ -978,15 +952,7 @@ def test_one_site_gets_no_sentence_on_a_site_model(tmp_path):
 def test_a_single_coder_does_not_share_a_codebook(tmp_path):
     """Hand-made study with one coder: 'coded by one coder with a shared codebook'."""
     codebook = other_codebook()
-    results = make_results(
-        codebook,
-        arms=("usual_care", "programme"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        sources=(4, 0, 0),
-        coders=1,
-    )
+    results = _hand_made_results(codebook, ("usual_care", "programme"), sources=(4, 0, 0), coders=1)
     text, _, _ = render(tmp_path, codebook, {}, results, coders=1)
     assert "one coder with a shared codebook" not in text.replace("\n", " ")
     assert "one coder with the study's codebook" in text.replace("\n", " ")
@@ -1027,19 +993,6 @@ def test_table4_marks_the_surprising_pairs(tmp_path):
     rows = {c[1].strip(): "|".join(c) for c in cells if "{.study}" in c[1]}
     assert "convergent; surprising" in rows["[talk a]{.study}"]
     assert "surprising" not in rows["[talk b]{.study}"] and "surprising" not in rows["[talk c]{.study}"]
-
-
-def _hand_made_results(codebook: pd.DataFrame, **extra) -> dict:
-    """Results of a hand-made study's shape: its own arm labels, 40% against 30% on
-    every outcome, p = .022 unadjusted and .088 after Holm."""
-    return make_results(
-        codebook,
-        arms=("standard_curriculum", "advocacy_track"),
-        percents={o: (40.0, 30.0) for o in OUTCOMES},
-        p={o: 0.022 for o in OUTCOMES},
-        p_holm={o: 0.088 for o in OUTCOMES},
-        **extra,
-    )
 
 
 def test_three_coders_say_which_two_the_agreement_compares(tmp_path):
