@@ -240,3 +240,12 @@ def study_arms(project: Path) -> tuple[str, str]:
     if given.get("control") and given.get("intervention"):
         return str(given["control"]), str(given["intervention"])
     return SHIPPED_ARMS
+
+
+def site_table(rows):
+    """Table 2 counts by site, as the pooling reads them: one (site, outcome,
+    control_events, control_n, intervention_events, intervention_n) tuple per row."""
+    import pandas as pd
+
+    cols = ["site", "outcome", "control_events", "control_n", "intervention_events", "intervention_n"]
+    return pd.DataFrame(list(rows), columns=cols)

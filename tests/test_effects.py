@@ -351,8 +351,9 @@ def test_pooling_needs_two_sites():
         sites.dersimonian_laird([0.1], [0.01])
 
 
-def test_small_cells_are_suppressed_with_a_complementary_cell():
-    participants = pd.DataFrame(
+def _small_cell_participants() -> pd.DataFrame:
+    """40 learners, 20 per arm; 2 of the control arm's genders are 'X' (a cell below 5)."""
+    return pd.DataFrame(
         {
             "participant_id": [f"p{i}" for i in range(40)],
             "site": "all",
@@ -363,6 +364,10 @@ def test_small_cells_are_suppressed_with_a_complementary_cell():
             "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
         }
     )
+
+
+def test_small_cells_are_suppressed_with_a_complementary_cell():
+    participants = _small_cell_participants()
     t1 = demographics.suppress_small_cells(demographics.table1(participants, Arms()), 5)
     g = t1[(t1["variable"] == "gender") & (t1["statistic"] == "n")].set_index("level")
     assert math.isnan(g.at["X", "control"])  # 2 learners: hidden
@@ -439,17 +444,7 @@ def test_a_hidden_complementary_count_is_not_printed_as_below_k():
     17 as '<5'). The reference is the raw count of the fixture."""
     from compendium.reporting import tables
 
-    participants = pd.DataFrame(
-        {
-            "participant_id": [f"p{i}" for i in range(40)],
-            "site": "all",
-            "group": ["control"] * 20 + ["intervention"] * 20,
-            "gender": ["F"] * 10 + ["M"] * 8 + ["X"] * 2 + ["F"] * 10 + ["M"] * 10,
-            "ethnicity": ["A"] * 20 + ["B"] * 20,
-            "age": 25.0,
-            "previous_activism": pd.array([True] * 6 + [False] * 14 + [True] * 6 + [False] * 14, dtype="boolean"),
-        }
-    )
+    participants = _small_cell_participants()
     t1 = demographics.suppress_small_cells(demographics.table1(participants, Arms()), 5)
     md = tables.table1_markdown(t1, Arms(), min_cell=5)
     row = next(line for line in md.splitlines() if line.startswith("|   M "))
@@ -484,19 +479,9 @@ def test_clustered_model_needs_two_sites_that_compare_the_arms():
     row = effects.clustered_effects(learners, Arms()).set_index("outcome").loc["active_participation"]
     assert math.isnan(row["odds_ratio"]) and row["sites"] == 3
     assert row["note"] == f"not estimable: {effects.FEW_INFORMATIVE_SITES}"
-    by_site = pd.DataFrame(
-        [
-            {
-                "site": s,
-                "outcome": "active_participation",
-                "control_events": ce,
-                "control_n": cn,
-                "intervention_events": ie,
-                "intervention_n": i_n,
-            }
-            for s, (ce, cn, ie, i_n) in counts.items()
-        ]
-    )
+    from scratch import site_table
+
+    by_site = site_table((s, "active_participation", *c) for s, c in counts.items())
     pooled = sites.meta_analysis(by_site).set_index("measure").loc["log_odds_ratio"]
     assert pooled["sites"] == 1  # the pooled analysis has one informative site as well
     # two sites that compare the arms: the model is fitted

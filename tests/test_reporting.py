@@ -175,24 +175,13 @@ def test_pooled_table_says_why_a_row_is_blank_or_pools_fewer_sites():
     """sites.md printed a blank row for an outcome that only one of three sites
     informed, and 2 sites for a risk difference beside 3 for its odds ratio, without
     the reason that meta_analysis.csv gives in its note column."""
-    import pandas as pd
+    from scratch import site_table
 
     from compendium.quantitative.sites import meta_analysis
     from compendium.reporting.tables import meta_markdown
 
-    by_site = pd.DataFrame(
-        [
-            {
-                "site": s,
-                "outcome": "active_participation",
-                "control_events": ce,
-                "control_n": cn,
-                "intervention_events": ie,
-                "intervention_n": i_n,
-            }
-            for s, ce, cn, ie, i_n in (("coastal", 6, 12, 5, 14), ("highland", 0, 9, 0, 10), ("metro", 0, 9, 0, 1))
-        ]
-    )
+    counts = (("coastal", 6, 12, 5, 14), ("highland", 0, 9, 0, 10), ("metro", 0, 9, 0, 1))
+    by_site = site_table((s, "active_participation", *c) for s, *c in counts)
     text = meta_markdown(meta_analysis(by_site))
     assert "| Note |" in text
     assert "not estimable: fewer than two sites with information; left out (no information): highland, metro" in text

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scratch import site_table
 
 from compendium.core.config import Arms
 from compendium.quantitative import demographics, sites, stats
@@ -21,17 +22,12 @@ def test_odds_ratio_is_not_estimable_without_events():
     assert corrected and low < est < high
 
 
-def _by_site(rows):
-    cols = ["site", "outcome", "control_events", "control_n", "intervention_events", "intervention_n"]
-    return pd.DataFrame(rows, columns=cols)
-
-
 def test_pooling_leaves_out_sites_without_information():
     """Reference: with the uninformative site left out, the pooled log OR equals
     statsmodels' DerSimonian-Laird combination of the other two sites."""
     from statsmodels.stats.meta_analysis import combine_effects
 
-    by_site = _by_site(
+    by_site = site_table(
         [
             ("a", "leadership_role", 2, 20, 8, 22),
             ("b", "leadership_role", 0, 15, 0, 14),
@@ -49,7 +45,7 @@ def test_pooling_leaves_out_sites_without_information():
 
 
 def test_pooling_with_fewer_than_two_informative_sites_is_blank():
-    by_site = _by_site([("a", "leadership_role", 0, 20, 0, 22), ("b", "leadership_role", 0, 15, 0, 14)])
+    by_site = site_table([("a", "leadership_role", 0, 20, 0, 22), ("b", "leadership_role", 0, 15, 0, 14)])
     pooled = sites.meta_analysis(by_site)
     lor = pooled.set_index("measure").loc["odds_ratio"]
     assert math.isnan(lor["estimate"]) and lor["note"].startswith("not estimable")
